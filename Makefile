@@ -1,0 +1,44 @@
+# edgewatch: `make demo` runs the whole suite locally, `make test` runs lint + types + tests.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+PKGS := libs/common libs/sim libs/suite services/core services/ingest services/features services/inference services/rules services/sync
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
+
+.PHONY: setup demo test check lint typecheck pytest fmt bench clean
+
+setup: $(STAMP)
+
+$(STAMP): $(PYPROJECTS) requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(foreach p,$(PKGS),-e ./$(p)) -r requirements-dev.txt
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/edgewatch up --demo
+
+lint: setup
+	$(BIN)/ruff check libs services tests bench
+	$(BIN)/ruff format --check libs services tests bench
+
+typecheck: setup
+	$(BIN)/mypy libs/common/src libs/sim/src libs/suite/src $(foreach s,core ingest features inference rules sync,services/$(s)/src)
+
+pytest: setup
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck pytest
+
+check: test
+
+fmt: setup
+	$(BIN)/ruff format libs services tests bench
+	$(BIN)/ruff check --fix libs services tests bench
+
+bench: setup
+	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,207 @@
+"""ServiceHost: one service's runtime (settings, metrics, bus, lifespan, REST apps) and its process entry.
+
+``build_app(settings)`` in every service returns a ServiceHost. Tests enter it with ``async with host:`` and
+call ``host.app`` through httpx's ASGITransport; ``python -m edgewatch.<svc>`` calls :func:`run_service`,
+which serves every app with uvicorn, hot-reloads the Writable section and drains NATS on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+
+from edgewatch.common.bus.client import NatsBus
+from edgewatch.common.service.http import install_common
+from edgewatch.common.service.lifespan import Lifespan
+from edgewatch.common.service.logging import configure_logging, set_level
+from edgewatch.common.service.metrics import ServiceMetrics
+from edgewatch.common.service.settings import ServiceSettings, WritableSection, load_settings
+
+__all__ = ["ServiceHost", "WritableCallback", "run_service", "service_main"]
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+S = TypeVar("S", bound=ServiceSettings)
+WritableCallback = Callable[[WritableSection, WritableSection], None]
+
+
+class ServiceHost:
+    """Everything one service runs; the bus connects first and drains last."""
+
+    def __init__(self, name: str, settings: ServiceSettings, *, version: str = VERSION) -> None:
+        self.name = name
+        self.settings = settings
+        self.version = version
+        self.metrics = ServiceMetrics(name)
+        self.bus = NatsBus(settings.message_bus, name, self.metrics)
+        self.lifespan = Lifespan()
+        self.lifespan.add("bus", self.bus.connect, self.bus.drain)
+        self.apps: list[tuple[str, int, FastAPI]] = []
+        self._writable_callbacks: list[WritableCallback] = [lambda _o, n: set_level(n.log_level)]
+        self.health_checks: dict[str, Callable[[], Any]] = {"busConnected": lambda: self.bus.connected}
+
+    def new_app(self, title: str, port: int, label: str = "", *, sdk_version: str | None = None) -> FastAPI:
+        """Create a FastAPI app with the common routes installed and register it to be served on ``port``."""
+        app = FastAPI(
+            title=title,
+            version=self.version,
+            openapi_url="/api/v3/openapi.json",
+            docs_url=None,
+            redoc_url=None,
+        )
+        install_common(
+            app,
+            label or self.name,
+            self.version,
+            lambda: self.settings,
+            self.metrics,
+            self.health,
+            sdk_version=sdk_version,
+        )
+        self.apps.append((label or self.name, port, app))
+        return app
+
+    @property
+    def app(self) -> FastAPI:
+        """The primary (first) app."""
+        return self.apps[0][2]
+
+    def health(self) -> dict[str, Any]:
+        """Current health facts (``busConnected`` and service-specific checks)."""
+        return {k: fn() for k, fn in self.health_checks.items()}
+
+    def on_writable_change(self, cb: WritableCallback) -> None:
+        """Register a callback for hot-reloaded Writable changes (old, new)."""
+        self._writable_callbacks.append(cb)
+
+    def apply_writable(self, new: WritableSection) -> None:
+        """Swap in a new Writable section and notify callbacks."""
+        old = self.settings.writable
+        if new == old:
+            return
+        self.settings.writable = new
+        for cb in self._writable_callbacks:
+            try:
+                cb(old, new)
+            except Exception:
+                log.exception("writable callback failed")
+        log.info("writable settings reloaded")
+
+    async def __aenter__(self) -> ServiceHost:
+        await self.lifespan.start()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.lifespan.stop()
+
+    async def watch_config(self, interval: float = 2.0) -> None:
+        """Poll the config file and hot-apply its Writable section (other sections need a restart)."""
+        path = self.settings.config_file
+        if not path:
+            return
+        cls = type(self.settings)
+        last = _mtime(path)
+        while True:
+            await asyncio.sleep(interval)
+            now = _mtime(path)
+            if now == last:
+                continue
+            last = now
+            try:
+                fresh = load_settings(cls, path)
+            except Exception as e:
+                log.error("config reload rejected", extra={"error": str(e)[:500]})
+                continue
+            self.apply_writable(fresh.writable)
+
+    async def serve(self) -> None:
+        """Run until SIGTERM/SIGINT: start steps, serve apps, then stop servers, steps and drain the bus."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.lifespan.start()
+        servers: list[uvicorn.Server] = []
+        tasks: list[asyncio.Task[None]] = []
+        watcher = asyncio.create_task(self.watch_config()) if self.settings.config_file else None
+        try:
+            for _label, port, app in self.apps:
+                cfg = uvicorn.Config(
+                    app,
+                    host=self.settings.service.host,
+                    port=port,
+                    log_config=None,
+                    lifespan="off",
+                    access_log=False,
+                    timeout_graceful_shutdown=3,
+                )
+                server = uvicorn.Server(cfg)
+                servers.append(server)
+                # _serve: serve without uvicorn's own signal capture (this host owns SIGTERM/SIGINT).
+                tasks.append(asyncio.create_task(server._serve()))
+            waiter = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if t is not waiter:
+                    exc = t.exception()
+                    raise exc if exc is not None else RuntimeError("an HTTP server exited unexpectedly")
+        finally:
+            log.info("shutting down")
+            if watcher is not None:
+                watcher.cancel()
+            for server in servers:
+                server.should_exit = True
+            for t in tasks:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(t, 5)
+            await self.lifespan.stop()
+
+
+def _mtime(path: str) -> float:
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def service_main(
+    name: str,
+    settings_cls: type[S],
+    build: Callable[[S], ServiceHost],
+    default_config: Path | None = None,
+    argv: list[str] | None = None,
+) -> None:
+    """The body of every ``__main__``: parse ``--config``, load settings, configure logs, serve."""
+    parser = argparse.ArgumentParser(prog=f"python -m edgewatch.{name}")
+    parser.add_argument(
+        "-c",
+        "--config",
+        "--configFile",
+        dest="config",
+        default=os.environ.get("EDGEWATCH_CONFIG_FILE", ""),
+        help="YAML settings file (EdgeX-style keys); env overrides still apply",
+    )
+    args = parser.parse_args(argv)
+    cfg = args.config or (str(default_config) if default_config and default_config.exists() else None)
+    settings = load_settings(settings_cls, cfg)
+    configure_logging(name, settings.writable.log_level)
+    run_service(build(settings))
+
+
+def run_service(host: ServiceHost) -> None:
+    """Run a built service host until signalled."""
+    asyncio.run(host.serve())

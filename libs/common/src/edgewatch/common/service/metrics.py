@@ -1,0 +1,42 @@
+"""Prometheus metrics of one service, on a registry of its own (several services may share a process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+__all__ = ["ServiceMetrics"]
+
+
+class ServiceMetrics:
+    """The counters every service has, plus a registry services add their own metrics to."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        self.messages_in = Counter(
+            "edgewatch_bus_messages_in", "Bus messages received", ["subject"], registry=self.registry
+        )
+        self.messages_out = Counter(
+            "edgewatch_bus_messages_out", "Bus messages published", ["kind"], registry=self.registry
+        )
+        self.dead_letters = Counter(
+            "edgewatch_bus_dead_letters",
+            "Malformed or failed bus messages dead-lettered",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.bus_connected = Gauge("edgewatch_bus_connected", "1 while connected to NATS", registry=self.registry)
+        self.bus_reconnects = Counter("edgewatch_bus_reconnects", "NATS reconnections", registry=self.registry)
+        self.http_errors = Counter("edgewatch_http_errors", "REST error responses", ["status"], registry=self.registry)
+
+    def counter(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+        """Register a service-specific counter."""
+        return Counter(name, doc, list(labels), registry=self.registry)
+
+    def gauge(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+        """Register a service-specific gauge."""
+        return Gauge(name, doc, list(labels), registry=self.registry)
+
+    def render(self) -> bytes:
+        """Prometheus text exposition."""
+        return generate_latest(self.registry)

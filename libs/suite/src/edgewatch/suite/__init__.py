@@ -1,0 +1,5 @@
+"""edgewatch.suite."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

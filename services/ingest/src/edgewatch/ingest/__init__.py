@@ -1,0 +1,5 @@
+"""edgewatch.ingest service."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""edgewatch.sync service."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
