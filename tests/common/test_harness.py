@@ -55,3 +55,23 @@ async def test_bus_handler_failure_is_dead_lettered_and_service_keeps_running(bu
     await wait_until(lambda: ok == [b"good"] and len(dead) == 1)
     assert dead[0][0] == b"bad" and "boom" in dead[0][1]
     assert bus.metrics.dead_letters.labels("handler")._value.get() == 1
+
+
+async def test_edgex_request_reply_roundtrip_and_timeout(bus: NatsBus) -> None:
+    import pytest
+
+    from edgewatch.common.bus.envelope import decode_envelope, new_envelope
+    from edgewatch.common.bus.requestreply import edgex_request, edgex_respond
+    from edgewatch.common.contracts.errors import ServiceUnavailableError
+
+    async def responder(msg):  # type: ignore[no-untyped-def]
+        req = decode_envelope(msg)
+        await edgex_respond(bus, req, responder="ds", payload=b'{"ok":true}')
+
+    await bus.subscribe("edgex.device.command.request.ds.>", responder)
+    reply = await edgex_request(
+        bus, "edgex.device.command.request.ds.d1.c1.get", new_envelope(b"{}"), responder="ds", timeout=2
+    )
+    assert reply.payload_json() == {"ok": True} and reply.error_code == 0
+    with pytest.raises(ServiceUnavailableError):
+        await edgex_request(bus, "nobody.listens", new_envelope(b"{}"), responder="none", timeout=0.2)

@@ -56,7 +56,7 @@ async def edgex_request(
     finally:
         try:
             await sub.unsubscribe()
-        except Exception:  # noqa: S110 - already auto-unsubscribed after max_msgs
+        except Exception:
             pass
 
 
