@@ -1,0 +1,88 @@
+"""The ``edgewatch`` command: ``up`` runs the whole suite locally (no Docker), ``status`` reports on it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+
+from edgewatch.suite.layout import DEFAULT_DATA_DIR, Ports, SuiteConfig, resolve_data_dir
+from edgewatch.suite.services import build_specs
+from edgewatch.suite.status import collect_status, format_status
+from edgewatch.suite.supervisor import Supervisor
+
+__all__ = ["main", "run_up"]
+
+
+async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
+    """Start everything, supervise until SIGINT/SIGTERM, then stop cleanly."""
+    (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()), encoding="utf-8")
+    sup = Supervisor(build_specs(cfg), cfg.logs_dir, cfg.run_dir / "state.json")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        starting = asyncio.create_task(sup.start(ready_timeout))
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([starting, waiter], return_when=asyncio.FIRST_COMPLETED)
+        if starting in done:
+            starting.result()
+            p = cfg.ports
+            print(f"edgewatch is up (data dir {cfg.data_dir}, logs in {cfg.logs_dir})", flush=True)
+            print(f"  core-data :{p.core_data}  core-metadata :{p.core_metadata}  core-command :{p.core_command}")
+            print(f"  ingest :{p.ingest}  features :{p.features}  inference :{p.inference}  rules :{p.rules}")
+            print(f"  sync :{p.sync}  receiver :{p.receiver}  NATS :{p.nats} (monitoring :{p.nats_monitor})")
+            if cfg.auth:
+                print(f"  REST bearer token: {cfg.secret_path('api-token')}  (ping needs none)")
+            if cfg.demo:
+                print(f"  demo: Modbus pump simulator on :{p.modbus_sim}; watch `edgewatch status`")
+            print("Ctrl-C stops everything.", flush=True)
+            await waiter
+        else:
+            starting.cancel()
+        return 0
+    except (RuntimeError, TimeoutError) as e:
+        print(f"edgewatch up failed: {e}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping...", flush=True)
+        await sup.stop()
+        print("stopped.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``edgewatch`` console script."""
+    ap = argparse.ArgumentParser(prog="edgewatch", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up", help="run nats-server and every service locally, supervised")
+    up.add_argument("--demo", action="store_true", help="also run the simulated devices (a Modbus pump)")
+    up.add_argument("--data-dir", help=f"all state lives here (env EDGEWATCH_DATA_DIR, default {DEFAULT_DATA_DIR})")
+    up.add_argument("--ports", default="", help="port overrides: name=port,... (e.g. nats=14222)")
+    up.add_argument("--no-auth", action="store_true", help="turn NATS and REST authentication off")
+    up.add_argument("--log-level", default="INFO")
+    st = sub.add_parser("status", help="health, rates and backlog of the running suite")
+    st.add_argument("--data-dir")
+    st.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s edgewatch %(levelname)s %(message)s")
+    data_dir = resolve_data_dir(args.data_dir)
+    if args.cmd == "up":
+        try:
+            ports = Ports.parse(args.ports)
+        except ValueError as e:
+            ap.error(str(e))
+        cfg = SuiteConfig(data_dir, ports, demo=args.demo, auth=not args.no_auth, log_level=args.log_level)
+        return asyncio.run(run_up(cfg))
+    ports_file = data_dir / "run" / "ports.json"
+    ports = Ports(**json.loads(ports_file.read_text())) if ports_file.exists() else Ports()
+    status = collect_status(ports)
+    print(json.dumps(status, indent=1) if args.json else format_status(status, data_dir / "run" / "state.json"))
+    return 0 if all(s["up"] for s in status["services"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

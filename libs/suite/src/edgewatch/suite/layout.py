@@ -1,0 +1,113 @@
+"""Where a local edgewatch suite keeps its state and which ports it uses (one data directory for everything)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["DEFAULT_DATA_DIR", "Ports", "SuiteConfig", "resolve_data_dir"]
+
+DEFAULT_DATA_DIR = "~/.local/share/edgewatch"
+
+
+def resolve_data_dir(cli_value: str | None) -> Path:
+    """``--data-dir``, else ``$EDGEWATCH_DATA_DIR``, else ``~/.local/share/edgewatch``."""
+    raw = cli_value or os.environ.get("EDGEWATCH_DATA_DIR") or DEFAULT_DATA_DIR
+    return Path(os.path.expanduser(raw)).resolve()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Every port of the suite; defaults are the documented ones (EdgeX defaults for core)."""
+
+    nats: int = 4222
+    nats_monitor: int = 8222
+    core_data: int = 59880
+    core_metadata: int = 59881
+    core_command: int = 59882
+    ingest: int = 59900
+    features: int = 59910
+    inference: int = 59920
+    rules: int = 59930
+    sync: int = 59940
+    receiver: int = 59950
+    modbus_sim: int = 5020
+
+    @classmethod
+    def free(cls) -> Ports:
+        """A set of currently free loopback ports (tests run beside a developer's suite)."""
+        return cls(**{f.name: _free_port() for f in dataclasses.fields(cls)})
+
+    @classmethod
+    def parse(cls, spec: str) -> Ports:
+        """``name=port,name=port`` overrides of the defaults (e.g. ``nats=14222,ingest=15900``).
+
+        Raises:
+            ValueError: an unknown name or a bad port.
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        over: dict[str, int] = {}
+        for item in filter(None, (p.strip() for p in spec.split(","))):
+            k, _, v = item.partition("=")
+            if k not in names:
+                raise ValueError(f"--ports: unknown port name {k!r} (known: {', '.join(sorted(names))})")
+            port = int(v)
+            if not 0 < port < 65536:
+                raise ValueError(f"--ports: {k}={v} is not a TCP port")
+            over[k] = port
+        return dataclasses.replace(cls(), **over)
+
+    def as_dict(self) -> dict[str, int]:
+        """Name -> port."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class SuiteConfig:
+    """What ``edgewatch up`` runs."""
+
+    data_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    demo: bool = False
+    auth: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def logs_dir(self) -> Path:
+        """Per-process log files."""
+        return self._dir("logs")
+
+    @property
+    def run_dir(self) -> Path:
+        """Runtime state (pids, ports) read by ``edgewatch status``."""
+        return self._dir("run")
+
+    def _dir(self, name: str) -> Path:
+        p = self.data_dir / name
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def secret(self, name: str) -> str:
+        """A random secret kept in ``<data>/secrets/<name>`` (mode 0600), created on first use."""
+        d = self._dir("secrets")
+        os.chmod(d, 0o700)
+        path = d / name
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+            os.chmod(path, 0o600)
+        return path.read_text(encoding="utf-8").strip()
+
+    def secret_path(self, name: str) -> Path:
+        """Path of a secret file (created if needed)."""
+        self.secret(name)
+        return self.data_dir / "secrets" / name

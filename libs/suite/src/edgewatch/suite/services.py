@@ -1,0 +1,128 @@
+"""The process table of a local suite: nats-server, the services, the cloud receiver and demo simulators."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from edgewatch.suite.layout import SuiteConfig
+from edgewatch.suite.natsconf import nats_server_binary, write_nats_config
+from edgewatch.suite.supervisor import ProcSpec
+
+__all__ = ["SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
+
+# service -> the port names (Ports fields) its REST apps listen on
+SERVICE_PORTS: dict[str, tuple[str, ...]] = {
+    "core": ("core_data", "core_metadata", "core_command"),
+    "ingest": ("ingest",),
+    "features": ("features",),
+    "inference": ("inference",),
+    "rules": ("rules",),
+    "sync": ("sync",),
+    "sync.receiver": ("receiver",),
+}
+
+
+def ping_url(port: int) -> str:
+    """EdgeX ping URL on loopback."""
+    return f"http://127.0.0.1:{port}/api/v3/ping"
+
+
+def _repo_res(service: str) -> Path:
+    """``services/<svc>/res`` of an editable checkout."""
+    import importlib
+
+    mod = importlib.import_module(f"edgewatch.{service}")
+    return Path(next(iter(mod.__path__))).resolve().parents[2] / "res"
+
+
+def service_env(cfg: SuiteConfig) -> dict[str, str]:
+    """Environment every service gets (EdgeX-style overrides)."""
+    p = cfg.ports
+    env = {
+        "EDGEWATCH_DATA_DIR": str(cfg.data_dir),
+        "MESSAGEBUS_HOST": "127.0.0.1",
+        "MESSAGEBUS_PORT": str(p.nats),
+        "WRITABLE_LOGLEVEL": cfg.log_level,
+        "PYTHONUNBUFFERED": "1",
+    }
+    if cfg.auth:
+        env["MESSAGEBUS_TOKEN"] = cfg.secret("nats-token")
+        env["SERVICE_AUTHTOKENFILE"] = str(cfg.secret_path("api-token"))
+    return env
+
+
+def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
+    p = cfg.ports
+    env = service_env(cfg)
+    if service == "core":
+        env.update(
+            {
+                "SERVICE_PORT": str(p.core_metadata),
+                "CORE_DATAPORT": str(p.core_data),
+                "CORE_METADATAPORT": str(p.core_metadata),
+                "CORE_COMMANDPORT": str(p.core_command),
+            }
+        )
+    elif service == "sync.receiver":
+        env["SERVICE_PORT"] = str(p.receiver)
+    else:
+        env["SERVICE_PORT"] = str(getattr(p, SERVICE_PORTS[service][0]))
+    if service == "ingest":
+        env.update(
+            {
+                "CLIENTS_COREMETADATA_HOST": "127.0.0.1",
+                "CLIENTS_COREMETADATA_PORT": str(p.core_metadata),
+                "EDGEWATCH_DEMO_MODBUS_PORT": str(p.modbus_sim),
+            }
+        )
+        if cfg.auth:
+            env["CLIENTS_COREMETADATA_AUTHTOKENFILE"] = str(cfg.secret_path("api-token"))
+        if cfg.demo:
+            res = _repo_res("ingest")
+            env["DEVICE_PROFILESDIR"] = str(res / "profiles")
+            env["DEVICE_DEVICESDIR"] = str(res / "devices")
+    if service == "sync":
+        env["SINK_URL"] = f"http://127.0.0.1:{p.receiver}"
+        if cfg.auth:
+            env["SINK_TOKENFILE"] = str(cfg.secret_path("receiver-token"))
+    if service == "sync.receiver" and cfg.auth:
+        env["SERVICE_AUTHTOKENFILE"] = str(cfg.secret_path("receiver-token"))
+    return env
+
+
+def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
+    """nats-server first, then core (metadata before everything else), the rest, and demo simulators."""
+    p = cfg.ports
+    conf = write_nats_config(cfg)
+    specs = [ProcSpec("nats-server", [nats_server_binary(), "-c", str(conf)], tcp_port=p.nats)]
+    if cfg.demo:
+        res = _repo_res("ingest")
+        specs.append(
+            ProcSpec(
+                "modbus-sim",
+                [
+                    sys.executable,
+                    "-m",
+                    "edgewatch.sim.modbus",
+                    "--profile",
+                    str(res / "profiles" / "demo-pump.yaml"),
+                    "--port",
+                    str(p.modbus_sim),
+                    "--demo-pump",
+                ],
+                tcp_port=p.modbus_sim,
+            )
+        )
+    order = ["core", "sync.receiver", "sync", "ingest", "features", "inference", "rules"]
+    for svc in order:
+        urls = tuple(ping_url(getattr(p, name)) for name in SERVICE_PORTS[svc])
+        specs.append(
+            ProcSpec(
+                f"edgewatch-{svc.replace('sync.receiver', 'receiver')}",
+                [sys.executable, "-m", f"edgewatch.{svc}"],
+                _svc_env(cfg, svc),
+                ping_urls=urls,
+            )
+        )
+    return specs

@@ -1,0 +1,190 @@
+"""Supervisor: starts nats-server and every service as child processes, restarts crashed ones, stops cleanly.
+
+Like a compose ``restart: unless-stopped`` policy: a child that exits while the suite is running is restarted
+with exponential backoff (reset after it stays up for a minute). Stop order is the reverse of start order:
+services get SIGTERM (they drain NATS), then nats-server; SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+__all__ = ["Child", "ProcSpec", "Supervisor"]
+
+log = logging.getLogger("edgewatch.suite")
+
+GRACE_S = 10.0
+BACKOFF_MAX_S = 30.0
+HEALTHY_RESET_S = 60.0
+
+
+@dataclass(frozen=True)
+class ProcSpec:
+    """How to run one child."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    ping_urls: tuple[str, ...] = ()
+    tcp_port: int | None = None
+
+
+@dataclass
+class Child:
+    """A supervised child process."""
+
+    spec: ProcSpec
+    proc: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+    backoff: float = 0.5
+    log_file: IO[bytes] | None = None
+
+
+class Supervisor:
+    """Runs a list of ProcSpecs in order."""
+
+    def __init__(self, specs: list[ProcSpec], logs_dir: Path, state_file: Path | None = None) -> None:
+        self.children = [Child(s) for s in specs]
+        self.logs_dir = logs_dir
+        self.state_file = state_file
+        self._stopping = False
+        self._monitor: asyncio.Task[None] | None = None
+        self.events: list[tuple[float, str, str]] = []
+
+    def child(self, name: str) -> Child:
+        """The child called ``name``."""
+        for c in self.children:
+            if c.spec.name == name:
+                return c
+        raise KeyError(name)
+
+    async def _spawn(self, c: Child) -> None:
+        if c.log_file is None:
+            c.log_file = open(self.logs_dir / f"{c.spec.name}.log", "ab")  # noqa: ASYNC230 - tiny, once per child
+        env = {**os.environ, **c.spec.env}
+        c.proc = await asyncio.create_subprocess_exec(
+            *c.spec.argv, env=env, stdout=c.log_file, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+        )
+        c.started_at = time.monotonic()
+        self.events.append((time.time(), c.spec.name, f"started pid {c.proc.pid}"))
+        log.info("started %s (pid %d)", c.spec.name, c.proc.pid)
+        self._write_state()
+
+    async def start(self, ready_timeout: float = 60.0) -> None:
+        """Start children in order, each after the previous answers its readiness check."""
+        for c in self.children:
+            await self._spawn(c)
+            if c.spec.tcp_port is not None:
+                await self._wait(lambda c=c: _tcp_open(c.spec.tcp_port), ready_timeout, c)
+        await asyncio.gather(*(self._wait_pings(c, ready_timeout) for c in self.children))
+        self._monitor = asyncio.create_task(self._watch())
+
+    async def _wait_pings(self, c: Child, timeout: float) -> None:
+        for url in c.spec.ping_urls:
+            await self._wait(lambda url=url: _http_ok(url), timeout, c)
+
+    async def _wait(self, probe: object, timeout: float, c: Child) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if c.proc is not None and c.proc.returncode is not None:
+                raise RuntimeError(f"{c.spec.name} exited with {c.proc.returncode}; see {self.logs_dir}")
+            if await asyncio.to_thread(probe):  # type: ignore[arg-type]
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"{c.spec.name} not ready after {timeout:g}s; see {self.logs_dir / c.spec.name}.log")
+
+    async def _watch(self) -> None:
+        """Restart children that exit while running."""
+        while not self._stopping:
+            for c in self.children:
+                if self._stopping or c.proc is None or c.proc.returncode is None:
+                    continue
+                rc = c.proc.returncode
+                up_for = time.monotonic() - c.started_at
+                if up_for > HEALTHY_RESET_S:
+                    c.backoff = 0.5
+                self.events.append((time.time(), c.spec.name, f"exited rc={rc}; restart in {c.backoff:g}s"))
+                log.warning("%s exited (rc=%s); restarting in %.1fs", c.spec.name, rc, c.backoff)
+                c.proc = None
+                await asyncio.sleep(c.backoff)
+                c.backoff = min(c.backoff * 2, BACKOFF_MAX_S)
+                if not self._stopping:
+                    c.restarts += 1
+                    await self._spawn(c)
+            await asyncio.sleep(0.2)
+
+    async def stop(self) -> None:
+        """Stop everything in reverse order (SIGTERM, then SIGKILL after the grace period)."""
+        self._stopping = True
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+        # Services first (all at once), nats-server (the first child) last so services can drain.
+        services, first = self.children[1:], self.children[:1]
+        for group in (list(reversed(services)), first):
+            await asyncio.gather(*(self._terminate(c) for c in group))
+        for c in self.children:
+            if c.log_file is not None:
+                c.log_file.close()
+                c.log_file = None
+        if self.state_file is not None:
+            with contextlib.suppress(OSError):
+                self.state_file.unlink()
+
+    async def _terminate(self, c: Child) -> None:
+        p = c.proc
+        if p is None or p.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            p.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(p.wait(), GRACE_S)
+        except TimeoutError:
+            log.warning("%s did not stop in %.0fs; killing", c.spec.name, GRACE_S)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            await p.wait()
+        self.events.append((time.time(), c.spec.name, f"stopped rc={p.returncode}"))
+
+    def _write_state(self) -> None:
+        if self.state_file is None:
+            return
+        state = {
+            c.spec.name: {"pid": c.proc.pid if c.proc else None, "restarts": c.restarts, "ping": list(c.spec.ping_urls)}
+            for c in self.children
+        }
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        tmp.replace(self.state_file)
+
+
+def _tcp_open(port: int | None) -> bool:
+    import socket
+
+    if port is None:
+        return True
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
