@@ -28,7 +28,7 @@ from edgewatch.common.service.logging import configure_logging, set_level
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSettings, WritableSection, load_settings
 
-__all__ = ["ServiceHost", "WritableCallback", "run_service", "service_main"]
+__all__ = ["ServiceHost", "WritableCallback", "res_dir", "run_service", "service_main"]
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +171,30 @@ class ServiceHost:
             await self.lifespan.stop()
 
 
+def _find_res_file(path: Path) -> Path | None:
+    """Locate a service's ``res/<file>``: next to the module, or in ``services/<svc>/res`` above ``src/``."""
+    if path.exists():
+        return path
+    for parent in path.resolve().parents:
+        if parent.name == "src":
+            cand = parent.parent / "res" / path.name
+            return cand if cand.exists() else None
+    return None
+
+
 def _mtime(path: str) -> float:
     try:
         return Path(path).stat().st_mtime
     except OSError:
         return 0.0
+
+
+def res_dir(package_file: str) -> Path:
+    """``services/<svc>/res`` for a module file under ``services/<svc>/src/edgewatch/<svc>/``."""
+    for parent in Path(package_file).resolve().parents:
+        if parent.name == "src":
+            return parent.parent / "res"
+    return Path(package_file).resolve().parent / "res"
 
 
 def service_main(
@@ -196,7 +215,8 @@ def service_main(
         help="YAML settings file (EdgeX-style keys); env overrides still apply",
     )
     args = parser.parse_args(argv)
-    cfg = args.config or (str(default_config) if default_config and default_config.exists() else None)
+    default = _find_res_file(default_config) if default_config else None
+    cfg = args.config or (str(default) if default else None)
     settings = load_settings(settings_cls, cfg)
     configure_logging(name, settings.writable.log_level)
     run_service(build(settings))
