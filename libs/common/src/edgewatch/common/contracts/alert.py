@@ -1,0 +1,78 @@
+"""Alert: a rule raising or clearing, with the actions it took (msgpack map on ``topics.alert(rule)``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgpack
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from edgewatch.common.bus.client import BusDecodeError
+
+__all__ = ["ActionResult", "Alert", "AlertAction", "decode_alert", "encode_alert"]
+
+ActionResult = Literal["ok", "failed", "pending"]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+
+class AlertAction(_Wire):
+    """One command a rule sent when it raised (an EdgeX core-command SET)."""
+
+    command: str = Field(min_length=1, description="EdgeX command name (e.g. PumpStop)")
+    device: str = Field(min_length=1, description="Target device")
+    settings: dict[str, str] = Field(default_factory=dict, description="The flat SET settings map")
+    result: ActionResult = Field(description="ok: core-command answered errorCode 0; failed: retries exhausted")
+    error: str = Field("", description="Last error when the result is failed")
+    attempts: int = Field(0, ge=0, description="Requests sent (retries included)")
+    idempotency_key: str = Field(min_length=1, description="Sent as the envelope correlationID on every attempt")
+
+
+class Alert(_Wire):
+    """A rule's alert for one device.
+
+    ``id`` is unique per message; ``incident`` is the id of the raise that a clear ends (equal to ``id`` on a
+    raise), so a consumer can pair them. ``kind`` is ``threshold`` for a rule condition and ``stale`` when the
+    rule's source stopped arriving (the fail-safe).
+    """
+
+    id: str = Field(min_length=1, description="UUID of this alert message")
+    incident: str = Field(min_length=1, description="UUID of the raise this message belongs to")
+    rule: str = Field(min_length=1)
+    device: str = Field(min_length=1)
+    kind: Literal["threshold", "stale"] = "threshold"
+    severity: str = Field(min_length=1)
+    state: Literal["raised", "cleared"]
+    value: float = Field(description="Aggregated value that crossed (or re-crossed) the threshold")
+    threshold: float = Field(description="Raise threshold (or clear threshold on a clear)")
+    message: str = ""
+    origin: int = Field(ge=0, description="When the rule decided (ns)")
+    actions: list[AlertAction] = Field(default_factory=list)
+
+
+def encode_alert(alert: Alert) -> bytes:
+    """Encode as a msgpack map with camelCase keys."""
+    doc: dict[str, Any] = alert.model_dump(by_alias=True)
+    return msgpack.packb(doc, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def decode_alert(data: bytes) -> Alert:
+    """Decode a msgpack Alert.
+
+    Raises:
+        BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
+    """
+    try:
+        doc = msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except Exception as e:
+        raise BusDecodeError(f"alert is not msgpack: {e}") from e
+    if not isinstance(doc, dict):
+        raise BusDecodeError(f"alert must be a msgpack map, got {type(doc).__name__}")
+    try:
+        return Alert.model_validate(doc)
+    except ValidationError as e:
+        msg = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
+        raise BusDecodeError(f"invalid alert: {msg}") from e

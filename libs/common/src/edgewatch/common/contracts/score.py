@@ -1,0 +1,65 @@
+"""Score: one anomaly score from edgewatch-inference (msgpack map of plain types on ``topics.score(device)``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from edgewatch.common.bus.client import BusDecodeError
+
+__all__ = ["Score", "decode_score", "encode_score"]
+
+
+class Score(BaseModel):
+    """An anomaly score for one FeatureVector window of one device.
+
+    Keys on the wire are camelCase (``modelName``, ``isAnomaly``, ``windowStart``); times are Unix nanoseconds.
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+    device: str = Field(min_length=1, description="Device the scored FeatureVector came from")
+    profile: str = Field("", description="Device profile of that device")
+    model_name: str = Field(min_length=1, description="Registry name of the model that produced the score")
+    model_version: str = Field(min_length=1, description="Registry version of that model")
+    model_sha256: str = Field("", description="sha256 of the ONNX file that produced the score")
+    score: float = Field(description="Anomaly score (higher is more anomalous)")
+    threshold: float = Field(description="Threshold in force for this device when scoring")
+    is_anomaly: bool = Field(description="score > threshold")
+    window_start: int = Field(ge=0, description="Start of the feature window (ns)")
+    window_end: int = Field(ge=0, description="End of the feature window (ns)")
+    feature_config_version: str = Field("", description="Config version of the features that were scored")
+    origin: int = Field(ge=0, description="When the score was produced (ns)")
+    contributions: dict[str, float] | None = Field(None, description="Per-feature share of the score (optional)")
+    sequence: int = Field(0, ge=0, description="Per-device sequence number since the producer started")
+
+
+def encode_score(score: Score) -> bytes:
+    """Encode as a msgpack map with camelCase keys (``contributions`` left out when absent)."""
+    doc: dict[str, Any] = score.model_dump(by_alias=True, exclude_none=True)
+    return msgpack.packb(doc, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def decode_score(data: bytes) -> Score:
+    """Decode a msgpack Score.
+
+    Raises:
+        BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
+    """
+    try:
+        doc = msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except Exception as e:
+        raise BusDecodeError(f"score is not msgpack: {e}") from e
+    if not isinstance(doc, dict):
+        raise BusDecodeError(f"score must be a msgpack map, got {type(doc).__name__}")
+    try:
+        return Score.model_validate(doc)
+    except ValidationError as e:
+        raise BusDecodeError(f"invalid score: {_fields(e)}") from e
+
+
+def _fields(e: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())

@@ -1,0 +1,57 @@
+"""Score wire model: msgpack round trip, camelCase keys, and field-naming decode errors."""
+
+from __future__ import annotations
+
+import msgpack
+import pytest
+
+from edgewatch.common.bus import BusDecodeError
+from edgewatch.common.contracts.score import Score, decode_score, encode_score
+
+
+def _score(**over: object) -> Score:
+    base: dict[str, object] = {
+        "device": "demo-pump",
+        "profile": "pump",
+        "model_name": "auto.demo-pump",
+        "model_version": "1",
+        "model_sha256": "ab" * 32,
+        "score": 12.5,
+        "threshold": 9.0,
+        "is_anomaly": True,
+        "window_start": 1_700_000_000_000_000_000,
+        "window_end": 1_700_000_001_000_000_000,
+        "feature_config_version": "3",
+        "origin": 1_700_000_001_000_500_000,
+        "sequence": 7,
+    }
+    base.update(over)
+    return Score.model_validate(base)
+
+
+def test_score_roundtrip_keeps_every_field() -> None:
+    s = _score(contributions={"rms": 10.0, "peak": 2.5})
+    assert decode_score(encode_score(s)) == s
+
+
+def test_score_wire_is_a_msgpack_map_of_camelcase_plain_types() -> None:
+    doc = msgpack.unpackb(encode_score(_score()))
+    assert doc["modelName"] == "auto.demo-pump"
+    assert doc["isAnomaly"] is True
+    assert doc["windowStart"] == 1_700_000_000_000_000_000
+    assert "contributions" not in doc
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b"\xc1", "not msgpack"),
+        (msgpack.packb([1, 2]), "must be a msgpack map"),
+        (msgpack.packb({"device": "d"}), "modelName"),
+        (msgpack.packb({**msgpack.unpackb(encode_score(_score())), "score": "high"}), "score"),
+        (msgpack.packb({**msgpack.unpackb(encode_score(_score())), "windowEnd": -1}), "windowEnd"),
+    ],
+)
+def test_score_decode_rejects_malformed_input_naming_the_problem(data: bytes, needle: str) -> None:
+    with pytest.raises(BusDecodeError, match=needle):
+        decode_score(data)
