@@ -1,0 +1,199 @@
+"""yaml.v3-style loading of profiles and device files: scalars decoded into string fields keep their literal text.
+
+PyYAML resolves ``defaultValue: 0.0`` to the float 0.0 and ``readWrite: RW`` stays a string, but Go's yaml.v3
+decodes the *text* of a scalar into a ``string`` field (``"0.0"``), and the typed value into ``any`` fields
+(``attributes``, ``protocols``). We compose the YAML node tree once, then build the document guided by the
+pydantic model's field types: string-typed positions get the literal text, everything else the typed value.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from edgewatch.common.contracts.device import Device
+from edgewatch.common.contracts.errors import ContractInvalidError
+from edgewatch.common.contracts.profile import DeviceProfile
+
+__all__ = ["coerce_for", "compose_literal", "load_device_definitions", "load_profile_yaml", "validation_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Lit:
+    """A YAML scalar: its literal text and the value PyYAML's safe resolver gives it."""
+
+    text: str
+    typed: Any
+
+
+def compose_literal(text: str) -> Any:
+    """Parse YAML into dicts/lists whose scalars are ``_Lit`` (text + typed value).
+
+    Raises:
+        yaml.YAMLError: the text is not YAML.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _build(loader, node)
+    finally:
+        loader.dispose()
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return _Lit(str(node.value), loader.construct_object(node, deep=True))
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(loader, n) for n in node.value]
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for k, v in node.value:
+            key = _build(loader, k)
+            out[key.text if isinstance(key, _Lit) else json.dumps(_plain(key))] = _build(loader, v)
+        return out
+    raise yaml.YAMLError(f"unsupported YAML node {type(node).__name__}")
+
+
+def _plain(v: Any) -> Any:
+    """The typed value of a literal tree (what an ``any`` field receives)."""
+    if isinstance(v, _Lit):
+        return v.typed
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def coerce_for(tree: Any, annotation: Any) -> Any:
+    """Turn a literal tree into plain data for ``annotation`` (yaml.v3 rules for string fields)."""
+    origin = typing.get_origin(annotation)
+    if annotation is str:
+        if isinstance(tree, _Lit):
+            return "" if tree.typed is None else tree.text
+        return _plain(tree)
+    if origin is Literal:
+        return tree.text if isinstance(tree, _Lit) and tree.typed is not None else _plain(tree)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if isinstance(tree, _Lit) and tree.typed is None:
+            return None
+        if len(args) == 1:
+            return coerce_for(tree, args[0])
+        return _plain(tree)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(tree, dict):
+        return _coerce_model(tree, annotation)
+    if origin is list and isinstance(tree, list):
+        (item,) = typing.get_args(annotation) or (Any,)
+        return [coerce_for(x, item) for x in tree]
+    if origin is dict and isinstance(tree, dict):
+        _k, val = typing.get_args(annotation) or (str, Any)
+        return {k: coerce_for(v, val) for k, v in tree.items()}
+    return _plain(tree)
+
+
+def _coerce_model(tree: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    by_key: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        alias = info.serialization_alias or info.alias or name
+        by_key[alias] = info.annotation
+        by_key[name] = info.annotation
+    return {k: coerce_for(v, by_key[k]) if k in by_key else _plain(v) for k, v in tree.items()}
+
+
+def validation_text(e: ValidationError) -> str:
+    """One line per error, naming the field path."""
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in e.errors())
+
+
+def load_profile_yaml(text: str | bytes) -> DeviceProfile:
+    """A DeviceProfile from YAML (or JSON) text, decoded the way yaml.v3 decodes it.
+
+    Raises:
+        ContractInvalidError: not YAML, not a mapping, or the profile fails validation (message names the field).
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    try:
+        tree = compose_literal(text)
+    except yaml.YAMLError as e:
+        raise ContractInvalidError(f"profile file is not valid YAML: {e}", field="file") from e
+    if not isinstance(tree, dict):
+        raise ContractInvalidError("profile file must be a YAML mapping with a top-level name", field="file")
+    try:
+        return DeviceProfile.model_validate(coerce_for(tree, DeviceProfile))
+    except ValidationError as e:
+        name = _plain(tree.get("name"))
+        raise ContractInvalidError(f"profile {name!r}: {validation_text(e)}", field="profile") from e
+
+
+def _read(text_or_path: str | Path) -> str:
+    if isinstance(text_or_path, Path):
+        return text_or_path.read_text(encoding="utf-8")
+    if "\n" not in text_or_path and len(text_or_path) < 4096 and Path(text_or_path).is_file():
+        return Path(text_or_path).read_text(encoding="utf-8")
+    return text_or_path
+
+
+def load_device_definitions(
+    text_or_path: str | Path,
+    *,
+    service_name: str = "",
+    admin_state: str = "UNLOCKED",
+    operating_state: str = "UP",
+) -> list[Device]:
+    """Devices from a definition file: YAML with a top-level ``deviceList:`` or a JSON array.
+
+    Like the device SDK, absent ``serviceName``/``adminState``/``operatingState`` are filled in.
+
+    Raises:
+        ContractInvalidError: unreadable document or an invalid device (message names the device and field).
+    """
+    text = _read(text_or_path)
+    items: list[Any]
+    if text.lstrip().startswith("["):
+        try:
+            raw = json.loads(text)
+        except ValueError as e:
+            raise ContractInvalidError(f"device file is not a valid JSON array: {e}", field="file") from e
+        items = [coerce_for(_lit_tree(x), Device) for x in raw]
+    else:
+        try:
+            tree = compose_literal(text)
+        except yaml.YAMLError as e:
+            raise ContractInvalidError(f"device file is not valid YAML: {e}", field="file") from e
+        if not isinstance(tree, dict) or not isinstance(tree.get("deviceList"), list):
+            raise ContractInvalidError("device file must have a top-level deviceList: array", field="deviceList")
+        items = [coerce_for(x, Device) for x in tree["deviceList"]]
+    devices: list[Device] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ContractInvalidError(f"deviceList[{i}] is not a mapping", field="deviceList")
+        if service_name:
+            item.setdefault("serviceName", service_name)
+        item.setdefault("adminState", admin_state)
+        item.setdefault("operatingState", operating_state)
+        try:
+            devices.append(Device.model_validate(item))
+        except ValidationError as e:
+            raise ContractInvalidError(
+                f"deviceList[{i}] {item.get('name')!r}: {validation_text(e)}", field="deviceList"
+            ) from e
+    return devices
+
+
+def _lit_tree(v: Any) -> Any:
+    """JSON data as a literal tree (JSON keeps types: a number never fills a string field as text)."""
+    if isinstance(v, dict):
+        return {k: _lit_tree(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_lit_tree(x) for x in v]
+    return _Lit(v, v) if isinstance(v, str) else v
