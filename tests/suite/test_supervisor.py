@@ -1,0 +1,82 @@
+"""The supervisor restarts crashed children (compose-like policy) and stops everything in reverse order."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from edgewatch.suite.layout import Ports, SuiteConfig
+from edgewatch.suite.supervisor import ProcSpec, Supervisor
+from tests.support.waiting import wait_until
+
+SLEEPER = [
+    sys.executable,
+    "-c",
+    "import time, signal, sys; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0));"
+    " print('up', flush=True); time.sleep(3600)",
+]
+
+
+async def test_supervisor_restarts_a_child_killed_with_sigkill(tmp_path: Path) -> None:
+    sup = Supervisor([ProcSpec("a", SLEEPER), ProcSpec("b", SLEEPER)], tmp_path, tmp_path / "state.json")
+    await sup.start(ready_timeout=10)
+    try:
+        b = sup.child("b")
+        assert b.proc is not None
+        first_pid = b.proc.pid
+        os.kill(first_pid, signal.SIGKILL)
+        await wait_until(
+            lambda: b.proc is not None and b.proc.pid != first_pid and b.proc.returncode is None,
+            timeout=10,
+            message="b restarted",
+        )
+        assert b.restarts == 1 and sup.child("a").restarts == 0
+        await wait_until(lambda: (tmp_path / "b.log").read_text().count("up") == 2, message="both runs logged")
+    finally:
+        await sup.stop()
+    assert all(c.proc is None or c.proc.returncode is not None for c in sup.children)
+    assert not (tmp_path / "state.json").exists()
+
+
+async def test_supervisor_stops_services_before_the_first_child(tmp_path: Path) -> None:
+    sup = Supervisor([ProcSpec("bus", SLEEPER), ProcSpec("svc1", SLEEPER), ProcSpec("svc2", SLEEPER)], tmp_path)
+    await sup.start(ready_timeout=10)
+    await sup.stop()
+    stopped = [name for _, name, what in sup.events if what.startswith("stopped")]
+    assert stopped[-1] == "bus" and set(stopped[:2]) == {"svc1", "svc2"}
+
+
+async def test_supervisor_kills_a_child_that_ignores_sigterm(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import edgewatch.suite.supervisor as s
+
+    monkeypatch.setattr(s, "GRACE_S", 0.5)
+    stubborn = [
+        sys.executable,
+        "-c",
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)",
+    ]
+    sup = Supervisor([ProcSpec("x", stubborn)], tmp_path)
+    await sup.start(ready_timeout=10)
+    proc = sup.child("x").proc
+    assert proc is not None
+    await wait_until(lambda: "ignoring" in (tmp_path / "x.log").read_text(), message="handler installed")
+    await sup.stop()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_ports_parse_overrides_and_rejects_unknown_names() -> None:
+    p = Ports.parse("nats=14222, ingest=15900")
+    assert (p.nats, p.ingest, p.core_data) == (14222, 15900, 59880)
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown port name 'natz'"):
+        Ports.parse("natz=1")
+
+
+def test_suite_config_secrets_are_created_once_with_private_mode(tmp_path: Path) -> None:
+    cfg = SuiteConfig(tmp_path)
+    a = cfg.secret("api-token")
+    assert a == cfg.secret("api-token") and len(a) >= 32
+    assert (cfg.secret_path("api-token").stat().st_mode & 0o777) == 0o600
