@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasGenerator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -17,6 +25,7 @@ __all__ = [
     "CountResponse",
     "EdgeXModel",
     "empty",
+    "fold_keys",
 ]
 
 API_VERSION = "v3"
@@ -36,6 +45,39 @@ class EdgeXModel(BaseModel):
         extra="ignore",
     )
 
+    # Per-class key tables for Go-style case-insensitive input matching, built once in __pydantic_init_subclass__.
+    _edgex_exact_keys: ClassVar[frozenset[str]] = frozenset()
+    _edgex_folded_keys: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._build_key_tables()
+
+    @classmethod
+    def _build_key_tables(cls) -> None:
+        exact: set[str] = set()
+        folded: dict[str, str] = {}
+        for name, field in cls.model_fields.items():
+            alias = field.validation_alias if isinstance(field.validation_alias, str) else field.alias or name
+            exact.update((alias, name))
+            folded.setdefault(name.lower(), name)
+            folded[alias.lower()] = alias
+        cls._edgex_exact_keys = frozenset(exact)
+        cls._edgex_folded_keys = folded
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _match_keys_case_insensitively(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        """Go ``encoding/json``: a key matches a field's name case-insensitively (exact keys skip the rewrite)."""
+        if type(data) is dict:
+            exact = cls._edgex_exact_keys
+            for key in data:
+                if key not in exact:
+                    data = fold_keys(data, exact, cls._edgex_folded_keys)
+                    break
+        return handler(data)
+
     def to_json(self) -> bytes:
         """Serialise with EdgeX's keys and omitempty rules."""
         return self.model_dump_json(by_alias=True).encode()
@@ -43,6 +85,17 @@ class EdgeXModel(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible dict with EdgeX's keys."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+def fold_keys(data: dict[str, Any], exact: frozenset[str], folded: dict[str, str]) -> dict[str, Any]:
+    """Rename keys that match a field case-insensitively to the field's key; others are kept as they are."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in exact or not isinstance(key, str):
+            out[key] = value
+        else:
+            out[folded.get(key.lower(), key)] = value
+    return out
 
 
 class BaseRequest(EdgeXModel):
