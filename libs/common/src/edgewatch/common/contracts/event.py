@@ -1,0 +1,456 @@
+"""EdgeX Event and Reading DTOs (dtos.Event, dtos.BaseReading) with their request/response envelopes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Annotated, Any, Self
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import (
+    MISSING,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+from edgewatch.common.contracts.base import (
+    API_VERSION,
+    BaseRequest,
+    BaseResponse,
+    BaseWithTotalCountResponse,
+    EdgeXModel,
+    empty,
+)
+from edgewatch.common.contracts.values import NUMPY_DTYPES, ValueFormatError, format_value, parse_array, parse_value
+from edgewatch.common.contracts.valuetype import ValueType
+
+__all__ = [
+    "AddEventRequest",
+    "Event",
+    "EventResponse",
+    "MultiEventsResponse",
+    "MultiReadingsResponse",
+    "Reading",
+    "ReadingResponse",
+    "new_event",
+]
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+_OBJECT_TYPES = (ValueType.OBJECT, ValueType.OBJECT_ARRAY)
+
+
+def _b64(data: bytes) -> str:
+    # Go encodes []byte with base64.StdEncoding (pydantic's own base64 mode is URL-safe).
+    return base64.b64encode(data).decode("ascii")
+
+
+def _omit_bytes(value: Any) -> bool:
+    return value is MISSING or value == b""
+
+
+def _omit_str(value: Any) -> bool:
+    return value is MISSING or value == ""
+
+
+Base64Bytes = Annotated[bytes, PlainSerializer(_b64, when_used="json")]
+
+
+class Reading(EdgeXModel):
+    """One reading: simple (``value``), binary (``binaryValue`` + ``mediaType``), object (``objectValue``) or null.
+
+    Unknown top-level keys are kept and re-emitted (palau 4.0.3 extensions). Simple values are checked against
+    ``valueType`` on validation and the parsed value is cached for :meth:`typed_value` and :meth:`array`.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field("", exclude_if=empty)
+    origin: int = Field(0, exclude_if=empty)
+    device_name: str = Field("", exclude_if=empty)
+    resource_name: str = Field("", exclude_if=empty)
+    profile_name: str = Field("", exclude_if=empty)
+    value_type: ValueType
+    units: str = Field("", exclude_if=empty)
+    tags: dict[str, Any] = Field(default_factory=dict, exclude_if=empty)
+    value: str | bool | int | float | MISSING | None = MISSING
+    binary_value: Base64Bytes | MISSING | None = Field(MISSING, exclude_if=_omit_bytes)
+    media_type: str | MISSING = Field(MISSING, exclude_if=_omit_str)
+    object_value: Any = MISSING
+
+    _typed: Any = PrivateAttr(MISSING)
+
+    @field_validator("value_type", mode="before")
+    @classmethod
+    def _known_value_type(cls, v: Any) -> Any:
+        if isinstance(v, str) and not isinstance(v, ValueType):
+            return ValueType.parse(v)
+        return v
+
+    @field_validator("binary_value", mode="before")
+    @classmethod
+    def _binary_from_wire(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                return base64.b64decode(v, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("binaryValue is not valid base64") from None
+        if isinstance(v, list):  # the openapi examples show binaryValue as an array of byte values
+            try:
+                return bytes(v)
+            except (TypeError, ValueError):
+                raise ValueError("binaryValue array must hold integers 0..255") from None
+        return v
+
+    @model_validator(mode="after")
+    def _check_form(self) -> Self:
+        vt = self.value_type
+        if vt is ValueType.BINARY:
+            if self.binary_value is MISSING or self.binary_value is None:
+                return self._make_null()
+            if self.media_type is MISSING or not self.media_type:
+                raise ValueError("mediaType is required with binaryValue")
+            self.value = self.object_value = MISSING
+        elif vt in _OBJECT_TYPES:
+            if self.object_value is MISSING or self.object_value is None:
+                return self._make_null()
+            self.value = self.binary_value = self.media_type = MISSING
+        else:
+            value = self.value
+            if value is MISSING or value is None:
+                return self._make_null()
+            self.binary_value = self.media_type = self.object_value = MISSING
+            if isinstance(value, str):
+                self._typed = _parse_cached(vt, value)
+            elif vt.is_numeric or vt is ValueType.BOOL:
+                self._typed = value  # ?numeric=true shape: the value is already a JSON number
+            else:
+                raise ValueError(f"value must be a string for valueType {vt}")
+        return self
+
+    def _make_null(self) -> Self:
+        self.value = self.binary_value = self.object_value = None
+        self.media_type = MISSING
+        self._typed = None
+        return self
+
+    # ------------------------------------------------------------------------------------------ constructors
+
+    @classmethod
+    def simple(
+        cls,
+        device: str,
+        profile: str,
+        resource: str,
+        value_type: ValueType | str,
+        value: Any,
+        *,
+        origin: int | None = None,
+        units: str = "",
+        tags: dict[str, Any] | None = None,
+        id: str | None = None,
+    ) -> Reading:
+        """A simple reading with ``value`` formatted as the Go SDK does (``NewSimpleReading``).
+
+        Raises:
+            ValueFormatError: ``value`` does not fit ``value_type``.
+        """
+        vt = ValueType.parse(value_type) if not isinstance(value_type, ValueType) else value_type
+        if vt is ValueType.BINARY or vt in _OBJECT_TYPES:
+            raise ValueFormatError(f"{vt} readings have no simple value; use Reading.binary/object", field="valueType")
+        text = format_value(vt, value)
+        reading = cls._build(device, profile, resource, vt, origin, units, tags, id, value=text)
+        if vt.is_numeric_array or vt is ValueType.BOOL_ARRAY:
+            reading._typed = np.asarray(value, dtype=_dtype(vt))
+        elif vt is ValueType.FLOAT32:
+            reading._typed = float(np.float32(value))
+        elif vt is ValueType.STRING_ARRAY:
+            reading._typed = list(value)
+        else:
+            reading._typed = value.item() if isinstance(value, np.generic) else value
+        return reading
+
+    @classmethod
+    def binary(
+        cls,
+        device: str,
+        profile: str,
+        resource: str,
+        data: bytes,
+        media_type: str,
+        *,
+        origin: int | None = None,
+        tags: dict[str, Any] | None = None,
+        id: str | None = None,
+    ) -> Reading:
+        """A Binary reading (``NewBinaryReading``); ``media_type`` is required."""
+        if not media_type:
+            raise ValueFormatError("mediaType is required with binaryValue", field="mediaType")
+        reading = cls._build(
+            device, profile, resource, ValueType.BINARY, origin, "", tags, id, binary_value=bytes(data)
+        )
+        reading.media_type = media_type
+        reading._typed = reading.binary_value
+        return reading
+
+    @classmethod
+    def object(
+        cls,
+        device: str,
+        profile: str,
+        resource: str,
+        value: Any,
+        *,
+        array: bool = False,
+        origin: int | None = None,
+        tags: dict[str, Any] | None = None,
+        id: str | None = None,
+    ) -> Reading:
+        """An Object (or ObjectArray with ``array=True``) reading holding any JSON value."""
+        vt = ValueType.OBJECT_ARRAY if array else ValueType.OBJECT
+        reading = cls._build(device, profile, resource, vt, origin, "", tags, id, object_value=value)
+        reading._typed = value
+        return reading
+
+    @classmethod
+    def null(
+        cls,
+        device: str,
+        profile: str,
+        resource: str,
+        value_type: ValueType | str,
+        *,
+        origin: int | None = None,
+        id: str | None = None,
+    ) -> Reading:
+        """A v4 null reading: ``value``, ``binaryValue`` and ``objectValue`` all null (``NewNullReading``)."""
+        vt = ValueType.parse(value_type) if not isinstance(value_type, ValueType) else value_type
+        return cls._build(device, profile, resource, vt, origin, "", None, id)._make_null()
+
+    @classmethod
+    def _build(
+        cls,
+        device: str,
+        profile: str,
+        resource: str,
+        value_type: ValueType,
+        origin: int | None,
+        units: str,
+        tags: dict[str, Any] | None,
+        id: str | None,
+        **form: Any,
+    ) -> Reading:
+        return cls.model_construct(
+            id=str(uuid.uuid4()) if id is None else id,
+            origin=time.time_ns() if origin is None else origin,
+            device_name=device,
+            resource_name=resource,
+            profile_name=profile,
+            value_type=value_type,
+            units=units,
+            tags=tags if tags is not None else {},
+            **form,
+        )
+
+    # ------------------------------------------------------------------------------------------ accessors
+
+    @property
+    def is_null(self) -> bool:
+        """True for a v4 null reading."""
+        return self.value is None and self.binary_value is None and self.object_value is None
+
+    def typed_value(self) -> Any:
+        """The value as Python data: bool/int/float/str, a list for arrays, bytes, the object, or None (null)."""
+        typed = self._typed
+        if typed is MISSING:
+            typed = self._typed = _typed_of(self)
+        if isinstance(typed, np.ndarray):
+            return typed.tolist()
+        return typed
+
+    def array(self) -> npt.NDArray[Any]:
+        """The value of a numeric or Bool array reading as a numpy array of the element dtype (no per-element work).
+
+        Raises:
+            ValueFormatError: the reading is not a numeric/Bool array, or is null.
+        """
+        typed = self._typed
+        if isinstance(typed, np.ndarray):
+            return typed
+        if self.is_null or not isinstance(self.value, str):
+            raise ValueFormatError(f"reading {self.resource_name!r} has no array value", field="value")
+        arr = parse_array(self.value_type, self.value)
+        self._typed = arr
+        return arr
+
+    def numeric_value(self) -> int | float | None:
+        """The value as a number for numeric scalar types (what ``?numeric=true`` emits), else None."""
+        if not self.value_type.is_numeric or self.is_null:
+            return None
+        typed = self.typed_value()
+        return typed if isinstance(typed, int | float) and not isinstance(typed, bool) else None
+
+    def to_numeric(self) -> Reading:
+        """A copy rendered as core-data's ``?numeric=true``: numeric scalar values become JSON numbers."""
+        number = self.numeric_value()
+        if number is None:
+            return self
+        copy = self.model_copy(update={"value": number})
+        copy._typed = number
+        return copy
+
+
+def _dtype(vt: ValueType) -> Any:
+    return NUMPY_DTYPES[vt.element]
+
+
+def _parse_cached(vt: ValueType, text: str) -> Any:
+    if vt.is_numeric_array or vt is ValueType.BOOL_ARRAY:
+        arr = parse_array(vt, text)
+        arr.flags.writeable = False
+        return arr
+    return parse_value(vt, text)
+
+
+def _typed_of(reading: Reading) -> Any:
+    if reading.is_null:
+        return None
+    if reading.value_type is ValueType.BINARY:
+        return reading.binary_value
+    if reading.value_type in _OBJECT_TYPES:
+        return reading.object_value
+    if isinstance(reading.value, str):
+        return _parse_cached(reading.value_type, reading.value)
+    return reading.value
+
+
+class Event(EdgeXModel):
+    """An EdgeX event: id (UUID), device/profile/source names, origin (ns), one or more readings, optional tags.
+
+    Decoding refills the reading fields that ``EDGEX_OPTIMIZE_EVENT_PAYLOAD`` strips (id aside): deviceName,
+    profileName, origin, and resourceName of a single reading. Unknown top-level keys are kept (extensions).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    api_version: str = API_VERSION
+    id: str = Field(pattern=UUID_PATTERN)
+    device_name: str = Field(min_length=1)
+    profile_name: str = Field(min_length=1)
+    source_name: str = Field(min_length=1)
+    origin: int = Field(gt=0)
+    readings: list[Reading] = Field(min_length=1)
+    tags: dict[str, Any] = Field(default_factory=dict, exclude_if=empty)
+
+    @model_validator(mode="after")
+    def _refill_readings(self) -> Self:
+        single = len(self.readings) == 1
+        for i, reading in enumerate(self.readings):
+            if not reading.device_name:
+                reading.device_name = self.device_name
+            if not reading.profile_name:
+                reading.profile_name = self.profile_name
+            if not reading.origin:
+                reading.origin = self.origin
+            if not reading.resource_name:
+                if not single:
+                    raise ValueError(f"readings[{i}].resourceName is required")
+                reading.resource_name = self.source_name
+        return self
+
+    def typed_values(self) -> dict[str, Any]:
+        """``{resourceName: typed value}`` of all readings (later readings of the same resource win)."""
+        return {r.resource_name: r.typed_value() for r in self.readings}
+
+    def to_numeric(self) -> Event:
+        """A copy rendered as core-data's ``?numeric=true``."""
+        return self.model_copy(update={"readings": [r.to_numeric() for r in self.readings]})
+
+    def optimized(self) -> Event:
+        """A copy with the repeated reading fields stripped as ``EDGEX_OPTIMIZE_EVENT_PAYLOAD=true`` does."""
+        single = len(self.readings) == 1
+        readings = []
+        for r in self.readings:
+            update: dict[str, Any] = {"id": "", "device_name": "", "profile_name": ""}
+            if r.origin == self.origin:
+                update["origin"] = 0
+            if single and r.resource_name == self.source_name:
+                update["resource_name"] = ""
+            readings.append(r.model_copy(update=update))
+        return self.model_copy(update={"readings": readings})
+
+
+def new_event(
+    device: str,
+    profile: str,
+    source: str,
+    readings: Iterable[Reading],
+    *,
+    origin: int | None = None,
+    tags: dict[str, Any] | None = None,
+    id: str | None = None,
+) -> Event:
+    """A new Event (``dtos.NewEvent``) with a fresh UUID and ``origin`` now in ns unless given.
+
+    Raises:
+        ValueError: no readings.
+    """
+    items = list(readings)
+    if not items:
+        raise ValueFormatError("an event needs at least one reading", field="readings")
+    return Event.model_construct(
+        api_version=API_VERSION,
+        id=str(uuid.uuid4()) if id is None else id,
+        device_name=device,
+        profile_name=profile,
+        source_name=source,
+        origin=time.time_ns() if origin is None else origin,
+        readings=items,
+        tags=tags if tags is not None else {},
+    )
+
+
+class AddEventRequest(BaseRequest):
+    """``{apiVersion, requestId, event}``: the core-data POST body and the bus payload of device events."""
+
+    event: Event
+
+    @classmethod
+    def of(cls, event: Event, request_id: str | None = None) -> AddEventRequest:
+        """Wrap an event with a fresh request id (as the Go SDK does)."""
+        return cls.model_construct(
+            api_version=API_VERSION, request_id=str(uuid.uuid4()) if request_id is None else request_id, event=event
+        )
+
+
+class EventResponse(BaseResponse):
+    """``{apiVersion, statusCode, event}`` (GET /event/id and command GET responses)."""
+
+    event: Event
+
+
+class MultiEventsResponse(BaseWithTotalCountResponse):
+    """``{apiVersion, statusCode, totalCount, events}``."""
+
+    events: list[Event] = Field(default_factory=list)
+
+
+class ReadingResponse(BaseResponse):
+    """``{apiVersion, statusCode, reading}``."""
+
+    reading: Reading
+
+
+class MultiReadingsResponse(BaseWithTotalCountResponse):
+    """``{apiVersion, statusCode, totalCount, readings}``; ``aggregateFunc`` is set on aggregate queries (4.0+)."""
+
+    aggregate_func: str = Field("", exclude_if=empty)
+    readings: list[Reading] = Field(default_factory=list)
