@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import (
     AliasGenerator,
@@ -77,6 +77,11 @@ class EdgeXModel(BaseModel):
                     data = fold_keys(data, exact, cls._edgex_folded_keys)
                     break
         return handler(data)
+
+    @classmethod
+    def from_json(cls, data: bytes | bytearray | str) -> Self:
+        """Validate a JSON document with EdgeX's keys (matched case-insensitively; pydantic ValidationError)."""
+        return cls.model_validate_json(data)
 
     def to_json(self) -> bytes:
         """Serialise with EdgeX's keys and omitempty rules."""

@@ -1,0 +1,109 @@
+"""AddEventRequest bodies in JSON or CBOR (fxamacker/cbor: same keys as JSON, binaryValue as a byte string)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import cbor2
+from pydantic import ValidationError
+
+from edgewatch.common.contracts.errors import ContractInvalidError
+from edgewatch.common.contracts.event import AddEventRequest, Event
+from edgewatch.common.contracts.valuetype import ValueType
+
+__all__ = [
+    "CONTENT_CBOR",
+    "CONTENT_JSON",
+    "EventDecodeError",
+    "content_type_for",
+    "decode_add_event",
+    "encode_add_event",
+    "media_type",
+]
+
+CONTENT_JSON: Final = "application/json"
+CONTENT_CBOR: Final = "application/cbor"
+
+
+class EventDecodeError(ContractInvalidError, ValueError):
+    """400: a body that is not a valid AddEventRequest (or bare Event) in its content type; names the field."""
+
+
+def media_type(content_type: str | None) -> str:
+    """The bare, lower-cased media type of a Content-Type value (parameters dropped; empty means JSON)."""
+    if not content_type:
+        return CONTENT_JSON
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def content_type_for(event: Event, *, cbor_all: bool = False) -> str:
+    """The content type the Go SDK picks: CBOR when any reading is Binary (or ``cbor_all``), else JSON."""
+    if cbor_all or any(r.value_type is ValueType.BINARY for r in event.readings):
+        return CONTENT_CBOR
+    return CONTENT_JSON
+
+
+def encode_add_event(request: AddEventRequest, content_type: str = CONTENT_JSON) -> bytes:
+    """Encode ``request`` as ``application/json`` or ``application/cbor``.
+
+    Raises:
+        ValueError: an unsupported content type.
+    """
+    kind = media_type(content_type)
+    if kind == CONTENT_JSON:
+        return request.model_dump_json(by_alias=True).encode()
+    if kind == CONTENT_CBOR:
+        return cbor2.dumps(request.model_dump(by_alias=True))
+    raise ValueError(f"unsupported event content type {content_type!r}")
+
+
+def decode_add_event(data: bytes | bytearray | memoryview, content_type: str | None = CONTENT_JSON) -> AddEventRequest:
+    """Decode an AddEventRequest body; a bare Event document is accepted too (as app-functions-sdk does).
+
+    Raises:
+        EventDecodeError: malformed JSON/CBOR or a document that fails validation (message names the field).
+    """
+    kind = media_type(content_type)
+    if kind == CONTENT_JSON:
+        try:
+            return AddEventRequest.model_validate_json(data)
+        except ValidationError as e:
+            if not _missing_event(e):
+                raise _decode_error(e) from None
+        try:
+            return AddEventRequest.of(Event.model_validate_json(data), request_id="")
+        except ValidationError as e:
+            raise _decode_error(e) from None
+    if kind == CONTENT_CBOR:
+        try:
+            doc = cbor2.loads(bytes(data))
+        except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError) as e:
+            raise EventDecodeError(f"malformed CBOR event body: {e}") from None
+        return _from_document(doc)
+    raise EventDecodeError(f"unsupported event content type {content_type!r}", field="Content-Type")
+
+
+def _from_document(doc: Any) -> AddEventRequest:
+    if not isinstance(doc, dict):
+        raise EventDecodeError(f"event body must be a map, got {type(doc).__name__}")
+    try:
+        return AddEventRequest.model_validate(doc)
+    except ValidationError as e:
+        if not _missing_event(e):
+            raise _decode_error(e) from None
+    try:
+        return AddEventRequest.of(Event.model_validate(doc), request_id="")
+    except ValidationError as e:
+        raise _decode_error(e) from None
+
+
+def _missing_event(error: ValidationError) -> bool:
+    return any(item["type"] == "missing" and tuple(item["loc"]) == ("event",) for item in error.errors())
+
+
+def _decode_error(error: ValidationError) -> EventDecodeError:
+    first = error.errors()[0]
+    if first["type"] == "json_invalid":
+        return EventDecodeError(f"malformed JSON event body: {first['msg']}")
+    field = ".".join(str(part) for part in first["loc"])
+    return EventDecodeError(f"{field}: {first['msg']}", field=field or None)
