@@ -64,6 +64,8 @@ def decode_add_event(data: bytes | bytearray | memoryview, content_type: str | N
         EventDecodeError: malformed JSON/CBOR or a document that fails validation (message names the field).
     """
     kind = media_type(content_type)
+    if isinstance(data, memoryview):
+        data = data.tobytes()
     if kind == CONTENT_JSON:
         try:
             return AddEventRequest.model_validate_json(data)
