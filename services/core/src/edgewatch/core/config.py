@@ -1,0 +1,79 @@
+"""CoreSettings: ports of the three EdgeX APIs, Writable (profile-change rules, UoM, persistence), retention."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_pascal
+
+from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings, WritableSection
+
+__all__ = [
+    "DEFAULT_COMMAND_PORT",
+    "DEFAULT_DATA_PORT",
+    "DEFAULT_METADATA_PORT",
+    "CoreSection",
+    "CoreSettings",
+    "CoreWritable",
+    "EventRetention",
+    "ProfileChange",
+    "UoMSection",
+]
+
+DEFAULT_METADATA_PORT = 59881
+DEFAULT_DATA_PORT = 59880
+DEFAULT_COMMAND_PORT = 59882
+
+
+class ProfileChange(Section):
+    """EdgeX Writable.ProfileChange: refuse (423) profile updates or deletes while devices use them."""
+
+    strict_device_profile_changes: bool = Field(False, description="PUT profile / delete resource answer 423")
+    strict_device_profile_deletes: bool = Field(False, description="DELETE profile answers 423")
+
+
+class UoMSection(Section):
+    """EdgeX Writable.UoM: check resource units against the units of measure when Validation is on."""
+
+    validation: bool = Field(False, description="reject profiles whose units are not known units of measure")
+
+
+class CoreWritable(WritableSection):
+    """Writable settings of core (hot-reloaded)."""
+
+    profile_change: ProfileChange = Field(default_factory=ProfileChange)
+    uo_m: UoMSection = Field(default_factory=UoMSection, alias="UoM")
+    persist_data: bool = Field(True, description="core-data keeps events it receives (EdgeX PersistData)")
+    max_event_size: int = Field(25000, ge=0, description="largest POSTed event in KB (0 = no limit); 413 above")
+
+
+class EventRetention(Section):
+    """Bounds of the JetStream stream that keeps events (oldest dropped first)."""
+
+    max_age: float = Field(7 * 24 * 3600.0, gt=0, description="seconds an event is kept")
+    max_bytes: int = Field(256 * 1024 * 1024, gt=0, description="bytes the event stream may hold")
+    stream: str = Field("EDGEWATCH_CORE_EVENTS", description="JetStream stream name for events")
+
+
+class CoreSection(Section):
+    """core-specific settings."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="forbid")
+
+    metadata_port: int = Field(DEFAULT_METADATA_PORT, ge=0, le=65535)
+    data_port: int = Field(DEFAULT_DATA_PORT, ge=0, le=65535)
+    command_port: int = Field(DEFAULT_COMMAND_PORT, ge=0, le=65535)
+    profiles_dir: str = Field("", description="load every YAML/JSON profile here at start (409 = already there)")
+    devices_dir: str = Field("", description="load every device definition file here at start")
+    default_device_service: str = Field("edgewatch-ingest", description="serviceName for file devices without one")
+    bucket_prefix: str = Field("edgewatch-core", description="prefix of the JetStream KV buckets of metadata")
+    uom_file: str = Field("", description="units-of-measure YAML/JSON (empty = built-in list)")
+    retention: EventRetention = Field(default_factory=EventRetention)
+    command_url: str = Field("", description="core-command URL in coreCommands[].url (empty = http://host:port)")
+
+
+class CoreSettings(ServiceSettings):
+    """Settings of edgewatch-core."""
+
+    service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_METADATA_PORT))
+    writable: CoreWritable = Field(default_factory=CoreWritable)
+    core: CoreSection = Field(default_factory=CoreSection)

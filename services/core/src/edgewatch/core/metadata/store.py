@@ -1,0 +1,172 @@
+"""A JetStream KV bucket with an in-memory index kept coherent by a KV watch (writes go to KV first)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
+from pydantic import BaseModel, ValidationError
+
+from edgewatch.common.bus.client import NatsBus
+from edgewatch.common.contracts.errors import ConflictError, EdgeXError, ErrorKind, NotFoundError
+
+__all__ = ["EntityStore", "kv_key"]
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def kv_key(name: str) -> str:
+    """KV keys allow only ``[-/_=.a-zA-Z0-9]``; EdgeX names allow anything, so keys are base64url of the name."""
+    return base64.urlsafe_b64encode(name.encode()).decode().rstrip("=") or "_"
+
+
+class EntityStore(Generic[M]):
+    """Entities of one kind keyed by name; ``items`` mirrors the bucket (loaded at start, then watched)."""
+
+    def __init__(self, bus: NatsBus, bucket: str, model: type[M], kind: str, name_of: Callable[[M], str]) -> None:
+        self.bus = bus
+        self.bucket = bucket
+        self.model = model
+        self.kind = kind
+        self.name_of = name_of
+        self.items: dict[str, M] = {}
+        self._kv: KeyValue | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._loaded = asyncio.Event()
+        self.on_change: list[Callable[[str, M | None], None]] = []
+
+    async def start(self) -> None:
+        """Ensure the bucket (idempotent), load every entity and keep watching for other writers."""
+        js = self.bus.js
+        try:
+            self._kv = await js.key_value(self.bucket)
+        except Exception:
+            self._kv = await js.create_key_value(bucket=self.bucket, history=1, description=f"edgewatch {self.kind}")
+        self._task = asyncio.create_task(self._watch(), name=f"kv-watch-{self.bucket}")
+        await asyncio.wait_for(self._loaded.wait(), 30)
+
+    async def stop(self) -> None:
+        """Stop watching."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def _watch(self) -> None:
+        assert self._kv is not None
+        watcher = await self._kv.watchall()
+        try:
+            async for entry in watcher:
+                if entry is None:
+                    self._loaded.set()
+                    continue
+                self._apply_entry(entry.key, entry.value, entry.operation)
+        finally:
+            with contextlib.suppress(Exception):
+                await watcher.stop()  # type: ignore[no-untyped-call]
+
+    def _apply_entry(self, key: str, value: bytes | None, op: str | None) -> None:
+        if op in (KV_DEL, KV_PURGE) or not value:
+            gone = [n for n in self.items if kv_key(n) == key]
+            for n in gone:
+                self.items.pop(n, None)
+                self._notify(n, None)
+            return
+        try:
+            ent = self.model.model_validate_json(value)
+        except ValidationError:
+            log.error("unreadable %s in KV bucket %s key %s; ignored", self.kind, self.bucket, key)
+            return
+        name = self.name_of(ent)
+        if self.items.get(name) != ent:
+            self.items[name] = ent
+            self._notify(name, ent)
+
+    def _notify(self, name: str, ent: M | None) -> None:
+        for cb in self.on_change:
+            try:
+                cb(name, ent)
+            except Exception:
+                log.exception("metadata change callback failed")
+
+    @property
+    def loaded(self) -> bool:
+        """True once the initial contents of the bucket are in ``items``."""
+        return self._loaded.is_set()
+
+    @property
+    def kv(self) -> KeyValue:
+        """The bucket (after start)."""
+        if self._kv is None:
+            raise EdgeXError(f"{self.kind} store is not started", kind=ErrorKind.SERVICE_UNAVAILABLE)
+        return self._kv
+
+    def get(self, name: str) -> M:
+        """The entity called ``name``.
+
+        Raises:
+            NotFoundError: none.
+        """
+        try:
+            return self.items[name]
+        except KeyError:
+            raise NotFoundError(f"{self.kind} {name!r} does not exist", field="name") from None
+
+    def find(self, name: str) -> M | None:
+        """The entity called ``name``, or None."""
+        return self.items.get(name)
+
+    def by_id(self, id_: str) -> M | None:
+        """The entity whose ``id`` is ``id_``, or None."""
+        return next((e for e in self.items.values() if getattr(e, "id", None) == id_), None)
+
+    async def create(self, ent: M) -> None:
+        """Add a new entity; fails if the name exists (also when another replica added it first).
+
+        Raises:
+            ConflictError: duplicate name.
+        """
+        name = self.name_of(ent)
+        if name in self.items:
+            raise ConflictError(f"{self.kind} {name!r} already exists", field="name")
+        try:
+            await self.kv.create(kv_key(name), self._encode(ent))
+        except KeyWrongLastSequenceError:
+            raise ConflictError(f"{self.kind} {name!r} already exists", field="name") from None
+        self._set(name, ent)
+
+    async def put(self, ent: M) -> None:
+        """Write (add or replace) an entity."""
+        name = self.name_of(ent)
+        await self.kv.put(kv_key(name), self._encode(ent))
+        self._set(name, ent)
+
+    async def delete(self, name: str) -> M:
+        """Remove an entity and return it.
+
+        Raises:
+            NotFoundError: none.
+        """
+        ent = self.get(name)
+        with contextlib.suppress(KeyNotFoundError):
+            await self.kv.delete(kv_key(name))
+        if self.items.pop(name, None) is not None:
+            self._notify(name, None)
+        return ent
+
+    def _set(self, name: str, ent: M) -> None:
+        if self.items.get(name) != ent:
+            self.items[name] = ent
+            self._notify(name, ent)
+
+    @staticmethod
+    def _encode(ent: BaseModel) -> bytes:
+        return ent.model_dump_json(by_alias=True).encode()
