@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import msgpack
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
-from edgewatch.common.bus.client import BusDecodeError
+from edgewatch.common.bus.codec import pack, unpack
+from edgewatch.common.bus.errors import BusDecodeError
 
 __all__ = ["FeatureVector", "WindowBasis", "WindowKind", "decode_feature_vector", "encode_feature_vector"]
 
@@ -37,7 +37,8 @@ class FeatureVector(BaseModel):
     """The features of one window of one device: ``names[i]`` is the name of ``values[i]``.
 
     Keys on the wire are camelCase; times are Unix nanoseconds (the EdgeX ``origin`` of the samples);
-    ``values`` travels as raw little-endian float64 bytes and is decoded without a copy (read-only array).
+    ``values`` travels as a raw little-endian float64 array (the bus codec's ndarray frame) and is decoded
+    without a copy (a read-only view); raw ``<f8`` bytes or a list of numbers are accepted too.
     Names of per-resource features are ``<resource>.<feature>`` (``Vibration.rms``, ``DE.env_bpfi``).
     """
 
@@ -78,7 +79,7 @@ class FeatureVector(BaseModel):
 
 
 def encode_feature_vector(fv: FeatureVector) -> bytes:
-    """Encode as a msgpack map with camelCase keys; ``values`` as raw little-endian float64 bytes."""
+    """Encode with the bus codec: a msgpack map with camelCase keys; ``values`` as a raw ``<f8`` array."""
     values = fv.values
     if values.dtype != np.dtype("<f8") or not values.flags.c_contiguous:
         values = np.ascontiguousarray(values, dtype="<f8")
@@ -94,25 +95,22 @@ def encode_feature_vector(fv: FeatureVector) -> bytes:
         "sampleCounts": fv.sample_counts,
         "sampleRate": fv.sample_rate,
         "names": fv.names,
-        "values": values.data,
+        "values": values,
         "configVersion": fv.config_version,
         "flags": fv.flags,
         "sequence": fv.sequence,
         "origin": fv.origin,
     }
-    return msgpack.packb(doc, use_bin_type=True)  # type: ignore[no-any-return]
+    return pack(doc)
 
 
 def decode_feature_vector(data: bytes) -> FeatureVector:
-    """Decode a msgpack FeatureVector (``values`` is a read-only view on ``data``, no copy).
+    """Decode a FeatureVector (``values`` is a read-only view on ``data``, no copy).
 
     Raises:
-        BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
+        BusDecodeError: not a suite message, not a map, or a field is missing or invalid (the message names it).
     """
-    try:
-        doc = msgpack.unpackb(data, raw=False, strict_map_key=True)
-    except Exception as e:
-        raise BusDecodeError(f"feature vector is not msgpack: {e}") from e
+    doc = unpack(data)
     if not isinstance(doc, dict):
         raise BusDecodeError(f"feature vector must be a msgpack map, got {type(doc).__name__}")
     try:
