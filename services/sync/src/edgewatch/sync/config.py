@@ -1,17 +1,99 @@
-"""SyncSettings: the sync service's settings (common sections + its own)."""
+"""SyncSettings: the sync service's settings (common sections + buffer, uplink and sink)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+import socket
+from typing import Literal
 
-from edgewatch.common.service.settings import ServiceSection, ServiceSettings
+from pydantic import Field, model_validator
 
-__all__ = ["DEFAULT_PORT", "SyncSettings"]
+from edgewatch.common.contracts.sync import DataClass
+from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
+
+__all__ = ["DEFAULT_PORT", "BufferSection", "ClassBuffer", "SinkSection", "SyncSection", "SyncSettings"]
 
 DEFAULT_PORT = 59940
+MiB = 1024 * 1024
+
+
+class ClassBuffer(Section):
+    """The local JetStream buffer of one data class."""
+
+    max_bytes: int = Field(..., gt=0, description="Byte budget of the class stream (JetStream MaxBytes)")
+    max_age: float = Field(0.0, ge=0, description="Seconds a message may wait before it is dropped (0 = no limit)")
+    discard: Literal["old", "new"] = Field(
+        "old", description="When full: 'old' drops the oldest (counted), 'new' rejects the publish (error)"
+    )
+
+
+class BufferSection(Section):
+    """Per-class buffers; alerts must use discard 'new' and no age limit (they are never dropped)."""
+
+    alert: ClassBuffer = Field(default_factory=lambda: ClassBuffer(max_bytes=256 * MiB, discard="new"))
+    score: ClassBuffer = Field(default_factory=lambda: ClassBuffer(max_bytes=512 * MiB, max_age=7 * 86400))
+    feature: ClassBuffer = Field(default_factory=lambda: ClassBuffer(max_bytes=1024 * MiB, max_age=7 * 86400))
+    event: ClassBuffer = Field(default_factory=lambda: ClassBuffer(max_bytes=4096 * MiB, max_age=7 * 86400))
+    replicas: int = Field(1, ge=1, le=5, description="JetStream replicas (1 on a single gateway)")
+    max_msg_size: int = Field(8 * MiB, gt=0, description="Largest accepted message")
+
+    @model_validator(mode="after")
+    def _alerts_never_dropped(self) -> BufferSection:
+        if self.alert.discard != "new":
+            raise ValueError("Buffer.Alert.Discard: must be 'new' (alerts are never dropped)")
+        if self.alert.max_age != 0:
+            raise ValueError("Buffer.Alert.MaxAge: must be 0 (alerts are never dropped)")
+        return self
+
+    def of(self, cls: DataClass) -> ClassBuffer:
+        """The buffer settings of ``cls``."""
+        buf: ClassBuffer = getattr(self, cls.value)
+        return buf
+
+    def total_bytes(self) -> int:
+        """Sum of the class budgets (must fit in the server's max_file_store)."""
+        return sum(self.of(c).max_bytes for c in DataClass)
+
+
+class SinkSection(Section):
+    """Where batches go: the receiver over HTTPS, or a remote JetStream (NATS to NATS)."""
+
+    kind: Literal["http", "nats"] = Field("http", description="http = POST to the receiver; nats = remote JetStream")
+    url: str = Field("http://127.0.0.1:59950", description="Receiver base URL (http sink)")
+    token: str = Field("", description="Bearer token for the receiver")
+    token_file: str = Field("", description="File holding the bearer token (preferred over Token)")
+    timeout: float = Field(30.0, gt=0, description="Seconds per upload attempt")
+    verify_tls: bool = Field(True, description="Verify the receiver's TLS certificate")
+    ca_file: str = Field("", description="CA bundle for the receiver's certificate")
+    nats_servers: list[str] = Field(
+        default_factory=list, description="nats sink: remote servers; empty = the local bus (through a leafnode)"
+    )
+    nats_domain: str = Field("", description="nats sink: JetStream domain of the cloud (leafnode topology)")
+    nats_stream: str = Field("EDGEWATCH_CLOUD", description="nats sink: remote stream (created if missing)")
+    nats_subject_prefix: str = Field("edgewatch.cloud", description="nats sink: subjects <prefix>.<class>.<device>")
+    nats_duplicate_window: float = Field(3600.0, gt=0, description="nats sink: remote dedup window, seconds")
+
+
+class SyncSection(Section):
+    """Batching, retry and bandwidth of the uploader."""
+
+    gateway_id: str = Field(default_factory=socket.gethostname, description="This gateway's id in the cloud")
+    batch_max_msgs: int = Field(1000, ge=1, description="Records per batch at most")
+    batch_max_bytes: int = Field(1 * MiB, ge=1024, description="Raw payload bytes per batch at most")
+    batch_linger: float = Field(0.05, ge=0, description="Seconds to wait for a batch to fill (0 = send at once)")
+    compression_level: int = Field(3, ge=1, le=22, description="zstd level")
+    retry_initial: float = Field(0.2, gt=0, description="First retry delay, seconds")
+    retry_max: float = Field(30.0, gt=0, description="Retry delay cap, seconds (full jitter)")
+    outage_after: int = Field(3, ge=1, description="Consecutive failed attempts before the uplink is reported down")
+    max_bandwidth_kbps: float = Field(0.0, ge=0, description="Uplink cap in kbit/s of compressed bytes (0 = off)")
+    ack_wait: float = Field(30.0, gt=0, description="JetStream AckWait of the uploader consumers, seconds")
+    status_interval: float = Field(2.0, gt=0, description="Seconds between backlog/metrics refreshes")
+    stream_prefix: str = Field("EW_SYNC", description="Stream names are <prefix>_<CLASS>")
 
 
 class SyncSettings(ServiceSettings):
     """Settings of edgewatch-sync."""
 
     service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    sync: SyncSection = Field(default_factory=SyncSection)
+    buffer: BufferSection = Field(default_factory=BufferSection)
+    sink: SinkSection = Field(default_factory=SinkSection)

@@ -1,0 +1,40 @@
+"""Composition root of edgewatch-receiver: store, intake, live hub and routes (the only wiring)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgewatch.common.contracts.sync import DataClass
+from edgewatch.common.service.host import ServiceHost
+from edgewatch.common.service.lifespan import Lifespan
+from edgewatch.sync.receiver.api import sync_router
+from edgewatch.sync.receiver.config import ReceiverSettings
+from edgewatch.sync.receiver.intake import Intake
+from edgewatch.sync.receiver.live import LiveHub
+from edgewatch.sync.receiver.queries import class_router, edgex_event_router
+from edgewatch.sync.receiver.sqlite import SqliteStore
+
+__all__ = ["SERVICE_NAME", "build_app"]
+
+SERVICE_NAME = "edgewatch-receiver"
+
+
+def build_app(settings: ReceiverSettings) -> ServiceHost:
+    """Build the receiver host (not started)."""
+    host = ServiceHost(SERVICE_NAME, settings)
+    # A cloud service: it does not join the edge bus (no bus step, no busConnected health fact).
+    host.lifespan = Lifespan()
+    host.health_checks.pop("busConnected", None)
+    r = settings.receiver
+    db = Path(r.db_path) if r.db_path else settings.data_path("receiver") / "receiver.db"
+    store = SqliteStore(db, r.synchronous)
+    hub = LiveHub()
+    intake = Intake(store, hub, r, host.metrics)
+    host.lifespan.add("store", store.open, store.close)
+    app = host.new_app("edgewatch receiver", settings.service.port)
+    mx = settings.service.max_result_count
+    app.include_router(sync_router(intake, store, hub, mx, r.stream_keepalive))
+    app.include_router(edgex_event_router(store, mx))
+    for cls in (DataClass.SCORE, DataClass.FEATURE, DataClass.ALERT):
+        app.include_router(class_router(store, cls, mx))
+    return host

@@ -1,0 +1,34 @@
+"""ReceiverSettings: the cloud receiver's settings (common sections + its store and intake limits)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
+
+__all__ = ["DEFAULT_PORT", "ReceiverSection", "ReceiverSettings"]
+
+DEFAULT_PORT = 59950
+MiB = 1024 * 1024
+
+
+class ReceiverSection(Section):
+    """Storage and intake."""
+
+    store: Literal["sqlite"] = Field("sqlite", description="Record store backend")
+    db_path: str = Field("", description="SQLite file; empty = <DataDir>/receiver/receiver.db")
+    synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="SQLite synchronous (WAL): FULL survives a power cut after the ack; NORMAL may not"
+    )
+    max_batch_bytes: int = Field(32 * MiB, gt=0, description="Largest compressed batch accepted (413 above)")
+    max_decoded_bytes: int = Field(256 * MiB, gt=0, description="Largest batch once decompressed (413 above)")
+    stream_keepalive: float = Field(15.0, gt=0, description="Seconds between keepalive comments on the live stream")
+
+
+class ReceiverSettings(ServiceSettings):
+    """Settings of edgewatch-receiver (bearer token: Service.AuthToken / Service.AuthTokenFile)."""
+
+    service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    receiver: ReceiverSection = Field(default_factory=ReceiverSection)

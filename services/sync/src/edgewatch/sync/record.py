@@ -1,0 +1,54 @@
+"""Turn a JetStream message into a SyncRecord: the payload untouched plus the small header."""
+
+from __future__ import annotations
+
+from nats.aio.msg import Msg
+
+from edgewatch.common.contracts.sync import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, DataClass, SyncRecord
+
+__all__ = ["DEFAULT_CONTENT_TYPE", "ack_position", "device_of", "to_record"]
+
+DEFAULT_CONTENT_TYPE: dict[DataClass, str] = {
+    DataClass.EVENT: "application/json",
+    DataClass.FEATURE: "application/msgpack",
+    DataClass.SCORE: "application/msgpack",
+    DataClass.ALERT: "application/msgpack",
+}
+# Index of the device token in each class's subject (topics.py): edgex.events.<device|core>.<svc>.<profile>.
+# <device>.<source>; edgewatch.features.vector.<device>; edgewatch.inference.score.<device>; edgewatch.rules.
+# alert.<rule> (an alert's key is its rule unless the producer sets Edgewatch-Device).
+_DEVICE_TOKEN = {DataClass.EVENT: 5, DataClass.FEATURE: 3, DataClass.SCORE: 3, DataClass.ALERT: 3}
+
+
+def ack_position(reply: str) -> tuple[int, int]:
+    """(stream sequence, store time in ns) from a JetStream ack subject (v1 and v2 token layouts)."""
+    tokens = reply.split(".")
+    off = 0 if len(tokens) == 9 else 2
+    return int(tokens[5 + off]), int(tokens[7 + off])
+
+
+def device_of(cls: DataClass, subject: str) -> str:
+    """Device key from the subject; the whole subject when it does not have the expected shape."""
+    tokens = subject.split(".")
+    i = _DEVICE_TOKEN[cls]
+    return tokens[i] if len(tokens) > i else subject
+
+
+def to_record(cls: DataClass, msg: Msg, gateway: str) -> SyncRecord:
+    """Build the record of one buffered message."""
+    stream_seq, ts_ns = ack_position(msg.reply)
+    hdr = msg.headers or {}
+    seq_text = hdr.get(SEQ_HEADER, "")
+    seq = int(seq_text) if seq_text.isdigit() else stream_seq
+    msg_id = hdr.get(MSG_ID_HEADER, "")
+    ctype = hdr.get("Content-Type", "")
+    return SyncRecord(
+        key=f"{gateway}/{cls.value}/{msg_id}" if msg_id else "",
+        device=hdr.get(DEVICE_HEADER, "") or device_of(cls, msg.subject),
+        seq=seq,
+        subject=msg.subject,
+        stream_seq=stream_seq,
+        ts_ns=ts_ns,
+        content_type="" if ctype in ("", DEFAULT_CONTENT_TYPE[cls]) else ctype,
+        payload=msg.data,
+    )

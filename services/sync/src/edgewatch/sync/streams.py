@@ -1,0 +1,107 @@
+"""The local JetStream buffer: one file-backed work-queue stream per data class, created or updated idempotently.
+
+Each stream captures its class's bus subjects, so producers keep publishing as they do; a message leaves the
+stream only when the cloud has acknowledged it (work-queue retention + ack) or when the class's full-buffer
+policy evicts it (``discard old``, counted as a drop by the uploader). ``discard new`` (alerts) makes the server
+refuse the message instead: a JetStream publisher gets an error, never a silent loss.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from nats.js import JetStreamContext, api
+from nats.js.errors import NotFoundError
+
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.sync import DataClass
+from edgewatch.sync.config import SyncSettings
+
+__all__ = ["class_subjects", "consumer_name", "ensure_streams", "recreate_consumer", "stream_name"]
+
+log = logging.getLogger(__name__)
+
+
+def class_subjects(cls: DataClass) -> list[str]:
+    """Bus subjects buffered for ``cls``."""
+    return {
+        DataClass.ALERT: [topics.alert_all()],
+        DataClass.SCORE: [topics.score_all()],
+        DataClass.FEATURE: [topics.feature_vector_all()],
+        DataClass.EVENT: [topics.events_all()],
+    }[cls]
+
+
+def stream_name(settings: SyncSettings, cls: DataClass) -> str:
+    """``EW_SYNC_EVENT`` etc."""
+    return f"{settings.sync.stream_prefix}_{cls.value.upper()}"
+
+
+def consumer_name(settings: SyncSettings, cls: DataClass) -> str:
+    """Durable name of the uploader consumer of ``cls``."""
+    return f"{stream_name(settings, cls)}_UPLOADER"
+
+
+def _stream_config(settings: SyncSettings, cls: DataClass) -> api.StreamConfig:
+    buf = settings.buffer.of(cls)
+    return api.StreamConfig(
+        name=stream_name(settings, cls),
+        subjects=class_subjects(cls),
+        retention=api.RetentionPolicy.WORK_QUEUE,
+        storage=api.StorageType.FILE,
+        max_bytes=buf.max_bytes,
+        max_age=buf.max_age or None,
+        max_msg_size=settings.buffer.max_msg_size,
+        discard=api.DiscardPolicy.NEW if buf.discard == "new" else api.DiscardPolicy.OLD,
+        num_replicas=settings.buffer.replicas,
+        duplicate_window=120.0,
+        description=f"edgewatch-sync outbox: {cls.value}",
+    )
+
+
+async def ensure_streams(js: JetStreamContext, settings: SyncSettings) -> dict[DataClass, str]:
+    """Create each class stream, or update its limits when it exists (idempotent); return the names."""
+    names: dict[DataClass, str] = {}
+    for cls in DataClass:
+        cfg = _stream_config(settings, cls)
+        name = cfg.name or ""
+        try:
+            await js.stream_info(name)
+        except NotFoundError:
+            await js.add_stream(cfg)
+            log.info("created sync stream", extra={"stream": name, "maxBytes": cfg.max_bytes})
+        else:
+            await js.update_stream(cfg)
+        names[cls] = name
+    return names
+
+
+async def recreate_consumer(js: JetStreamContext, settings: SyncSettings, cls: DataClass) -> int:
+    """(Re)create the uploader consumer from the start of the work queue; return the old ack floor.
+
+    In a work-queue stream everything still stored is unacknowledged, so a fresh consumer delivering all resumes
+    exactly where the cloud's acknowledgements stopped, without waiting for AckWait to expire on messages a
+    killed predecessor held. The old ack floor (0 when there was none) seeds drop counting.
+    """
+    stream, durable = stream_name(settings, cls), consumer_name(settings, cls)
+    floor = 0
+    try:
+        info = await js.consumer_info(stream, durable)
+        floor = info.ack_floor.stream_seq if info.ack_floor and info.ack_floor.stream_seq else 0
+        await js.delete_consumer(stream, durable)
+    except NotFoundError:
+        floor = 0
+    await js.add_consumer(
+        stream,
+        api.ConsumerConfig(
+            durable_name=durable,
+            name=durable,
+            deliver_policy=api.DeliverPolicy.ALL,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=settings.sync.ack_wait,
+            max_ack_pending=-1,
+            max_deliver=-1,
+            description=f"edgewatch-sync uploader: {cls.value}",
+        ),
+    )
+    return floor
