@@ -7,6 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.supervisor import ProcSpec, Supervisor
 from tests.support.waiting import wait_until
@@ -25,6 +27,7 @@ async def test_supervisor_restarts_a_child_killed_with_sigkill(tmp_path: Path) -
     try:
         b = sup.child("b")
         assert b.proc is not None
+        await wait_until(lambda: "up" in (tmp_path / "b.log").read_text(), message="first run up")
         first_pid = b.proc.pid
         os.kill(first_pid, signal.SIGKILL)
         await wait_until(
@@ -48,14 +51,15 @@ async def test_supervisor_stops_services_before_the_first_child(tmp_path: Path) 
     assert stopped[-1] == "bus" and set(stopped[:2]) == {"svc1", "svc2"}
 
 
-async def test_supervisor_kills_a_child_that_ignores_sigterm(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_supervisor_kills_a_child_that_ignores_sigterm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import edgewatch.suite.supervisor as s
 
     monkeypatch.setattr(s, "GRACE_S", 0.5)
     stubborn = [
         sys.executable,
         "-c",
-        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)",
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('ignoring', flush=True); time.sleep(3600)",
     ]
     sup = Supervisor([ProcSpec("x", stubborn)], tmp_path)
     await sup.start(ready_timeout=10)
