@@ -4,14 +4,43 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from edgewatch.common.service.settings import ServiceSection, ServiceSettings
+from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings, WritableSection
+from edgewatch.inference.session import DEFAULT_PROVIDERS
 
-__all__ = ["DEFAULT_PORT", "InferenceSettings"]
+__all__ = ["DEFAULT_PORT", "InferenceSection", "InferenceSettings", "InferenceWritable"]
 
 DEFAULT_PORT = 59920
+
+
+class InferenceSection(Section):
+    """How models are chosen, fitted and run (YAML section ``Inference``)."""
+
+    providers: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PROVIDERS),
+        description="Execution providers in order of preference; unavailable ones are skipped, CPU is always last",
+    )
+    intra_op_threads: int = Field(1, ge=1, le=64, description="ORT intra-op threads per session (spinning is off)")
+    auto_fit: bool = Field(
+        True, description="Fit a per-device baseline model on a device's first BaselineCount vectors"
+    )
+    baseline_count: int = Field(20, ge=2, le=100_000, description="Vectors per device used for an auto-fit")
+    default_threshold: float = Field(
+        9.0, gt=0, description="Threshold of auto-fitted models (mean squared z-score; ~1 on baseline-like data)"
+    )
+    std_rel_floor: float = Field(0.02, ge=0, description="Auto-fit std floor as a fraction of |mean|")
+    std_abs_floor: float = Field(1e-6, gt=0, description="Auto-fit absolute std floor")
+    include_contributions: bool = Field(True, description="Send per-feature contributions with every score")
+
+
+class InferenceWritable(WritableSection):
+    """Hot-reloadable settings: per-device threshold overrides (REST overrides win over these)."""
+
+    thresholds: dict[str, float] = Field(default_factory=dict, description="device -> anomaly threshold")
 
 
 class InferenceSettings(ServiceSettings):
     """Settings of edgewatch-inference."""
 
     service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    writable: InferenceWritable = Field(default_factory=InferenceWritable)
+    inference: InferenceSection = Field(default_factory=InferenceSection)

@@ -1,0 +1,182 @@
+"""REST routes of edgewatch-inference: model registry, activation/rollback, threshold overrides."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from edgewatch.common.contracts.base import API_VERSION
+from edgewatch.common.contracts.errors import ContractInvalidError
+from edgewatch.common.service.http import API_PREFIX
+from edgewatch.inference.baseline import build_standardized_distance, golden_input, reference_score
+from edgewatch.inference.engine import InferenceEngine
+from edgewatch.inference.models import FeatureNames, GoldenVector, ModelMeta, RegistryName, meta_summary
+from edgewatch.inference.session import LoadedModel
+
+__all__ = [
+    "ActivateRequest",
+    "BaselineRequest",
+    "RollbackRequest",
+    "ThresholdRequest",
+    "UploadRequest",
+    "router",
+    "threshold_router",
+]
+
+
+class _Req(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", alias_generator=to_camel)
+
+    api_version: str = API_VERSION
+
+
+class UploadRequest(_Req):
+    """A model file (base64) with its metadata; validated before it is stored or served."""
+
+    name: RegistryName
+    version: RegistryName
+    input_names: FeatureNames
+    threshold: float
+    golden: GoldenVector
+    sha256: str = ""
+    model: str = Field(min_length=1, description="The .onnx file, base64")
+    activate: bool = True
+    device: str = Field("", description="Serve only this device (empty = every device without its own model)")
+
+
+class BaselineRequest(_Req):
+    """Build the standardised-distance model in code from configured mean/std."""
+
+    name: RegistryName
+    version: RegistryName
+    input_names: FeatureNames
+    mean: list[float] = Field(min_length=1)
+    std: list[float] = Field(min_length=1)
+    threshold: float = Field(gt=0)
+    activate: bool = True
+    device: str = ""
+
+
+class ActivateRequest(_Req):
+    """Switch a slot to a stored model."""
+
+    name: RegistryName
+    version: RegistryName
+    device: str = ""
+
+
+class RollbackRequest(_Req):
+    """Serve a slot's previous model again."""
+
+    device: str = ""
+
+
+class ThresholdRequest(_Req):
+    """A device's threshold override."""
+
+    threshold: float = Field(gt=0)
+
+
+def _ok(status: int = 200, **body: Any) -> JSONResponse:
+    return JSONResponse({"apiVersion": API_VERSION, "statusCode": status, **body}, status_code=status)
+
+
+def _loaded(m: LoadedModel | None) -> dict[str, Any] | None:
+    return None if m is None else {**meta_summary(m.meta), "providers": m.providers}
+
+
+def router(engine: InferenceEngine) -> APIRouter:
+    """Routes bound to one engine."""
+    r = APIRouter(prefix=f"{API_PREFIX}/model")
+
+    @r.get("")
+    async def list_models() -> JSONResponse:
+        models = [meta_summary(m) for m in engine.registry.list()]
+        return _ok(totalCount=len(models), models=models)
+
+    @r.get("/active")
+    async def active() -> JSONResponse:
+        slots = [{"slot": k, "current": _loaded(c), "previous": _loaded(p)} for k, (c, p) in engine.slots().items()]
+        return _ok(slots=slots, baselineProgress=engine.baseline_progress(), thresholds=engine.thresholds())
+
+    @r.post("")
+    async def upload(req: UploadRequest) -> JSONResponse:
+        try:
+            data = base64.b64decode(req.model, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise ContractInvalidError(f"model: not base64: {e}", field="model") from e
+        meta = ModelMeta(
+            name=req.name,
+            version=req.version,
+            sha256=req.sha256,
+            input_names=req.input_names,
+            threshold=req.threshold,
+            golden=req.golden,
+            created=time.time_ns(),
+        )
+        stored = await engine.upload(meta, data, activate=req.activate, device=req.device)
+        return _ok(201, model=meta_summary(stored))
+
+    @r.post("/baseline")
+    async def baseline(req: BaselineRequest) -> JSONResponse:
+        n = len(req.input_names)
+        if len(req.mean) != n or len(req.std) != n:
+            field = "mean" if len(req.mean) != n else "std"
+            raise ContractInvalidError(f"{field}: needs {n} values (one per input name)", field=field)
+        mean, std = np.asarray(req.mean, dtype=np.float64), np.asarray(req.std, dtype=np.float64)
+        if not (std > 0).all():
+            raise ContractInvalidError("std: every value must be > 0", field="std")
+        probe = golden_input(mean, std)
+        meta = ModelMeta(
+            name=req.name,
+            version=req.version,
+            input_names=req.input_names,
+            threshold=req.threshold,
+            golden=GoldenVector(input=probe.tolist(), expected_score=reference_score(probe, mean, std)),
+            kind="standardized-distance",
+            created=time.time_ns(),
+        )
+        data = build_standardized_distance(req.input_names, mean, std)
+        stored = await engine.upload(meta, data, activate=req.activate, device=req.device)
+        return _ok(201, model=meta_summary(stored))
+
+    @r.post("/activate")
+    async def activate(req: ActivateRequest) -> JSONResponse:
+        loaded = await engine.activate(req.name, req.version, req.device)
+        return _ok(model=_loaded(loaded), slot=req.device or "*")
+
+    @r.post("/rollback")
+    async def rollback(req: RollbackRequest) -> JSONResponse:
+        loaded = await engine.rollback(req.device)
+        return _ok(model=_loaded(loaded), slot=req.device or "*")
+
+    return r
+
+
+def threshold_router(engine: InferenceEngine) -> APIRouter:
+    """Per-device threshold overrides."""
+    r = APIRouter(prefix=f"{API_PREFIX}/threshold")
+
+    @r.get("")
+    async def all_thresholds() -> JSONResponse:
+        return _ok(thresholds=engine.thresholds())
+
+    @r.put("/device/{device}")
+    async def put(device: str, req: ThresholdRequest) -> JSONResponse:
+        engine.set_threshold(device, req.threshold)
+        return _ok(device=device, threshold=req.threshold)
+
+    @r.delete("/device/{device}")
+    async def delete(device: str) -> JSONResponse:
+        engine.set_threshold(device, None)
+        return _ok(device=device)
+
+    return r

@@ -1,0 +1,293 @@
+"""InferenceEngine: picks the model for a device, scores FeatureVectors, auto-fits baselines, swaps models.
+
+Slots: each device may have its own model (auto-fitted baselines are per device); the ``*`` slot serves every
+other device. A swap loads and validates the new session first and then replaces the slot's model in one
+assignment, keeping the old one as ``previous`` for rollback, so scoring never sees a half-loaded model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from edgewatch.common.contracts.errors import ContractInvalidError
+from edgewatch.common.contracts.score import Score
+from edgewatch.common.service.metrics import ServiceMetrics
+from edgewatch.inference.baseline import build_standardized_distance, fit_baseline, golden_input, reference_score
+from edgewatch.inference.config import InferenceSection
+from edgewatch.inference.errors import FeatureMismatchError, ModelNotFoundError, NoModelError
+from edgewatch.inference.models import DEFAULT_SLOT, GoldenVector, ModelMeta, ModelRef, ModelRegistry, safe_name
+from edgewatch.inference.session import LoadedModel, load_model
+
+__all__ = ["InferenceEngine", "VectorLike"]
+
+log = logging.getLogger(__name__)
+
+
+class VectorLike(Protocol):
+    """What the engine reads from a FeatureVector."""
+
+    @property
+    def device(self) -> str: ...
+    @property
+    def profile(self) -> str: ...
+    @property
+    def names(self) -> list[str]: ...
+    @property
+    def values(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def window_start(self) -> int: ...
+    @property
+    def window_end(self) -> int: ...
+    @property
+    def config_version(self) -> object: ...
+
+
+@dataclass
+class _Slot:
+    current: LoadedModel | None = None
+    previous: LoadedModel | None = None
+
+
+@dataclass
+class _Baseline:
+    names: list[str]
+    rows: list[npt.NDArray[np.float64]] = field(default_factory=list)
+
+
+class InferenceEngine:
+    """Scores vectors with the slot's model; all mutation happens on the event loop (no locks in the hot path)."""
+
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        cfg: InferenceSection,
+        metrics: ServiceMetrics,
+        writable_thresholds: Callable[[], dict[str, float]] = dict,
+    ) -> None:
+        self.registry = registry
+        self.cfg = cfg
+        self._writable_thresholds = writable_thresholds
+        self._slots: dict[str, _Slot] = {}
+        self._baselines: dict[str, _Baseline] = {}
+        self._seq: dict[str, int] = {}
+        self._state = registry.read_state()
+        self._swap_lock = asyncio.Lock()
+        self.scored = metrics.counter("edgewatch_inference_scores", "FeatureVectors scored")
+        self.fits = metrics.counter("edgewatch_inference_baseline_fits", "Per-device baseline models fitted")
+        self.swaps = metrics.counter("edgewatch_inference_model_swaps", "Model activations and rollbacks", ("op",))
+        self.rejected_models = metrics.counter("edgewatch_inference_models_rejected", "Models failing validation")
+
+    # --- startup ------------------------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Load the persisted activations; a model that no longer validates is logged and left out."""
+        for slot, ref in self._state.current.items():
+            self._slot(slot).current = self._try_load(ref)
+        for slot, ref in self._state.previous.items():
+            self._slot(slot).previous = self._try_load(ref)
+
+    def _try_load(self, ref: ModelRef) -> LoadedModel | None:
+        try:
+            meta, data = self.registry.load(ref.name, ref.version)
+            return load_model(meta, data, self.cfg.providers, self.cfg.intra_op_threads)
+        except Exception as e:
+            log.error("stored model not restored", extra={"model": f"{ref.name}/{ref.version}", "error": str(e)})
+            return None
+
+    # --- scoring --------------------------------------------------------------------------------------------
+
+    def score(self, fv: VectorLike) -> Score | None:
+        """Score one vector; ``None`` while the device's baseline is still being collected.
+
+        Raises:
+            FeatureMismatchError: the names differ from the serving model's inputs (and it is not auto-fitted).
+            NoModelError: nothing serves the device and auto-fit is off.
+            ContractInvalidError: values are not finite or do not match the names.
+        """
+        device = fv.device
+        x = np.asarray(fv.values, dtype=np.float32).reshape(1, -1)
+        if x.shape[1] != len(fv.names):
+            raise ContractInvalidError(
+                f"device {device}: {x.shape[1]} values for {len(fv.names)} names", field="values"
+            )
+        if not np.isfinite(x).all():
+            raise ContractInvalidError(f"device {device}: feature values contain NaN or infinity", field="values")
+        model = self.model_for(device)
+        if model is not None and model.meta.input_names != fv.names:
+            if not (self.cfg.auto_fit and model.meta.auto_device == device):
+                raise FeatureMismatchError(device, model.meta.name, model.meta.input_names, list(fv.names))
+            log.warning("feature names changed; refitting the device baseline", extra={"device": device})
+            model = None
+        if model is None:
+            self._collect(fv)
+            return None
+        value, contrib = model.run(x)
+        threshold = self.threshold_for(device, model)
+        seq = self._seq.get(device, 0) + 1
+        self._seq[device] = seq
+        self.scored.inc()
+        return Score.model_construct(
+            device=device,
+            profile=fv.profile,
+            model_name=model.meta.name,
+            model_version=model.meta.version,
+            model_sha256=model.meta.sha256,
+            score=value,
+            threshold=threshold,
+            is_anomaly=value > threshold,
+            window_start=fv.window_start,
+            window_end=fv.window_end,
+            feature_config_version=str(fv.config_version),
+            origin=time.time_ns(),
+            contributions=dict(zip(fv.names, contrib.tolist(), strict=True))
+            if contrib is not None and self.cfg.include_contributions
+            else None,
+            sequence=seq,
+        )
+
+    def model_for(self, device: str) -> LoadedModel | None:
+        """The model serving ``device``: its own slot's, else the default slot's."""
+        own = self._slots.get(device)
+        if own is not None and own.current is not None:
+            return own.current
+        default = self._slots.get(DEFAULT_SLOT)
+        return default.current if default is not None else None
+
+    def threshold_for(self, device: str, model: LoadedModel) -> float:
+        """REST override, else Writable override, else the model's default threshold."""
+        t = self._state.thresholds.get(device)
+        if t is None:
+            t = self._writable_thresholds().get(device)
+        return model.meta.threshold if t is None else t
+
+    def _collect(self, fv: VectorLike) -> None:
+        if not self.cfg.auto_fit:
+            raise NoModelError(fv.device)
+        b = self._baselines.get(fv.device)
+        if b is None or b.names != list(fv.names):
+            b = self._baselines[fv.device] = _Baseline(list(fv.names))
+        b.rows.append(np.asarray(fv.values, dtype=np.float64).copy())
+        if len(b.rows) >= self.cfg.baseline_count:
+            del self._baselines[fv.device]
+            self._fit(fv.device, b)
+
+    def _fit(self, device: str, b: _Baseline) -> None:
+        mean, std = fit_baseline(np.vstack(b.rows), rel_floor=self.cfg.std_rel_floor, abs_floor=self.cfg.std_abs_floor)
+        probe = golden_input(mean, std)
+        now = time.time_ns()
+        meta = ModelMeta(
+            name=f"auto.{safe_name(device)}",
+            version=str(now),
+            input_names=b.names,
+            threshold=self.cfg.default_threshold,
+            golden=GoldenVector(input=probe.tolist(), expected_score=reference_score(probe, mean, std)),
+            kind="standardized-distance",
+            auto_device=device,
+            created=now,
+        )
+        data = build_standardized_distance(b.names, mean, std, doc=f"baseline of {device} over {len(b.rows)} vectors")
+        meta = self.registry.save(meta, data)
+        self._install(device, load_model(meta, data, self.cfg.providers, self.cfg.intra_op_threads), "fit")
+        self.fits.inc()
+        log.info("baseline model fitted", extra={"device": device, "model": f"{meta.name}/{meta.version}"})
+
+    def baseline_progress(self) -> dict[str, int]:
+        """Devices still collecting their baseline -> vectors collected so far."""
+        return {d: len(b.rows) for d, b in self._baselines.items()}
+
+    # --- model management -------------------------------------------------------------------------------------
+
+    async def upload(self, meta: ModelMeta, data: bytes, *, activate: bool, device: str = "") -> ModelMeta:
+        """Validate a new model (session + golden vector), store it, and optionally make it serve ``device``.
+
+        Raises:
+            ModelValidationError: the model does not load or fails its golden vector; nothing changes.
+        """
+        async with self._swap_lock:
+            loaded = await self._validated(meta, data)
+            stored = self.registry.save(loaded.meta, data)
+            if activate:
+                self._install(device or DEFAULT_SLOT, loaded, "activate")
+            return stored
+
+    async def activate(self, name: str, version: str, device: str = "") -> LoadedModel:
+        """Load a stored model, validate it, then switch ``device`` (or the default slot) to it.
+
+        Raises:
+            ModelNotFoundError: not in the registry.
+            ModelValidationError: it fails validation; the serving model stays.
+        """
+        async with self._swap_lock:
+            meta, data = self.registry.load(name, version)
+            loaded = await self._validated(meta, data)
+            self._install(device or DEFAULT_SLOT, loaded, "activate")
+            return loaded
+
+    async def rollback(self, device: str = "") -> LoadedModel:
+        """Serve the slot's previous model again (the current one becomes previous).
+
+        Raises:
+            ModelNotFoundError: the slot has no previous model.
+        """
+        async with self._swap_lock:
+            key = device or DEFAULT_SLOT
+            slot = self._slots.get(key)
+            if slot is None or slot.previous is None:
+                raise ModelNotFoundError(f"slot {key}: no previous model to roll back to")
+            slot.current, slot.previous = slot.previous, slot.current
+            self._persist(key, slot)
+            self.swaps.labels("rollback").inc()
+            assert slot.current is not None
+            return slot.current
+
+    async def _validated(self, meta: ModelMeta, data: bytes) -> LoadedModel:
+        try:
+            return await asyncio.to_thread(load_model, meta, data, self.cfg.providers, self.cfg.intra_op_threads)
+        except Exception:
+            self.rejected_models.inc()
+            raise
+
+    def _install(self, key: str, loaded: LoadedModel, op: str) -> None:
+        slot = self._slot(key)
+        if slot.current is not None:
+            slot.previous = slot.current
+        slot.current = loaded  # the atomic switch: the next vector sees the new model, never a partial one
+        self._persist(key, slot)
+        self.swaps.labels(op).inc()
+
+    def _persist(self, key: str, slot: _Slot) -> None:
+        for target, model in ((self._state.current, slot.current), (self._state.previous, slot.previous)):
+            if model is None:
+                target.pop(key, None)
+            else:
+                target[key] = ModelRef(name=model.meta.name, version=model.meta.version)
+        self.registry.write_state(self._state)
+
+    def _slot(self, key: str) -> _Slot:
+        return self._slots.setdefault(key, _Slot())
+
+    # --- thresholds and views ---------------------------------------------------------------------------------
+
+    def set_threshold(self, device: str, value: float | None) -> None:
+        """Set (or with ``None`` remove) a device's REST threshold override; persisted."""
+        if value is None:
+            self._state.thresholds.pop(device, None)
+        else:
+            self._state.thresholds[device] = value
+        self.registry.write_state(self._state)
+
+    def thresholds(self) -> dict[str, float]:
+        """REST overrides merged over Writable overrides."""
+        return {**self._writable_thresholds(), **self._state.thresholds}
+
+    def slots(self) -> dict[str, tuple[LoadedModel | None, LoadedModel | None]]:
+        """slot -> (current, previous)."""
+        return {k: (s.current, s.previous) for k, s in sorted(self._slots.items())}

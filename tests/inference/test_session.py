@@ -1,0 +1,86 @@
+"""Sessions: provider preference falls back to CPU; loading checks hash, width and the golden vector."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from edgewatch.inference.baseline import build_standardized_distance, golden_input, reference_score
+from edgewatch.inference.errors import ModelValidationError
+from edgewatch.inference.models import GoldenVector, ModelMeta, sha256_hex
+from edgewatch.inference.session import CPU, DEFAULT_PROVIDERS, load_model, select_providers
+
+NAMES = ["a", "b"]
+MEAN = np.array([0.0, 10.0])
+STD = np.array([1.0, 2.0])
+MODEL = build_standardized_distance(NAMES, MEAN, STD)
+
+
+def _meta(**over: object) -> ModelMeta:
+    probe = golden_input(MEAN, STD)
+    base: dict[str, object] = {
+        "name": "m",
+        "version": "1",
+        "input_names": NAMES,
+        "threshold": 9.0,
+        "golden": GoldenVector(input=probe.tolist(), expected_score=reference_score(probe, MEAN, STD)),
+    }
+    base.update(over)
+    return ModelMeta.model_validate(base)
+
+
+@pytest.mark.parametrize(
+    ("preferred", "available", "expected"),
+    [
+        (DEFAULT_PROVIDERS, ["CPUExecutionProvider"], [CPU]),
+        (DEFAULT_PROVIDERS, ["CUDAExecutionProvider", CPU], ["CUDAExecutionProvider", CPU]),
+        (
+            DEFAULT_PROVIDERS,
+            ["OpenVINOExecutionProvider", "TensorrtExecutionProvider", "CUDAExecutionProvider", CPU],
+            ["TensorrtExecutionProvider", "CUDAExecutionProvider", "OpenVINOExecutionProvider", CPU],
+        ),
+        ([CPU, "CUDAExecutionProvider"], ["CUDAExecutionProvider", CPU], ["CUDAExecutionProvider", CPU]),
+        ([], [CPU], [CPU]),
+    ],
+)
+def test_select_providers_keeps_preference_order_of_available_ones_and_ends_with_cpu(
+    preferred: list[str], available: list[str], expected: list[str]
+) -> None:
+    assert select_providers(preferred, available) == expected
+
+
+def test_load_model_preferring_absent_gpu_providers_runs_on_cpu() -> None:
+    available = ort.get_available_providers()
+    absent = [p for p in DEFAULT_PROVIDERS if p not in available] + ["NoSuchExecutionProvider"]
+    m = load_model(_meta(), MODEL, absent)
+    assert m.providers == [CPU]
+    score, contrib = m.run(np.array([[1.0, 14.0]], dtype=np.float32))
+    assert score == pytest.approx(2.5)
+    assert contrib is not None and contrib.tolist() == pytest.approx([0.5, 2.0])
+
+
+def test_load_model_sets_one_intra_op_thread_without_spinning() -> None:
+    m = load_model(_meta(), MODEL, [CPU])
+    opts = m.session.get_session_options()
+    assert opts.intra_op_num_threads == 1
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+@pytest.mark.parametrize(
+    ("meta_over", "data", "match"),
+    [
+        ({"golden": GoldenVector(input=[1.0, 14.0], expected_score=7.0)}, MODEL, "golden vector scored 2.5"),
+        ({"golden": GoldenVector(input=[1.0], expected_score=1.0)}, MODEL, "golden input length"),
+        ({"sha256": "0" * 64}, MODEL, "sha256"),
+        ({}, b"not an onnx model", "cannot load"),
+        ({"input_names": ["a", "b", "c"]}, MODEL, "input width 2 != 3"),
+    ],
+)
+def test_load_model_rejects_models_that_fail_a_check(meta_over: dict[str, object], data: bytes, match: str) -> None:
+    with pytest.raises(ModelValidationError, match=match):
+        load_model(_meta(**meta_over), data, [CPU])
+
+
+def test_load_model_accepts_matching_sha256() -> None:
+    assert load_model(_meta(sha256=sha256_hex(MODEL)), MODEL, [CPU]).meta.sha256 == sha256_hex(MODEL)
