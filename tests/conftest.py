@@ -37,3 +37,39 @@ async def bus(nats_server: NatsServer) -> AsyncIterator[NatsBus]:
         yield b
     finally:
         await b.drain()
+
+
+SERVICES = ("core", "ingest", "features", "inference", "rules", "sync")
+
+
+def service_settings(service: str, server: NatsServer, data_dir: str, **sections: object):  # type: ignore[no-untyped-def]
+    """Settings of ``edgewatch.<service>`` pointed at a test nats-server, free ports and a temp data dir."""
+    import importlib
+
+    from tests.support.ports import free_port
+
+    config = importlib.import_module(f"edgewatch.{service}.config")
+    cls = next(
+        v
+        for k, v in vars(config).items()
+        if k.endswith("Settings") and isinstance(v, type) and v.__module__ == config.__name__
+    )
+    data = {
+        "MessageBus": bus_settings(server).model_dump(by_alias=True),
+        "DataDir": data_dir,
+        "Service": {"Port": free_port()},
+    }
+    data.update(sections)  # type: ignore[arg-type]
+    return cls.model_validate(data)
+
+
+@pytest.fixture
+def build_service(nats_server: NatsServer, tmp_path):  # type: ignore[no-untyped-def]
+    """Factory: build a service's real host with ``build_app(settings)`` (not started; use ``async with``)."""
+    import importlib
+
+    def make(service: str, **sections: object):  # type: ignore[no-untyped-def]
+        app = importlib.import_module(f"edgewatch.{service}.app")
+        return app.build_app(service_settings(service, nats_server, str(tmp_path / service), **sections))
+
+    return make
