@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from edgewatch.common.service.host import ServiceHost
+from edgewatch.core.api.command import command_router
+from edgewatch.core.api.data import data_router
 from edgewatch.core.api.device import device_router
 from edgewatch.core.api.deviceservice import service_router, watcher_router
 from edgewatch.core.api.misc import secret_router, uom_router
 from edgewatch.core.api.profile import profile_router
 from edgewatch.core.api.profilepart import profile_part_router
+from edgewatch.core.command.commands import CommandService
+from edgewatch.core.command.messaging import CommandListener
 from edgewatch.core.config import CoreSettings, CoreWritable
+from edgewatch.core.data.eventstore import EventStore
+from edgewatch.core.data.service import DataService
 from edgewatch.core.metadata.devices import DeviceRegistry
 from edgewatch.core.metadata.loader import DefinitionLoader
 from edgewatch.core.metadata.profileparts import ProfileParts
@@ -47,8 +53,21 @@ def build_app(settings: CoreSettings) -> ServiceHost:
     loader = DefinitionLoader(profiles, devices, core.profiles_dir, core.devices_dir, core.default_device_service)
     secrets: dict[str, dict[str, str]] = {}
 
+    event_store = EventStore(bus, core.retention)
+    data = DataService(bus, event_store, writable)
+    commands = CommandService(
+        bus,
+        stores,
+        lambda: settings.service.request_timeout,
+        lambda: core.command_url or f"http://{settings.service.host}:{core.command_port}",
+    )
+    listener = CommandListener(bus, commands)
+
     host.lifespan.add("metadata-kv", stores.start, stores.stop)
     host.lifespan.add("definition-files", loader.load, None)
+    host.lifespan.add("event-stream", event_store.start, event_store.stop)
+    host.lifespan.add("core-data-subscriber", data.start, None)
+    host.lifespan.add("core-command-listener", listener.start, None)
 
     meta = host.new_app("edgewatch core-metadata", core.metadata_port, label="core-metadata")
     for router in (
@@ -61,6 +80,13 @@ def build_app(settings: CoreSettings) -> ServiceHost:
         secret_router(secrets),
     ):
         meta.include_router(router)
+    data_app = host.new_app("edgewatch core-data", core.data_port, label="core-data")
+    data_app.include_router(data_router(data, max_count))
+    data_app.include_router(secret_router(secrets))
+    cmd_app = host.new_app("edgewatch core-command", core.command_port, label="core-command")
+    cmd_app.include_router(command_router(commands, devices, max_count))
+    cmd_app.include_router(secret_router(secrets))
+    host.health_checks["eventsLoaded"] = lambda: event_store.loaded
     host.health_checks["metadataLoaded"] = lambda: all(
         s.loaded for s in (stores.profiles, stores.devices, stores.services, stores.watchers)
     )

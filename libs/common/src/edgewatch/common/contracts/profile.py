@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from edgewatch.common.contracts.base import BaseRequest, EdgeXModel, empty
+from edgewatch.common.contracts.valuetype import ValueType
 
 __all__ = [
     "AddDeviceCommandRequest",
@@ -32,29 +33,6 @@ __all__ = [
 
 ReadWrite = Literal["R", "W", "RW", "WR"]
 
-# Until contracts/valuetype.py lands (owned by the event contracts); then ValueType replaces this table.
-_VALUE_TYPES = {
-    v.lower(): v
-    for v in (
-        "Bool String Uint8 Uint16 Uint32 Uint64 Int8 Int16 Int32 Int64 Float32 Float64 Binary Object ObjectArray "
-        "BoolArray StringArray Uint8Array Uint16Array Uint32Array Uint64Array Int8Array Int16Array Int32Array "
-        "Int64Array Float32Array Float64Array"
-    ).split()
-}
-
-
-def normalize_value_type(v: str) -> str:
-    """EdgeX's spelling of a valueType, matched case-insensitively.
-
-    Raises:
-        ValueError: unknown valueType.
-    """
-    try:
-        return _VALUE_TYPES[v.lower()]
-    except KeyError:
-        raise ValueError(f"valueType {v!r} is not an EdgeX value type") from None
-
-
 def _none(v: Any) -> bool:
     return v is None
 
@@ -72,7 +50,7 @@ def writable(rw: str) -> bool:
 class ResourceProperties(EdgeXModel):
     """``properties`` of a device resource; valueType is normalised to EdgeX's spelling."""
 
-    value_type: str
+    value_type: ValueType
     read_write: ReadWrite
     units: str = Field("", exclude_if=empty)
     minimum: float | None = Field(None, exclude_if=_none)
@@ -87,10 +65,10 @@ class ResourceProperties(EdgeXModel):
     media_type: str = Field("", exclude_if=empty)
     optional: dict[str, Any] | None = Field(None, exclude_if=empty)
 
-    @field_validator("value_type")
+    @field_validator("value_type", mode="before")
     @classmethod
-    def _vt(cls, v: str) -> str:
-        return normalize_value_type(v)
+    def _vt(cls, v: object) -> object:
+        return ValueType.parse(v) if isinstance(v, str) else v
 
 
 class DeviceResource(EdgeXModel):
@@ -161,7 +139,7 @@ def check_profile(p: DeviceProfile) -> None:
         if r.name in seen:
             raise ValueError(f"profile {p.name!r}: duplicate deviceResource name {r.name!r}")
         seen.add(r.name)
-        if r.properties.value_type == "Binary" and writable(r.properties.read_write):
+        if r.properties.value_type is ValueType.BINARY and writable(r.properties.read_write):
             raise ValueError(
                 f"profile {p.name!r} resource {r.name!r}: properties.readWrite {r.properties.read_write!r} "
                 "is not allowed for valueType Binary (Binary resources are read-only)"

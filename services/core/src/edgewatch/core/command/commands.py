@@ -1,0 +1,159 @@
+"""core-command domain: list a device's commands; run GET/SET by forwarding to the owning device service."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from edgewatch.common.bus.client import NatsBus
+from edgewatch.common.bus.envelope import MessageEnvelope, new_envelope
+from edgewatch.common.bus.requestreply import edgex_request
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.command import CoreCommand, CoreCommandParameter, DeviceCoreCommand
+from edgewatch.common.contracts.device import Device
+from edgewatch.common.contracts.errors import (
+    ContractInvalidError,
+    EdgeXError,
+    ErrorKind,
+    LockedError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
+from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
+from edgewatch.core.metadata.stores import MetadataStores
+
+__all__ = ["CommandResult", "CommandService"]
+
+_DS_FLAGS = ("ds-pushevent", "ds-returnevent")
+
+
+class CommandResult:
+    """What the device service answered: payload bytes and content type (empty body for SET / no event)."""
+
+    def __init__(self, payload: bytes, content_type: str) -> None:
+        self.payload = payload
+        self.content_type = content_type
+
+
+class CommandService:
+    """Resolves device -> profile -> service and forwards over EdgeX's command topics (never hangs)."""
+
+    def __init__(
+        self, bus: NatsBus, stores: MetadataStores, timeout: Callable[[], float], base_url: Callable[[], str]
+    ) -> None:
+        self.bus = bus
+        self.stores = stores
+        self.timeout = timeout
+        self.base_url = base_url
+
+    def _profile(self, d: Device) -> DeviceProfile | None:
+        return self.stores.profiles.find(d.profile_name) if d.profile_name else None
+
+    def core_commands(self, d: Device) -> DeviceCoreCommand:
+        """Commands not hidden, then resources not hidden and not shadowed by a command (COMPAT.md section 4)."""
+        p = self._profile(d)
+        out: list[CoreCommand] = []
+        if p is not None:
+            for c in p.device_commands:
+                if c.is_hidden:
+                    continue
+                params = []
+                for op in c.resource_operations:
+                    res = p.resource(op.device_resource)
+                    if res is not None:
+                        params.append(
+                            CoreCommandParameter(resource_name=res.name, value_type=res.properties.value_type)
+                        )
+                out.append(self._cmd(d, c.name, c.read_write, params))
+            names = {c.name for c in p.device_commands}
+            for r in p.device_resources:
+                if r.is_hidden or r.name in names:
+                    continue
+                param = CoreCommandParameter(resource_name=r.name, value_type=r.properties.value_type)
+                out.append(self._cmd(d, r.name, r.properties.read_write, [param]))
+        return DeviceCoreCommand(device_name=d.name, profile_name=d.profile_name, core_commands=out)
+
+    def _cmd(self, d: Device, name: str, rw: str, params: list[CoreCommandParameter]) -> CoreCommand:
+        path = f"/api/v3/device/name/{quote(d.name, safe='')}/{quote(name, safe='')}"
+        return CoreCommand(
+            name=name, get=readable(rw), set=writable(rw), path=path, url=self.base_url(), parameters=params
+        )
+
+    def _check(self, device_name: str, command: str, method: str) -> Device:
+        d = self.stores.devices.get(device_name)
+        p = self._profile(d)
+        rw: str | None = None
+        if p is not None:
+            c = p.command(command)
+            res = p.resource(command)
+            rw = c.read_write if c is not None else res.properties.read_write if res is not None else None
+        if rw is None:
+            raise NotFoundError(f"device {device_name!r} has no command or resource {command!r}", field="command")
+        if (method == "get" and not readable(rw)) or (method == "set" and not writable(rw)):
+            raise EdgeXError(
+                f"command {command!r} of device {device_name!r} is {rw}: {method.upper()} is not allowed",
+                kind=ErrorKind.NOT_ALLOWED,
+            )
+        if d.admin_state == "LOCKED":
+            raise LockedError(f"device {device_name!r} is LOCKED")
+        if d.operating_state == "DOWN":
+            raise LockedError(f"device {device_name!r} is DOWN")
+        svc = self.stores.services.find(d.service_name)
+        if svc is not None and svc.admin_state == "LOCKED":
+            raise LockedError(f"device service {d.service_name!r} is LOCKED")
+        return d
+
+    async def execute(
+        self,
+        device_name: str,
+        command: str,
+        method: str,
+        query: dict[str, str],
+        body: bytes = b"",
+        correlation_id: str = "",
+    ) -> CommandResult:
+        """Run one command.
+
+        Raises:
+            NotFoundError, LockedError, EdgeXError(405), ContractInvalidError, ServiceUnavailableError (timeout).
+        """
+        method = method.lower()
+        for flag in _DS_FLAGS:
+            if flag in query and query[flag] not in ("true", "false"):
+                raise ContractInvalidError(f"{flag} {query[flag]!r} must be 'true' or 'false'", field=flag)
+        d = self._check(device_name, command, method)
+        if method == "set":
+            try:
+                doc = json.loads(body or b"{}")
+            except ValueError as e:
+                raise ContractInvalidError(f"SET body is not JSON: {e}", field="body") from None
+            if not isinstance(doc, dict) or not doc:
+                raise ContractInvalidError("SET body must be a non-empty JSON object of resource values", field="body")
+        try:
+            subject = topics.device_command_request(d.service_name, d.name, command, method)
+        except ValueError as e:
+            raise ServiceUnavailableError(f"cannot address device {d.name!r} on the bus: {e}") from e
+        env = new_envelope(body if method == "set" else b"", correlation_id=correlation_id, query_params=query)
+        reply = await edgex_request(
+            self.bus, subject, env, responder=d.service_name, timeout=self.timeout(), fmt=self.bus.settings.format
+        )
+        if reply.error_code:
+            raise _remote_error(d, command, reply)
+        return CommandResult(reply.payload, reply.content_type)
+
+
+def _remote_error(d: Device, command: str, reply: MessageEnvelope) -> EdgeXError:
+    text = reply.payload.decode("utf-8", errors="replace")
+    status: Any = None
+    try:
+        doc = json.loads(text)
+        if isinstance(doc, dict):
+            status, text = doc.get("statusCode"), str(doc.get("message") or text)
+    except ValueError:
+        pass
+    kind = {400: ErrorKind.CONTRACT_INVALID, 404: ErrorKind.ENTITY_DOES_NOT_EXIST, 423: ErrorKind.SERVICE_LOCKED}.get(
+        status if isinstance(status, int) else 0, ErrorKind.SERVER
+    )
+    return EdgeXError(f"device service {d.service_name!r} failed {d.name}/{command}: {text}", kind=kind)

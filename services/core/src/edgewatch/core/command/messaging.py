@@ -1,0 +1,53 @@
+"""core-command on the bus: ``edgex.core.command.request.<device>.<command>.<get|set>`` -> device service."""
+
+from __future__ import annotations
+
+import logging
+
+from nats.aio.msg import Msg
+
+from edgewatch.common.bus.client import BusDecodeError, NatsBus
+from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.bus.requestreply import edgex_respond
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.errors import EdgeXError
+from edgewatch.core.command.commands import CommandService
+
+__all__ = ["RESPONDER", "CommandListener"]
+
+log = logging.getLogger(__name__)
+
+RESPONDER = "core-command"
+QUEUE = "edgewatch-core-command"
+
+
+class CommandListener:
+    """Answers bus command requests on ``edgex.response.core-command.<requestId>``."""
+
+    def __init__(self, bus: NatsBus, commands: CommandService) -> None:
+        self.bus = bus
+        self.commands = commands
+
+    async def start(self) -> None:
+        """Subscribe (queue group: one core replica answers each request)."""
+        await self.bus.subscribe(topics.command_request_all(), self._on_request, queue=QUEUE)
+
+    async def _on_request(self, msg: Msg) -> None:
+        parts = msg.subject.split(".")
+        if len(parts) != 7:
+            raise BusDecodeError(f"command subject {msg.subject!r} is not edgex.core.command.request.<d>.<c>.<m>")
+        device, command, method = parts[4], parts[5], parts[6]
+        env = decode_envelope(msg)
+        if not env.request_id:
+            raise BusDecodeError("command request without a requestID cannot be answered")
+        fmt = self.bus.settings.format
+        try:
+            res = await self.commands.execute(
+                device, command, method, dict(env.query_params), env.payload, env.correlation_id
+            )
+        except EdgeXError as e:
+            await edgex_respond(self.bus, env, responder=RESPONDER, error=e.message, fmt=fmt)
+            return
+        await edgex_respond(
+            self.bus, env, responder=RESPONDER, payload=res.payload, content_type=res.content_type, fmt=fmt
+        )
