@@ -7,7 +7,7 @@ import binascii
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +29,14 @@ from edgewatch.common.contracts.base import (
     EdgeXModel,
     empty,
 )
-from edgewatch.common.contracts.values import NUMPY_DTYPES, ValueFormatError, format_value, parse_array, parse_value
+from edgewatch.common.contracts.values import (
+    NUMPY_DTYPES,
+    ValueFormatError,
+    format_value,
+    parse_array,
+    parse_value,
+    to_float32,
+)
 from edgewatch.common.contracts.valuetype import ValueType
 
 __all__ = [
@@ -112,35 +119,48 @@ class Reading(EdgeXModel):
 
     @model_validator(mode="after")
     def _check_form(self) -> Self:
-        vt = self.value_type
+        # Runs once per decoded reading: writes go to __dict__ directly (pydantic's __setattr__ is slow).
+        d = self.__dict__
+        vt = d["value_type"]
         if vt is ValueType.BINARY:
-            if self.binary_value is MISSING or self.binary_value is None:
+            if d["binary_value"] is MISSING or d["binary_value"] is None:
                 return self._make_null()
-            if self.media_type is MISSING or not self.media_type:
+            if d["media_type"] is MISSING or not d["media_type"]:
                 raise ValueError("mediaType is required with binaryValue")
-            self.value = self.object_value = MISSING
+            d["value"] = d["object_value"] = MISSING
+            self._cache(d["binary_value"])
         elif vt in _OBJECT_TYPES:
-            if self.object_value is MISSING or self.object_value is None:
+            if d["object_value"] is MISSING or d["object_value"] is None:
                 return self._make_null()
-            self.value = self.binary_value = self.media_type = MISSING
+            d["value"] = d["binary_value"] = d["media_type"] = MISSING
+            self._cache(d["object_value"])
         else:
-            value = self.value
+            value = d["value"]
             if value is MISSING or value is None:
                 return self._make_null()
-            self.binary_value = self.media_type = self.object_value = MISSING
-            if isinstance(value, str):
-                self._typed = _parse_cached(vt, value)
+            if d["binary_value"] is not MISSING or d["media_type"] is not MISSING or d["object_value"] is not MISSING:
+                d["binary_value"] = d["media_type"] = d["object_value"] = MISSING
+            if type(value) is str:
+                self._cache(_parse_cached(vt, value))
             elif vt.is_numeric or vt is ValueType.BOOL:
-                self._typed = value  # ?numeric=true shape: the value is already a JSON number
+                self._cache(value)  # ?numeric=true shape: the value is already a JSON number
             else:
                 raise ValueError(f"value must be a string for valueType {vt}")
         return self
 
     def _make_null(self) -> Self:
-        self.value = self.binary_value = self.object_value = None
-        self.media_type = MISSING
-        self._typed = None
+        d = self.__dict__
+        d["value"] = d["binary_value"] = d["object_value"] = None
+        d["media_type"] = MISSING
+        self._cache(None)
         return self
+
+    def _cache(self, typed: Any) -> None:
+        private = self.__pydantic_private__
+        if private is None:
+            object.__setattr__(self, "__pydantic_private__", {"_typed": typed})
+        else:
+            private["_typed"] = typed
 
     # ------------------------------------------------------------------------------------------ constructors
 
@@ -163,20 +183,20 @@ class Reading(EdgeXModel):
         Raises:
             ValueFormatError: ``value`` does not fit ``value_type``.
         """
-        vt = ValueType.parse(value_type) if not isinstance(value_type, ValueType) else value_type
+        vt = value_type if isinstance(value_type, ValueType) else ValueType.parse(value_type)
         if vt is ValueType.BINARY or vt in _OBJECT_TYPES:
             raise ValueFormatError(f"{vt} readings have no simple value; use Reading.binary/object", field="valueType")
         text = format_value(vt, value)
-        reading = cls._build(device, profile, resource, vt, origin, units, tags, id, value=text)
         if vt.is_numeric_array or vt is ValueType.BOOL_ARRAY:
-            reading._typed = np.asarray(value, dtype=_dtype(vt))
+            typed: Any = np.asarray(value, dtype=NUMPY_DTYPES[vt.element])
+            typed.flags.writeable = False
         elif vt is ValueType.FLOAT32:
-            reading._typed = float(np.float32(value))
+            typed = to_float32(value)
         elif vt is ValueType.STRING_ARRAY:
-            reading._typed = list(value)
+            typed = list(value)
         else:
-            reading._typed = value.item() if isinstance(value, np.generic) else value
-        return reading
+            typed = value.item() if isinstance(value, np.generic) else value
+        return cls._build(device, profile, resource, vt, origin, units, tags, id, typed, value=text)
 
     @classmethod
     def binary(
@@ -194,12 +214,11 @@ class Reading(EdgeXModel):
         """A Binary reading (``NewBinaryReading``); ``media_type`` is required."""
         if not media_type:
             raise ValueFormatError("mediaType is required with binaryValue", field="mediaType")
-        reading = cls._build(
-            device, profile, resource, ValueType.BINARY, origin, "", tags, id, binary_value=bytes(data)
-        )
-        reading.media_type = media_type
-        reading._typed = reading.binary_value
-        return reading
+        data = bytes(data)
+        return cls._build(
+            device, profile, resource, ValueType.BINARY, origin, "", tags, id, data, binary_value=data,
+            media_type=media_type,
+        )  # fmt: skip
 
     @classmethod
     def object(
@@ -216,9 +235,7 @@ class Reading(EdgeXModel):
     ) -> Reading:
         """An Object (or ObjectArray with ``array=True``) reading holding any JSON value."""
         vt = ValueType.OBJECT_ARRAY if array else ValueType.OBJECT
-        reading = cls._build(device, profile, resource, vt, origin, "", tags, id, object_value=value)
-        reading._typed = value
-        return reading
+        return cls._build(device, profile, resource, vt, origin, "", tags, id, value, object_value=value)
 
     @classmethod
     def null(
@@ -232,8 +249,11 @@ class Reading(EdgeXModel):
         id: str | None = None,
     ) -> Reading:
         """A v4 null reading: ``value``, ``binaryValue`` and ``objectValue`` all null (``NewNullReading``)."""
-        vt = ValueType.parse(value_type) if not isinstance(value_type, ValueType) else value_type
-        return cls._build(device, profile, resource, vt, origin, "", None, id)._make_null()
+        vt = value_type if isinstance(value_type, ValueType) else ValueType.parse(value_type)
+        return cls._build(
+            device, profile, resource, vt, origin, "", None, id, None, value=None, binary_value=None,
+            object_value=None,
+        )  # fmt: skip
 
     @classmethod
     def _build(
@@ -246,19 +266,29 @@ class Reading(EdgeXModel):
         units: str,
         tags: dict[str, Any] | None,
         id: str | None,
-        **form: Any,
+        typed: Any,
+        *,
+        value: Any = MISSING,
+        binary_value: Any = MISSING,
+        media_type: Any = MISSING,
+        object_value: Any = MISSING,
     ) -> Reading:
-        return cls.model_construct(
-            id=str(uuid.uuid4()) if id is None else id,
-            origin=time.time_ns() if origin is None else origin,
-            device_name=device,
-            resource_name=resource,
-            profile_name=profile,
-            value_type=value_type,
-            units=units,
-            tags=tags if tags is not None else {},
-            **form,
-        )
+        # What model_construct does, without its per-field generality (ingest builds thousands of these per second).
+        fields = {
+            "id": str(uuid.uuid4()) if id is None else id,
+            "origin": time.time_ns() if origin is None else origin,
+            "device_name": device,
+            "resource_name": resource,
+            "profile_name": profile,
+            "value_type": value_type,
+            "units": units,
+            "tags": tags if tags is not None else {},
+            "value": value,
+            "binary_value": binary_value,
+            "media_type": media_type,
+            "object_value": object_value,
+        }
+        return _construct(cls, fields, {"_typed": typed})
 
     # ------------------------------------------------------------------------------------------ accessors
 
@@ -271,7 +301,8 @@ class Reading(EdgeXModel):
         """The value as Python data: bool/int/float/str, a list for arrays, bytes, the object, or None (null)."""
         typed = self._typed
         if typed is MISSING:
-            typed = self._typed = _typed_of(self)
+            typed = _typed_of(self)
+            self._cache(typed)
         if isinstance(typed, np.ndarray):
             return typed.tolist()
         return typed
@@ -288,7 +319,7 @@ class Reading(EdgeXModel):
         if self.is_null or not isinstance(self.value, str):
             raise ValueFormatError(f"reading {self.resource_name!r} has no array value", field="value")
         arr = parse_array(self.value_type, self.value)
-        self._typed = arr
+        self._cache(arr)
         return arr
 
     def numeric_value(self) -> int | float | None:
@@ -304,12 +335,21 @@ class Reading(EdgeXModel):
         if number is None:
             return self
         copy = self.model_copy(update={"value": number})
-        copy._typed = number
+        copy._cache(number)
         return copy
 
 
-def _dtype(vt: ValueType) -> Any:
-    return NUMPY_DTYPES[vt.element]
+_M = TypeVar("_M", bound=EdgeXModel)
+
+
+def _construct(cls: type[_M], fields: dict[str, Any], private: dict[str, Any] | None) -> _M:
+    """``model_construct`` for a complete field dict (no defaults to fill, no extras)."""
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", fields)
+    object.__setattr__(model, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(model, "__pydantic_extra__", {} if cls.model_config.get("extra") == "allow" else None)
+    object.__setattr__(model, "__pydantic_private__", private)
+    return model
 
 
 def _parse_cached(vt: ValueType, text: str) -> Any:
@@ -354,16 +394,17 @@ class Event(EdgeXModel):
     def _refill_readings(self) -> Self:
         single = len(self.readings) == 1
         for i, reading in enumerate(self.readings):
-            if not reading.device_name:
-                reading.device_name = self.device_name
-            if not reading.profile_name:
-                reading.profile_name = self.profile_name
-            if not reading.origin:
-                reading.origin = self.origin
-            if not reading.resource_name:
+            d = reading.__dict__
+            if not d["device_name"]:
+                d["device_name"] = self.device_name
+            if not d["profile_name"]:
+                d["profile_name"] = self.profile_name
+            if not d["origin"]:
+                d["origin"] = self.origin
+            if not d["resource_name"]:
                 if not single:
                     raise ValueError(f"readings[{i}].resourceName is required")
-                reading.resource_name = self.source_name
+                d["resource_name"] = self.source_name
         return self
 
     def typed_values(self) -> dict[str, Any]:
@@ -406,16 +447,17 @@ def new_event(
     items = list(readings)
     if not items:
         raise ValueFormatError("an event needs at least one reading", field="readings")
-    return Event.model_construct(
-        api_version=API_VERSION,
-        id=str(uuid.uuid4()) if id is None else id,
-        device_name=device,
-        profile_name=profile,
-        source_name=source,
-        origin=time.time_ns() if origin is None else origin,
-        readings=items,
-        tags=tags if tags is not None else {},
-    )
+    fields = {
+        "api_version": API_VERSION,
+        "id": str(uuid.uuid4()) if id is None else id,
+        "device_name": device,
+        "profile_name": profile,
+        "source_name": source,
+        "origin": time.time_ns() if origin is None else origin,
+        "readings": items,
+        "tags": tags if tags is not None else {},
+    }
+    return _construct(Event, fields, None)
 
 
 class AddEventRequest(BaseRequest):
@@ -426,9 +468,8 @@ class AddEventRequest(BaseRequest):
     @classmethod
     def of(cls, event: Event, request_id: str | None = None) -> AddEventRequest:
         """Wrap an event with a fresh request id (as the Go SDK does)."""
-        return cls.model_construct(
-            api_version=API_VERSION, request_id=str(uuid.uuid4()) if request_id is None else request_id, event=event
-        )
+        rid = str(uuid.uuid4()) if request_id is None else request_id
+        return _construct(cls, {"api_version": API_VERSION, "request_id": rid, "event": event}, None)
 
 
 class EventResponse(BaseResponse):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import struct
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -31,6 +32,7 @@ __all__ = [
     "parse_float",
     "parse_int",
     "parse_value",
+    "to_float32",
 ]
 
 
@@ -80,7 +82,19 @@ _BOOLS: Final[dict[str, bool]] = {
     "false": False,
     "False": False,
 }
-_F32_MAX: Final = float(np.finfo(np.float32).max)
+_F32: Final = struct.Struct("<f")
+
+
+def to_float32(value: float) -> float:
+    """``value`` rounded to float32 (as a Python float), as Go's ``float32(x)`` / ``ParseFloat(s, 32)`` rounds.
+
+    Raises:
+        ValueFormatError: a finite value too large for float32.
+    """
+    try:
+        return float(_F32.unpack(_F32.pack(value))[0])
+    except OverflowError:
+        raise ValueFormatError(f"value {value!r} is out of range for Float32", field="value") from None
 
 
 # ---------------------------------------------------------------------------------------------------- scalars
@@ -115,11 +129,7 @@ def format_float(value: float, bits: int = 64) -> str:
         ValueFormatError: a finite value too large for float32 when ``bits`` is 32.
     """
     if bits == 32:
-        with np.errstate(over="ignore"):
-            f32 = np.float32(value)
-        if math.isinf(f32) and math.isfinite(value):
-            raise ValueFormatError(f"value {value!r} overflows Float32", field="value")
-        return _e_notation(str(f32))
+        return _e_notation(str(np.float32(to_float32(value))))
     return _e_notation(repr(float(value)))
 
 
@@ -164,11 +174,10 @@ def parse_float(text: str, bits: int = 64) -> float:
     if math.isinf(number):
         raise ValueFormatError(f"value {text} is out of range for {name}", field="value")
     if bits == 32:
-        with np.errstate(over="ignore"):
-            f32 = np.float32(number)
-        if math.isinf(f32):
-            raise ValueFormatError(f"value {text} is out of range for Float32", field="value")
-        return float(f32)
+        try:
+            return float(_F32.unpack(_F32.pack(number))[0])
+        except OverflowError:
+            raise ValueFormatError(f"value {text} is out of range for Float32", field="value") from None
     return number
 
 
@@ -213,30 +222,35 @@ def _parse_scalar(value_type: ValueType, text: str) -> bool | int | float | str:
 # ---------------------------------------------------------------------------------------------------- arrays
 
 
+_EXP_TEXT: Final = np.array([f"e{'-' if e < 0 else '+'}{abs(e):02d}" for e in range(-400, 401)])
+
+
 def _format_float_elements(arr: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.str_]:
-    """Vectorised :func:`_e_notation` over a float array (numpy's shortest repr, rewritten with np.strings)."""
+    """Vectorised :func:`_e_notation`: numpy's C shortest repr, rewritten to Go's form with np.strings ops."""
+    strings = np.strings
     text = arr.astype(str)
-    body = np.strings.lstrip(text, "-")
-    mant_e, e_sep, exp_e = np.strings.partition(body, "e")
-    has_e = np.strings.str_len(e_sep) > 0
-    int_part, _, frac = np.strings.partition(mant_e, ".")
-    all_digits = np.strings.add(int_part, frac)
-    lead = np.strings.lstrip(all_digits, "0")
-    exp_pos = np.strings.str_len(int_part) - 1 - (np.strings.str_len(all_digits) - np.strings.str_len(lead))
-    exp = np.where(has_e, np.where(has_e, exp_e, "0").astype(np.int64), exp_pos)
-    digits = np.strings.rstrip(lead, "0")
-    is_zero = np.strings.str_len(digits) == 0
-    digits = np.where(is_zero, "0", digits)
-    exp = np.where(is_zero, 0, exp)
-    rest = np.strings.slice(digits, 1, None)
-    mantissa = np.where(
-        np.strings.str_len(rest) > 0,
-        np.strings.add(np.strings.add(np.strings.slice(digits, 0, 1), "."), rest),
-        digits,
-    )
-    exp_text = np.strings.add(np.where(exp < 0, "e-", "e+"), np.strings.zfill(np.abs(exp).astype(str), 2))
-    sign = np.where(np.signbit(arr), "-", "")
-    out = np.strings.add(np.strings.add(sign, mantissa), exp_text)
+    neg = np.signbit(arr)
+    body = np.where(neg, strings.slice(text, 1, None), text)
+    e_pos = strings.find(body, "e")
+    has_e = e_pos >= 0
+    mant = body
+    exp_e: Any = 0
+    if has_e.any():
+        mant = np.where(has_e, strings.slice(body, 0, e_pos), body)
+        exp_e = np.where(has_e, strings.slice(body, e_pos + 1, None), "0").astype(np.int64)
+    dot = strings.find(mant, ".")
+    int_len = np.where(dot >= 0, dot, strings.str_len(mant))
+    digits = strings.replace(mant, ".", "")
+    lead = strings.lstrip(digits, "0")
+    lead_len = strings.str_len(lead)
+    exp = np.where(has_e, exp_e + int_len - 1, int_len - 1 - (strings.str_len(digits) - lead_len))
+    sig = strings.rstrip(lead, "0")
+    rest = strings.slice(sig, 1, None)
+    mantissa = strings.add(strings.slice(sig, 0, 1), np.where(strings.str_len(rest) > 0, strings.add(".", rest), ""))
+    zero = lead_len == 0
+    mantissa = np.where(zero, "0", mantissa)
+    exp = np.where(zero, 0, exp)
+    out: npt.NDArray[np.str_] = strings.add(strings.add(np.where(neg, "-", ""), mantissa), _EXP_TEXT[exp + 400])
     if not np.isfinite(arr).all():
         out = np.where(np.isnan(arr), "NaN", out)
         out = np.where(np.isposinf(arr), "+Inf", out)
@@ -319,14 +333,13 @@ def parse_array(value_type: ValueType, text: str) -> npt.NDArray[Any]:
         return np.array([parse_bool(part.strip()) for part in parts], dtype=np.bool_)
     if not parts:
         return np.empty(0, dtype=dtype)
-    raw = np.array(parts)
     if element.is_float:
         try:
-            wide = raw.astype(np.float64)
+            wide = np.array(parts, dtype=np.float64)
         except ValueError:
             raise ValueFormatError(f"value is not a valid {value_type}", field="value") from None
         if np.isinf(wide).any():
-            bad = np.isinf(wide) & (np.strings.find(np.strings.lower(raw), "inf") < 0)
+            bad = np.isinf(wide) & (np.strings.find(np.strings.lower(np.array(parts)), "inf") < 0)
             if bad.any():
                 raise ValueFormatError(f"value {parts[int(np.argmax(bad))].strip()} is out of range for {element}")
         if element is ValueType.FLOAT64:
@@ -339,7 +352,7 @@ def parse_array(value_type: ValueType, text: str) -> npt.NDArray[Any]:
     bounds = element.int_range
     assert bounds is not None
     try:
-        wide_int = raw.astype(np.uint64 if element is ValueType.UINT64 else np.int64)
+        wide_int = np.array(parts, dtype=np.uint64 if element is ValueType.UINT64 else np.int64)
     except (ValueError, OverflowError):
         raise ValueFormatError(f"value is not a valid {value_type} (syntax or range)", field="value") from None
     if element.bits != 64 and wide_int.size and (wide_int.min() < bounds[0] or wide_int.max() > bounds[1]):

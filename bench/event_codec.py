@@ -1,0 +1,74 @@
+"""Event codec hot path: encode/decode of a 10-reading AddEventRequest and a 4096-sample Float32Array."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
+from edgewatch.common.contracts.eventcodec import CONTENT_CBOR, decode_add_event, encode_add_event
+from edgewatch.common.contracts.values import format_value, parse_array
+from edgewatch.common.contracts.valuetype import ValueType
+
+
+def best_us(fn: Callable[[], object], repeat: int = 5, number: int = 200) -> float:
+    """Best-of-``repeat`` mean time of ``fn`` in microseconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best * 1e6
+
+
+def ten_reading_request() -> AddEventRequest:
+    readings = [
+        Reading.simple(
+            "pump-1", "pump", f"r{i}", ValueType.FLOAT32 if i % 2 else ValueType.INT16, i * 1.25 if i % 2 else i
+        )
+        for i in range(10)
+    ]
+    return AddEventRequest.of(new_event("pump-1", "pump", "all", readings))
+
+
+def main() -> None:
+    req = ten_reading_request()
+    body = req.to_json()
+    cbor = encode_add_event(req, CONTENT_CBOR)
+    plain = json.loads(body)
+
+    encode = best_us(req.to_json)
+    decode = best_us(lambda: AddEventRequest.from_json(body))
+    baseline_dumps = best_us(lambda: json.dumps(plain, separators=(",", ":")).encode())
+    baseline_loads = best_us(lambda: json.loads(body))
+    cbor_enc = best_us(lambda: encode_add_event(req, CONTENT_CBOR))
+    cbor_dec = best_us(lambda: decode_add_event(cbor, CONTENT_CBOR))
+    build = best_us(ten_reading_request)
+
+    wave = (np.sin(np.arange(4096) / 7.0) * 3.7).astype(np.float32)
+    text = format_value(ValueType.FLOAT32_ARRAY, wave)
+    fmt_wave = best_us(lambda: format_value(ValueType.FLOAT32_ARRAY, wave), number=20)
+    parse_wave = best_us(lambda: parse_array(ValueType.FLOAT32_ARRAY, text), number=20)
+    loop_fmt = best_us(lambda: "[" + ", ".join(repr(float(x)) for x in wave) + "]", number=20)
+
+    print(f"10-reading event: encode {encode:.1f} us (stdlib json.dumps of the same dict {baseline_dumps:.1f} us)")
+    print(f"10-reading event: decode {decode:.1f} us (stdlib json.loads alone {baseline_loads:.1f} us)")
+    print(f"10-reading event: CBOR encode {cbor_enc:.1f} us, CBOR decode {cbor_dec:.1f} us, build {build:.1f} us")
+    print(
+        f"Float32Array[4096]: format {fmt_wave:.0f} us, parse {parse_wave:.0f} us (per-element repr loop {loop_fmt:.0f} us)"
+    )
+    print(f"RESULT event_encode_10_readings {encode:.1f} us (goal < 100)")
+    print(f"RESULT event_decode_10_readings {decode:.1f} us (goal < 200)")
+    print(f"RESULT event_encode_vs_stdlib_json {encode / baseline_dumps:.2f} ratio (goal < 5)")
+    print(f"RESULT float32_array_4096_format {fmt_wave:.0f} us (goal < 5000)")
+    print(f"RESULT float32_array_4096_parse {parse_wave:.0f} us (goal < 2000)")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
