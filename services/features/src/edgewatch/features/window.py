@@ -1,10 +1,12 @@
 """Windowing with a timestamp policy: sample blocks of a waveform, and slow samples of a device's resources.
 
 Policy (documented in the README, counted in :class:`WindowStats`):
-- Waveform blocks: a block's ``origin`` is the time of its first sample. A block that starts more than
-  ``max_gap_samples`` periods after the expected next sample is a **gap**: the partial window is discarded and
-  windowing restarts at the block. A block that starts at the origin of an earlier block is a **duplicate**;
-  one that starts earlier than expected by more than the slack is **out of order**; both are dropped.
+- Waveform blocks: a block's ``origin`` is the time of its first sample. A block that starts at the origin of
+  one of the last 8 blocks is a **duplicate**; one that starts before the previous block, or earlier than the
+  expected next sample by more than ``max_gap_samples`` periods, is **out of order**; both are dropped. A block
+  that starts more than ``max_gap_samples`` periods after the expected next sample is a **gap**: the partial
+  window is discarded and windowing restarts at the block. Smaller deviations are timestamp jitter: the block
+  is appended and window times follow the sample count from the first block.
 - Slow samples: a sample whose (resource, origin) is already buffered is a **duplicate** (dropped). A sample
   older than the open window is **late** (dropped). A sample that arrives out of order inside the open window
   is **reordered** (kept; the window is sorted when it closes). A window closes once a sample of the device
@@ -48,12 +50,15 @@ class WaveformWindower:
             return False
         if self._next_ns is not None:
             delta = origin - self._next_ns
+            if origin in self._recent:
+                self.stats["duplicate"] += 1
+                return False
+            if origin <= self._recent[-1] or delta < -self.slack_ns:
+                self.stats["out_of_order"] += 1
+                return False
             if delta > self.slack_ns:
                 self.stats["gap"] += 1
                 self._fill = 0
-            elif delta < -self.slack_ns:
-                self.stats["duplicate" if origin in self._recent else "out_of_order"] += 1
-                return False
         if self._fill == 0:
             self._start_ns = float(origin)
         need = self._fill + m
@@ -99,9 +104,10 @@ class ScalarWindow:
 class _Series:
     """Buffered samples of one resource (slow signals: a few per second, so Python lists are fine)."""
 
-    __slots__ = ("last_closed", "sorted", "times", "values")
+    __slots__ = ("last_closed", "newest", "sorted", "times", "values")
 
     def __init__(self) -> None:
+        self.newest = -1
         self.times: list[int] = []
         self.values: list[float] = []
         self.sorted = True
@@ -172,12 +178,14 @@ class ScalarWindower:
         if self._start is not None and origin < self._start:
             self.stats["late"] += 1
             return []
-        if s.times and origin <= s.times[-1]:
+        if s.times and origin <= s.newest:
             if origin in s.times:
                 self.stats["duplicate"] += 1
                 return []
             s.sorted = False
             self.stats["reordered"] += 1
+        else:
+            s.newest = origin
         s.times.append(origin)
         s.values.append(value)
         if self._start is None:
