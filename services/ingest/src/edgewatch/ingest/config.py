@@ -2,16 +2,73 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
-from edgewatch.common.service.settings import ServiceSection, ServiceSettings
+from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
 
-__all__ = ["DEFAULT_PORT", "IngestSettings"]
+__all__ = [
+    "DEFAULT_PORT",
+    "DEFAULT_RES",
+    "ClientSection",
+    "ClientsSection",
+    "DeviceSection",
+    "IngestSettings",
+    "ModbusSection",
+]
 
 DEFAULT_PORT = 59900
+DEFAULT_RES = Path(__file__).resolve().parents[3] / "res"
+
+
+class DeviceSection(Section):
+    """EdgeX ``Device`` section: where device definitions come from and how failures are handled."""
+
+    profiles_dir: str = Field(str(DEFAULT_RES / "profiles"), description="Device profiles (YAML/JSON), one per file")
+    devices_dir: str = Field(str(DEFAULT_RES / "devices"), description="Device definition files (deviceList:)")
+    allowed_fails: int = Field(0, ge=0, description="Failed poll cycles tolerated before the device goes DOWN")
+    backoff_max: float = Field(5.0, gt=0, description="Longest wait between probes of a DOWN device, seconds")
+    reconnect_initial: float = Field(0.1, gt=0, description="First reconnect backoff of a connection, seconds")
+    reconnect_max: float = Field(5.0, gt=0, description="Longest reconnect backoff of a connection, seconds")
+
+
+class ModbusSection(Section):
+    """Modbus driver tunables."""
+
+    max_gap_registers: int = Field(16, ge=0, description="Unused registers a block read may bridge")
+    max_gap_bits: int = Field(128, ge=0, description="Unused coils/inputs a block read may bridge")
+    default_timeout: float = Field(1.0, gt=0, description="Request timeout when a device sets no Timeout, seconds")
+
+
+class ClientSection(Section):
+    """One EdgeX client endpoint (``Clients.CoreMetadata``)."""
+
+    protocol: str = "http"
+    host: str = Field("", description="Empty = not configured (run from local files only)")
+    port: int = Field(0, ge=0, le=65535)
+
+    @property
+    def configured(self) -> bool:
+        """True when host and port are set."""
+        return bool(self.host) and self.port > 0
+
+    def url(self) -> str:
+        """Base URL."""
+        return f"{self.protocol}://{self.host}:{self.port}"
+
+
+class ClientsSection(Section):
+    """EdgeX ``Clients`` section."""
+
+    core_metadata: ClientSection = Field(default_factory=ClientSection)
 
 
 class IngestSettings(ServiceSettings):
     """Settings of edgewatch-ingest."""
 
     service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    device: DeviceSection = Field(default_factory=DeviceSection)
+    modbus: ModbusSection = Field(default_factory=ModbusSection)
+    clients: ClientsSection = Field(default_factory=ClientsSection)
+    base_address: str = Field("", description="URL core-command uses to reach this service (default from Service)")

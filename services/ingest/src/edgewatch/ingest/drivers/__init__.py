@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Final
 
 from edgewatch.ingest.drivers.base import Driver, DriverFactory, PollingDriver
@@ -16,7 +17,7 @@ DRIVERS: Final[dict[str, str]] = {
 }
 
 
-def driver_for(protocols: dict[str, object]) -> str | None:
+def driver_for(protocols: Mapping[str, object]) -> str | None:
     """The first protocol of a device that a driver is registered for."""
     return next((p for p in protocols if p in DRIVERS), None)
 

@@ -1,0 +1,144 @@
+"""Bus side of the device service (EdgeX messaging controller): event publishing, command requests, device
+validation and metadata system events. Parsing and answering only; the work happens in commands/registry."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from edgewatch.common.bus.client import BusDecodeError, NatsBus
+from edgewatch.common.bus.envelope import Format, decode_envelope, encode_envelope, new_envelope
+from edgewatch.common.bus.requestreply import edgex_respond
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.device import Device
+from edgewatch.common.contracts.errors import EdgeXError
+from edgewatch.common.contracts.event import AddEventRequest, Event, EventResponse
+from edgewatch.common.contracts.profile import DeviceProfile
+from edgewatch.common.contracts.systemevent import SystemEvent
+from edgewatch.ingest.commands import CommandService
+from edgewatch.ingest.registry import DeviceRegistry
+
+__all__ = ["EventPublisher", "Messaging"]
+
+log = logging.getLogger(__name__)
+
+
+class EventPublisher:
+    """Publishes device events on ``edgex.events.device.<service>.<profile>.<device>.<source>``."""
+
+    def __init__(self, bus: NatsBus, service: str, fmt: Format = "nats") -> None:
+        self.bus = bus
+        self.service = service
+        self.fmt = fmt
+
+    async def __call__(self, event: Event) -> None:
+        """Publish one event as an EdgeX MessageEnvelope carrying an AddEventRequest."""
+        subject = topics.device_event(self.service, event.profile_name, event.device_name, event.source_name)
+        env = new_envelope(AddEventRequest.of(event).to_json())
+        body, headers = encode_envelope(env, self.fmt)
+        await self.bus.publish(subject, body, headers, kind="event")
+
+
+def _flag(params: dict[str, str], key: str, default: bool) -> bool:
+    v = params.get(key)
+    if v is None or v == "":
+        return default
+    return v.strip().lower() in ("true", "yes")
+
+
+class Messaging:
+    """Subscriptions of the device service."""
+
+    def __init__(
+        self,
+        bus: NatsBus,
+        service: str,
+        commands: CommandService,
+        registry: DeviceRegistry,
+        fmt: Format = "nats",
+        on_system_event: Callable[[SystemEvent], Awaitable[None]] | None = None,
+    ) -> None:
+        self.bus = bus
+        self.service = service
+        self.commands = commands
+        self.registry = registry
+        self.fmt = fmt
+        self.on_system_event = on_system_event
+
+    async def start(self) -> None:
+        """Subscribe to command requests, device validation and (when wired) system events."""
+        await self.bus.subscribe(topics.device_command_request_all(self.service), self._command)
+        await self.bus.subscribe(topics.device_validation(self.service), self._validate)
+        if self.on_system_event is not None:
+            await self.bus.subscribe(topics.system_events_for_service(self.service), self._system_event)
+            await self.bus.subscribe(topics.system_events_for_type("deviceprofile"), self._system_event)
+
+    async def _command(self, msg: Msg) -> None:
+        env = decode_envelope(msg)
+        parts = msg.subject.split(".")
+        # edgex.device.command.request.<service>.<device>.<command>.<method>
+        if len(parts) != 8:
+            raise BusDecodeError(f"command subject {msg.subject!r} has {len(parts)} tokens, expected 8")
+        device, command, method = parts[5], parts[6], parts[7].lower()
+        try:
+            if method == "get":
+                push = _flag(env.query_params, "ds-pushevent", False)
+                ret = _flag(env.query_params, "ds-returnevent", True)
+                event = await self.commands.get(device, command, push_event=push)
+                payload = EventResponse(event=event).to_json() if ret else b""
+                await edgex_respond(self.bus, env, responder=self.service, payload=payload, fmt=self.fmt)
+            elif method == "set":
+                try:
+                    settings: Any = json.loads(env.payload) if env.payload else {}
+                except ValueError as e:
+                    raise BusDecodeError(f"SET payload is not JSON: {e}") from e
+                if not isinstance(settings, dict):
+                    raise EdgeXError("SET payload must be a JSON object of resource values")
+                await self.commands.set(device, command, settings)
+                await edgex_respond(self.bus, env, responder=self.service, fmt=self.fmt)
+            else:
+                raise EdgeXError(f"method {method!r} is not get or set")
+        except BusDecodeError as e:
+            await edgex_respond(self.bus, env, responder=self.service, error=str(e), fmt=self.fmt)
+            raise
+        except EdgeXError as e:
+            await edgex_respond(self.bus, env, responder=self.service, error=f"{e.status} {e.message}", fmt=self.fmt)
+
+    async def _validate(self, msg: Msg) -> None:
+        env = decode_envelope(msg)
+        try:
+            doc = env.payload_json()
+            body = doc.get("device", doc) if isinstance(doc, dict) else doc
+            device = Device.model_validate(body)
+            self.registry.validate(device)
+        except (ValidationError, EdgeXError, KeyError, ImportError, AttributeError) as e:
+            text = e.message if isinstance(e, EdgeXError) else str(e)
+            await edgex_respond(self.bus, env, responder=self.service, error=text, fmt=self.fmt)
+            return
+        await edgex_respond(self.bus, env, responder=self.service, fmt=self.fmt)
+
+    async def _system_event(self, msg: Msg) -> None:
+        env = decode_envelope(msg)
+        try:
+            event = SystemEvent.model_validate(env.payload_json())
+        except ValidationError as e:
+            raise BusDecodeError(f"not a SystemEvent: {e}") from e
+        if self.on_system_event is not None:
+            await self.on_system_event(event)
+
+
+def parse_details(event: SystemEvent) -> Device | DeviceProfile | None:
+    """The DTO carried by a device or deviceprofile system event."""
+    try:
+        if event.type == "device":
+            return Device.model_validate(event.details)
+        if event.type == "deviceprofile":
+            return DeviceProfile.model_validate(event.details)
+    except ValidationError as e:
+        raise BusDecodeError(f"system event details are not a valid {event.type}: {e}") from e
+    return None

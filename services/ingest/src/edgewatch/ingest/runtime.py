@@ -1,0 +1,234 @@
+"""DeviceRuntime: one device with its profile compiled once (resources, transforms, commands, auto events) and
+its driver; turns driver values into EdgeX readings and command settings into driver writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from edgewatch.common.contracts.device import Device
+from edgewatch.common.contracts.errors import ContractInvalidError, ErrorKind, NotFoundError
+from edgewatch.common.contracts.event import Event, Reading, new_event
+from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
+from edgewatch.common.contracts.values import ValueFormatError, format_value, parse_value
+from edgewatch.common.contracts.valuetype import ValueType
+from edgewatch.ingest.drivers.base import PollingDriver
+from edgewatch.ingest.errors import IngestError, ProfileConfigError, TransformOverflowError
+from edgewatch.ingest.transform import Transform
+
+__all__ = ["AutoEventJob", "CommandOp", "DeviceRuntime", "ResourceSpec"]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSpec:
+    """One device resource, compiled."""
+
+    name: str
+    value_type: ValueType
+    read_write: str
+    transform: Transform
+    units: str
+    default_value: str
+    tags: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOp:
+    """One resource operation of a command (mappings: device value string -> shown string)."""
+
+    resource: str
+    default_value: str = ""
+    mappings: Mapping[str, str] | None = None
+
+
+@dataclass(slots=True)
+class AutoEventJob:
+    """One AutoEvent: which resources it reads, how often, and what it last published (onChange)."""
+
+    source: str
+    resources: tuple[str, ...]
+    interval: float
+    on_change: bool
+    threshold: float
+    next_due: float = 0.0
+    last: dict[str, Any] = field(default_factory=dict)
+
+    def changed(self, values: Mapping[str, Any]) -> bool:
+        """onChange filter: True when any value moved by more than the threshold (or on the first cycle)."""
+        if not self.on_change or not self.last:
+            return True
+        for name, v in values.items():
+            old = self.last.get(name)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and isinstance(old, (int, float)):
+                if abs(float(v) - float(old)) > self.threshold:
+                    return True
+            elif v != old:
+                return True
+        return False
+
+
+class DeviceRuntime:
+    """A device, its compiled profile and its driver."""
+
+    def __init__(self, device: Device, profile: DeviceProfile, driver: PollingDriver) -> None:
+        self.device = device
+        self.profile = profile
+        self.driver = driver
+        self.resources: dict[str, ResourceSpec] = {}
+        for r in profile.device_resources:
+            vt = ValueType(r.properties.value_type)
+            try:
+                transform = Transform.from_properties(vt.value, r.properties)
+            except ValueError as e:
+                raise ProfileConfigError(
+                    f"invalid transform property: {e}", device=device.name, resource=r.name
+                ) from None
+            self.resources[r.name] = ResourceSpec(
+                r.name, vt, r.properties.read_write, transform, r.properties.units, r.properties.default_value, r.tags
+            )
+        self.commands: dict[str, tuple[str, tuple[CommandOp, ...]]] = {
+            c.name: (
+                c.read_write,
+                tuple(CommandOp(op.device_resource, op.default_value, op.mappings) for op in c.resource_operations),
+            )
+            for c in profile.device_commands
+        }
+        self.jobs = [self._job(i, ae) for i, ae in enumerate(device.auto_events or [])]
+
+    @property
+    def name(self) -> str:
+        """Device name."""
+        return self.device.name
+
+    def _job(self, index: int, ae: Any) -> AutoEventJob:
+        source = ae.source_name
+        if source in self.commands:
+            names = tuple(op.resource for op in self.commands[source][1])
+        elif source in self.resources:
+            names = (source,)
+        else:
+            try:
+                rx = re.compile(source)
+            except re.error:
+                rx = None
+            names = tuple(n for n in self.resources if rx is not None and rx.fullmatch(n))
+            if not names:
+                raise ProfileConfigError(
+                    f"autoEvents[{index}].sourceName {source!r} is no resource, command or matching regex",
+                    device=self.name,
+                )
+        unreadable = [n for n in names if not readable(self.resources[n].read_write)]
+        if unreadable:
+            raise ProfileConfigError(f"autoEvents[{index}] {source!r}: {unreadable} not readable", device=self.name)
+        return AutoEventJob(source, names, ae.interval_seconds, ae.on_change, ae.on_change_threshold or 0.0)
+
+    def resolve(self, command: str, method: str) -> tuple[CommandOp, ...]:
+        """The operations of a GET/SET on a command or a resource name.
+
+        Raises:
+            NotFoundError (404): neither a command nor a resource.
+            IngestError NOT_ALLOWED (405): readWrite forbids the method.
+        """
+        if command in self.commands:
+            rw, ops = self.commands[command]
+        elif command in self.resources:
+            rw, ops = self.resources[command].read_write, (CommandOp(command),)
+        else:
+            raise NotFoundError(f"device {self.name!r} has no command or resource {command!r}", field="command")
+        allowed = readable(rw) if method == "get" else writable(rw)
+        if not allowed:
+            raise IngestError(
+                f"command {command!r} is readWrite {rw}; {method.upper()} is not allowed",
+                device=self.name,
+                kind=ErrorKind.NOT_ALLOWED,
+            )
+        return ops
+
+    async def read_values(self, names: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
+        """Read resources and apply read transforms: (values, transform errors by resource).
+
+        Raises:
+            DeviceIOError: the device failed.
+        """
+        raw = await self.driver.read(names)
+        out: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for n, v in raw.items():
+            try:
+                out[n] = self.resources[n].transform.read(v)
+            except TransformOverflowError as e:
+                errors[n] = e.message
+        return out, errors
+
+    def reading(self, name: str, value: Any, origin: int, mappings: Mapping[str, str] | None = None) -> Reading:
+        """An EdgeX reading (Go value string); a mapped value becomes a String reading, as in the device SDK."""
+        spec = self.resources[name]
+        if mappings:
+            text = format_value(spec.value_type, value)
+            if text in mappings:
+                return Reading.simple(
+                    self.name,
+                    self.profile.name,
+                    name,
+                    ValueType.STRING,
+                    mappings[text],
+                    origin=origin,
+                    units=spec.units,
+                )
+        return Reading.simple(
+            self.name, self.profile.name, name, spec.value_type, value, origin=origin, units=spec.units, tags=spec.tags
+        )
+
+    def event(self, source: str, values: Mapping[str, Any], ops: Sequence[CommandOp] | None = None) -> Event | None:
+        """One event for ``source`` from read values (None when no reading survived)."""
+        origin = time.time_ns()
+        maps = {op.resource: op.mappings for op in ops or ()}
+        readings = [self.reading(n, v, origin, maps.get(n)) for n, v in values.items()]
+        if not readings:
+            return None
+        return new_event(self.name, self.profile.name, source, readings, origin=origin)
+
+    def settings_to_values(self, ops: Sequence[CommandOp], settings: Mapping[str, Any]) -> dict[str, Any]:
+        """Turn a SET request's flat map into typed values to write (mappings reversed, defaults, limits,
+        inverse transforms). Only resources named in the request, or with a default, are written.
+
+        Raises:
+            ContractInvalidError (400): a value does not parse, or is outside minimum/maximum.
+        """
+        values: dict[str, Any] = {}
+        for op in ops:
+            spec = self.resources[op.resource]
+            raw = settings.get(op.resource)
+            if raw is None:
+                raw = op.default_value or (spec.default_value if len(ops) == 1 else "")
+                if raw == "":
+                    continue
+            if op.mappings and isinstance(raw, str):
+                reverse = {v: k for k, v in op.mappings.items()}
+                raw = reverse.get(raw, raw)
+            try:
+                if isinstance(raw, str):
+                    value = parse_value(spec.value_type, raw)
+                elif isinstance(raw, list) or spec.value_type.is_array:
+                    value = parse_value(spec.value_type, raw if isinstance(raw, str) else _json(raw))
+                else:
+                    value = parse_value(spec.value_type, _json(raw))
+            except ValueFormatError as e:
+                raise ValueFormatError(f"{self.name}/{op.resource}: {e.message}", field=op.resource) from None
+            try:
+                values[op.resource] = spec.transform.write(value)
+            except IngestError as e:
+                raise type(e)(e.message, device=self.name, resource=op.resource) from None
+        if not values:
+            raise ContractInvalidError("no value given for any resource of the command", field="settings")
+        return values
+
+
+def _json(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return json.dumps(v) if not isinstance(v, str) else v
