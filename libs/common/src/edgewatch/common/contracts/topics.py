@@ -35,6 +35,7 @@ __all__ = [
     "system_event",
     "system_events_all",
     "system_events_for_service",
+    "system_events_for_type",
     "telemetry",
 ]
 
@@ -172,6 +173,11 @@ def system_event(type_: str, action: str, owner: str, profile: str) -> str:
 def system_events_for_service(service: str) -> str:
     """Wildcard a device service subscribes to: ``edgex.system-events.core-metadata.*.*.<service>.>``."""
     return _edgex("system-events", "core-metadata", "*", "*", _seg(service, "service"), ">")
+
+
+def system_events_for_type(type_: str) -> str:
+    """Wildcard for one entity type's system events: ``edgex.system-events.core-metadata.<type>.>``."""
+    return _edgex("system-events", "core-metadata", _seg(type_, "type"), ">")
 
 
 def system_events_all() -> str:
