@@ -151,7 +151,7 @@ def test_binary_value_accepts_base64_and_byte_arrays_and_rejects_garbage() -> No
     assert b64.binary_value == arr.binary_value == bytes([12, 34])
     with pytest.raises(ValidationError, match="base64"):
         Reading.model_validate({"resourceName": "r", "valueType": "Binary", "binaryValue": "!!", "mediaType": "x"})
-    with pytest.raises(ValidationError, match="0..255"):
+    with pytest.raises(ValidationError, match=r"0\.\.255"):
         Reading.model_validate({"resourceName": "r", "valueType": "Binary", "binaryValue": [256], "mediaType": "x"})
 
 
