@@ -290,6 +290,14 @@ class Reading(EdgeXModel):
         }
         return _construct(cls, fields, {"_typed": typed})
 
+    def __eq__(self, other: Any) -> bool:
+        # pydantic compares private attributes too; the parsed-value cache (maybe a numpy array) must not count.
+        if not isinstance(other, Reading):
+            return NotImplemented
+        return self.__dict__ == other.__dict__ and (self.__pydantic_extra__ or {}) == (other.__pydantic_extra__ or {})
+
+    __hash__ = None  # type: ignore[assignment]
+
     # ------------------------------------------------------------------------------------------ accessors
 
     @property
