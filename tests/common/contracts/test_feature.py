@@ -85,3 +85,11 @@ def test_feature_vector_decode_rejects_malformed_input_naming_the_problem(data: 
 def test_feature_vector_rejects_end_before_start() -> None:
     with pytest.raises(ValueError, match="windowEnd"):
         _vector(window_start=10, window_end=5)
+
+
+def test_feature_vector_trusted_construction_equals_validated_model() -> None:
+    fv = _vector()
+    fields = {name: getattr(fv, name) for name in FeatureVector.model_fields}
+    fast = FeatureVector.trusted(**fields)
+    assert fast == fv and fast.model_fields_set == fv.model_fields_set
+    assert encode_feature_vector(fast) == encode_feature_vector(fv)

@@ -109,7 +109,7 @@ class FeaturePipeline:
         counts = [int(s.shape[0]) for s in w.samples]
         st.sequence += 1
         self.stats["vectors"] += 1
-        return FeatureVector.model_construct(
+        return FeatureVector.trusted(
             device=st.name,
             profile=st.profile,
             resources=w.resources,
@@ -161,7 +161,7 @@ class FeaturePipeline:
             values = ext.compute(x, ext.shaft_hz(st.latest))
             st.sequence += 1
             out.append(
-                FeatureVector.model_construct(
+                FeatureVector.trusted(
                     device=st.name,
                     profile=st.profile,
                     resources=[resource],

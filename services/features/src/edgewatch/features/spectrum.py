@@ -103,9 +103,9 @@ class EnvelopePlan:
         """
         buf = np.zeros(self.m, dtype=np.complex128)
         buf[: self.k1 - self.k0] = spec[self.k0 : self.k1]
-        z = scipy.fft.ifft(buf, overwrite_x=True)
-        e = z.real * z.real
-        e += z.imag * z.imag
+        zz = scipy.fft.ifft(buf, overwrite_x=True).view(np.float64)
+        zz *= zz
+        e = zz[0::2] + zz[1::2]  # |z|^2 from the interleaved (re, im) pairs
         e -= float(np.add.reduce(e)) / self.m
         es = np.abs(scipy.fft.rfft(e))
         # |z'| = (2/n)·m·|ifft|, so |z'|² carries (2m/n)²; the one-sided amplitude adds 2/m.
@@ -160,8 +160,8 @@ class SpectrumPlan:
 
     def compute(self, spec: NDArray[np.complex128], out: NDArray[np.float64]) -> None:
         """Write band energies, spectral centroid (Hz) and dominant frequency (Hz) of ``spec`` into ``out``."""
-        p = spec.real * spec.real
-        p += spec.imag * spec.imag
+        sq = spec.view(np.float64) ** 2  # contiguous (re, im) pairs: faster than the strided .real/.imag
+        p = sq[0::2] + sq[1::2]
         p *= self.weights
         cs = np.empty(p.shape[0] + 1)
         cs[0] = 0.0

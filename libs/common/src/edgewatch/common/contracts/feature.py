@@ -73,9 +73,63 @@ class FeatureVector(BaseModel):
             raise ValueError("windowEnd: before windowStart")
         return self
 
+    @classmethod
+    def trusted(
+        cls,
+        *,
+        device: str,
+        profile: str,
+        resources: list[str],
+        window_start: int,
+        window_end: int,
+        window_kind: WindowKind,
+        window_basis: WindowBasis,
+        sample_count: int,
+        sample_counts: list[int],
+        sample_rate: float | None,
+        names: list[str],
+        values: NDArray[np.float64],
+        config_version: str,
+        flags: list[str],
+        sequence: int,
+        origin: int,
+    ) -> FeatureVector:
+        """Build without validation from fields the producer guarantees (the features service's hot path).
+
+        Every field is required, so the result equals ``model_validate`` of the same data; it costs ~1 us where
+        ``model_construct`` costs ~6 us (it walks defaults and aliases).
+        """
+        fv = cls.__new__(cls)
+        fields = {
+            "device": device,
+            "profile": profile,
+            "resources": resources,
+            "window_start": window_start,
+            "window_end": window_end,
+            "window_kind": window_kind,
+            "window_basis": window_basis,
+            "sample_count": sample_count,
+            "sample_counts": sample_counts,
+            "sample_rate": sample_rate,
+            "names": names,
+            "values": values,
+            "config_version": config_version,
+            "flags": flags,
+            "sequence": sequence,
+            "origin": origin,
+        }
+        object.__setattr__(fv, "__dict__", fields)
+        object.__setattr__(fv, "__pydantic_fields_set__", _ALL_FIELDS)
+        object.__setattr__(fv, "__pydantic_extra__", None)
+        object.__setattr__(fv, "__pydantic_private__", None)
+        return fv
+
     def as_dict(self) -> dict[str, float]:
         """``{name: value}`` (a convenience for tests and logs; consumers should use the arrays)."""
         return dict(zip(self.names, self.values.tolist(), strict=True))
+
+
+_ALL_FIELDS = frozenset(FeatureVector.model_fields)
 
 
 def encode_feature_vector(fv: FeatureVector) -> bytes:
