@@ -379,3 +379,28 @@ def test_response_envelopes() -> None:
     assert MultiReadingsResponse.from_json(readings.to_json()).readings == event.readings
     one = ReadingResponse(reading=event.readings[0])
     assert ReadingResponse.from_json(one.to_json()) == one
+
+
+def test_case_insensitive_keys_apply_to_every_edgex_model() -> None:
+    from pydantic import Field
+
+    from edgewatch.common.contracts.base import BaseRequest, CountResponse, EdgeXModel
+
+    counted = CountResponse.model_validate_json('{"APIVERSION":"v3","StatusCode":404,"COUNT":3,"bogus":1}')
+    assert (counted.status_code, counted.count) == (404, 3)
+    assert json.loads(counted.to_json()) == {"apiVersion": "v3", "statusCode": 404, "count": 3}
+    request = BaseRequest.model_validate({"requestID": "e6e8a2f4-eb14-4649-9e2b-175247911369"})
+    assert request.request_id == "e6e8a2f4-eb14-4649-9e2b-175247911369"
+
+    class Envelope(EdgeXModel):
+        correlation_id: str = Field("", alias="correlationID")
+        error_code: int = 0
+
+    parsed = Envelope.model_validate({"CorrelationId": "abc", "ERRORCODE": 1})
+    assert (parsed.correlation_id, parsed.error_code) == ("abc", 1)
+    assert Envelope.model_validate({"correlationID": "x", "error_code": 2}).error_code == 2
+
+
+def test_exact_case_key_and_case_variant_last_one_wins_like_go() -> None:
+    doc = '{"resourceName":"a","RESOURCENAME":"b","valueType":"Bool","value":"true"}'
+    assert Reading.model_validate_json(doc).resource_name == "b"
