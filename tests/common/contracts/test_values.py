@@ -229,6 +229,7 @@ ARRAY_TABLE: list[tuple[ValueType, Any, str]] = [
     (ValueType.INT8_ARRAY, [1, 2, 3], "[1, 2, 3]"),
     (ValueType.INT64_ARRAY, [-9223372036854775808, 0], "[-9223372036854775808, 0]"),
     (ValueType.UINT64_ARRAY, [18446744073709551615], "[18446744073709551615]"),
+    (ValueType.UINT64_ARRAY, [0, 18446744073709551615], "[0, 18446744073709551615]"),
     (ValueType.UINT8_ARRAY, [], "[]"),
     (ValueType.BOOL_ARRAY, [True, False], "[true, false]"),
     (ValueType.FLOAT32_ARRAY, [1.5, 2.0], "[1.5e+00, 2e+00]"),

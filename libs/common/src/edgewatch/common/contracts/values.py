@@ -290,6 +290,15 @@ def _to_numeric_array(value_type: ValueType, values: Sequence[Any] | npt.NDArray
     dtype = NUMPY_DTYPES[element]
     if isinstance(values, np.ndarray) and values.dtype == dtype:
         return values.ravel()
+    bounds = element.int_range
+    if bounds is not None and not isinstance(values, np.ndarray):
+        # A Python list: numpy would widen mixed big/small ints to float64, so check and convert explicitly.
+        items = list(values)
+        if not all(isinstance(item, int | np.integer) and not isinstance(item, bool) for item in items):
+            raise ValueFormatError(f"{value_type} elements must be integers", field="value")
+        if items and (min(items) < bounds[0] or max(items) > bounds[1]):
+            raise ValueFormatError(f"a value is out of range for {element}", field="value")
+        return np.array(items, dtype=dtype)
     src = np.asarray(values)
     if src.size and src.dtype.kind not in ("i", "u", "f"):
         raise ValueFormatError(f"{value_type} elements must be numbers, got {src.dtype}", field="value")
@@ -301,7 +310,6 @@ def _to_numeric_array(value_type: ValueType, values: Sequence[Any] | npt.NDArray
         return arr
     if src.size and src.dtype.kind == "f":
         raise ValueFormatError(f"{value_type} elements must be integers", field="value")
-    bounds = element.int_range
     assert bounds is not None
     if (src.size and src.dtype.kind != "u" and int(src.min()) < bounds[0]) or (src.size and int(src.max()) > bounds[1]):
         raise ValueFormatError(f"a value is out of range for {element}", field="value")
