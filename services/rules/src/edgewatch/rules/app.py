@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from edgewatch.common.service.host import ServiceHost
+from edgewatch.rules.actuator import Actuator
+from edgewatch.rules.api import router
 from edgewatch.rules.config import RulesSettings
+from edgewatch.rules.engine import RuleEngine
+from edgewatch.rules.manager import RuleManager
+from edgewatch.rules.messaging import RulesMessaging
+from edgewatch.rules.state import RunState
+from edgewatch.rules.store import RuleStore
 
 __all__ = ["SERVICE_NAME", "build_app"]
 
@@ -11,7 +18,21 @@ SERVICE_NAME = "edgewatch-rules"
 
 
 def build_app(settings: RulesSettings) -> ServiceHost:
-    """Build the service host (not started)."""
+    """Build the service host (not started): store -> engine -> actuator -> manager -> subscriptions -> REST."""
     host = ServiceHost(SERVICE_NAME, settings)
-    host.new_app("edgewatch rules", settings.service.port)
+    engine = RuleEngine()
+    actuator = Actuator(host.bus, settings.actuation, engine.record_action_result, settings.rules.alert_history)
+    manager = RuleManager(engine, RuleStore(settings.data_path("rules")), actuator, settings.rules.stale_check_interval)
+    messaging = RulesMessaging(host.bus, engine, actuator)
+    manager.on_change = messaging.sync
+
+    async def load_rules() -> None:
+        manager.load(settings.rule_files())
+
+    host.lifespan.add("rules", load_rules)
+    host.lifespan.add("subscriptions", messaging.sync, messaging.stop)
+    host.lifespan.add("watchdog", manager.start_watchdog, manager.stop_watchdog)
+    host.health_checks["rulesInError"] = lambda: sum(rt.run_state is RunState.ERROR for rt in engine.rules.values())
+    app = host.new_app("edgewatch rules", settings.service.port)
+    app.include_router(router(manager))
     return host

@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
-from edgewatch.common.service.settings import ServiceSection, ServiceSettings
+from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
 
-__all__ = ["DEFAULT_PORT", "RulesSettings"]
+__all__ = ["DEFAULT_PORT", "ActuationSection", "RulesSection", "RulesSettings"]
 
 DEFAULT_PORT = 59930
+
+
+class RulesSection(Section):
+    """Where rules come from and how often the fail-safe looks (YAML section ``Rules``)."""
+
+    files: list[str] = Field(
+        default_factory=list,
+        description="Rule files (YAML/JSON; one rule or a list) seeded at startup; relative to the config file",
+    )
+    stale_check_interval: float = Field(1.0, gt=0, description="Seconds between staleness checks")
+    alert_history: int = Field(256, ge=0, description="Recent alerts kept for GET /api/v3/alert")
+
+
+class ActuationSection(Section):
+    """How commands are sent to core-command (YAML section ``Actuation``)."""
+
+    responder: str = Field("core-command", description="Service that answers command requests")
+    command_timeout: float = Field(5.0, gt=0, description="Seconds to wait for one command answer")
+    attempts: int = Field(4, ge=1, le=100, description="Requests per command before it is reported failed")
+    backoff_initial: float = Field(0.5, ge=0, description="Seconds before the first retry (doubles each retry)")
+    backoff_max: float = Field(5.0, ge=0, description="Longest wait between retries")
 
 
 class RulesSettings(ServiceSettings):
     """Settings of edgewatch-rules."""
 
     service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    rules: RulesSection = Field(default_factory=RulesSection)
+    actuation: ActuationSection = Field(default_factory=ActuationSection)
+
+    def rule_files(self) -> list[Path]:
+        """``Rules.Files`` resolved against the config file's directory."""
+        base = Path(self.config_file).parent if self.config_file else Path.cwd()
+        return [p if p.is_absolute() else base / p for p in (Path(f).expanduser() for f in self.rules.files)]

@@ -1,0 +1,161 @@
+"""Actuator: carries out decisions: sends EdgeX commands through core-command and publishes Alerts.
+
+Every command carries an idempotency key in the envelope's correlationID, the same on every retry, so a
+receiver can drop a duplicate when an answer (not the command) was lost. A command that never succeeds is
+retried with exponential backoff and then reported (in the Alert, the log, a counter and the rule's error
+state), never dropped silently. Decisions of one (rule, device) run in order: a clear never overtakes the
+raise it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+
+from edgewatch.common.bus.client import NatsBus
+from edgewatch.common.bus.envelope import new_envelope
+from edgewatch.common.bus.requestreply import edgex_request
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.alert import Alert, AlertAction, encode_alert
+from edgewatch.common.contracts.errors import EdgeXError
+from edgewatch.rules.config import ActuationSection
+from edgewatch.rules.engine import Decision
+from edgewatch.rules.rule import Action
+from edgewatch.rules.state import AlertState
+
+__all__ = ["Actuator", "idempotency_key"]
+
+log = logging.getLogger(__name__)
+
+ResultCallback = Callable[[str, str], None]
+
+
+def idempotency_key(alert_id: str, index: int) -> str:
+    """Deterministic per (alert, action): retries of one command share it; two raises never do."""
+    return str(uuid.uuid5(uuid.UUID(alert_id), str(index)))
+
+
+class Actuator:
+    """Runs decisions in per-(rule, device) order and keeps the most recent alerts."""
+
+    def __init__(self, bus: NatsBus, cfg: ActuationSection, on_result: ResultCallback, history: int = 256) -> None:
+        self.bus = bus
+        self.cfg = cfg
+        self.on_result = on_result
+        self.recent: deque[Alert] = deque(maxlen=history or None)
+        self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
+        m = bus.metrics
+        self.alerts = m.counter("edgewatch_rules_alerts", "Alerts published", ("state", "kind"))
+        self.commands = m.counter("edgewatch_rules_commands", "Commands by final result", ("result",))
+        self.retries = m.counter("edgewatch_rules_command_retries", "Command attempts after the first")
+
+    def submit(self, d: Decision) -> asyncio.Task[None]:
+        """Queue a decision behind earlier ones of the same (rule, device)."""
+        key = (d.rule.name, d.device)
+        prev = self._tails.get(key)
+        task = asyncio.create_task(self._after(prev, d))
+        self._tails[key] = task
+        task.add_done_callback(lambda t: self._tails.pop(key, None) if self._tails.get(key) is t else None)
+        return task
+
+    async def idle(self) -> None:
+        """Wait until every queued decision is done."""
+        while self._tails:
+            await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let in-flight decisions finish for up to ``grace`` seconds, then cancel the rest."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle(), grace)
+        for t in list(self._tails.values()):
+            t.cancel()
+
+    async def _after(self, prev: asyncio.Task[None] | None, d: Decision) -> None:
+        if prev is not None:
+            await asyncio.wait([prev])  # waits without re-raising prev's outcome; our own cancel still propagates
+        try:
+            await self.execute(d)
+        except Exception:
+            log.exception("decision failed", extra={"rule": d.rule.name, "device": d.device})
+
+    async def execute(self, d: Decision) -> Alert:
+        """Run a decision's actions (raises only), then publish its Alert."""
+        actions: list[AlertAction] = []
+        if d.state is AlertState.RAISED:
+            specs = d.rule.actions if d.kind == "threshold" else (d.rule.stale.actions if d.rule.stale else [])
+            for i, spec in enumerate(specs):
+                actions.append(await self.command(spec, spec.device or d.device, idempotency_key(d.alert_id, i)))
+            failed = [a for a in actions if a.result == "failed"]
+            self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
+        alert = Alert(
+            id=d.alert_id,
+            incident=d.incident,
+            rule=d.rule.name,
+            device=d.device,
+            kind=d.kind,
+            severity=d.rule.stale.severity if d.kind == "stale" and d.rule.stale else d.rule.severity,
+            state="raised" if d.state is AlertState.RAISED else "cleared",
+            value=d.value,
+            threshold=d.threshold,
+            message=d.message,
+            origin=time.time_ns(),
+            actions=actions,
+        )
+        await self.bus.publish(topics.alert(d.rule.name), encode_alert(alert), kind="alert")
+        self.alerts.labels(alert.state, alert.kind).inc()
+        self.recent.append(alert)
+        log.info(
+            "alert",
+            extra={"rule": alert.rule, "device": alert.device, "state": alert.state, "alertKind": alert.kind},
+        )
+        return alert
+
+    async def command(self, spec: Action, device: str, key: str) -> AlertAction:
+        """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost."""
+        body = json.dumps(spec.settings, separators=(",", ":")).encode()
+        subject = topics.command_request(device, spec.command, "set")
+        error, attempt = "", 0
+        for attempt in range(1, self.cfg.attempts + 1):
+            if attempt > 1:
+                self.retries.inc()
+                delay = min(self.cfg.backoff_initial * 2 ** (attempt - 2), self.cfg.backoff_max)
+                await asyncio.sleep(delay)
+            env = new_envelope(body, correlation_id=key)
+            try:
+                resp = await edgex_request(
+                    self.bus, subject, env, responder=self.cfg.responder, timeout=self.cfg.command_timeout
+                )
+            except EdgeXError as e:
+                error = e.message
+                continue
+            if resp.error_code == 0:
+                self.commands.labels("ok").inc()
+                return AlertAction(
+                    command=spec.command,
+                    device=device,
+                    settings=dict(spec.settings),
+                    result="ok",
+                    attempts=attempt,
+                    idempotency_key=key,
+                )
+            error = resp.payload.decode("utf-8", "replace")[:500] or "errorCode 1"
+        self.commands.labels("failed").inc()
+        log.error(
+            "command failed after retries",
+            extra={"device": device, "command": spec.command, "attempts": attempt, "error": error},
+        )
+        return AlertAction(
+            command=spec.command,
+            device=device,
+            settings=dict(spec.settings),
+            result="failed",
+            error=error,
+            attempts=attempt,
+            idempotency_key=key,
+        )

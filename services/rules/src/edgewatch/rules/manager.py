@@ -1,0 +1,105 @@
+"""RuleManager: the rules use cases (CRUD, start/stop, seeding, the staleness watchdog) over engine and store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from edgewatch.rules.actuator import Actuator
+from edgewatch.rules.engine import RuleEngine, RuleRuntime
+from edgewatch.rules.rule import Rule
+from edgewatch.rules.state import RunState
+from edgewatch.rules.store import RuleStore, load_rule_file
+
+__all__ = ["RuleManager"]
+
+log = logging.getLogger(__name__)
+
+OnChange = Callable[[], Awaitable[None]]
+
+
+class RuleManager:
+    """Keeps the engine, the store and the bus subscriptions in step."""
+
+    def __init__(self, engine: RuleEngine, store: RuleStore, actuator: Actuator, stale_interval: float) -> None:
+        self.engine = engine
+        self.store = store
+        self.actuator = actuator
+        self.stale_interval = stale_interval
+        self.on_change: OnChange | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+
+    def load(self, seed_files: list[Path]) -> None:
+        """Stored rules, then seed rules not applied before.
+
+        Raises:
+            RuleFileError: a seed file is unreadable or holds an invalid rule (names file, rule and field).
+        """
+        for rule, state in self.store.load_all():
+            self.engine.add(rule, state)
+        seeded = self.store.seeded()
+        for path in seed_files:
+            for rule in load_rule_file(path):
+                if rule.name in seeded or rule.name in self.engine.rules:
+                    continue
+                self.engine.add(rule)
+                self.store.save(rule, RunState.RUNNING)
+                seeded.add(rule.name)
+                log.info("seed rule loaded", extra={"rule": rule.name, "file": str(path)})
+        self.store.mark_seeded(seeded)
+
+    async def create(self, rule: Rule) -> RuleRuntime:
+        """Add and persist a rule (409 when the name exists)."""
+        rt = self.engine.add(rule)
+        self.store.save(rule, rt.run_state)
+        await self._changed()
+        return rt
+
+    async def replace(self, rule: Rule) -> RuleRuntime:
+        """Replace a rule's definition (404 when absent)."""
+        rt = self.engine.replace(rule)
+        self.store.save(rule, rt.run_state)
+        await self._changed()
+        return rt
+
+    async def delete(self, name: str) -> None:
+        """Delete a rule (404 when absent)."""
+        self.engine.remove(name)
+        self.store.delete(name)
+        await self._changed()
+
+    def set_run_state(self, name: str, state: RunState) -> RuleRuntime:
+        """Start or stop a rule; persisted."""
+        rt = self.engine.set_run_state(name, state)
+        self.store.save(rt.rule, rt.run_state)
+        return rt
+
+    async def _changed(self) -> None:
+        if self.on_change is not None:
+            await self.on_change()
+
+    # --- fail-safe ---------------------------------------------------------------------------------------------
+
+    async def start_watchdog(self) -> None:
+        """Start the periodic staleness check."""
+        self._watchdog = asyncio.create_task(self._watch())
+
+    async def stop_watchdog(self) -> None:
+        """Stop the staleness check and let queued decisions finish."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        await self.actuator.stop()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.stale_interval)
+            try:
+                for d in self.engine.check_stale():
+                    self.actuator.submit(d)
+            except Exception:
+                log.exception("staleness check failed")

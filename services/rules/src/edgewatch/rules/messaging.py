@@ -1,0 +1,87 @@
+"""Bus side of edgewatch-rules: scores, feature vectors and EdgeX events in, samples to the engine.
+
+Subscriptions follow the rules: feature vectors and device events are only decoded while some rule watches
+a feature or a reading. Malformed messages raise BusDecodeError and are dead-lettered by the bus.
+"""
+
+from __future__ import annotations
+
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from edgewatch.common.bus.client import BusDecodeError, Handler, NatsBus
+from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
+from edgewatch.common.contracts.feature import decode_feature_vector
+from edgewatch.common.contracts.score import decode_score
+from edgewatch.common.contracts.valuetype import ValueType
+from edgewatch.rules.actuator import Actuator
+from edgewatch.rules.engine import RuleEngine
+
+__all__ = ["RulesMessaging"]
+
+
+class RulesMessaging:
+    """Feeds samples from the bus to the engine and hands decisions to the actuator."""
+
+    def __init__(self, bus: NatsBus, engine: RuleEngine, actuator: Actuator) -> None:
+        self.bus = bus
+        self.engine = engine
+        self.actuator = actuator
+        self._subs: dict[str, Subscription] = {}
+        self._wanted: dict[str, tuple[str, Handler]] = {
+            "score": (topics.score_all(), self.on_score),
+            "feature": (topics.feature_vector_all(), self.on_feature),
+            "reading": (topics.device_events_all(), self.on_event),
+        }
+
+    async def sync(self) -> None:
+        """Subscribe to the sources rules use (scores always: the default source); drop the others."""
+        kinds = self.engine.kinds_in_use() | {"score"}
+        for kind, (subject, handler) in self._wanted.items():
+            if kind in kinds and kind not in self._subs:
+                self._subs[kind] = await self.bus.subscribe(subject, handler)
+            elif kind not in kinds and kind in self._subs:
+                await self._subs.pop(kind).unsubscribe()
+        await self.bus.nc.flush()
+
+    async def stop(self) -> None:
+        """Unsubscribe everything."""
+        for sub in self._subs.values():
+            await sub.unsubscribe()
+        self._subs.clear()
+
+    async def on_score(self, msg: Msg) -> None:
+        """One Score -> the rules watching scores."""
+        s = decode_score(msg.data)
+        for d in self.engine.on_sample("score", s.device, "", s.score, s.window_end or s.origin):
+            self.actuator.submit(d)
+
+    async def on_feature(self, msg: Msg) -> None:
+        """One FeatureVector -> the rules watching its features."""
+        fv = decode_feature_vector(msg.data)
+        wanted = self.engine.names_in_use("feature")
+        t = fv.window_end or fv.origin
+        for i, name in enumerate(fv.names):
+            if name in wanted:
+                for d in self.engine.on_sample("feature", fv.device, name, float(fv.values[i]), t):
+                    self.actuator.submit(d)
+
+    async def on_event(self, msg: Msg) -> None:
+        """One EdgeX event (``nats`` or ``json`` format) -> the rules watching its numeric/Bool readings."""
+        env = decode_envelope(msg)
+        try:
+            event = decode_add_event(env.payload, env.content_type).event
+        except EventDecodeError as e:
+            raise BusDecodeError(f"event: {e.message}") from e
+        wanted = self.engine.names_in_use("reading")
+        for r in event.readings:
+            if r.resource_name not in wanted:
+                continue
+            value = r.typed_value() if r.value_type is ValueType.BOOL else r.numeric_value()
+            if value is None or isinstance(value, (list, str, bytes, dict)):
+                continue
+            t = r.origin or event.origin
+            for d in self.engine.on_sample("reading", event.device_name, r.resource_name, float(value), t):
+                self.actuator.submit(d)
