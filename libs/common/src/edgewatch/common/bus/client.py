@@ -3,7 +3,7 @@
 Subscriptions wrap their handler: a handler that raises, or a message that fails to decode, is counted,
 logged and dead-lettered on ``edgewatch.<service>.deadletter`` with the reason in headers; the service keeps
 running. Reconnection is unbounded: a restarted nats-server is rejoined without restarting the service, and
-nats-py re-establishes every subscription.
+nats-py re-establishes every subscription. Incoming headers keep repeated keys (:class:`Headers`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.errors import NoRespondersError
+from nats.errors import ConnectionClosedError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
+from edgewatch.common.bus.errors import BusDecodeError
+from edgewatch.common.bus.headers import Headers, parse_header_block
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import ServiceUnavailableError
 from edgewatch.common.service.metrics import ServiceMetrics
@@ -32,9 +33,21 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Msg], Awaitable[None]]
 
+# Cap on cached per-subject counter children (subjects without an explicit kind); the label itself is bounded.
+_MAX_CACHED_SUBJECTS = 4096
 
-class BusDecodeError(ValueError):
-    """A bus message could not be decoded into its wire model (dead-lettered, never fatal)."""
+
+def _incrementer(child: Any) -> Callable[[float], None]:
+    """The cheapest ``inc(amount)`` of a counter child: its value's ``inc`` skips per-call checks and exemplars."""
+    value = getattr(child, "_value", None)
+    inc = getattr(value, "inc", None)
+    return inc if callable(inc) else child.inc  # type: ignore[no-any-return]
+
+
+class _Client(Client):  # type: ignore[misc]
+    """nats-py client whose header parser keeps repeated keys (EdgeX ``QueryParams``)."""
+
+    _parse_header_lines = staticmethod(parse_header_block)
 
 
 class NatsBus:
@@ -47,6 +60,9 @@ class NatsBus:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self.reconnected = asyncio.Event()
+        self._dead_letter_subject = topics.dead_letter(client_name)
+        # kind or subject -> cached counter increment (no label lookup per message)
+        self._out: dict[str, Callable[[float], None]] = {}
 
     @property
     def nc(self) -> Client:
@@ -105,7 +121,9 @@ class NatsBus:
             opts["token"] = s.token
         if s.credentials_file:
             opts["user_credentials"] = s.credentials_file
-        self._nc = await nats.connect(**opts)
+        nc = _Client()
+        await nc.connect(**opts)
+        self._nc = nc
         self.metrics.bus_connected.set(1)
         log.info("bus connected", extra={"servers": ",".join(s.urls())})
 
@@ -121,43 +139,60 @@ class NatsBus:
         self.metrics.bus_connected.set(0)
 
     async def publish(self, subject: str, data: bytes, headers: dict[str, str] | None = None, kind: str = "") -> None:
-        """Publish (buffered by the client while reconnecting)."""
+        """Publish (buffered by the client while reconnecting); ``kind`` labels the out-counter (default: producer)."""
         await self.nc.publish(subject, data, headers=headers)
-        self.metrics.messages_out.labels(kind or subject.split(".", 2)[1]).inc()
+        key = kind or subject
+        inc = self._out.get(key)
+        if inc is None:
+            inc = self._out_counter(key, kind or subject.split(".", 2)[1] if "." in subject else subject)
+        inc(1)
+
+    def _out_counter(self, key: str, label: str) -> Callable[[float], None]:
+        if len(self._out) >= _MAX_CACHED_SUBJECTS:
+            self._out.clear()
+        inc = self._out[key] = _incrementer(self.metrics.messages_out.labels(label))
+        return inc
 
     async def subscribe(self, subject: str, handler: Handler, *, queue: str = "") -> Subscription:
-        """Subscribe with dead-lettering around ``handler`` (messages of one subscription run in order)."""
+        """Subscribe with dead-lettering around ``handler`` (messages of one subscription run in order).
+
+        ``messages_in`` is counted per subscription subject (the pattern, so the label stays bounded).
+        """
+        counted = _incrementer(self.metrics.messages_in.labels(subject))
+        dead_letter = self.dead_letter
 
         async def wrapped(msg: Msg) -> None:
+            counted(1)
             try:
                 await handler(msg)
             except BusDecodeError as e:
-                await self.dead_letter(msg, f"decode: {e}")
+                await dead_letter(msg, f"decode: {e}")
             except Exception as e:
                 log.exception("bus handler failed", extra={"subject": msg.subject})
-                await self.dead_letter(msg, f"handler: {type(e).__name__}: {e}")
+                await dead_letter(msg, f"handler: {type(e).__name__}: {e}")
 
         return await self.nc.subscribe(subject, queue=queue, cb=wrapped, pending_msgs_limit=512 * 1024)
 
     async def dead_letter(self, msg: Msg, reason: str) -> None:
-        """Count, log and republish a message that could not be processed."""
+        """Count, log and republish a message that could not be processed (original headers kept)."""
         kind = reason.split(":", 1)[0]
         self.metrics.dead_letters.labels(kind).inc()
         log.warning("dead-lettered bus message", extra={"subject": msg.subject, "reason": reason[:500]})
-        headers = {
-            "Edgewatch-Reason": reason[:1000].replace("\r", " ").replace("\n", " "),
-            "Edgewatch-Subject": msg.subject,
-        }
+        orig = msg.headers
+        headers = orig.copy() if isinstance(orig, Headers) else Headers(orig or {})
+        headers["Edgewatch-Reason"] = reason[:1000].replace("\r", " ").replace("\n", " ")
+        headers["Edgewatch-Subject"] = msg.subject
         try:
-            await self.nc.publish(topics.dead_letter(self.client_name), msg.data, headers=headers)
+            await self.nc.publish(self._dead_letter_subject, msg.data, headers=headers)
         except Exception:
             log.exception("dead-letter publish failed")
 
     async def request(self, subject: str, data: bytes, *, timeout: float, headers: dict[str, str] | None = None) -> Msg:
-        """Request/reply; no answer in ``timeout`` raises ServiceUnavailableError (never hangs).
+        """Request/reply on a NATS inbox; never hangs.
 
         Raises:
-            ServiceUnavailableError: no responder, or no reply in time.
+            ServiceUnavailableError: no responder (answered at once by the server), no reply in ``timeout``
+                seconds, or the connection is closed.
         """
         try:
             return await self.nc.request(subject, data, timeout=timeout, headers=headers)
@@ -165,3 +200,5 @@ class NatsBus:
             raise ServiceUnavailableError(f"no responder on {subject}") from e
         except (TimeoutError, NatsTimeoutError) as e:
             raise ServiceUnavailableError(f"no reply on {subject} within {timeout:g}s") from e
+        except ConnectionClosedError as e:
+            raise ServiceUnavailableError(f"bus closed while requesting {subject}") from e

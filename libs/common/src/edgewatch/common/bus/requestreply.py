@@ -1,7 +1,9 @@
 """EdgeX-style request/reply: the responder answers on ``edgex.response.<responder>.<requestId>``.
 
 This is how EdgeX's own services talk (COMPAT.md 5.1), so an edgewatch core-command can drive an EdgeX device
-service over NATS and vice versa. A request never hangs: no answer within the timeout raises 503.
+service over NATS and vice versa. A request never hangs: no answer within the timeout raises 503, and when nothing
+subscribes to the request subject the server's no-responders status (sent to the request's reply inbox, which
+EdgeX responders ignore) raises 503 at once instead of waiting for the timeout.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from edgewatch.common.bus.envelope import (
     decode_envelope,
     encode_envelope,
 )
+from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import ServiceUnavailableError
 
 __all__ = ["edgex_request", "edgex_respond"]
+
+_NO_RESPONDERS = "503"
 
 
 async def edgex_request(
@@ -36,28 +41,45 @@ async def edgex_request(
 ) -> MessageEnvelope:
     """Publish ``request`` on ``subject`` and wait for the answer on the responder's response subject.
 
+    Returns:
+        The response envelope (``error_code`` 1 carries the responder's error text; it is not raised).
+
     Raises:
-        ServiceUnavailableError: no answer within ``timeout`` seconds.
+        ServiceUnavailableError: nobody subscribes to ``subject``, no answer within ``timeout`` seconds, or the
+            answer is not an EdgeX envelope.
     """
-    fut: asyncio.Future[MessageEnvelope] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[MessageEnvelope] = loop.create_future()
 
     async def on_reply(msg: Msg) -> None:
-        if not fut.done():
+        if fut.done():
+            return
+        try:
             fut.set_result(decode_envelope(msg))
+        except BusDecodeError as e:
+            fut.set_exception(ServiceUnavailableError(f"{responder} answered {subject} with a malformed reply: {e}"))
 
-    sub = await bus.nc.subscribe(topics.response(responder, request.request_id), cb=on_reply, max_msgs=1)
+    async def on_status(msg: Msg) -> None:
+        if not fut.done() and msg.headers and msg.headers.get("Status") == _NO_RESPONDERS:
+            fut.set_exception(ServiceUnavailableError(f"no responder on {subject}"))
+
+    nc = bus.nc
+    inbox = nc.new_inbox()
+    status_sub = await nc.subscribe(inbox, cb=on_status, max_msgs=1)
+    sub = await nc.subscribe(topics.response(responder, request.request_id), cb=on_reply, max_msgs=1)
     try:
         body, headers = encode_envelope(request, fmt)
-        await bus.publish(subject, body, headers, kind="request")
+        await nc.publish(subject, body, reply=inbox, headers=headers or None)
         try:
             return await asyncio.wait_for(fut, timeout)
         except TimeoutError as e:
             raise ServiceUnavailableError(f"{responder} did not answer {subject} within {timeout:g}s") from e
     finally:
-        try:
-            await sub.unsubscribe()
-        except Exception:
-            pass
+        for s in (sub, status_sub):
+            try:
+                await s.unsubscribe()
+            except Exception:  # already auto-unsubscribed after max_msgs, or the connection is closed
+                pass
 
 
 async def edgex_respond(
@@ -70,8 +92,9 @@ async def edgex_respond(
     error: str | None = None,
     fmt: Format = "nats",
 ) -> None:
-    """Answer ``request`` on ``edgex.response.<responder>.<requestId>``; ``error`` sets errorCode 1 + text."""
+    """Answer ``request`` on ``edgex.response.<responder>.<requestId>``; ``error`` sets errorCode 1 + text/plain."""
     env = MessageEnvelope(
+        api_version=request.api_version or "v3",
         correlation_id=request.correlation_id,
         request_id=request.request_id,
         error_code=1 if error is not None else 0,
@@ -79,4 +102,4 @@ async def edgex_respond(
         content_type=CONTENT_TEXT if error is not None else content_type,
     )
     body, headers = encode_envelope(env, fmt)
-    await bus.publish(topics.response(responder, request.request_id), body, headers, kind="response")
+    await bus.publish(topics.response(responder, request.request_id), body, headers or None, kind="response")

@@ -1,0 +1,178 @@
+"""Suite bus throughput vs raw nats-py pub/sub, same process, same server, same payload, interleaved runs.
+
+"Suite bus" is the path services use: ``codec.pack_model`` of a FeatureVector-shaped message (32 named float64
+features + window metadata) -> ``NatsBus.publish`` (metrics) -> ``NatsBus.subscribe``'s wrapped handler (count,
+dead-letter guard) -> ``codec.unpack_model`` (msgpack + zero-copy array + pydantic validation). "Raw" is
+``nc.publish`` of the same packed bytes on the same connection and ``nc.subscribe`` with a callback that only
+counts. Each run sends N messages and stops the clock when the subscriber has handled the last one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from nats.aio.msg import Msg
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from edgewatch.common.bus import NatsBus
+from edgewatch.common.bus.codec import pack_model, unpack_model
+from edgewatch.common.service.metrics import ServiceMetrics
+from edgewatch.common.service.settings import MessageBusSection
+
+N = 10_000
+BURST = 256  # publishes between yields to the event loop (a service publishes as its inputs arrive, not 10k at once)
+REPEATS = 10
+
+
+def _values(v: Any) -> np.ndarray[Any, Any]:
+    arr = np.asarray(v, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError("values: must be one-dimensional")
+    return arr
+
+
+class BenchVector(BaseModel):
+    """Shaped like contracts.FeatureVector: camelCase keys, names + float64 values, window metadata."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, arbitrary_types_allowed=True
+    )
+
+    device: str = Field(min_length=1)
+    profile: str = ""
+    resources: list[str]
+    window_start: int = Field(ge=0)
+    window_end: int = Field(ge=0)
+    sample_count: int = Field(ge=0)
+    sample_rate: float | None = None
+    names: list[str]
+    values: Annotated[np.ndarray[Any, Any], BeforeValidator(_values)]
+    config_version: str = "0"
+    sequence: int = 0
+    origin: int = 0
+
+
+def sample_vector() -> BenchVector:
+    names = [f"Vibration.f{i}" for i in range(32)]
+    return BenchVector(
+        device="pump-1",
+        profile="pump",
+        resources=["Vibration"],
+        window_start=1_700_000_000_000_000_000,
+        window_end=1_700_000_000_080_000_000,
+        sample_count=4096,
+        sample_rate=51200.0,
+        names=names,
+        values=np.linspace(0.0, 1.0, 32),
+        config_version="3",
+        sequence=42,
+        origin=1_700_000_000_090_000_000,
+    )
+
+
+def start_server() -> tuple[subprocess.Popen[bytes], str, str]:
+    binary = Path(sys.executable).parent / "nats-server"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = tempfile.mkdtemp(prefix="ew-bench-")
+    log = open(Path(workdir) / "nats.log", "wb")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen([str(binary), "-a", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as c:
+                if c.recv(4).startswith(b"INFO"):
+                    return proc, f"nats://127.0.0.1:{port}", workdir
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("nats-server did not start")
+
+
+async def timed_run(publish: Callable[[], Awaitable[None]], done: asyncio.Event, count: list[int]) -> float:
+    """Messages per second for N publishes until the subscriber has handled all N."""
+    count[0] = 0
+    done.clear()
+    start = time.perf_counter()
+    for i in range(N):
+        await publish()
+        if i % BURST == BURST - 1:
+            await asyncio.sleep(0)
+    await asyncio.wait_for(done.wait(), 60)
+    return N / (time.perf_counter() - start)
+
+
+async def main() -> None:
+    logging.getLogger("edgewatch").setLevel(logging.ERROR)  # keep the bus's connect/drain logs off the output
+    proc, url, _ = start_server()
+    bus = NatsBus(MessageBusSection(servers=[url]), "edgewatch-bench", ServiceMetrics("edgewatch-bench"))
+    await bus.connect()
+    try:
+        vec = sample_vector()
+        payload = pack_model(vec)
+        nc = bus.nc
+        raw_count, suite_count = [0], [0]
+        raw_done, suite_done = asyncio.Event(), asyncio.Event()
+
+        async def raw_cb(msg: Msg) -> None:
+            raw_count[0] += 1
+            if raw_count[0] == N:
+                raw_done.set()
+
+        async def suite_handler(msg: Msg) -> None:
+            v = unpack_model(BenchVector, msg.data)
+            suite_count[0] += 1
+            if suite_count[0] == N and v.sequence == 42:
+                suite_done.set()
+
+        await nc.subscribe("bench.raw", cb=raw_cb, pending_msgs_limit=512 * 1024)
+        await bus.subscribe("edgewatch.features.vector.pump-1", suite_handler)
+        await nc.flush()
+
+        async def raw_pub() -> None:
+            await nc.publish("bench.raw", payload)
+
+        async def suite_pub() -> None:
+            await bus.publish("edgewatch.features.vector.pump-1", pack_model(vec))
+
+        raw_rates: list[float] = []
+        suite_rates: list[float] = []
+        await timed_run(raw_pub, raw_done, raw_count)  # warm-up, not counted
+        await timed_run(suite_pub, suite_done, suite_count)
+        for i in range(REPEATS):
+            order = [(raw_pub, raw_done, raw_count, raw_rates), (suite_pub, suite_done, suite_count, suite_rates)]
+            for pub, done, count, rates in order if i % 2 == 0 else reversed(order):
+                rates.append(await timed_run(pub, done, count))
+        # Best of the runs per path (other load on a shared machine only ever slows a run down); the median of
+        # the ratios of neighbouring runs is printed as a cross-check.
+        raw, suite = max(raw_rates), max(suite_rates)
+        pair_ratios = [s / r for s, r in zip(suite_rates, raw_rates, strict=True)]
+        print(f"payload {len(payload)} bytes, {N} messages per run, {REPEATS} interleaved runs per path")
+        print("raw nats-py msgs/s: " + ", ".join(f"{r:,.0f}" for r in raw_rates))
+        print("suite bus msgs/s:   " + ", ".join(f"{r:,.0f}" for r in suite_rates))
+        print("per-pair ratios:    " + ", ".join(f"{r:.2f}" for r in pair_ratios))
+        print(f"median per-pair ratio {statistics.median(pair_ratios):.2f}")
+        print(f"RESULT raw_nats_pubsub {raw:,.0f} msgs/s (goal > 0)".replace(",", ""))
+        print(f"RESULT suite_bus_pubsub {suite:,.0f} msgs/s (goal > 0)".replace(",", ""))
+        print(f"RESULT bus_vs_raw_nats {suite / raw:.2f} ratio (goal >= 0.5)")
+    finally:
+        await bus.drain()
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

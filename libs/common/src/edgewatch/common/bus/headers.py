@@ -1,0 +1,84 @@
+"""NATS message headers that keep repeated keys (EdgeX sends one ``QueryParams: k:v`` header per parameter)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["Headers", "parse_header_block"]
+
+_CRLF = b"\r\n"
+
+
+class Headers(dict[str, str]):
+    """A ``dict`` of the first value per key (like Go's ``Header.Get``), plus every value via :meth:`getall`.
+
+    ``items()`` yields every ``(key, value)`` pair, repeated keys included, which is what nats-py iterates when it
+    writes a header block; so a ``Headers`` passed to ``publish`` puts repeated keys on the wire.
+    """
+
+    __slots__ = ("_more",)
+
+    def __init__(self, *args: Any, **kwargs: str) -> None:
+        super().__init__(*args, **kwargs)
+        self._more: dict[str, list[str]] = {}
+
+    def add(self, key: str, value: str) -> None:
+        """Append ``value`` to ``key`` (Go's ``Header.Add``)."""
+        if key in self:
+            self._more.setdefault(key, []).append(value)
+        else:
+            dict.__setitem__(self, key, value)
+
+    def getall(self, key: str) -> list[str]:
+        """Every value of ``key`` in wire order (Go's ``Header.Values``); ``[]`` when absent."""
+        if key not in self:
+            return []
+        return [self[key], *self._more.get(key, ())]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._more.pop(key, None)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._more.pop(key, None)
+        dict.__delitem__(self, key)
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        """Every pair, repeated keys included (the wire view)."""
+        if not self._more:
+            return list(dict.items(self))
+        return [(k, v) for k in self for v in self.getall(k)]
+
+    def copy(self) -> Headers:
+        """A copy that keeps repeated values."""
+        h = Headers(self)
+        h._more = {k: list(v) for k, v in self._more.items()}
+        return h
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
+        """Build from ``(key, value)`` pairs, keeping repeats in order."""
+        h = cls()
+        for k, v in pairs:
+            h.add(k, v)
+        return h
+
+
+def parse_header_block(raw: bytes) -> Headers:
+    """Parse ``Name: Value\\r\\n`` lines of a NATS header block, keeping repeated names (nats-py keeps the last)."""
+    out = Headers()
+    for line in raw.split(_CRLF):
+        if not line:
+            continue
+        name, sep, value = line.partition(b":")
+        if not sep:
+            continue
+        try:
+            key = name.strip().decode("ascii")
+        except UnicodeDecodeError:
+            continue
+        if not key or any(c.isspace() for c in key):
+            continue
+        out.add(key, value.strip().decode("utf-8", "replace"))
+    return out
