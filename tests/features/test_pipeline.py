@@ -92,6 +92,13 @@ def test_waveform_without_sample_rate_is_skipped_and_counted() -> None:
     assert len(out) == 2 and out[0].sample_count == 4096 and "acc.band_0_1600" in out[0].names
 
 
+def test_waveform_time_window_too_short_for_the_tagged_rate_is_skipped() -> None:
+    p = _pipeline({"waveforms": [{"resource": "acc", "window": {"basis": "time", "size": 1}}], "scalar": None})
+    assert p.block("d", "prof", "acc", T0, np.ones(64), 1000.0) == []  # 1 ms at 1 kHz = 1 sample
+    assert p.stats["window_too_short"] == 1
+    assert len(p.block("d", "prof", "acc", T0 + SEC, np.ones(64), 16000.0)) == 4  # 16 samples per window
+
+
 def test_envelope_uses_the_latest_speed_resource_value() -> None:
     env = {
         "bandHz": [100, 400],

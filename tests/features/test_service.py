@@ -32,7 +32,11 @@ async def test_features_default_config_turns_pump_readings_into_vectors(
     assert f["Temperature.min"] == 40.0 and f["Temperature.max"] == 44.0
     assert second.as_dict()["Temperature.mean"] == 47.0 and second.sequence == first.sequence + 1
     stats = (await svc.http.get("/api/v3/features/stats")).json()["stats"]
-    assert stats["vectors"] == 2
+    assert stats["vectors"] == 2 and stats["windows"] == 2
+    listing = (await svc.http.get("/api/v3/features/config/all")).json()
+    assert listing["configs"] == [] and listing["default"]["scalar"]["window"]["size"] == 5000
+    scraped = svc.host.metrics.registry.get_sample_value("edgewatch_features_events_total", {"kind": "vectors"})
+    assert scraped == 2
 
 
 async def test_features_rest_config_applies_live_to_binary_waveform(make_settings, started, collector, bus):

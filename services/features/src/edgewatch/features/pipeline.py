@@ -19,6 +19,7 @@ from edgewatch.features.window import ScalarWindow, ScalarWindower, WaveformWind
 __all__ = ["FeaturePipeline"]
 
 _DEFAULT_WAVEFORM = WaveformSpec(resource="default")
+_MIN_WINDOW = 8  # samples; a time window at a tagged sample rate can be shorter than that
 
 
 @dataclass(slots=True)
@@ -140,7 +141,8 @@ class FeaturePipeline:
         """One block of waveform samples starting at ``origin`` ns; returns the FeatureVectors of full windows.
 
         The sample rate is the configured one, else ``sample_rate`` (from the reading's tags); a block with
-        neither is counted ``no_sample_rate`` and skipped.
+        neither is counted ``no_sample_rate`` and skipped, as is one whose window would be under 8 samples
+        (``window_too_short``).
         """
         st = self._device(device, profile)
         spec = st.waveform_specs.get(resource)
@@ -150,6 +152,9 @@ class FeaturePipeline:
             return []
         wf = st.waveforms.get(resource)
         if wf is None or wf.fs != fs:
+            if (spec or _DEFAULT_WAVEFORM).samples(fs) < _MIN_WINDOW:
+                self.stats["window_too_short"] += 1
+                return []
             wf = self._waveform(st, resource, spec, fs)
         if not wf.windower.push(origin, samples):
             return []
