@@ -81,6 +81,13 @@ async def test_data_post_larger_than_max_event_size_is_413(nats_server: NatsServ
 
 
 async def test_data_keeps_events_from_the_bus_in_both_edgex_formats(core: Core, bus: NatsBus) -> None:
+    dead: list[Msg] = []
+
+    async def on_dead(msg: Msg) -> None:
+        dead.append(msg)
+
+    await bus.nc.subscribe(topics.dead_letter("edgewatch-core"), cb=on_dead)
+    await bus.nc.flush()
     for i, fmt in enumerate(("nats", "json")):
         ev = event_doc(device=f"bus{i}")
         body, headers = encode_envelope(new_envelope(json.dumps(_req(ev)).encode()), fmt)  # type: ignore[arg-type]
@@ -95,6 +102,8 @@ async def test_data_keeps_events_from_the_bus_in_both_edgex_formats(core: Core, 
         return (await core.data.get("/event/count")).json()["count"] == 3
 
     await wait_until(three, message="three bus events stored")
+    await wait_until(lambda: dead, message="malformed event dead-lettered")
+    assert dead[0].data == b"{garbage"
     assert (await core.data.get("/event/count/device/name/bus2")).json()["count"] == 1
 
 
