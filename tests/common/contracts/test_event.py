@@ -204,6 +204,20 @@ def test_array_reading_exposes_a_numpy_array_without_reparsing() -> None:
         Reading.simple("d", "p", "r", ValueType.INT8, 1).array()
 
 
+def test_simple_constructor_normalises_numpy_and_int_inputs_like_decoding_does() -> None:
+    cases = [
+        (ValueType.FLOAT64, 3, 3.0),
+        (ValueType.FLOAT32, np.float32(0.1), float(np.float32(0.1))),
+        (ValueType.UINT16, np.uint16(7), 7),
+        (ValueType.BOOL, np.bool_(True), True),
+    ]
+    for vt, value, expected in cases:
+        built = Reading.simple("d", "p", "r", vt, value, origin=1)
+        decoded = Reading.from_json(built.to_json())
+        assert built.typed_value() == decoded.typed_value() == expected
+        assert type(built.typed_value()) is type(decoded.typed_value())
+
+
 def test_simple_constructor_rejects_wrong_python_values() -> None:
     with pytest.raises(ValueFormatError, match="out of range for Uint8"):
         Reading.simple("d", "p", "r", ValueType.UINT8, 300)

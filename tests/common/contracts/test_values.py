@@ -213,6 +213,7 @@ def test_format_scalars_bool_int_string() -> None:
         (ValueType.INT8, True),
         (ValueType.FLOAT32, "1.5"),
         (ValueType.FLOAT32, 1e39),
+        (ValueType.FLOAT64, 10**400),
         (ValueType.STRING, 5),
         (ValueType.BINARY, b"x"),
         (ValueType.OBJECT, {"a": 1}),

@@ -196,10 +196,14 @@ class Reading(EdgeXModel):
             typed.flags.writeable = False
         elif vt is ValueType.FLOAT32:
             typed = to_float32(value)
+        elif vt is ValueType.FLOAT64:
+            typed = float(value)
+        elif vt.is_integer:
+            typed = int(value)
         elif vt is ValueType.STRING_ARRAY:
             typed = list(value)
         else:
-            typed = value.item() if isinstance(value, np.generic) else value
+            typed = bool(value) if vt is ValueType.BOOL else value
         return cls._build(device, profile, resource, vt, origin, units, tags, id, typed, value=text)
 
     @classmethod

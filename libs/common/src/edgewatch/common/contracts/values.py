@@ -193,7 +193,11 @@ def _format_scalar(value_type: ValueType, value: Any) -> str:
     if value_type.is_float:
         if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
             raise ValueFormatError(f"{value_type} value must be a number, got {type(value).__name__}", field="value")
-        return format_float(float(value), 32 if value_type is ValueType.FLOAT32 else 64)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueFormatError(f"value {value} is out of range for {value_type}", field="value") from None
+        return format_float(number, 32 if value_type is ValueType.FLOAT32 else 64)
     bounds = value_type.int_range
     if bounds is not None:
         if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
