@@ -84,3 +84,35 @@ async def test_two_core_replicas_see_each_others_writes_through_the_kv_watch(nat
     finally:
         await _close(a)
         await _close(b)
+
+
+async def test_core_keeps_working_across_a_nats_server_restart(nats_server: NatsServer) -> None:
+    _host, c = await start_core(core_settings(nats_server))
+    try:
+        await c.meta.post("/deviceprofile", json=[profile_req("A")])
+        nats_server.restart()
+
+        async def writes_again() -> bool:
+            r = await c.meta.post("/deviceprofile", json=[profile_req("B")])
+            return r.status_code == 207 and r.json()[0]["statusCode"] in (201, 409)
+
+        await wait_until(writes_again, timeout=20, message="core writes after nats-server restart")
+        ev = event_doc()
+
+        async def event_stored() -> bool:
+            r = await c.data.post("/event/svc/P/d1/t", json={"apiVersion": "v3", "event": ev})
+            return r.status_code in (201, 409)
+
+        await wait_until(event_stored, timeout=20, message="core-data stores after restart")
+        names = [p["name"] for p in (await c.meta.get("/deviceprofile/all")).json()["profiles"]]
+        assert names == ["A", "B"]
+    finally:
+        await _close(c)
+
+    _host, c = await start_core(core_settings(nats_server))
+    try:
+        names = [p["name"] for p in (await c.meta.get("/deviceprofile/all")).json()["profiles"]]
+        assert names == ["A", "B"]
+        assert (await c.data.get(f"/event/id/{ev['id']}")).status_code == 200
+    finally:
+        await _close(c)

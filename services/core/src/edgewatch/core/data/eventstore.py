@@ -22,6 +22,7 @@ from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import EdgeXError, ErrorKind
 from edgewatch.common.contracts.event import AddEventRequest, Event
 from edgewatch.common.contracts.eventcodec import decode_add_event
+from edgewatch.core.buserrors import unavailable_on_bus_errors
 from edgewatch.core.config import EventRetention
 from edgewatch.core.data.index import EventIndex, IndexEntry
 
@@ -113,7 +114,8 @@ class EventStore:
     async def append(self, event: Event) -> None:
         """Store one event (a duplicate id inside the stream's duplicate window is dropped by JetStream)."""
         body = AddEventRequest.of(event, request_id="").to_json()
-        ack = await self.bus.js.publish(device_subject(event.device_name), body, headers={"Nats-Msg-Id": event.id})
+        with unavailable_on_bus_errors(f"storing event {event.id}"):
+            ack = await self.bus.js.publish(device_subject(event.device_name), body, headers={"Nats-Msg-Id": event.id})
         if not ack.duplicate:
             self.index.add(IndexEntry.of(ack.seq, event))
             self.stored.inc()
@@ -124,7 +126,8 @@ class EventStore:
         gone: list[int] = []
         for e in entries:
             try:
-                raw = await self.bus.js.get_msg(self.stream, e.seq, direct=False)
+                with unavailable_on_bus_errors("reading events"):
+                    raw = await self.bus.js.get_msg(self.stream, e.seq, direct=False)
             except JsNotFoundError:
                 gone.append(e.seq)
                 continue
@@ -137,20 +140,22 @@ class EventStore:
 
     async def sync_retention(self) -> None:
         """Forget index entries that the stream's age/bytes limits removed."""
-        info = await self.bus.js.stream_info(self.stream)
+        with unavailable_on_bus_errors("reading the event stream"):
+            info = await self.bus.js.stream_info(self.stream)
         self.index.drop_below(info.state.first_seq)
 
     async def delete_ids(self, seqs: list[int]) -> None:
         """Delete single events."""
         for s in seqs:
-            with contextlib.suppress(JsNotFoundError):
+            with unavailable_on_bus_errors("deleting events"), contextlib.suppress(JsNotFoundError):
                 await self.bus.js.delete_msg(self.stream, s)
         self.index.remove(seqs)
 
     async def delete_device(self, device: str) -> int:
         """Purge every event of a device (one purge by subject filter)."""
         seqs = [e.seq for e in self.index if e.device == device]
-        await self.bus.js.purge_stream(self.stream, subject=device_subject(device))
+        with unavailable_on_bus_errors(f"deleting events of {device!r}"):
+            await self.bus.js.purge_stream(self.stream, subject=device_subject(device))
         self.index.remove(seqs)
         return len(seqs)
 
@@ -168,7 +173,8 @@ class EventStore:
             return 0
         kept = [e.seq for e in self.index if e.origin >= cutoff]
         if not kept or max(old) < min(kept):
-            await self.bus.js.purge_stream(self.stream, seq=max(old) + 1)
+            with unavailable_on_bus_errors("deleting old events"):
+                await self.bus.js.purge_stream(self.stream, seq=max(old) + 1)
             self.index.remove(old)
         else:
             await self.delete_ids(old)

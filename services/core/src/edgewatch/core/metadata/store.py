@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.contracts.errors import ConflictError, EdgeXError, ErrorKind, NotFoundError
+from edgewatch.core.buserrors import unavailable_on_bus_errors
 
 __all__ = ["EntityStore", "kv_key"]
 
@@ -138,7 +139,8 @@ class EntityStore(Generic[M]):
         if name in self.items:
             raise ConflictError(f"{self.kind} {name!r} already exists", field="name")
         try:
-            await self.kv.create(kv_key(name), self._encode(ent))
+            with unavailable_on_bus_errors(f"adding {self.kind} {name!r}"):
+                await self.kv.create(kv_key(name), self._encode(ent))
         except KeyWrongLastSequenceError:
             raise ConflictError(f"{self.kind} {name!r} already exists", field="name") from None
         self._set(name, ent)
@@ -146,7 +148,8 @@ class EntityStore(Generic[M]):
     async def put(self, ent: M) -> None:
         """Write (add or replace) an entity."""
         name = self.name_of(ent)
-        await self.kv.put(kv_key(name), self._encode(ent))
+        with unavailable_on_bus_errors(f"writing {self.kind} {name!r}"):
+            await self.kv.put(kv_key(name), self._encode(ent))
         self._set(name, ent)
 
     async def delete(self, name: str) -> M:
@@ -156,7 +159,7 @@ class EntityStore(Generic[M]):
             NotFoundError: none.
         """
         ent = self.get(name)
-        with contextlib.suppress(KeyNotFoundError):
+        with unavailable_on_bus_errors(f"deleting {self.kind} {name!r}"), contextlib.suppress(KeyNotFoundError):
             await self.kv.delete(kv_key(name))
         if self.items.pop(name, None) is not None:
             self._notify(name, None)
