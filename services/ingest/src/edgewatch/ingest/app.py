@@ -133,7 +133,7 @@ def build_app(settings: IngestSettings) -> ServiceHost:
     )
     commands = CommandService(registry, publisher, metrics)
     core = settings.clients.core_metadata
-    metadata = MetadataClient(core.url(), token=settings.service.auth_token) if core.configured else None
+    metadata = MetadataClient(core.url(), token=settings.service.bearer_token()) if core.configured else None
     definitions = _Definitions(settings, registry, metadata)
     messaging = Messaging(
         host.bus,

@@ -163,15 +163,11 @@ def install_common(
     app.include_router(common_router(service_name, version, settings_getter, metrics, health, sdk_version=sdk_version))
 
     def token() -> str:
-        s = settings_getter().service
-        if s.auth_token_file:
-            try:
-                with open(s.auth_token_file, encoding="utf-8") as f:
-                    return f.read().strip()
-            except OSError:
-                log.error("cannot read Service.AuthTokenFile; refusing all protected requests")
-                return str(uuid.uuid4())
-        return s.auth_token
+        try:
+            return settings_getter().service.bearer_token()
+        except OSError:
+            log.error("cannot read Service.AuthTokenFile; refusing all protected requests")
+            return str(uuid.uuid4())
 
     app.add_middleware(CorrelationAuthMiddleware, token_getter=token)
 

@@ -48,6 +48,17 @@ class ServiceSection(Section):
     auth_token_file: str = Field("", description="File holding the bearer token (preferred over AuthToken)")
     max_result_count: int = Field(1024, ge=1, description="EdgeX MaxResultCount for paged queries")
 
+    def bearer_token(self) -> str:
+        """The REST bearer token in force: the content of AuthTokenFile if set, else AuthToken ("" = off).
+
+        Raises:
+            OSError: AuthTokenFile is set but cannot be read (callers must fail closed).
+        """
+        if self.auth_token_file:
+            with open(self.auth_token_file, encoding="utf-8") as f:
+                return f.read().strip()
+        return self.auth_token
+
 
 class MessageBusSection(Section):
     """NATS connection (EdgeX MessageBus section)."""
