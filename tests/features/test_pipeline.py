@@ -208,3 +208,26 @@ def test_config_change_resets_windows_and_stamps_the_new_version() -> None:
         out += p.scalar("d", "prof", "a", T0 + i * SEC, 1.0)
     assert out and all(fv.config_version == item.version for fv in out)
     assert out[0].window_start == T0 + 3 * SEC
+
+
+def test_profile_features_tag_configures_a_waveform_when_no_rest_config_exists() -> None:
+    p = _pipeline()
+    tag = {"window": {"size": 32, "hop": 16}, "bands": [[0, 100], [100, 500]]}
+    out = p.block("d", "prof", "acc", T0, np.ones(64), FS, tag)
+    assert [fv.window_start for fv in out] == [T0 + k * 16 * SEC // 1000 for k in range(3)]
+    assert out[0].config_version.startswith("profile-") and "acc.band_100_500" in out[0].names
+    changed = p.block("d", "prof", "acc", T0 + SEC, np.ones(64), FS, {"window": {"size": 64}})
+    assert len(changed) == 1 and changed[0].config_version != out[0].config_version  # a profile update applies
+
+
+def test_invalid_profile_features_tag_falls_back_to_defaults_and_is_counted() -> None:
+    p = _pipeline()
+    out = p.block("d", "prof", "acc", T0, np.ones(4096), FS, {"window": {"size": 64, "hop": 128}})
+    assert len(out) == 1 and out[0].sample_count == 4096 and out[0].config_version == "0"
+    assert p.stats["bad_profile_config"] == 1
+
+
+def test_rest_config_wins_over_the_profile_features_tag() -> None:
+    p = _pipeline({"waveforms": [{"resource": "acc", "window": {"size": 16}}], "scalar": None})
+    out = p.block("d", "prof", "acc", T0, np.ones(32), FS, {"window": {"size": 8}})
+    assert len(out) == 2 and out[0].sample_count == 16 and out[0].config_version == "1"

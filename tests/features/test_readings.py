@@ -65,3 +65,11 @@ def test_block_without_a_usable_sample_rate_tag_has_none() -> None:
     reading = Reading.simple("d", "p", "acc", "Float64Array", [1.0, 2.0], tags={"sampleRateHz": "fast"})
     item = _one(reading)
     assert isinstance(item, BlockInput) and item.sample_rate is None
+
+
+def test_features_tag_rides_on_blocks_and_excludes_tagged_scalars() -> None:
+    tag = {"window": {"size": 1024}}
+    reading = Reading.simple("d", "p", "acc", "Float32Array", [1.0, 2.0], tags={"features": tag, "sampleRateHz": 1e3})
+    item = _one(reading)
+    assert isinstance(item, BlockInput) and item.profile_spec == tag
+    assert _one(Reading.simple("d", "p", "r", "Float32", 1.0, tags={"features": False})) == Skipped("r", "excluded")

@@ -32,8 +32,9 @@ class EventConsumer:
         self.pipeline = pipeline
 
     async def start(self) -> None:
-        """Subscribe to ``edgex.events.device.>``."""
+        """Subscribe to ``edgex.events.device.>`` (flushed: the server knows the subscription when start returns)."""
         await self.bus.subscribe(topics.device_events_all(), self.handle)
+        await self.bus.nc.flush()
 
     async def stop(self) -> None:
         """Nothing to release (the bus drains its subscriptions)."""
@@ -62,7 +63,13 @@ class EventConsumer:
                 out += p.scalar(event.device_name, event.profile_name, item.resource, item.origin, item.value)
             elif isinstance(item, BlockInput):
                 out += p.block(
-                    event.device_name, event.profile_name, item.resource, item.origin, item.samples, item.sample_rate
+                    event.device_name,
+                    event.profile_name,
+                    item.resource,
+                    item.origin,
+                    item.samples,
+                    item.sample_rate,
+                    item.profile_spec,
                 )
             else:
                 p.stats[f"skipped_{item.reason}"] += 1

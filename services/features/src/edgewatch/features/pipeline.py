@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import ValidationError
 
 from edgewatch.common.contracts.feature import FeatureVector
 from edgewatch.features.extractor import ScalarExtractor, WaveformExtractor
 from edgewatch.features.spec import FeatureConfig, WaveformSpec
-from edgewatch.features.store import ConfigStore
+from edgewatch.features.store import DEFAULT_VERSION, ConfigStore
 from edgewatch.features.window import ScalarWindow, ScalarWindower, WaveformWindower, ns
 
 __all__ = ["FeaturePipeline"]
+
+log = logging.getLogger(__name__)
 
 _DEFAULT_WAVEFORM = WaveformSpec(resource="default")
 _MIN_WINDOW = 8  # samples; a time window at a tagged sample rate can be shorter than that
@@ -28,6 +35,8 @@ class _Waveform:
     fs: float
     windower: WaveformWindower
     extractor: WaveformExtractor
+    version: str
+    profile_spec: Any = None
 
 
 @dataclass(slots=True)
@@ -137,25 +146,29 @@ class FeaturePipeline:
         origin: int,
         samples: NDArray[np.floating],
         sample_rate: float | None,
+        profile_spec: Any = None,
     ) -> list[FeatureVector]:
         """One block of waveform samples starting at ``origin`` ns; returns the FeatureVectors of full windows.
 
-        The sample rate is the configured one, else ``sample_rate`` (from the reading's tags); a block with
-        neither is counted ``no_sample_rate`` and skipped, as is one whose window would be under 8 samples
-        (``window_too_short``).
+        Settings of the resource: the device's REST configuration, else ``profile_spec`` (the profile resource's
+        ``features`` tag, versioned ``profile-<crc32>``), else the defaults. The sample rate is the configured
+        one, else ``sample_rate`` (from the reading's tags); a block with neither is counted ``no_sample_rate``
+        and skipped, as is one whose window would be under 8 samples (``window_too_short``).
         """
         st = self._device(device, profile)
-        spec = st.waveform_specs.get(resource)
-        fs = spec.sample_rate_hz if spec is not None and spec.sample_rate_hz else sample_rate
+        wf = st.waveforms.get(resource)
+        if wf is None or (profile_spec is not None and wf.profile_spec != profile_spec):
+            wf = None
+        spec, version = (wf.spec, wf.version) if wf is not None else self._spec(st, resource, profile_spec)
+        fs = spec.sample_rate_hz or sample_rate
         if not fs:
             self.stats["no_sample_rate"] += 1
             return []
-        wf = st.waveforms.get(resource)
         if wf is None or wf.fs != fs:
-            if (spec or _DEFAULT_WAVEFORM).samples(fs) < _MIN_WINDOW:
+            if spec.samples(fs) < _MIN_WINDOW:
                 self.stats["window_too_short"] += 1
                 return []
-            wf = self._waveform(st, resource, spec, fs)
+            wf = self._waveform(st, resource, spec, version, fs, profile_spec)
         if not wf.windower.push(origin, samples):
             return []
         out: list[FeatureVector] = []
@@ -179,7 +192,7 @@ class FeaturePipeline:
                     sample_rate=fs,
                     names=ext.names,
                     values=values,
-                    config_version=st.version,
+                    config_version=wf.version,
                     flags=[],
                     sequence=st.sequence,
                     origin=self.clock(),
@@ -188,11 +201,30 @@ class FeaturePipeline:
         self.stats["vectors"] += len(out)
         return out
 
-    def _waveform(self, st: _Device, resource: str, spec: WaveformSpec | None, fs: float) -> _Waveform:
-        if spec is None:
-            spec = _DEFAULT_WAVEFORM.model_copy(update={"resource": resource})
+    def _spec(self, st: _Device, resource: str, profile_spec: Any) -> tuple[WaveformSpec, str]:
+        """The resource's spec and the config version it stands for."""
+        spec = st.waveform_specs.get(resource)
+        if spec is not None:
+            return spec, st.version
+        if isinstance(profile_spec, dict) and st.version == DEFAULT_VERSION:
+            try:
+                spec = WaveformSpec.model_validate({**profile_spec, "resource": resource})
+            except ValidationError as e:
+                self.stats["bad_profile_config"] += 1
+                log.warning(
+                    "profile 'features' tag rejected; using defaults",
+                    extra={"device": st.name, "resource": resource, "error": str(e)[:500]},
+                )
+            else:
+                text = json.dumps(profile_spec, sort_keys=True, separators=(",", ":"))
+                return spec, f"profile-{zlib.crc32(text.encode()):08x}"
+        return _DEFAULT_WAVEFORM.model_copy(update={"resource": resource}), st.version
+
+    def _waveform(
+        self, st: _Device, resource: str, spec: WaveformSpec, version: str, fs: float, profile_spec: Any
+    ) -> _Waveform:
         n, hop = spec.samples(fs), spec.hop_samples(fs)
         windower = WaveformWindower(n, hop, fs, spec.max_gap_samples, self.stats)
-        wf = _Waveform(spec, fs, windower, WaveformExtractor(spec, n, fs))
+        wf = _Waveform(spec, fs, windower, WaveformExtractor(spec, n, fs), version, profile_spec)
         st.waveforms[resource] = wf
         return wf

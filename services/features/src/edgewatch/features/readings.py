@@ -13,6 +13,7 @@ from edgewatch.common.contracts.event import Event, Reading
 from edgewatch.common.contracts.valuetype import ValueType
 
 __all__ = [
+    "FEATURES_TAG",
     "MEDIA_F32LE",
     "MEDIA_F64LE",
     "SAMPLE_RATE_TAGS",
@@ -28,6 +29,9 @@ MEDIA_F64LE: Final = "application/vnd.edgewatch.f64le"
 """mediaType of a Binary reading holding raw little-endian float64 samples."""
 SAMPLE_RATE_TAGS: Final = ("sampleRateHz", "sampleRate")
 """Reading (then event) tags read, in order, for a waveform's sample rate in Hz."""
+FEATURES_TAG: Final = "features"
+"""Reading tag (copied by device services from the profile resource's ``tags``) with the resource's feature
+settings: a waveform spec object without ``resource``, or ``false`` to leave a scalar out of the slow window."""
 
 _BINARY_DTYPES: Final[dict[str, np.dtype[Any]]] = {MEDIA_F32LE: np.dtype("<f4"), MEDIA_F64LE: np.dtype("<f8")}
 
@@ -49,6 +53,7 @@ class BlockInput:
     origin: int
     samples: NDArray[Any]
     sample_rate: float | None
+    profile_spec: Any = None  # the ``features`` tag, when the profile resource carries one
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +81,8 @@ def _sample_rate(reading: Reading, event: Event) -> float | None:
 def classify(reading: Reading, event: Event) -> ScalarInput | BlockInput | Skipped:
     """Decide what a reading contributes: numeric scalars are slow samples; numeric arrays and Binary readings
     with an edgewatch sample media type are waveform blocks; anything else (strings, bools, objects, null
-    readings, other media types, non-finite scalars, malformed values) is skipped with a reason.
+    readings, other media types, non-finite scalars, malformed values, scalars tagged ``features: false``) is
+    skipped with a reason.
     """
     name = reading.resource_name
     origin = reading.origin or event.origin
@@ -85,7 +91,9 @@ def classify(reading: Reading, event: Event) -> ScalarInput | BlockInput | Skipp
         return Skipped(name, "null")
     try:
         if vt.is_numeric_array:
-            return BlockInput(name, origin, reading.array(), _sample_rate(reading, event))
+            return BlockInput(
+                name, origin, reading.array(), _sample_rate(reading, event), reading.tags.get(FEATURES_TAG)
+            )
         if vt is ValueType.BINARY:
             dtype = _BINARY_DTYPES.get(str(reading.media_type).lower())
             data = reading.binary_value
@@ -93,8 +101,11 @@ def classify(reading: Reading, event: Event) -> ScalarInput | BlockInput | Skipp
                 return Skipped(name, "media_type")
             if len(data) % dtype.itemsize:
                 return Skipped(name, "malformed")
-            return BlockInput(name, origin, np.frombuffer(data, dtype=dtype), _sample_rate(reading, event))
+            samples = np.frombuffer(data, dtype=dtype)
+            return BlockInput(name, origin, samples, _sample_rate(reading, event), reading.tags.get(FEATURES_TAG))
         if vt.is_numeric:
+            if reading.tags.get(FEATURES_TAG) is False:
+                return Skipped(name, "excluded")
             number = reading.numeric_value()
             if number is None:
                 return Skipped(name, "malformed")
