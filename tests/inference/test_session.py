@@ -55,9 +55,9 @@ def test_load_model_preferring_absent_gpu_providers_runs_on_cpu() -> None:
     absent = [p for p in DEFAULT_PROVIDERS if p not in available] + ["NoSuchExecutionProvider"]
     m = load_model(_meta(), MODEL, absent)
     assert m.providers == [CPU]
-    score, contrib = m.run(np.array([[1.0, 14.0]], dtype=np.float32))
-    assert score == pytest.approx(2.5)
-    assert contrib is not None and contrib.tolist() == pytest.approx([0.5, 2.0])
+    scores, contrib = m.run(np.array([[1.0, 14.0], [0.0, 10.0]], dtype=np.float32))
+    assert scores.tolist() == pytest.approx([2.5, 0.0])
+    assert contrib is not None and contrib.ravel().tolist() == pytest.approx([0.5, 2.0, 0.0, 0.0])
 
 
 def test_load_model_sets_one_intra_op_thread_without_spinning() -> None:

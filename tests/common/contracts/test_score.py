@@ -6,7 +6,7 @@ import msgpack
 import pytest
 
 from edgewatch.common.bus import BusDecodeError
-from edgewatch.common.contracts.score import Score, decode_score, encode_score
+from edgewatch.common.contracts.score import Score, decode_score, encode_score, encode_score_doc
 
 
 def _score(**over: object) -> Score:
@@ -55,3 +55,10 @@ def test_score_wire_is_a_msgpack_map_of_camelcase_plain_types() -> None:
 def test_score_decode_rejects_malformed_input_naming_the_problem(data: bytes, needle: str) -> None:
     with pytest.raises(BusDecodeError, match=needle):
         decode_score(data)
+
+
+def test_score_doc_encoding_matches_model_encoding() -> None:
+    s = _score(contributions={"rms": 1.5})
+    doc = s.model_dump(by_alias=True, exclude_none=True)
+    assert encode_score_doc(doc) == encode_score(s)
+    assert decode_score(encode_score_doc(doc)) == s

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from edgewatch.common.contracts.errors import ContractInvalidError
+from edgewatch.common.contracts.errors import ContractInvalidError, EdgeXError
 from edgewatch.common.contracts.score import Score
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.inference.baseline import build_standardized_distance, fit_baseline, golden_input, reference_score
@@ -26,9 +26,15 @@ from edgewatch.inference.errors import FeatureMismatchError, ModelNotFoundError,
 from edgewatch.inference.models import DEFAULT_SLOT, GoldenVector, ModelMeta, ModelRef, ModelRegistry, safe_name
 from edgewatch.inference.session import LoadedModel, load_model
 
-__all__ = ["InferenceEngine", "VectorLike"]
+__all__ = ["InferenceEngine", "Outcome", "VectorLike"]
 
 log = logging.getLogger(__name__)
+
+Outcome = dict[str, Any] | EdgeXError | None
+
+
+def _non_finite(device: str) -> ContractInvalidError:
+    return ContractInvalidError(f"device {device}: feature values contain NaN or infinity", field="values")
 
 
 class VectorLike(Protocol):
@@ -105,53 +111,97 @@ class InferenceEngine:
     # --- scoring --------------------------------------------------------------------------------------------
 
     def score(self, fv: VectorLike) -> Score | None:
-        """Score one vector; ``None`` while the device's baseline is still being collected.
+        """Score one vector (the batch path with one item); ``None`` while the baseline is being collected.
 
         Raises:
             FeatureMismatchError: the names differ from the serving model's inputs (and it is not auto-fitted).
             NoModelError: nothing serves the device and auto-fit is off.
             ContractInvalidError: values are not finite or do not match the names.
         """
+        (outcome,) = self.score_batch([fv])
+        if isinstance(outcome, EdgeXError):
+            raise outcome
+        return None if outcome is None else Score.model_validate(outcome)
+
+    def score_batch(self, fvs: Sequence[VectorLike]) -> list[Outcome]:
+        """Score vectors in order with one ORT call per serving model.
+
+        Returns, per vector: the Score as its wire document (camelCase keys, see ``contracts.score``), ``None``
+        while its device's baseline is being collected, or the EdgeXError that rejects it.
+        """
+        out: list[Outcome] = [None] * len(fvs)
+        groups: dict[int, tuple[LoadedModel, list[int]]] = {}
+        for i, fv in enumerate(fvs):
+            try:
+                model = self._resolve(fv)
+            except EdgeXError as e:
+                out[i] = e
+                continue
+            if model is not None:
+                groups.setdefault(id(model), (model, []))[1].append(i)
+        for model, rows in groups.values():
+            self._run_group(model, [fvs[i] for i in rows], rows, out)
+        return out
+
+    def _resolve(self, fv: VectorLike) -> LoadedModel | None:
+        """The model for ``fv``; ``None`` after feeding it to the device's baseline (which may fit a model)."""
         device = fv.device
-        x = np.asarray(fv.values, dtype=np.float32).reshape(1, -1)
-        if x.shape[1] != len(fv.names):
-            raise ContractInvalidError(
-                f"device {device}: {x.shape[1]} values for {len(fv.names)} names", field="values"
-            )
-        if not np.isfinite(x).all():
-            raise ContractInvalidError(f"device {device}: feature values contain NaN or infinity", field="values")
+        if fv.values.shape != (len(fv.names),):
+            raise ContractInvalidError(f"device {device}: {fv.values.shape} values for {len(fv.names)} names")
         model = self.model_for(device)
         if model is not None and model.meta.input_names != fv.names:
             if not (self.cfg.auto_fit and model.meta.auto_device == device):
                 raise FeatureMismatchError(device, model.meta.name, model.meta.input_names, list(fv.names))
             log.warning("feature names changed; refitting the device baseline", extra={"device": device})
-            model = None
+            slot = self._slot(device)
+            slot.previous, slot.current = slot.current, None
+            self._persist(device, slot)
+            model = self.model_for(device)
+            if model is not None and model.meta.input_names != fv.names:
+                model = None
         if model is None:
+            if not np.isfinite(fv.values).all():
+                raise _non_finite(device)
             self._collect(fv)
-            return None
-        value, contrib = model.run(x)
-        threshold = self.threshold_for(device, model)
-        seq = self._seq.get(device, 0) + 1
-        self._seq[device] = seq
-        self.scored.inc()
-        return Score.model_construct(
-            device=device,
-            profile=fv.profile,
-            model_name=model.meta.name,
-            model_version=model.meta.version,
-            model_sha256=model.meta.sha256,
-            score=value,
-            threshold=threshold,
-            is_anomaly=value > threshold,
-            window_start=fv.window_start,
-            window_end=fv.window_end,
-            feature_config_version=str(fv.config_version),
-            origin=time.time_ns(),
-            contributions=dict(zip(fv.names, contrib.tolist(), strict=True))
-            if contrib is not None and self.cfg.include_contributions
-            else None,
-            sequence=seq,
-        )
+        return model
+
+    def _run_group(self, model: LoadedModel, fvs: list[VectorLike], rows: list[int], out: list[Outcome]) -> None:
+        x = np.stack([fv.values for fv in fvs]).astype(np.float32)
+        finite = np.isfinite(x).all(axis=1)
+        if not finite.all():
+            for k in np.flatnonzero(~finite).tolist():
+                out[rows[k]] = _non_finite(fvs[k].device)
+            keep = np.flatnonzero(finite).tolist()
+            if not keep:
+                return
+            x, fvs, rows = x[keep], [fvs[k] for k in keep], [rows[k] for k in keep]
+        scores, contrib = model.run(x)
+        values = scores.tolist()
+        contrib_rows = contrib.tolist() if contrib is not None and self.cfg.include_contributions else None
+        names, meta, now = model.meta.input_names, model.meta, time.time_ns()
+        for k, fv in enumerate(fvs):
+            device, value = fv.device, values[k]
+            threshold = self.threshold_for(device, model)
+            seq = self._seq[device] = self._seq.get(device, 0) + 1
+            doc: dict[str, Any] = {
+                "device": device,
+                "profile": fv.profile,
+                "modelName": meta.name,
+                "modelVersion": meta.version,
+                "modelSha256": meta.sha256,
+                "score": value,
+                "threshold": threshold,
+                "isAnomaly": value > threshold,
+                "windowStart": fv.window_start,
+                "windowEnd": fv.window_end,
+                "featureConfigVersion": str(fv.config_version),
+                "origin": now,
+                "sequence": seq,
+            }
+            if contrib_rows is not None:
+                doc["contributions"] = dict(zip(names, contrib_rows[k], strict=True))
+            out[rows[k]] = doc
+        self.scored.inc(len(fvs))
 
     def model_for(self, device: str) -> LoadedModel | None:
         """The model serving ``device``: its own slot's, else the default slot's."""

@@ -54,12 +54,12 @@ class LoadedModel:
     input_name: str
     output_names: list[str]
 
-    def run(self, x: npt.NDArray[np.float32]) -> tuple[float, npt.NDArray[np.float32] | None]:
-        """Score one row ``x`` of shape [1, N]: the score and, when the model has them, contributions."""
+    def run(self, x: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+        """Score rows ``x`` [B, N]: scores [B] and, when the model has them, contributions [B, N]."""
         outs = self.session.run(self.output_names, {self.input_name: x})
-        score = float(np.asarray(outs[0]).reshape(-1)[0])
-        contrib = np.asarray(outs[1], dtype=np.float32).reshape(-1) if len(outs) > 1 else None
-        return score, contrib
+        scores = np.asarray(outs[0], dtype=np.float32).reshape(x.shape[0])
+        contrib = np.asarray(outs[1], dtype=np.float32).reshape(x.shape) if len(outs) > 1 else None
+        return scores, contrib
 
 
 def load_model(meta: ModelMeta, model: bytes, providers: Sequence[str], intra_op_threads: int = 1) -> LoadedModel:
@@ -111,7 +111,7 @@ def _check_golden(m: LoadedModel) -> None:
             m.meta.name, m.meta.version, "golden input length differs from input names", field="golden.input"
         )
     try:
-        got, _ = m.run(np.asarray(g.input, dtype=np.float32).reshape(1, -1))
+        got = float(m.run(np.asarray(g.input, dtype=np.float32).reshape(1, -1))[0][0])
     except Exception as e:
         raise ModelValidationError(m.meta.name, m.meta.version, f"golden run failed: {e}", field="model") from e
     if not np.isfinite(got) or abs(got - g.expected_score) > g.tolerance * max(1.0, abs(g.expected_score)):

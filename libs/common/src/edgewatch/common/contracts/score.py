@@ -10,7 +10,7 @@ from pydantic.alias_generators import to_camel
 
 from edgewatch.common.bus.client import BusDecodeError
 
-__all__ = ["Score", "decode_score", "encode_score"]
+__all__ = ["Score", "decode_score", "encode_score", "encode_score_doc"]
 
 
 class Score(BaseModel):
@@ -40,6 +40,14 @@ class Score(BaseModel):
 def encode_score(score: Score) -> bytes:
     """Encode as a msgpack map with camelCase keys (``contributions`` left out when absent)."""
     doc: dict[str, Any] = score.model_dump(by_alias=True, exclude_none=True)
+    return msgpack.packb(doc, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def encode_score_doc(doc: dict[str, Any]) -> bytes:
+    """Encode a Score already laid out as its wire document (camelCase keys; what ``encode_score`` emits).
+
+    The producer's hot path builds the document directly; ``decode_score`` on the consumer validates it.
+    """
     return msgpack.packb(doc, use_bin_type=True)  # type: ignore[no-any-return]
 
 
