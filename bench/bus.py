@@ -88,8 +88,9 @@ def start_server() -> tuple[subprocess.Popen[bytes], str, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     workdir = tempfile.mkdtemp(prefix="ew-bench-")
-    log = open(Path(workdir) / "nats.log", "wb")  # noqa: SIM115 - handed to the child
+    log = open(Path(workdir) / "nats.log", "wb")  # handed to the child, closed below
     proc = subprocess.Popen([str(binary), "-a", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    log.close()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

@@ -1,0 +1,137 @@
+"""NatsBus on a real nats-server: pub/sub, dead-lettering, request/reply timeouts, repeated headers, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+from nats.aio.msg import Msg
+
+from edgewatch.common.bus import BusDecodeError, NatsBus
+from edgewatch.common.bus.headers import Headers
+from edgewatch.common.contracts.errors import ServiceUnavailableError
+from tests.support.waiting import wait_until
+
+
+async def test_bus_publish_subscribe_roundtrip_on_real_server(bus: NatsBus) -> None:
+    got: list[bytes] = []
+
+    async def handler(msg: Msg) -> None:
+        got.append(msg.data)
+
+    await bus.subscribe("t.a", handler)
+    await bus.publish("t.a", b"hello")
+    await wait_until(lambda: got == [b"hello"])
+    assert bus.metrics.messages_in.labels("t.a")._value.get() == 1
+    assert bus.metrics.messages_out.labels("a")._value.get() == 1
+
+
+async def test_handler_failure_is_counted_logged_dead_lettered_and_service_keeps_running(
+    bus: NatsBus, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead: list[tuple[bytes, str, str]] = []
+    ok: list[bytes] = []
+
+    async def dl(msg: Msg) -> None:
+        dead.append((msg.data, msg.headers["Edgewatch-Reason"], msg.headers["Edgewatch-Subject"]))
+
+    async def handler(msg: Msg) -> None:
+        if msg.data == b"bad":
+            raise ValueError("boom")
+        if msg.data == b"undecodable":
+            raise BusDecodeError("not a thing")
+        ok.append(msg.data)
+
+    caplog.set_level(logging.WARNING, logger="edgewatch.common.bus.client")
+    await bus.subscribe("edgewatch.test-client.deadletter", dl)
+    await bus.subscribe("t.c", handler)
+    for body in (b"bad", b"good", b"undecodable", b"after"):
+        await bus.publish("t.c", body)
+    await wait_until(lambda: ok == [b"good", b"after"] and len(dead) == 2)
+    assert dead[0] == (b"bad", "handler: ValueError: boom", "t.c")
+    assert dead[1] == (b"undecodable", "decode: not a thing", "t.c")
+    assert bus.metrics.dead_letters.labels("handler")._value.get() == 1
+    assert bus.metrics.dead_letters.labels("decode")._value.get() == 1
+    assert any(r.message == "bus handler failed" for r in caplog.records)
+    assert sum(r.message == "dead-lettered bus message" for r in caplog.records) == 2
+
+
+async def test_dead_letter_keeps_the_original_headers(bus: NatsBus) -> None:
+    dead: list[Msg] = []
+
+    async def dl(msg: Msg) -> None:
+        dead.append(msg)
+
+    async def handler(msg: Msg) -> None:
+        raise BusDecodeError("x")
+
+    await bus.subscribe("edgewatch.test-client.deadletter", dl)
+    await bus.subscribe("t.h", handler)
+    await bus.publish("t.h", b"x", {"RequestId": "r-1"})
+    await wait_until(lambda: dead)
+    assert dead[0].headers["RequestId"] == "r-1" and dead[0].headers["Edgewatch-Subject"] == "t.h"
+
+
+async def test_repeated_header_values_survive_a_round_trip(bus: NatsBus) -> None:
+    got: list[Msg] = []
+
+    async def handler(msg: Msg) -> None:
+        got.append(msg)
+
+    await bus.subscribe("t.hdr", handler)
+    await bus.publish("t.hdr", b"", Headers.from_pairs([("QueryParams", "a:1"), ("QueryParams", "b:2"), ("X", "y")]))
+    await wait_until(lambda: got)
+    h = got[0].headers
+    assert isinstance(h, Headers)
+    assert h.getall("QueryParams") == ["a:1", "b:2"] and h["QueryParams"] == "a:1" and h["X"] == "y"
+
+
+async def test_request_reply_returns_the_answer(bus: NatsBus) -> None:
+    async def echo(msg: Msg) -> None:
+        await msg.respond(msg.data.upper())
+
+    await bus.subscribe("svc.echo", echo)
+    reply = await bus.request("svc.echo", b"ping", timeout=2)
+    assert reply.data == b"PING"
+
+
+async def test_request_without_responder_fails_fast_with_service_unavailable(bus: NatsBus) -> None:
+    start = time.monotonic()
+    with pytest.raises(ServiceUnavailableError, match="no responder"):
+        await bus.request("nobody.home", b"x", timeout=10)
+    assert time.monotonic() - start < 5  # answered by the server's no-responders status, not the 10 s timeout
+
+
+async def test_request_to_a_silent_responder_times_out_with_service_unavailable(bus: NatsBus) -> None:
+    async def silent(msg: Msg) -> None:
+        return None
+
+    await bus.subscribe("svc.silent", silent)
+    with pytest.raises(ServiceUnavailableError, match="within"):
+        await bus.request("svc.silent", b"x", timeout=0.3)
+
+
+async def test_request_on_a_closed_bus_is_service_unavailable(bus: NatsBus) -> None:
+    await bus.drain()
+    with pytest.raises(ServiceUnavailableError):
+        await bus.request("svc.any", b"x", timeout=0.5)
+
+
+async def test_slow_handler_does_not_block_other_subscriptions(bus: NatsBus) -> None:
+    release = asyncio.Event()
+    fast: list[bytes] = []
+
+    async def slow(msg: Msg) -> None:
+        await release.wait()
+
+    async def quick(msg: Msg) -> None:
+        fast.append(msg.data)
+
+    await bus.subscribe("t.slow", slow)
+    await bus.subscribe("t.fast", quick)
+    await bus.publish("t.slow", b"1")
+    await bus.publish("t.fast", b"2")
+    await wait_until(lambda: fast == [b"2"])
+    release.set()

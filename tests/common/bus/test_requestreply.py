@@ -1,0 +1,62 @@
+"""EdgeX response-topic request/reply: answers, errorCode 1, no responder and silent responder never hang."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from edgewatch.common.bus import NatsBus
+from edgewatch.common.bus.envelope import MessageEnvelope, new_envelope, subscribe_envelopes
+from edgewatch.common.bus.requestreply import edgex_request, edgex_respond
+from edgewatch.common.contracts.errors import ServiceUnavailableError
+
+CMD = "edgex.device.command.request.ds.d1.c1.get"
+
+
+@pytest.mark.parametrize("fmt", ["nats", "json"])
+async def test_edgex_request_gets_the_answer_from_the_response_topic(bus: NatsBus, fmt: str) -> None:
+    async def responder(req: MessageEnvelope) -> None:
+        assert req.query_params == {"ds-pushevent": "true"}
+        await edgex_respond(bus, req, responder="ds", payload=b'{"ok":true}', fmt=fmt)  # type: ignore[arg-type]
+
+    await subscribe_envelopes(bus, "edgex.device.command.request.ds.>", responder)
+    req = new_envelope(b"{}", query_params={"ds-pushevent": "true"})
+    reply = await edgex_request(bus, CMD, req, responder="ds", timeout=2, fmt=fmt)  # type: ignore[arg-type]
+    assert reply.payload_json() == {"ok": True} and reply.error_code == 0
+    assert reply.request_id == req.request_id and reply.correlation_id == req.correlation_id
+    assert reply.received_topic == f"edgex/response/ds/{req.request_id}"
+
+
+async def test_edgex_error_answer_is_returned_with_error_code_1_and_text(bus: NatsBus) -> None:
+    async def responder(req: MessageEnvelope) -> None:
+        await edgex_respond(bus, req, responder="ds", error="device d1 is locked")
+
+    await subscribe_envelopes(bus, "edgex.device.command.request.ds.>", responder)
+    reply = await edgex_request(bus, CMD, new_envelope(b"{}"), responder="ds", timeout=2)
+    assert reply.error_code == 1 and reply.content_type == "text/plain" and reply.error_text() == "device d1 is locked"
+
+
+async def test_edgex_request_without_responder_fails_fast(bus: NatsBus) -> None:
+    start = time.monotonic()
+    with pytest.raises(ServiceUnavailableError, match="no responder"):
+        await edgex_request(bus, CMD, new_envelope(b"{}"), responder="ds", timeout=10)
+    assert time.monotonic() - start < 5
+
+
+async def test_edgex_request_to_a_silent_responder_times_out(bus: NatsBus) -> None:
+    async def silent(req: MessageEnvelope) -> None:
+        return None
+
+    await subscribe_envelopes(bus, "edgex.device.command.request.ds.>", silent)
+    with pytest.raises(ServiceUnavailableError, match="did not answer"):
+        await edgex_request(bus, CMD, new_envelope(b"{}"), responder="ds", timeout=0.3)
+
+
+async def test_malformed_reply_is_service_unavailable_not_a_hang(bus: NatsBus) -> None:
+    async def bad(req: MessageEnvelope) -> None:
+        await bus.publish(f"edgex.response.ds.{req.request_id}", b"\x00 not an envelope")
+
+    await subscribe_envelopes(bus, "edgex.device.command.request.ds.>", bad)
+    with pytest.raises(ServiceUnavailableError, match="malformed"):
+        await edgex_request(bus, CMD, new_envelope(b"{}"), responder="ds", timeout=5)
