@@ -49,7 +49,8 @@ async def test_poller_reads_all_due_resources_in_one_block_per_cycle(pool):
         poller.start()
         await wait_until(lambda: poller.stats.cycles >= 5, 10, message="5 poll cycles")
         await poller.stop()
-        assert sim.requests[3] == poller.stats.cycles  # one holding-register block read per cycle
+        # One holding-register block read per cycle (plus at most the one a cancelled cycle had in flight).
+        assert poller.stats.cycles <= sim.requests[3] <= poller.stats.cycles + 1
         assert poller.stats.events == 20 * poller.stats.cycles
         for _, ev in rec.events:
             (r,) = ev.readings

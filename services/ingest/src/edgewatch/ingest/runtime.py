@@ -54,6 +54,7 @@ class AutoEventJob:
     interval: float
     on_change: bool
     threshold: float
+    ops: tuple[CommandOp, ...] = ()
     next_due: float = 0.0
     last: dict[str, Any] = field(default_factory=dict)
 
@@ -106,8 +107,10 @@ class DeviceRuntime:
 
     def _job(self, index: int, ae: Any) -> AutoEventJob:
         source = ae.source_name
+        ops: tuple[CommandOp, ...] = ()
         if source in self.commands:
-            names = tuple(op.resource for op in self.commands[source][1])
+            ops = self.commands[source][1]
+            names = tuple(op.resource for op in ops)
         elif source in self.resources:
             names = (source,)
         else:
@@ -124,7 +127,7 @@ class DeviceRuntime:
         unreadable = [n for n in names if not readable(self.resources[n].read_write)]
         if unreadable:
             raise ProfileConfigError(f"autoEvents[{index}] {source!r}: {unreadable} not readable", device=self.name)
-        return AutoEventJob(source, names, ae.interval_seconds, ae.on_change, ae.on_change_threshold or 0.0)
+        return AutoEventJob(source, names, ae.interval_seconds, ae.on_change, ae.on_change_threshold or 0.0, ops)
 
     def resolve(self, command: str, method: str) -> tuple[CommandOp, ...]:
         """The operations of a GET/SET on a command or a resource name.

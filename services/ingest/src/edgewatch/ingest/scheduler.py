@@ -78,10 +78,9 @@ class DevicePoller:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            done, _ = await asyncio.wait({task}, timeout=5.0)
+            if not done:
+                log.error("poll task did not stop within 5s", extra={"device": self.runtime.name})
 
     async def run(self) -> None:
         """The loop: sleep until the next AutoEvent is due, read everything due, publish per source."""
@@ -118,7 +117,7 @@ class DevicePoller:
                 mine = {n: values[n] for n in j.resources if n in values}
                 if not mine or not j.changed(mine):
                     continue
-                event = self.runtime.event(j.source, mine)
+                event = self.runtime.event(j.source, mine, j.ops)
                 if event is None:
                     continue
                 j.last = mine

@@ -221,9 +221,8 @@ class ModbusConnection:
             await self.write_unlocked(unit, table, address, values)
 
     async def close(self) -> None:
-        """Close the connection (a later request reconnects)."""
+        """Close the connection now (a request in flight fails; a later request reconnects)."""
         if self._idle_handle is not None:
             self._idle_handle.cancel()
             self._idle_handle = None
-        async with self.lock:
-            self._drop()
+        self._drop()
