@@ -170,3 +170,15 @@ async def test_data_stream_limits_bound_what_is_kept(nats_server: NatsServer) ->
         assert info.state.bytes <= 4096
     finally:
         await host.__aexit__(None, None, None)
+
+
+async def test_data_reading_aggregates_per_device_and_resource(core: Core) -> None:
+    for dev, values in (("a", ["1e+00", "3e+00"]), ("b", ["1e+01"])):
+        for v in values:
+            await core.data.post(f"/event/svc/P/{dev}/t", json=_req(event_doc(device=dev, value=v)))
+    body = (await core.data.get("/reading/all", params={"aggregateFunc": "avg"})).json()
+    got = {r["deviceName"]: (r["value"], r["valueType"]) for r in body["readings"]}
+    assert body["aggregateFunc"] == "AVG" and got == {"a": (2.0, "Float64"), "b": (10.0, "Float64")}
+    body = (await core.data.get("/reading/device/name/a", params={"aggregateFunc": "COUNT"})).json()
+    assert [(r["value"], r["valueType"]) for r in body["readings"]] == [(2, "Int64")]
+    assert (await core.data.get("/reading/all", params={"aggregateFunc": "MEDIAN"})).status_code == 400

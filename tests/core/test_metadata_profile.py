@@ -242,3 +242,20 @@ async def test_profile_yaml_literal_text_survives_upload(core: Core, tmp_path: P
     assert (await core.meta.post("/deviceprofile/uploadfile", files={"file": ("l.yaml", text)})).status_code == 201
     props = (await core.meta.get("/deviceprofile/name/L")).json()["profile"]["deviceResources"][0]["properties"]
     assert props == {"valueType": "Float32", "readWrite": "RW", "defaultValue": "0.0"}
+
+
+async def test_profile_tags_patch_merges_tags_and_404s_unknown_names(core: Core) -> None:
+    await core.meta.post("/deviceprofile", json=[profile_req("P")])
+    body = {
+        "apiVersion": "v3",
+        "deviceResources": [{"name": "t", "tags": {"a": 1}}],
+        "deviceCommands": [{"name": "Both", "tags": {"b": {"c": "d"}}}],
+    }
+    r = await core.meta.patch("/deviceprofile/name/P/tags", json=body)
+    assert r.status_code == 200 and r.json()["statusCode"] == 200
+    r = await core.meta.patch("/deviceprofile/name/P/tags", json={"deviceResources": [{"name": "t", "tags": {"e": 2}}]})
+    p = (await core.meta.get("/deviceprofile/name/P")).json()["profile"]
+    assert p["deviceResources"][0]["tags"] == {"a": 1, "e": 2}
+    assert p["deviceCommands"][0]["tags"] == {"b": {"c": "d"}}
+    r = await core.meta.patch("/deviceprofile/name/P/tags", json={"deviceResources": [{"name": "zz", "tags": {}}]})
+    assert r.status_code == 404 and "'zz'" in r.json()["message"]

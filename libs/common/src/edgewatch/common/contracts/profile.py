@@ -16,6 +16,8 @@ __all__ = [
     "DeviceCommand",
     "DeviceProfile",
     "DeviceProfileBasicInfo",
+    "DeviceProfileTagsRequest",
+    "NameTags",
     "DeviceResource",
     "ReadWrite",
     "ResourceOperation",
@@ -32,6 +34,7 @@ __all__ = [
 ]
 
 ReadWrite = Literal["R", "W", "RW", "WR"]
+
 
 def _none(v: Any) -> bool:
     return v is None
@@ -240,3 +243,17 @@ class UpdateDeviceCommandRequest(BaseRequest):
 
     profile_name: str = Field(min_length=1)
     device_command: UpdateDeviceCommand
+
+
+class NameTags(EdgeXModel):
+    """``{name, tags}``: tags to add or update on one resource or command."""
+
+    name: str = Field(min_length=1)
+    tags: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeviceProfileTagsRequest(BaseRequest):
+    """PATCH /deviceprofile/name/{name}/tags (4.0): merge tags into resources and commands (no removal)."""
+
+    device_resources: list[NameTags] = Field(default_factory=list)
+    device_commands: list[NameTags] = Field(default_factory=list)

@@ -12,6 +12,7 @@ from edgewatch.common.contracts.base import BaseResponse, BaseWithIdResponse, Co
 from edgewatch.common.contracts.errors import ContractInvalidError, NotFoundError
 from edgewatch.common.contracts.event import EventResponse, MultiEventsResponse, MultiReadingsResponse
 from edgewatch.core.api.common import json_response, parse_bool
+from edgewatch.core.data.aggregate import aggregate, parse_func
 from edgewatch.core.data.index import IndexEntry
 from edgewatch.core.data.service import DataService
 from edgewatch.core.paging import parse_page
@@ -59,9 +60,16 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         return json_response(MultiEventsResponse(total_count=total, events=evs))
 
     async def readings(
-        keep: Callable[[IndexEntry, int], bool], offset: str | None, limit: str | None, numeric: str | None
+        keep: Callable[[IndexEntry, int], bool],
+        offset: str | None,
+        limit: str | None,
+        numeric: str | None,
+        agg: str | None = None,
     ) -> JSONResponse:
+        func = parse_func(agg)
         page = parse_page(offset, limit, max_count())
+        if func is not None:
+            return JSONResponse(aggregate(func, await data.all_readings(keep)))
         rds, total = await data.readings(page, keep, parse_bool(numeric, "numeric"))
         return json_response(MultiReadingsResponse(total_count=total, readings=rds))
 
@@ -150,9 +158,12 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
 
     @r.get(f"{RD}/all", response_model=MultiReadingsResponse, tags=["reading"])
     async def all_readings(
-        offset: str | None = None, limit: str | None = None, numeric: str | None = None
+        offset: str | None = None,
+        limit: str | None = None,
+        numeric: str | None = None,
+        aggregateFunc: str | None = None,
     ) -> JSONResponse:
-        return await readings(rd(), offset, limit, numeric)
+        return await readings(rd(), offset, limit, numeric, aggregateFunc)
 
     @r.get(f"{RD}/count", response_model=CountResponse, tags=["reading"])
     async def count_readings() -> JSONResponse:
@@ -164,9 +175,13 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
 
     @r.get(f"{RD}/device/name/{{name}}", response_model=MultiReadingsResponse, tags=["reading"])
     async def device_readings(
-        name: str, offset: str | None = None, limit: str | None = None, numeric: str | None = None
+        name: str,
+        offset: str | None = None,
+        limit: str | None = None,
+        numeric: str | None = None,
+        aggregateFunc: str | None = None,
     ) -> JSONResponse:
-        return await readings(rd(dev=name), offset, limit, numeric)
+        return await readings(rd(dev=name), offset, limit, numeric, aggregateFunc)
 
     @r.get(f"{RD}/resourceName/{{resourceName}}", response_model=MultiReadingsResponse, tags=["reading"])
     async def resource_readings(
@@ -174,8 +189,9 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         offset: str | None = None,
         limit: str | None = None,
         numeric: str | None = None,
+        aggregateFunc: str | None = None,
     ) -> JSONResponse:
-        return await readings(rd(res=resourceName), offset, limit, numeric)
+        return await readings(rd(res=resourceName), offset, limit, numeric, aggregateFunc)
 
     @r.get(
         f"{RD}/device/name/{{deviceName}}/resourceName/{{resourceName}}",
@@ -188,15 +204,21 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         offset: str | None = None,
         limit: str | None = None,
         numeric: str | None = None,
+        aggregateFunc: str | None = None,
     ) -> JSONResponse:
-        return await readings(rd(dev=deviceName, res=resourceName), offset, limit, numeric)
+        return await readings(rd(dev=deviceName, res=resourceName), offset, limit, numeric, aggregateFunc)
 
     @r.get(f"{RD}/start/{{start}}/end/{{end}}", response_model=MultiReadingsResponse, tags=["reading"])
     async def readings_between(
-        start: str, end: str, offset: str | None = None, limit: str | None = None, numeric: str | None = None
+        start: str,
+        end: str,
+        offset: str | None = None,
+        limit: str | None = None,
+        numeric: str | None = None,
+        aggregateFunc: str | None = None,
     ) -> JSONResponse:
         s, e = _range(start, end)
-        return await readings(rd(s=s, e=e), offset, limit, numeric)
+        return await readings(rd(s=s, e=e), offset, limit, numeric, aggregateFunc)
 
     @r.get(
         f"{RD}/resourceName/{{resourceName}}/start/{{start}}/end/{{end}}",
@@ -210,9 +232,10 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         offset: str | None = None,
         limit: str | None = None,
         numeric: str | None = None,
+        aggregateFunc: str | None = None,
     ) -> JSONResponse:
         s, e = _range(start, end)
-        return await readings(rd(res=resourceName, s=s, e=e), offset, limit, numeric)
+        return await readings(rd(res=resourceName, s=s, e=e), offset, limit, numeric, aggregateFunc)
 
     @r.get(
         f"{RD}/device/name/{{deviceName}}/resourceName/{{resourceName}}/start/{{start}}/end/{{end}}",
@@ -227,9 +250,10 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         offset: str | None = None,
         limit: str | None = None,
         numeric: str | None = None,
+        aggregateFunc: str | None = None,
     ) -> JSONResponse:
         s, e = _range(start, end)
-        return await readings(rd(dev=deviceName, res=resourceName, s=s, e=e), offset, limit, numeric)
+        return await readings(rd(dev=deviceName, res=resourceName, s=s, e=e), offset, limit, numeric, aggregateFunc)
 
     @r.get(
         f"{RD}/device/name/{{deviceName}}/start/{{start}}/end/{{end}}",
@@ -243,8 +267,9 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         offset: str | None = None,
         limit: str | None = None,
         numeric: str | None = None,
+        aggregateFunc: str | None = None,
     ) -> JSONResponse:
         s, e = _range(start, end)
-        return await readings(rd(dev=deviceName, s=s, e=e), offset, limit, numeric)
+        return await readings(rd(dev=deviceName, s=s, e=e), offset, limit, numeric, aggregateFunc)
 
     return r

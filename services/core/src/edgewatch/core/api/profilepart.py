@@ -12,6 +12,7 @@ from edgewatch.common.contracts.errors import NotFoundError
 from edgewatch.common.contracts.profile import (
     AddDeviceCommandRequest,
     AddDeviceResourceRequest,
+    DeviceProfileTagsRequest,
     UpdateDeviceCommandRequest,
     UpdateDeviceResourceRequest,
 )
@@ -78,5 +79,10 @@ def profile_part_router(parts: ProfileParts) -> APIRouter:
         if res is None:
             raise NotFoundError(f"profile {profileName!r}: deviceResource {resourceName!r} does not exist")
         return json_response(DeviceResourceResponse(resource=res))
+
+    @r.patch(f"{PREFIX}/name/{{name}}/tags", response_model=BaseResponse)
+    async def patch_tags(name: str, req: DeviceProfileTagsRequest) -> JSONResponse:
+        await parts.patch_tags(name, req)
+        return json_response(BaseResponse(request_id=req.request_id))
 
     return r

@@ -11,8 +11,9 @@ from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.envelope import decode_envelope, encode_envelope, new_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import ConflictError, ContractInvalidError, EdgeXError, ErrorKind
-from edgewatch.common.contracts.event import AddEventRequest, Event, Reading
+from edgewatch.common.contracts.event import AddEventRequest, Event
 from edgewatch.common.contracts.eventcodec import decode_add_event
+from edgewatch.common.contracts.reading import Reading
 from edgewatch.core.config import CoreWritable
 from edgewatch.core.data.eventstore import EventStore
 from edgewatch.core.data.index import IndexEntry
@@ -115,6 +116,21 @@ class DataService:
                 rd = found.readings[r.pos]
                 out.append(rd.to_numeric() if numeric else rd)
         return out, total
+
+    async def all_readings(self, keep: Callable[[IndexEntry, int], bool]) -> list[Reading]:
+        """Every stored reading passing ``keep`` (for aggregates), loaded in batches."""
+        refs = self.store.index.readings(keep)
+        entries = list({r.entry.seq: r.entry for r in refs}.values())
+        by_seq: dict[int, Event] = {}
+        for i in range(0, len(entries), 256):
+            for entry, loaded in await self.store.load(entries[i : i + 256]):
+                by_seq[entry.seq] = loaded
+        out: list[Reading] = []
+        for r in refs:
+            found = by_seq.get(r.entry.seq)
+            if found is not None and r.pos < len(found.readings):
+                out.append(found.readings[r.pos])
+        return out
 
     def reading_count(self, keep: Callable[[IndexEntry, int], bool]) -> int:
         """Number of stored readings passing ``keep``."""

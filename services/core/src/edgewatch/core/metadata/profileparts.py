@@ -5,6 +5,7 @@ from __future__ import annotations
 from edgewatch.common.contracts.errors import ConflictError, LockedError, NotFoundError
 from edgewatch.common.contracts.profile import (
     DeviceCommand,
+    DeviceProfileTagsRequest,
     DeviceResource,
     UpdateDeviceCommand,
     UpdateDeviceResource,
@@ -100,3 +101,21 @@ class ProfileParts:
             )
         commands = [c for c in p.device_commands if c.name != name]
         await self.profiles.save_edit(p.model_copy(update={"device_commands": commands}))
+
+    async def patch_tags(self, profile_name: str, req: DeviceProfileTagsRequest) -> None:
+        """Merge tags into resources and commands (404 naming the first unknown one)."""
+        p = self.profiles.get(profile_name)
+        resources = {r.name: r for r in p.device_resources}
+        commands = {c.name: c for c in p.device_commands}
+        for t in req.device_resources:
+            if t.name not in resources:
+                raise NotFoundError(f"profile {profile_name!r}: deviceResource {t.name!r} does not exist", field="name")
+            r = resources[t.name]
+            resources[t.name] = r.model_copy(update={"tags": {**(r.tags or {}), **t.tags}})
+        for t in req.device_commands:
+            if t.name not in commands:
+                raise NotFoundError(f"profile {profile_name!r}: deviceCommand {t.name!r} does not exist", field="name")
+            c = commands[t.name]
+            commands[t.name] = c.model_copy(update={"tags": {**(c.tags or {}), **t.tags}})
+        update = {"device_resources": list(resources.values()), "device_commands": list(commands.values())}
+        await self.profiles.save_edit(p.model_copy(update=update))
