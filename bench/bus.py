@@ -103,17 +103,23 @@ def start_server() -> tuple[subprocess.Popen[bytes], str, str]:
     raise RuntimeError("nats-server did not start")
 
 
-async def timed_run(publish: Callable[[], Awaitable[None]], done: asyncio.Event, count: list[int]) -> float:
-    """Messages per second for N publishes until the subscriber has handled all N."""
+async def timed_run(
+    publish: Callable[[], Awaitable[None]], done: asyncio.Event, count: list[int], cpu: list[float] | None = None
+) -> float:
+    """Messages per second for N publishes until the subscriber has handled all N (``cpu`` gets CPU us/msg)."""
     count[0] = 0
     done.clear()
+    cpu0 = time.process_time()
     start = time.perf_counter()
     for i in range(N):
         await publish()
         if i % BURST == BURST - 1:
             await asyncio.sleep(0)
     await asyncio.wait_for(done.wait(), 60)
-    return N / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append((time.process_time() - cpu0) / N * 1e6)
+    return N / elapsed
 
 
 async def main() -> None:
@@ -151,12 +157,16 @@ async def main() -> None:
 
         raw_rates: list[float] = []
         suite_rates: list[float] = []
+        cpu: dict[str, list[float]] = {"raw": [], "suite": []}
         await timed_run(raw_pub, raw_done, raw_count)  # warm-up, not counted
         await timed_run(suite_pub, suite_done, suite_count)
         for i in range(REPEATS):
-            order = [(raw_pub, raw_done, raw_count, raw_rates), (suite_pub, suite_done, suite_count, suite_rates)]
-            for pub, done, count, rates in order if i % 2 == 0 else reversed(order):
-                rates.append(await timed_run(pub, done, count))
+            order = [
+                (raw_pub, raw_done, raw_count, raw_rates, cpu["raw"]),
+                (suite_pub, suite_done, suite_count, suite_rates, cpu["suite"]),
+            ]
+            for pub, done, count, rates, cpus in order if i % 2 == 0 else reversed(order):
+                rates.append(await timed_run(pub, done, count, cpus))
         # Best of the runs per path (other load on a shared machine only ever slows a run down); the median of
         # the ratios of neighbouring runs is printed as a cross-check.
         raw, suite = max(raw_rates), max(suite_rates)
@@ -166,6 +176,9 @@ async def main() -> None:
         print("suite bus msgs/s:   " + ", ".join(f"{r:,.0f}" for r in suite_rates))
         print("per-pair ratios:    " + ", ".join(f"{r:.2f}" for r in pair_ratios))
         print(f"median per-pair ratio {statistics.median(pair_ratios):.2f}")
+        raw_cpu, suite_cpu = min(cpu["raw"]), min(cpu["suite"])
+        print(f"client CPU per message (best): raw {raw_cpu:.1f} us, suite {suite_cpu:.1f} us")
+        print(f"RESULT bus_cpu_per_msg {suite_cpu:.1f} us (goal > 0)")
         print(f"RESULT raw_nats_pubsub {raw:,.0f} msgs/s (goal > 0)".replace(",", ""))
         print(f"RESULT suite_bus_pubsub {suite:,.0f} msgs/s (goal > 0)".replace(",", ""))
         print(f"RESULT bus_vs_raw_nats {suite / raw:.2f} ratio (goal >= 0.5)")

@@ -1,7 +1,14 @@
-"""The NATS bus: connection, EdgeX envelope and formats, internal fast codec, JetStream provisioning."""
+"""The NATS bus: connection, EdgeX envelope and formats, internal fast codec, JetStream provisioning.
+
+Modules: ``client`` (NatsBus), ``envelope`` (EdgeX MessageEnvelope, ``nats``/``json``/CBOR formats),
+``requestreply`` (EdgeX response-topic request/reply), ``codec`` (msgpack with zero-copy numpy arrays),
+``jetstream`` (idempotent streams, consumers, KV), ``pullconsumer`` (durable pull loop), ``headers``, ``errors``.
+"""
 
 from __future__ import annotations
 
-from edgewatch.common.bus.client import BusDecodeError, Handler, NatsBus
+from edgewatch.common.bus.client import Handler, NatsBus
+from edgewatch.common.bus.errors import BusDecodeError, ProvisioningError
+from edgewatch.common.bus.headers import Headers
 
-__all__ = ["BusDecodeError", "Handler", "NatsBus"]
+__all__ = ["BusDecodeError", "Handler", "Headers", "NatsBus", "ProvisioningError"]

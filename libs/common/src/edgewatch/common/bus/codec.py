@@ -30,9 +30,9 @@ __all__ = ["FRAME_MAGIC", "MAX_ARRAYS", "pack", "pack_model", "unpack", "unpack_
 
 FRAME_MAGIC = 0xC1
 MAX_ARRAYS = 127
-_MAGIC_BYTE = bytes([FRAME_MAGIC])
-_HEAD = struct.Struct("<II")  # table_len, doc_len
-_HDR = 1 + _HEAD.size
+_HEADER = struct.Struct("<BII")  # magic, table_len, doc_len
+_HEAD = struct.Struct("<II")
+_HDR = _HEADER.size
 _U64 = struct.Struct("<Q")
 _PAD = bytes(8)
 _MAX_NDIM = 32
@@ -126,19 +126,19 @@ def pack(obj: Any) -> bytes:
         doc: bytes = st.packer.pack(obj)
         if not blobs:
             return doc
-        table = b"".join([st.descriptor(a) for a in blobs])
+        table = st.descriptor(blobs[0]) if len(blobs) == 1 else b"".join([st.descriptor(a) for a in blobs])
     except BaseException:
         st.packer.reset()
         blobs.clear()
         raise
     head = _HDR + len(table) + len(doc)
-    parts: list[Any] = [_MAGIC_BYTE, _HEAD.pack(len(table), len(doc)), table, doc, _PAD[: _align8(head) - head]]
+    # C-contiguous arrays export their bytes through the buffer protocol: join copies them straight in.
+    parts: list[Any] = [_HEADER.pack(FRAME_MAGIC, len(table), len(doc)), table, doc, _PAD[: _align8(head) - head]]
     for arr in blobs:
         n = arr.nbytes
-        if n:
-            parts.append(arr.data if arr.ndim == 1 else arr.reshape(-1).data)
-            if n & 7:
-                parts.append(_PAD[: _align8(n) - n])
+        parts.append(arr)
+        if n & 7:
+            parts.append(_PAD[: _align8(n) - n])
     blobs.clear()
     return b"".join(parts)
 
@@ -213,14 +213,18 @@ def _unpack_frame(data: bytes | bytearray | memoryview) -> Any:
     arrays, area = layout
     if base + area > size:
         raise BusDecodeError(f"codec: frame of {size} bytes is shorter than its header says ({base + area})")
-    refs: dict[int, np.ndarray[Any, Any]] = {}
-    for i, (dtype, shape, off, nbytes) in enumerate(arrays, 1):
-        if nbytes:
-            # np.ndarray over the buffer is a view, like np.frombuffer, at about half the cost per call.
-            refs[i] = np.ndarray(shape, dtype, data, base + off)
-        else:
-            refs[i] = empty = np.empty(shape, dtype=dtype)
-            empty.flags.writeable = False
+    if len(arrays) == 1 and arrays[0][3]:
+        dtype, shape, off, _ = arrays[0]
+        # np.ndarray over the buffer is a view, like np.frombuffer, at about half the cost per call.
+        refs = {1: np.ndarray(shape, dtype, data, base + off)}
+    else:
+        refs = {}
+        for i, (dtype, shape, off, nbytes) in enumerate(arrays, 1):
+            if nbytes:
+                refs[i] = np.ndarray(shape, dtype, data, base + off)
+            else:
+                refs[i] = empty = np.empty(shape, dtype=dtype)
+                empty.flags.writeable = False
     # ext_hook(code, data) -> refs.get(code, data): array i + 1 resolves in C, with no Python call per array
     return msgpack.unpackb(data[doc_at : doc_at + doc_len], raw=False, ext_hook=refs.get)
 
