@@ -340,7 +340,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5020)
     parser.add_argument("--unit-id", type=int, default=1)
+    parser.add_argument("--units", type=int, default=0, help="serve unit IDs 1..N (overrides --unit-id)")
     parser.add_argument("--demo-pump", action="store_true", help="drive the demo pump signals (PumpStop coil)")
+    parser.add_argument("--rise", type=float, default=0.05, help="demo pump: vibration rise in mm/s per second")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
 
@@ -349,8 +351,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.demo_pump:
             from edgewatch.sim.modbus_demo import PumpDynamics
 
-            dyn = PumpDynamics()
-        sim = await start_modbus_sim(args.profile, args.host, args.port, args.unit_id, dynamics=dyn)
+            dyn = PumpDynamics(rise=args.rise)
+        units = range(1, args.units + 1) if args.units > 0 else None
+        sim = await start_modbus_sim(args.profile, args.host, args.port, args.unit_id, unit_ids=units, dynamics=dyn)
         log.info("modbus simulator for %s listening on %s:%d", sim.profile.name, args.host, sim.port)
         try:
             await asyncio.Event().wait()

@@ -81,6 +81,7 @@ class SuiteConfig:
     demo: bool = False
     auth: bool = True
     log_level: str = "INFO"
+    demo_rise: float = 0.05  # demo pump vibration rise, mm/s per second (tests speed it up)
 
     @property
     def logs_dir(self) -> Path:

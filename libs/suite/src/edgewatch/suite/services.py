@@ -82,6 +82,11 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
             res = _repo_res("ingest")
             env["DEVICE_PROFILESDIR"] = str(res / "profiles")
             env["DEVICE_DEVICESDIR"] = str(res / "devices")
+        else:  # the user's own definition files; devices added over core-metadata REST need none
+            for kind in ("profiles", "devices"):
+                d = cfg.data_dir / "ingest" / kind
+                d.mkdir(parents=True, exist_ok=True)
+                env[f"DEVICE_{kind.upper()}DIR"] = str(d)
     if service == "sync":
         env["SINK_URL"] = f"http://127.0.0.1:{p.receiver}"
         if cfg.auth:
@@ -110,6 +115,8 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                     "--port",
                     str(p.modbus_sim),
                     "--demo-pump",
+                    "--rise",
+                    str(cfg.demo_rise),
                 ],
                 tcp_port=p.modbus_sim,
             )

@@ -15,7 +15,7 @@ __all__ = ["collect_status", "format_status"]
 
 _OUT = re.compile(r"^edgewatch_bus_messages_out_total\{[^}]*\} ([0-9.eE+]+)$", re.M)
 _IN = re.compile(r"^edgewatch_bus_messages_in_total\{[^}]*\} ([0-9.eE+]+)$", re.M)
-_BACKLOG = re.compile(r"^(edgewatch_sync_backlog\w*)(\{[^}]*\})? ([0-9.eE+]+)$", re.M)
+_BACKLOG = re.compile(r"^edgewatch_sync_backlog_messages\{class=\"(\w+)\"\} ([0-9.eE+]+)$", re.M)
 
 
 def _get(url: str, timeout: float = 1.0) -> tuple[int, bytes]:
@@ -58,7 +58,7 @@ def collect_status(ports: Ports, sample_s: float = 1.0) -> dict[str, Any]:
         mcode, mbody = _get(f"http://127.0.0.1:{port}/metrics")
         text = mbody.decode(errors="replace") if mcode == 200 else ""
         rate = (_counter_sum(text, _OUT) - first[name]) / max(time.monotonic() - t0, 1e-3)
-        backlog = {m[0] + m[1]: float(m[2]) for m in _BACKLOG.findall(text)}
+        backlog = {cls: float(n) for cls, n in _BACKLOG.findall(text)}
         try:
             health = json.loads(hbody) if hbody else {}
         except ValueError:
