@@ -56,6 +56,7 @@ class WaveformExtractor:
         self._s = self._t + self.spectrum.width
         self._bins_for = -1.0
         self._bins: NDArray[np.intp] | None = None
+        self._scratch = (np.empty(n), np.empty(n))
 
     def shaft_hz(self, latest: dict[str, float]) -> float:
         """The shaft frequency for the next window: fixed, or the latest value of the speed resource (0 if none)."""
@@ -68,7 +69,7 @@ class WaveformExtractor:
     def compute(self, x: NDArray[np.float64], shaft_hz: float = 0.0) -> NDArray[np.float64]:
         """Features of one window ``x`` (float64, ``n`` samples), in :attr:`names` order."""
         out = np.empty(len(self.names))
-        time_features(x, out)
+        time_features(x, out, self._scratch)
         spec = scipy.fft.rfft(x)
         self.spectrum.compute(spec, out[self._t : self._s])
         env = self.envelope

@@ -169,12 +169,17 @@ class FeaturePipeline:
                 self.stats["window_too_short"] += 1
                 return []
             wf = self._waveform(st, resource, spec, version, fs, profile_spec)
-        if not wf.windower.push(origin, samples):
+        w = wf.windower
+        if not w.push(origin, samples) or w.fill < w.n:
             return []
+        return self._emit(st, wf, resource)
+
+    def _emit(self, st: _Device, wf: _Waveform, resource: str) -> list[FeatureVector]:
+        """FeatureVectors of every complete window buffered for ``resource``."""
         out: list[FeatureVector] = []
         ext = wf.extractor
         n = wf.windower.n
-        span = round(n * 1e9 / fs)
+        span = round(n * 1e9 / wf.fs)
         for start, x in wf.windower.windows():
             values = ext.compute(x, ext.shaft_hz(st.latest))
             st.sequence += 1
@@ -189,7 +194,7 @@ class FeaturePipeline:
                     window_basis=wf.spec.window.basis,
                     sample_count=n,
                     sample_counts=[n],
-                    sample_rate=fs,
+                    sample_rate=wf.fs,
                     names=ext.names,
                     values=values,
                     config_version=wf.version,

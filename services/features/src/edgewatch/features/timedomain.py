@@ -25,7 +25,11 @@ TIME_FEATURES: tuple[str, ...] = (
 """Names in output order. Kurtosis is Pearson's (3 for Gaussian noise, 1.5 for a sine), not excess."""
 
 
-def time_features(x: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+def time_features(
+    x: NDArray[np.float64],
+    out: NDArray[np.float64],
+    scratch: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+) -> None:
     """Write :data:`TIME_FEATURES` of ``x`` into ``out[:11]``.
 
     Central moments use ``d*d`` products and dot products, never ``d**4`` (pow is ~80x slower) nor
@@ -34,12 +38,17 @@ def time_features(x: NDArray[np.float64], out: NDArray[np.float64]) -> None:
     Args:
         x: one window of samples (float64, at least one sample).
         out: destination, at least ``len(TIME_FEATURES)`` long.
+        scratch: two work arrays of ``x``'s length (saves two allocations per window on the hot path).
     """
     n = x.shape[0]
     mean = float(np.add.reduce(x)) / n
-    d = x - mean
-    d2 = d * d
-    m2 = float(np.add.reduce(d2)) / n
+    if scratch is None:
+        d = x - mean
+        d2 = d * d
+    else:
+        d = np.subtract(x, mean, out=scratch[0])
+        d2 = np.multiply(d, d, out=scratch[1])
+    m2 = float(np.dot(d, d)) / n
     m3 = float(np.dot(d2, d)) / n
     m4 = float(np.dot(d2, d2)) / n
     ms = float(np.dot(x, x)) / n

@@ -38,7 +38,7 @@ class WaveformWindower:
         self.slack_ns = max(0.5, max_gap_samples) * self.period_ns
         self.stats = stats
         self._buf = np.empty(max(2 * n, 8192), dtype=np.float64)
-        self._fill = 0
+        self.fill = 0  # buffered samples
         self._start_ns = 0.0  # origin of _buf[0]
         self._next_ns: float | None = None  # expected origin of the next block
         self._recent: list[int] = []  # origins of the last few accepted blocks (duplicate check)
@@ -58,16 +58,16 @@ class WaveformWindower:
                 return False
             if delta > self.slack_ns:
                 self.stats["gap"] += 1
-                self._fill = 0
-        if self._fill == 0:
+                self.fill = 0
+        if self.fill == 0:
             self._start_ns = float(origin)
-        need = self._fill + m
+        need = self.fill + m
         if need > self._buf.shape[0]:
             grown = np.empty(max(need, 2 * self._buf.shape[0]), dtype=np.float64)
-            grown[: self._fill] = self._buf[: self._fill]
+            grown[: self.fill] = self._buf[: self.fill]
             self._buf = grown
-        self._buf[self._fill : need] = samples
-        self._fill = need
+        self._buf[self.fill : need] = samples
+        self.fill = need
         self._next_ns = origin + m * self.period_ns
         self._recent.append(origin)
         del self._recent[:-8]
@@ -75,17 +75,17 @@ class WaveformWindower:
 
     def windows(self) -> Iterator[tuple[int, NDArray[np.float64]]]:
         """Yield ``(start_ns, view)`` for each complete window; the view is valid until the next iteration."""
-        while self._fill >= self.n:
+        while self.fill >= self.n:
             yield round(self._start_ns), self._buf[: self.n]
-            rest = self._fill - self.hop
-            self._buf[:rest] = self._buf[self.hop : self._fill]
-            self._fill = rest
+            rest = self.fill - self.hop
+            self._buf[:rest] = self._buf[self.hop : self.fill]
+            self.fill = rest
             self._start_ns += self.hop * self.period_ns
             self.stats["windows"] += 1
 
     def reset(self) -> None:
         """Drop the buffered samples and the timestamp history."""
-        self._fill = 0
+        self.fill = 0
         self._next_ns = None
         self._recent.clear()
 
