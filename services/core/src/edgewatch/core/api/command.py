@@ -18,6 +18,13 @@ from edgewatch.core.paging import page_of, parse_page
 __all__ = ["command_router"]
 
 PREFIX = "/api/v3/device"
+SET_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "flat map of resource name -> value (string or JSON)",
+        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+    }
+}
 
 
 def command_router(commands: CommandService, devices: DeviceRegistry, max_count: Callable[[], int]) -> APIRouter:
@@ -44,7 +51,7 @@ def command_router(commands: CommandService, devices: DeviceRegistry, max_count:
             return Response(status_code=200)
         return Response(res.payload, status_code=200, media_type=res.content_type or "application/json")
 
-    @r.put(f"{PREFIX}/name/{{name}}/{{command}}", response_model=BaseResponse)
+    @r.put(f"{PREFIX}/name/{{name}}/{{command}}", response_model=BaseResponse, openapi_extra=SET_BODY)
     async def set_command(name: str, command: str, request: Request) -> JSONResponse:
         query = dict(request.query_params)
         body = await request.body()

@@ -23,6 +23,18 @@ EV = "/api/v3/event"
 RD = "/api/v3/reading"
 
 
+EVENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "AddEventRequest {apiVersion, requestId, event}",
+        "content": {
+            "application/json": {"schema": {"type": "object", "required": ["apiVersion", "event"]}},
+            "application/cbor": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
 def _ns(raw: str, name: str) -> int:
     try:
         v = int(raw)
@@ -77,6 +89,7 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         f"{EV}/{{serviceName}}/{{profileName}}/{{deviceName}}/{{sourceName}}",
         status_code=201,
         response_model=BaseWithIdResponse,
+        openapi_extra=EVENT_BODY,
     )
     async def add_event(
         serviceName: str,
