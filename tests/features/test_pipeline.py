@@ -231,3 +231,16 @@ def test_rest_config_wins_over_the_profile_features_tag() -> None:
     p = _pipeline({"waveforms": [{"resource": "acc", "window": {"size": 16}}], "scalar": None})
     out = p.block("d", "prof", "acc", T0, np.ones(32), FS, {"window": {"size": 8}})
     assert len(out) == 2 and out[0].sample_count == 16 and out[0].config_version == "1"
+
+
+def test_demo_pump_rates_give_one_28_feature_vector_every_5_s_without_configuration() -> None:
+    p = _pipeline()
+    rates_ms = {"Vibration": 200, "Current": 500, "Temperature": 1000, "Pressure": 1000}  # demo-pump autoEvents
+    events = sorted((t, r) for r, step in rates_ms.items() for t in range(0, 21_000, step))
+    out = []
+    for t, r in events:
+        out += p.scalar("demo-pump", "demo-pump", r, T0 + t * SEC // 1000 + 1, 1.0 + (t % 700) / 1000)
+    assert [(fv.window_start - T0) // SEC for fv in out] == [0, 5, 10]  # [15, 20) waits for 21 s (lateness)
+    fv = out[0]
+    assert len(fv.names) == 28 and fv.resources == ["Current", "Pressure", "Temperature", "Vibration"]
+    assert fv.sample_counts == [10, 5, 5, 25] and fv.config_version == "0" and fv.profile == "demo-pump"
