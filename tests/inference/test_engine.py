@@ -68,3 +68,14 @@ def test_batch_scores_equal_single_scores(engine: InferenceEngine) -> None:
     batched = [o["score"] for o in engine.score_batch(vectors)]  # type: ignore[index]
     single = [engine.score(v).score for v in vectors]  # type: ignore[union-attr]
     assert batched == pytest.approx(single, rel=1e-6)
+
+
+def test_scores_carry_the_top_k_contributions(tmp_path: Path) -> None:
+    names = ["a", "b", "c", "d"]
+    cfg = InferenceSection(baseline_count=2, contributions_top=2, std_rel_floor=0.0)
+    engine = InferenceEngine(ModelRegistry(tmp_path), cfg, ServiceMetrics("t"))
+    engine.score_batch([_fv("p", [0.0, 0.0, 0.0, 0.0], names), _fv("p", [2.0, 2.0, 2.0, 2.0], names)])
+    # mean 1, std sqrt(2): z^2 / 4 = (x - 1)^2 / 8
+    score = engine.score(_fv("p", [1.0, 5.0, 0.0, 3.0], names))
+    assert score is not None and score.contributions == pytest.approx({"b": 2.0, "d": 0.5})
+    assert score.score == pytest.approx(2.0 + 0.125 + 0.5)

@@ -59,7 +59,7 @@ async def test_rule_raise_sends_exactly_one_command_with_idempotency_key(
 
 
 async def _last(status, value: float) -> bool:  # type: ignore[no-untyped-def]
-    return (await status)["devices"]["pump-1"]["lastValue"] == value
+    return (await status)["devices"].get("pump-1", {}).get("lastValue") == value
 
 
 async def test_rule_clears_below_clear_threshold_and_a_new_raise_sends_a_new_command(

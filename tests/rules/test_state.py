@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edgewatch.rules.rule import Rule
-from edgewatch.rules.state import AlertState, DeviceState
+from edgewatch.rules.state import AlertState, Criteria, DeviceState
 
 S = 1_000_000_000
 
@@ -24,7 +24,7 @@ def _run(rule: Rule, values: list[float], dt: float = 1.0) -> str:
     """One letter per sample: R raise, C clear, . nothing."""
     ds, out = DeviceState(), []
     for i, v in enumerate(values):
-        tr = ds.update(rule, v, int(i * dt * S))
+        tr = ds.update(Criteria.of(rule), v, int(i * dt * S))
         out.append("." if tr is None else "R" if tr.state is AlertState.RAISED else "C")
     return "".join(out)
 
@@ -73,9 +73,9 @@ def test_rule_window_aggregates(window: dict, values: list[float], expected: str
 
 def test_rule_transition_reports_aggregate_and_threshold() -> None:
     rule = _rule(condition={"comparator": ">", "threshold": 8, "clearThreshold": 4}, debounce={"count": 2})
-    ds = DeviceState()
-    assert ds.update(rule, 9, 0) is None
-    raised = ds.update(rule, 10, S)
+    ds, c = DeviceState(), Criteria.of(rule)
+    assert ds.update(c, 9, 0) is None
+    raised = ds.update(c, 10, S)
     assert raised is not None and (raised.value, raised.threshold, raised.samples) == (10, 8, 2)
-    cleared = ds.update(rule, 3, 2 * S)
+    cleared = ds.update(c, 3, 2 * S)
     assert cleared is not None and (cleared.state, cleared.threshold) == (AlertState.NORMAL, 4)

@@ -29,7 +29,9 @@ class InferenceSection(Section):
     )
     std_rel_floor: float = Field(0.02, ge=0, description="Auto-fit std floor as a fraction of |mean|")
     std_abs_floor: float = Field(1e-6, gt=0, description="Auto-fit absolute std floor")
-    include_contributions: bool = Field(True, description="Send per-feature contributions with every score")
+    contributions_top: int = Field(
+        5, ge=0, le=10_000, description="Send the k features contributing most to each score (0 = none)"
+    )
 
 
 class InferenceWritable(WritableSection):

@@ -33,6 +33,20 @@ log = logging.getLogger(__name__)
 Outcome = dict[str, Any] | EdgeXError | None
 
 
+def _top_contributions(
+    names: list[str], contrib: npt.NDArray[np.float32] | None, k: int
+) -> list[dict[str, float]] | None:
+    """Per row, the ``k`` largest contributions by feature name (all of them when k >= N)."""
+    if contrib is None or k == 0:
+        return None
+    n = contrib.shape[1]
+    if k >= n:
+        return [dict(zip(names, row, strict=True)) for row in contrib.tolist()]
+    idx = np.argpartition(contrib, n - k, axis=1)[:, n - k :]
+    vals = np.take_along_axis(contrib, idx, axis=1).tolist()
+    return [{names[j]: v for j, v in zip(ix, vs, strict=True)} for ix, vs in zip(idx.tolist(), vals, strict=True)]
+
+
 def _non_finite(device: str) -> ContractInvalidError:
     return ContractInvalidError(f"device {device}: feature values contain NaN or infinity", field="values")
 
@@ -166,7 +180,10 @@ class InferenceEngine:
         return model
 
     def _run_group(self, model: LoadedModel, fvs: list[VectorLike], rows: list[int], out: list[Outcome]) -> None:
-        x = np.stack([fv.values for fv in fvs]).astype(np.float32)
+        if len(fvs) == 1:
+            x = fvs[0].values.astype(np.float32).reshape(1, -1)
+        else:
+            x = np.stack([fv.values for fv in fvs]).astype(np.float32)
         finite = np.isfinite(x).all(axis=1)
         if not finite.all():
             for k in np.flatnonzero(~finite).tolist():
@@ -177,8 +194,8 @@ class InferenceEngine:
             x, fvs, rows = x[keep], [fvs[k] for k in keep], [rows[k] for k in keep]
         scores, contrib = model.run(x)
         values = scores.tolist()
-        contrib_rows = contrib.tolist() if contrib is not None and self.cfg.include_contributions else None
-        names, meta, now = model.meta.input_names, model.meta, time.time_ns()
+        tops = _top_contributions(model.meta.input_names, contrib, self.cfg.contributions_top)
+        meta, now = model.meta, time.time_ns()
         for k, fv in enumerate(fvs):
             device, value = fv.device, values[k]
             threshold = self.threshold_for(device, model)
@@ -198,8 +215,8 @@ class InferenceEngine:
                 "origin": now,
                 "sequence": seq,
             }
-            if contrib_rows is not None:
-                doc["contributions"] = dict(zip(names, contrib_rows[k], strict=True))
+            if tops is not None:
+                doc["contributions"] = tops[k]
             out[rows[k]] = doc
         self.scored.inc(len(fvs))
 

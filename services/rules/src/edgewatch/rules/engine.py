@@ -14,7 +14,7 @@ from typing import Literal
 
 from edgewatch.common.contracts.errors import ConflictError, NotFoundError
 from edgewatch.rules.rule import Rule
-from edgewatch.rules.state import AlertState, DeviceState, RunState, Transition
+from edgewatch.rules.state import AlertState, Criteria, DeviceState, RunState, Transition
 
 __all__ = ["Decision", "RuleEngine", "RuleRuntime", "SourceKind"]
 
@@ -43,9 +43,13 @@ class RuleRuntime:
     rule: Rule
     run_state: RunState = RunState.RUNNING
     last_error: str = ""
+    criteria: Criteria = field(init=False)
     devices: dict[str, DeviceState] = field(default_factory=dict)
     started_mono: float = field(default_factory=time.monotonic)
     raises: int = 0
+
+    def __post_init__(self) -> None:
+        self.criteria = Criteria.of(self.rule)
 
     @property
     def evaluating(self) -> bool:
@@ -152,12 +156,13 @@ class RuleEngine:
     def on_sample(self, kind: SourceKind, device: str, name: str, value: float, t_ns: int) -> list[Decision]:
         """Feed one sample to every rule watching (kind, name) on ``device``."""
         out: list[Decision] = []
+        rts = self._index.get((kind, name))
+        if not rts:
+            return out
         now = self._clock()
-        for rt in self._index.get((kind, name), ()):
-            if not rt.evaluating:
-                continue
+        for rt in rts:
             src = rt.rule.source.device
-            if src != "*" and src != device:
+            if (src != "*" and src != device) or rt.run_state is RunState.STOPPED:
                 continue
             ds = rt.devices.get(device)
             if ds is None:
@@ -165,7 +170,7 @@ class RuleEngine:
             ds.last_seen_mono = now
             if ds.stale:
                 out.append(self._stale_cleared(rt, device, ds))
-            tr = ds.update(rt.rule, value, t_ns)
+            tr = ds.update(rt.criteria, value, t_ns)
             if tr is not None:
                 out.append(self._decide(rt, device, ds, tr))
         return out

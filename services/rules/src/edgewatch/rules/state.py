@@ -2,20 +2,30 @@
 
 ``DeviceState.update`` is the whole rule semantics for one sample: window aggregate -> raise condition with
 debounce (consecutive count and hold time) while normal; clear condition (hysteresis) with its own count while
-raised. It returns the transition, if any; acting on it is the engine's job.
+raised. It returns the transition, if any; acting on it is the engine's job. ``Criteria`` is a rule's
+condition flattened once (operator functions, thresholds, nanosecond durations) so a sample costs a few
+attribute reads and one comparison.
 """
 
 from __future__ import annotations
 
+import operator
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from edgewatch.rules.rule import Rule, compare
+from edgewatch.rules.rule import Rule
 
-__all__ = ["AlertState", "DeviceState", "RunState", "Transition"]
+__all__ = ["AlertState", "Criteria", "DeviceState", "RunState", "Transition"]
 
 _NS = 1_000_000_000
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
 
 
 class RunState(StrEnum):
@@ -33,7 +43,41 @@ class AlertState(StrEnum):
     RAISED = "raised"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Criteria:
+    """A rule's condition, debounce and window, flattened for evaluation."""
+
+    op: Callable[[float, float], bool]
+    threshold: float
+    clear: float
+    count: int
+    hold_ns: int
+    clear_count: int
+    aggregate: str
+    max_samples: int
+    min_samples: int
+    window_ns: int
+
+    @classmethod
+    def of(cls, rule: Rule) -> Criteria:
+        """Flatten ``rule``."""
+        c, d, w = rule.condition, rule.debounce, rule.window
+        agg = "last" if w.aggregate == "last" or w.max_samples == 1 else w.aggregate
+        return cls(
+            op=_OPS[c.comparator],
+            threshold=c.threshold,
+            clear=c.clear,
+            count=d.count,
+            hold_ns=int(d.seconds * _NS),
+            clear_count=d.clear_count,
+            aggregate=agg,
+            max_samples=w.max_samples,
+            min_samples=w.samples or 1,
+            window_ns=int(w.seconds * _NS),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     """A state change decided by one sample."""
 
@@ -43,14 +87,14 @@ class Transition:
     samples: int
 
 
-@dataclass
+@dataclass(slots=True)
 class DeviceState:
     """One device's state under one rule."""
 
     state: AlertState = AlertState.NORMAL
     window: deque[tuple[int, float]] = field(default_factory=deque)
     hits: int = 0
-    hit_since: int | None = None
+    hit_since: int = -1
     clears: int = 0
     last_value: float | None = None
     last_sample_ns: int = 0
@@ -59,50 +103,48 @@ class DeviceState:
     stale: bool = False
     stale_incident: str = ""
 
-    def update(self, rule: Rule, value: float, t_ns: int) -> Transition | None:
+    def update(self, c: Criteria, value: float, t_ns: int) -> Transition | None:
         """Feed one sample taken at ``t_ns``; returns the raise/clear it causes, if any."""
-        agg = self._aggregate(rule, value, t_ns)
         self.last_sample_ns = t_ns
-        if agg is None:
-            return None
-        self.last_value = agg
-        cond, deb = rule.condition, rule.debounce
+        if c.aggregate != "last":
+            agg = self._aggregate(c, value, t_ns)
+            if agg is None:
+                return None
+            value = agg
+        self.last_value = value
         if self.state is AlertState.NORMAL:
-            if not compare(agg, cond.comparator, cond.threshold):
-                self.hits, self.hit_since = 0, None
+            if not c.op(value, c.threshold):
+                self.hits, self.hit_since = 0, -1
                 return None
             self.hits += 1
-            if self.hit_since is None:
+            if self.hit_since < 0:
                 self.hit_since = t_ns
-            if self.hits >= deb.count and t_ns - self.hit_since >= deb.seconds * _NS:
+            if self.hits >= c.count and t_ns - self.hit_since >= c.hold_ns:
                 self.state, self.clears = AlertState.RAISED, 0
-                return Transition(AlertState.RAISED, agg, cond.threshold, self.hits)
+                return Transition(AlertState.RAISED, value, c.threshold, self.hits)
             return None
-        if compare(agg, cond.comparator, cond.clear):
+        if c.op(value, c.clear):
             self.clears = 0
             return None
         self.clears += 1
-        if self.clears >= deb.clear_count:
-            self.state, self.hits, self.hit_since = AlertState.NORMAL, 0, None
-            return Transition(AlertState.NORMAL, agg, cond.clear, self.clears)
+        if self.clears >= c.clear_count:
+            self.state, self.hits, self.hit_since = AlertState.NORMAL, 0, -1
+            return Transition(AlertState.NORMAL, value, c.clear, self.clears)
         return None
 
-    def _aggregate(self, rule: Rule, value: float, t_ns: int) -> float | None:
+    def _aggregate(self, c: Criteria, value: float, t_ns: int) -> float | None:
         """The window's aggregate; None until a window with an explicit sample count is full."""
-        w = rule.window
-        if w.aggregate == "last" or w.max_samples == 1:
-            return value
         buf = self.window
         buf.append((t_ns, value))
-        while len(buf) > w.max_samples:
+        while len(buf) > c.max_samples:
             buf.popleft()
-        if w.seconds > 0:
-            oldest = t_ns - int(w.seconds * _NS)
+        if c.window_ns:
+            oldest = t_ns - c.window_ns
             while buf and buf[0][0] < oldest:
                 buf.popleft()
-        if w.samples is not None and len(buf) < w.samples:
+        if len(buf) < c.min_samples:
             return None
         values = [v for _, v in buf]
-        if w.aggregate == "mean":
+        if c.aggregate == "mean":
             return sum(values) / len(values)
-        return max(values) if w.aggregate == "max" else min(values)
+        return max(values) if c.aggregate == "max" else min(values)
