@@ -367,6 +367,11 @@ def test_numeric_rendering_emits_numbers_for_numeric_scalars_only() -> None:
     assert back.to_json() == event.to_json()
 
 
+def test_numeric_rendering_keeps_non_finite_floats_as_go_strings() -> None:
+    reading = Reading.simple("d", "p", "f", ValueType.FLOAT64, float("inf"), origin=1)
+    assert json.loads(reading.to_numeric().to_json())["value"] == "+Inf"
+
+
 def test_event_typed_values_maps_resource_names() -> None:
     assert make_event().typed_values() == {"temp": 39.5, "count": 75}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import time
 import uuid
 from typing import Annotated, Any, Self, TypeVar
@@ -320,9 +321,12 @@ class Reading(EdgeXModel):
         return typed if isinstance(typed, int | float) and not isinstance(typed, bool) else None
 
     def to_numeric(self) -> Reading:
-        """A copy rendered as core-data's ``?numeric=true``: numeric scalar values become JSON numbers."""
+        """A copy rendered as core-data's ``?numeric=true``: numeric scalar values become JSON numbers.
+
+        NaN and ±Inf have no JSON number, so those readings keep their Go string (``"NaN"``, ``"+Inf"``).
+        """
         number = self.numeric_value()
-        if number is None:
+        if number is None or (isinstance(number, float) and not math.isfinite(number)):
             return self
         copy = self.model_copy(update={"value": number})
         copy._cache(number)
