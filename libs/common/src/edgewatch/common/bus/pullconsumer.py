@@ -71,7 +71,7 @@ class DurablePullConsumer:
             self._task = asyncio.get_running_loop().create_task(self.run(), name=self._label)
 
     async def stop(self) -> None:
-        """Stop the loop; a batch being handled is finished up to the current message."""
+        """Stop the loop; the message being handled (if any) stays unacked and is redelivered later."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
