@@ -4,6 +4,7 @@ its driver; turns driver values into EdgeX readings and command settings into dr
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ from edgewatch.ingest.drivers.base import PollingDriver
 from edgewatch.ingest.errors import IngestError, ProfileConfigError, TransformOverflowError
 from edgewatch.ingest.transform import Transform
 
-__all__ = ["AutoEventJob", "CommandOp", "DeviceRuntime", "ResourceSpec"]
+__all__ = ["AutoEventJob", "CommandOp", "DeviceRuntime", "ResourceSpec", "uuid4_strings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,9 @@ class DeviceRuntime:
                 errors[n] = e.message
         return out, errors
 
-    def reading(self, name: str, value: Any, origin: int, mappings: Mapping[str, str] | None = None) -> Reading:
+    def reading(
+        self, name: str, value: Any, origin: int, mappings: Mapping[str, str] | None = None, id: str | None = None
+    ) -> Reading:
         """An EdgeX reading (Go value string); a mapped value becomes a String reading, as in the device SDK."""
         spec = self.resources[name]
         if mappings:
@@ -190,10 +193,11 @@ class DeviceRuntime:
         """One event for ``source`` from read values (None when no reading survived)."""
         origin = time.time_ns()
         maps = {op.resource: op.mappings for op in ops or ()}
-        readings = [self.reading(n, v, origin, maps.get(n)) for n, v in values.items()]
+        ids = uuid4_strings(len(values) + 1)
+        readings = [self.reading(n, v, origin, maps.get(n), ids[i]) for i, (n, v) in enumerate(values.items(), 1)]
         if not readings:
             return None
-        return new_event(self.name, self.profile.name, source, readings, origin=origin)
+        return new_event(self.name, self.profile.name, source, readings, origin=origin, id=ids[0])
 
     def settings_to_values(self, ops: Sequence[CommandOp], settings: Mapping[str, Any]) -> dict[str, Any]:
         """Turn a SET request's flat map into typed values to write (mappings reversed, defaults, limits,
@@ -229,6 +233,19 @@ class DeviceRuntime:
         if not values:
             raise ContractInvalidError("no value given for any resource of the command", field="settings")
         return values
+
+
+def uuid4_strings(n: int) -> list[str]:
+    """``n`` random (version 4) UUID strings from one ``os.urandom`` call (uuid.uuid4() costs a syscall each;
+    a poll cycle needs one per reading)."""
+    raw = bytearray(os.urandom(16 * n))
+    out = []
+    for i in range(0, 16 * n, 16):
+        raw[i + 6] = (raw[i + 6] & 0x0F) | 0x40
+        raw[i + 8] = (raw[i + 8] & 0x3F) | 0x80
+        h = raw[i : i + 16].hex()
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
 
 
 def _json(v: Any) -> str:

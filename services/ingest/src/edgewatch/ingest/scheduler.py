@@ -67,14 +67,17 @@ class DevicePoller:
         self._fails = 0
         self._backoff = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         """Start the poll task (no-op without AutoEvents)."""
         if self.runtime.jobs and self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self.run(), name=f"poll {self.runtime.name}")
 
     async def stop(self) -> None:
         """Cancel the poll task and wait for it."""
+        self._stopping = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -88,7 +91,7 @@ class DevicePoller:
         start = time.monotonic()
         for j in jobs:
             j.next_due = start
-        while True:
+        while not self._stopping:
             now = time.monotonic()
             due = [j for j in jobs if j.next_due <= now]
             if not due:
@@ -110,6 +113,8 @@ class DevicePoller:
                 self._count("transform")
                 log.warning("reading dropped", extra={"device": self.runtime.name, "resource": n, "error": msg})
             now = time.monotonic()
+            if self._stopping:  # a cancellation swallowed by a library call must still end the loop
+                return
             for j in due:
                 j.next_due += j.interval
                 if j.next_due <= now:  # fell behind: skip missed cycles instead of bursting

@@ -151,7 +151,10 @@ class ModbusConnection:
         client = await self._ensure()
         self.stats.requests += 1
         try:
-            resp = await asyncio.wait_for(getattr(client, coro_fn)(*args, **kwargs), self.timeout * 2 + 0.5)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that races with
+            # the answer, which would keep a stopped poll task alive.
+            async with asyncio.timeout(self.timeout * 2 + 0.5):
+                resp = await getattr(client, coro_fn)(*args, **kwargs)
         except (ModbusIOException, TimeoutError) as e:
             self.stats.timeouts += 1
             self._drop()
