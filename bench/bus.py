@@ -154,7 +154,7 @@ async def main() -> None:
         payload = pack_model(vec)
         plain = {**vec.model_dump(by_alias=True), "values": vec.values.tobytes()}
         nc = bus.nc
-        raw, suite, floor = Lane("raw"), Lane("suite"), Lane("floor")
+        raw, suite, floor, layer = Lane("raw"), Lane("suite"), Lane("floor"), Lane("bus")
 
         async def raw_cb(msg: Msg) -> None:
             raw.seen()
@@ -168,9 +168,13 @@ async def main() -> None:
             msgpack.unpackb(msg.data)
             floor.seen()
 
+        async def layer_handler(msg: Msg) -> None:
+            layer.seen()
+
         await nc.subscribe("bench.raw", cb=raw_cb, pending_msgs_limit=512 * 1024)
         await bus.subscribe("edgewatch.features.vector.pump-1", suite_handler)
         await bus.subscribe("edgewatch.features.vector.pump-2", floor_handler)
+        await bus.subscribe("edgewatch.features.vector.pump-3", layer_handler)
         await nc.flush()
 
         async def raw_pub() -> None:
@@ -182,34 +186,42 @@ async def main() -> None:
         async def floor_pub() -> None:
             await bus.publish("edgewatch.features.vector.pump-2", msgpack.packb(plain))
 
-        raw.publish, suite.publish, floor.publish = raw_pub, suite_pub, floor_pub
-        for path in (raw, suite, floor):  # warm-up, not counted
+        async def layer_pub() -> None:
+            await bus.publish("edgewatch.features.vector.pump-3", payload)
+
+        raw.publish, suite.publish, floor.publish, layer.publish = raw_pub, suite_pub, floor_pub, layer_pub
+        lanes = (raw, suite, floor, layer)
+        for path in lanes:  # warm-up, not counted
             await path.run()
             path.rates.clear()
             path.cpu.clear()
         for i in range(REPEATS):
-            order = [raw, suite, floor] if i % 2 == 0 else [floor, suite, raw]
-            for path in order:
+            for path in lanes if i % 2 == 0 else reversed(lanes):
                 await path.run()
+
         # Runs are interleaved, so neighbouring raw and suite runs share the machine's load (several engineers'
         # processes on 2 cores): the figure is the median of their per-pair ratios.
-        pairs = [s / r for s, r in zip(suite.rates, raw.rates, strict=True)]
-        floor_pairs = [f / r for f, r in zip(floor.rates, raw.rates, strict=True)]
+        def paired(lane: Lane) -> list[float]:
+            return [x / r for x, r in zip(lane.rates, raw.rates, strict=True)]
+
+        pairs = paired(suite)
         ratio = statistics.median(pairs)
         print(f"payload {len(payload)} bytes, {N} messages per run, {REPEATS} interleaved runs per path")
-        for path in (raw, suite, floor):
+        for path in lanes:
             print(f"{path.name:5s} msgs/s: " + ", ".join(f"{r:,.0f}" for r in path.rates))
         print("suite/raw per pair: " + ", ".join(f"{r:.2f}" for r in pairs))
+        cpu = ", ".join(f"{lane.name} {min(lane.cpu):.1f}" for lane in lanes)
+        print(f"best-of ratio {max(suite.rates) / max(raw.rates):.2f}; client CPU us per message (best): {cpu}")
         print(
-            f"best-of ratio {max(suite.rates) / max(raw.rates):.2f}; client CPU per message (best): raw "
-            f"{min(raw.cpu):.1f} us, suite {min(suite.cpu):.1f} us, floor {min(floor.cpu):.1f} us"
+            f"bus   = NatsBus publish + wrapped handler, no codec: median ratio {statistics.median(paired(layer)):.2f}"
         )
         print(
             "floor = NatsBus + plain msgpack of the same fields (values as bytes), no arrays, no validation: "
-            f"median ratio {statistics.median(floor_pairs):.2f} to raw"
+            f"median ratio {statistics.median(paired(floor)):.2f}"
         )
         print(f"RESULT raw_nats_pubsub {statistics.median(raw.rates):.0f} msgs/s (goal > 0)")
         print(f"RESULT suite_bus_pubsub {statistics.median(suite.rates):.0f} msgs/s (goal > 0)")
+        print(f"RESULT bus_layer_vs_raw_nats {statistics.median(paired(layer)):.2f} ratio (goal > 0)")
         print(f"RESULT bus_cpu_per_msg {min(suite.cpu):.1f} us (goal > 0)")
         print(f"RESULT bus_vs_raw_nats {ratio:.2f} ratio (goal >= 0.5)")
     finally:
