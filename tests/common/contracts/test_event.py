@@ -401,7 +401,7 @@ def test_response_envelopes() -> None:
 
 
 def test_case_insensitive_keys_apply_to_every_edgex_model() -> None:
-    from pydantic import Field
+    from pydantic import AliasChoices, Field
 
     from edgewatch.common.contracts.base import BaseRequest, CountResponse, EdgeXModel
 
@@ -414,6 +414,12 @@ def test_case_insensitive_keys_apply_to_every_edgex_model() -> None:
     class Envelope(EdgeXModel):
         correlation_id: str = Field("", alias="correlationID")
         error_code: int = 0
+
+    class Watcher(EdgeXModel):
+        watcher: str = Field("", validation_alias=AliasChoices("provisionWatcher", "provisionwatcher"))
+
+    assert Watcher.model_validate({"PROVISIONWATCHER": "w"}).watcher == "w"
+    assert Watcher.model_validate({"provisionwatcher": "v"}).watcher == "v"
 
     parsed = Envelope.model_validate({"CorrelationId": "abc", "ERRORCODE": 1})
     assert (parsed.correlation_id, parsed.error_code) == ("abc", 1)

@@ -6,6 +6,7 @@ import uuid
 from typing import Any, ClassVar, Self
 
 from pydantic import (
+    AliasChoices,
     AliasGenerator,
     BaseModel,
     ConfigDict,
@@ -59,10 +60,15 @@ class EdgeXModel(BaseModel):
         exact: set[str] = set()
         folded: dict[str, str] = {}
         for name, field in cls.model_fields.items():
-            alias = field.validation_alias if isinstance(field.validation_alias, str) else field.alias or name
-            exact.update((alias, name))
+            keys = [name, field.alias or name]
+            if isinstance(field.validation_alias, str):
+                keys[1] = field.validation_alias
+            elif isinstance(field.validation_alias, AliasChoices):
+                keys += [choice for choice in field.validation_alias.choices if isinstance(choice, str)]
+            exact.update(keys)
             folded.setdefault(name.lower(), name)
-            folded[alias.lower()] = alias
+            for key in keys[1:]:
+                folded[key.lower()] = key
         cls._edgex_exact_keys = frozenset(exact)
         cls._edgex_folded_keys = folded
 
