@@ -20,7 +20,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, StreamConfig
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.errors import BusDecodeError
+from edgewatch.common.bus.errors import BusDecodeError, ProvisioningError
 from edgewatch.common.bus.jetstream import ensure_consumer, ensure_stream
 
 __all__ = ["DurablePullConsumer", "JsHandler"]
@@ -104,6 +104,12 @@ class DurablePullConsumer:
                         await self._handle(msg)
                 except asyncio.CancelledError:
                     raise
+                except ProvisioningError as e:
+                    # a configuration conflict needs an operator, not a fast retry loop
+                    log.error("pull consumer cannot provision", extra={"consumer": self._label, "error": str(e)})
+                    sub = None
+                    self.rebinds += 1
+                    await asyncio.sleep(max(self.retry_delay, 5.0))
                 except Exception as e:
                     log.warning(
                         "pull consumer interrupted; re-binding", extra={"consumer": self._label, "error": repr(e)}
