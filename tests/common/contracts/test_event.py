@@ -218,6 +218,14 @@ def test_simple_constructor_normalises_numpy_and_int_inputs_like_decoding_does()
         assert type(built.typed_value()) is type(decoded.typed_value())
 
 
+def test_simple_array_reading_leaves_the_callers_buffer_writable_and_unshared() -> None:
+    buffer = np.zeros(8, dtype=np.float32)
+    reading = Reading.simple("d", "p", "wave", ValueType.FLOAT32_ARRAY, buffer, origin=1)
+    buffer[:] = 1.0  # the caller refills its buffer for the next poll
+    assert reading.array().tolist() == [0.0] * 8
+    assert reading.value == "[" + ", ".join(["0e+00"] * 8) + "]"
+
+
 def test_simple_constructor_rejects_wrong_python_values() -> None:
     with pytest.raises(ValueFormatError, match="out of range for Uint8"):
         Reading.simple("d", "p", "r", ValueType.UINT8, 300)

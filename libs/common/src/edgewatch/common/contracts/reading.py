@@ -167,7 +167,7 @@ class Reading(EdgeXModel):
             raise ValueFormatError(f"{vt} readings have no simple value; use Reading.binary/object", field="valueType")
         text = format_value(vt, value)
         if vt.is_numeric_array or vt is ValueType.BOOL_ARRAY:
-            typed: Any = np.asarray(value, dtype=NUMPY_DTYPES[vt.element])
+            typed: Any = np.array(value, dtype=NUMPY_DTYPES[vt.element])  # a copy: the caller may reuse its buffer
             typed.flags.writeable = False
         elif vt is ValueType.FLOAT32:
             typed = to_float32(value)
