@@ -301,6 +301,8 @@ class Reading(EdgeXModel):
     def array(self) -> npt.NDArray[Any]:
         """The value of a numeric or Bool array reading as a numpy array of the element dtype (no per-element work).
 
+        The array is the reading's cached value and is read-only; copy it before changing it in place.
+
         Raises:
             ValueFormatError: the reading is not a numeric/Bool array, or is null.
         """
