@@ -104,22 +104,20 @@ class DurablePullConsumer:
                         await self._handle(msg)
                 except asyncio.CancelledError:
                     raise
-                except ProvisioningError as e:
-                    # a configuration conflict needs an operator, not a fast retry loop
-                    log.error("pull consumer cannot provision", extra={"consumer": self._label, "error": str(e)})
-                    sub = None
-                    self.rebinds += 1
-                    await asyncio.sleep(max(self.retry_delay, 5.0))
                 except Exception as e:
-                    log.warning(
-                        "pull consumer interrupted; re-binding", extra={"consumer": self._label, "error": repr(e)}
-                    )
+                    conflict = isinstance(e, ProvisioningError)
+                    if conflict:  # a configuration conflict needs an operator, not a fast retry loop
+                        log.error("pull consumer cannot provision", extra={"consumer": self._label, "error": str(e)})
+                    else:
+                        log.warning(
+                            "pull consumer interrupted; re-binding", extra={"consumer": self._label, "error": repr(e)}
+                        )
                     if sub is not None:
                         with contextlib.suppress(Exception):
                             await sub.unsubscribe()
                         sub = None
                     self.rebinds += 1
-                    await asyncio.sleep(self.retry_delay)
+                    await asyncio.sleep(max(self.retry_delay, 5.0) if conflict else self.retry_delay)
         finally:
             if sub is not None:
                 with contextlib.suppress(Exception):
