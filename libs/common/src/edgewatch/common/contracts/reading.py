@@ -312,6 +312,7 @@ class Reading(EdgeXModel):
         if self.is_null or not isinstance(self.value, str):
             raise ValueFormatError(f"reading {self.resource_name!r} has no array value", field="value")
         arr = parse_array(self.value_type, self.value)
+        arr.flags.writeable = False
         self._cache(arr)
         return arr
 
