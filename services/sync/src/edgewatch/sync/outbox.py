@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
 import nats.errors
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import APIError
 
-from edgewatch.common.contracts.sync import DataClass, SyncBatch, SyncRecord, encode_batch
+from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, encode_rows
 from edgewatch.sync.config import SyncSettings
+from edgewatch.sync.puller import Puller
 from edgewatch.sync.record import to_record
 from edgewatch.sync.sinks.base import BatchTooLargeError
 from edgewatch.sync.streams import consumer_name, recreate_consumer, stream_name
@@ -33,94 +34,97 @@ __all__ = ["ClassOutbox"]
 log = logging.getLogger(__name__)
 
 _FETCH_WAIT = 1.0
+_Prepared = tuple[list[Msg], list[RecordRow]]
 
 
 class ClassOutbox:
-    """Drains one class stream to the cloud."""
+    """Drains one class stream to the cloud: a preparer (pull, batch, encode) feeds one in-flight uploader."""
 
     def __init__(
         self,
         cls: DataClass,
+        nc: Callable[[], Client],
         js: Callable[[], JetStreamContext],
         settings: SyncSettings,
         uplink: Uplink,
         telemetry: SyncTelemetry,
     ) -> None:
         self.cls = cls
+        self._nc = nc
         self._js = js
         self.settings = settings
         self.uplink = uplink
         self.telemetry = telemetry
         self.stream = stream_name(settings, cls)
-        self._sub: JetStreamContext.PullSubscription | None = None
+        self._puller: Puller | None = None
         self._expected = 1
         self._carry: list[Msg] = []
 
     async def open(self) -> None:
-        """(Re)create the consumer at the unacked head and bind a pull subscription."""
-        js = self._js()
-        floor = await recreate_consumer(js, self.settings, self.cls)
+        """(Re)create the consumer at the unacked head and subscribe a fresh puller."""
+        floor = await recreate_consumer(self._js(), self.settings, self.cls)
         self._expected = floor + 1
         self._carry = []
-        if self._sub is not None:
-            try:
-                await self._sub.unsubscribe()
-            except Exception:
-                log.debug("old pull subscription already gone")
-        self._sub = await js.pull_subscribe_bind(
-            durable=consumer_name(self.settings, self.cls),
-            stream=self.stream,
-            pending_msgs_limit=4 * self.settings.sync.batch_max_msgs + 16,
-        )
+        if self._puller is not None:
+            await self._puller.stop()
+        self._puller = Puller(self._nc(), self.stream, consumer_name(self.settings, self.cls))
+        await self._puller.start()
 
     async def run(self) -> None:
-        """Upload forever; bus errors reopen the consumer after a backoff."""
+        """Upload forever; bus errors reopen the consumer after a backoff (unacked messages are re-sent)."""
         attempt = 0
         while True:
             try:
-                if self._sub is None:
+                if self._puller is None:
                     await self.open()
-                msgs = await self._next_batch()
-                if msgs:
-                    await self._upload(msgs)
-                attempt = 0
-            except asyncio.CancelledError:
-                raise
-            except BatchTooLargeError as e:
-                log.error("a single message exceeds the sink's size limit; retrying", extra={"error": str(e)})
-                self._sub = None
-                await asyncio.sleep(self.settings.sync.retry_max)
-            except (nats.errors.Error, APIError, OSError) as e:
-                log.warning("outbox bus error; reopening", extra={"class": self.cls.value, "error": repr(e)[:300]})
-                self._sub = None
-                await asyncio.sleep(backoff_delay(attempt, 0.2, 5.0))
+                queue: asyncio.Queue[_Prepared] = asyncio.Queue(maxsize=1)
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(self._prepare(queue))
+                    tg.create_task(self._send(queue))
+            except* BatchTooLargeError as eg:
+                log.error("a message exceeds the sink's size limit; retrying", extra={"error": str(eg.exceptions[0])})
+                await self._reset(self.settings.sync.retry_max)
+            except* (nats.errors.Error, APIError, OSError) as eg:
+                err = repr(eg.exceptions[0])[:300]
+                log.warning("outbox bus error; reopening", extra={"class": self.cls.value, "error": err})
+                await self._reset(backoff_delay(attempt, 0.2, 5.0))
+                attempt += 1
+            except* Exception as eg:
+                # Never let the outbox die silently: log, reopen (unacked messages come back), carry on.
+                log.error("outbox failed; reopening", exc_info=eg.exceptions[0], extra={"class": self.cls.value})
+                await self._reset(backoff_delay(attempt, 0.5, 10.0))
                 attempt += 1
 
-    async def _fetch(self, n: int, timeout: float) -> list[Msg]:
-        assert self._sub is not None
-        try:
-            return await self._sub.fetch(batch=n, timeout=timeout)
-        except (TimeoutError, nats.errors.TimeoutError):
-            return []
+    async def _reset(self, delay: float) -> None:
+        if self._puller is not None:
+            await self._puller.stop()
+        self._puller = None
+        await asyncio.sleep(delay)
+
+    async def _prepare(self, queue: asyncio.Queue[_Prepared]) -> None:
+        while True:
+            msgs = await self._next_batch()
+            records = self._records(msgs)
+            if records:
+                await queue.put((msgs, records))
+
+    async def _send(self, queue: asyncio.Queue[_Prepared]) -> None:
+        while True:
+            msgs, records = await queue.get()
+            await self._deliver(records)
+            for m in msgs[:-1]:
+                await m.ack()
+            if not await self._ack(msgs[-1]):
+                raise nats.errors.TimeoutError
 
     async def _next_batch(self) -> list[Msg]:
         """Up to BatchMaxMsgs / BatchMaxBytes, waiting at most BatchLinger for it to fill once started."""
+        assert self._puller is not None
         s = self.settings.sync
         msgs = self._carry
         self._carry = []
-        if not msgs:
-            msgs = await self._fetch(s.batch_max_msgs, _FETCH_WAIT)
-        deadline = time.monotonic() + s.batch_linger
-        size = sum(len(m.data) for m in msgs)
-        while msgs and len(msgs) < s.batch_max_msgs and size < s.batch_max_bytes:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            more = await self._fetch(s.batch_max_msgs - len(msgs), left)
-            if not more:
-                break
-            msgs.extend(more)
-            size += sum(len(m.data) for m in more)
+        while not msgs:
+            msgs = await self._puller.fetch(s.batch_max_msgs, _FETCH_WAIT, s.batch_linger)
         return self._cut(msgs)
 
     def _cut(self, msgs: list[Msg]) -> list[Msg]:
@@ -133,36 +137,33 @@ class ClassOutbox:
                 return msgs[:i]
         return msgs
 
-    def _records(self, msgs: list[Msg]) -> list[SyncRecord]:
+    def _records(self, msgs: list[Msg]) -> list[RecordRow]:
+        """Records of new messages; counts gaps (policy drops) and skips redeliveries already batched."""
         gateway = self.settings.sync.gateway_id
-        records = [to_record(self.cls, m, gateway) for m in msgs]
-        for r in records:
+        out = []
+        for m in msgs:
+            r = to_record(self.cls, m, gateway)
+            if r.stream_seq < self._expected:
+                continue  # a redelivery of a message already batched: its original's ack covers it
             if r.stream_seq > self._expected:
                 gap = r.stream_seq - self._expected
                 self.telemetry.drop(self.cls, gap)
                 log.warning("buffer policy dropped messages", extra={"class": self.cls.value, "count": gap})
-            self._expected = max(self._expected, r.stream_seq + 1)
-        return records
+            self._expected = r.stream_seq + 1
+            out.append(r)
+        return out
 
-    async def _upload(self, msgs: list[Msg]) -> None:
-        records = self._records(msgs)
-        await self._deliver(records)
-        for m in msgs[:-1]:
-            await m.ack()
-        await self._ack(msgs[-1])
-
-    async def _deliver(self, records: list[SyncRecord]) -> None:
+    async def _deliver(self, records: list[RecordRow]) -> None:
         s = self.settings.sync
-        batch = SyncBatch(
+        header = BatchHeader(
             batch_id=f"{s.gateway_id}/{self.stream}/{records[0].stream_seq}-{records[-1].stream_seq}",
             gateway=s.gateway_id,
-            cls=self.cls,
+            data_class=self.cls,
             stream=self.stream,
-            records=records,
         )
-        body = encode_batch(batch, s.compression_level)
+        body = encode_rows(header, records, s.compression_level)
         try:
-            ack = await self.uplink.deliver(self.cls, batch, body)
+            ack = await self.uplink.deliver(header, records, body)
         except BatchTooLargeError:
             if len(records) == 1:
                 raise
@@ -173,18 +174,13 @@ class ClassOutbox:
         raw = sum(len(r.payload) for r in records)
         self.telemetry.exported(self.cls, records[-1].stream_seq, ack.accepted, ack.duplicates, raw, len(body))
 
-    async def _ack(self, last: Msg) -> None:
-        """The batch's last ack, confirmed by the server; retried until the server answers (e.g. after a restart)."""
-        attempt = 0
-        while True:
+    async def _ack(self, last: Msg) -> bool:
+        """The batch's last ack, confirmed by the server; False when it cannot be confirmed (reopen)."""
+        for attempt in range(6):
             try:
                 await last.ack_sync(timeout=2.0)
-                return
-            except (nats.errors.Error, TimeoutError) as e:
-                if attempt >= 5:
-                    # The cloud has the batch; a redelivery is deduplicated there. Reopen to resynchronise.
-                    log.warning("ack not confirmed; the batch will be re-sent", extra={"error": repr(e)[:200]})
-                    self._sub = None
-                    return
+                return True
+            except (nats.errors.Error, TimeoutError):
                 await asyncio.sleep(backoff_delay(attempt, 0.1, 2.0))
-                attempt += 1
+        log.warning("ack not confirmed; the batch will be re-sent and deduplicated by the cloud")
+        return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nats.aio.msg import Msg
 
-from edgewatch.common.contracts.sync import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, DataClass, SyncRecord
+from edgewatch.common.contracts.sync import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, DataClass, RecordRow
 
 __all__ = ["DEFAULT_CONTENT_TYPE", "ack_position", "device_of", "to_record"]
 
@@ -34,21 +34,21 @@ def device_of(cls: DataClass, subject: str) -> str:
     return tokens[i] if len(tokens) > i else subject
 
 
-def to_record(cls: DataClass, msg: Msg, gateway: str) -> SyncRecord:
-    """Build the record of one buffered message."""
+def to_record(cls: DataClass, msg: Msg, gateway: str) -> RecordRow:
+    """Build the record of one buffered message (a plain row: trusted local input)."""
     stream_seq, ts_ns = ack_position(msg.reply)
     hdr = msg.headers or {}
     seq_text = hdr.get(SEQ_HEADER, "")
     seq = int(seq_text) if seq_text.isdigit() else stream_seq
     msg_id = hdr.get(MSG_ID_HEADER, "")
     ctype = hdr.get("Content-Type", "")
-    return SyncRecord(
-        key=f"{gateway}/{cls.value}/{msg_id}" if msg_id else "",
-        device=hdr.get(DEVICE_HEADER, "") or device_of(cls, msg.subject),
-        seq=seq,
-        subject=msg.subject,
-        stream_seq=stream_seq,
-        ts_ns=ts_ns,
-        content_type="" if ctype in ("", DEFAULT_CONTENT_TYPE[cls]) else ctype,
-        payload=msg.data,
+    return RecordRow(
+        f"{gateway}/{cls.value}/{msg_id}" if msg_id else "",
+        hdr.get(DEVICE_HEADER, "") or device_of(cls, msg.subject),
+        seq,
+        msg.subject,
+        stream_seq,
+        ts_ns,
+        "" if ctype in ("", DEFAULT_CONTENT_TYPE[cls]) else ctype,
+        msg.data,
     )

@@ -43,7 +43,8 @@ class SyncService:
         self.sink = make_sink(settings, bus)
         self.uplink = Uplink(self.sink, settings.sync, self.telemetry)
         self.outboxes = {
-            cls: ClassOutbox(cls, lambda: bus.js, settings, self.uplink, self.telemetry) for cls in DataClass
+            cls: ClassOutbox(cls, lambda: bus.nc, lambda: bus.js, settings, self.uplink, self.telemetry)
+            for cls in DataClass
         }
         self.monitor = BacklogMonitor(lambda: bus.nc, self.streams, self.telemetry)
         self._tasks: list[asyncio.Task[None]] = []

@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from edgewatch.common.contracts.sync import PRIORITY, BatchAck, DataClass, SyncBatch
+from edgewatch.common.contracts.sync import PRIORITY, BatchAck, BatchHeader, DataClass, RecordRow
 from edgewatch.sync.config import SyncSection
 from edgewatch.sync.sinks.base import BatchTooLargeError, Sink, SinkError
 from edgewatch.sync.telemetry import SyncTelemetry
@@ -104,18 +104,19 @@ class Uplink:
         self.failures = 0
         self.up = True
 
-    async def deliver(self, cls: DataClass, batch: SyncBatch, body: bytes) -> BatchAck:
+    async def deliver(self, header: BatchHeader, records: list[RecordRow], body: bytes) -> BatchAck:
         """Send until the far side acknowledges; only BatchTooLargeError escapes (the caller splits).
 
         Raises:
             BatchTooLargeError: the far side refuses this batch's size.
         """
         attempt = 0
+        cls = header.data_class
         while True:
             async with self.gate.slot(PRIORITY[cls]):
                 await self.bucket.take(len(body))
                 try:
-                    ack = await self.sink.send(batch, body)
+                    ack = await self.sink.send(header, records, body)
                 except BatchTooLargeError:
                     raise
                 except SinkError as e:

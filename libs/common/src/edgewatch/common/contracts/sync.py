@@ -8,12 +8,13 @@ positional arrays, sequences and timestamps as deltas from the batch base) compr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgpack
 import zstandard
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 __all__ = [
     "BATCH_CONTENT_TYPE",
@@ -25,11 +26,15 @@ __all__ = [
     "SEQ_HEADER",
     "BatchAck",
     "BatchDecodeError",
+    "BatchHeader",
     "DataClass",
+    "RecordRow",
     "SyncBatch",
     "SyncRecord",
     "decode_batch",
+    "decode_batch_rows",
     "encode_batch",
+    "encode_rows",
 ]
 
 BATCH_CONTENT_TYPE: Final = "application/vnd.edgewatch.sync-batch+msgpack"
@@ -43,6 +48,8 @@ MSG_ID_HEADER: Final = "Nats-Msg-Id"
 """A producer's unique message id; when present it is the record's idempotency key (dedup beyond 2 min)."""
 
 _WIRE_VERSION: Final = 1
+_Row = tuple[str, str, int, str, int, int, str, bytes]
+_ROWS: Final = TypeAdapter(tuple[_Row, ...])
 
 
 class DataClass(StrEnum):
@@ -61,6 +68,8 @@ PRIORITY: Final[dict[DataClass, int]] = {
     DataClass.EVENT: 3,
 }
 """Lower uploads first."""
+
+_HEAD: Final = TypeAdapter(tuple[int, str, str, DataClass, str, int, int])
 
 
 class BatchDecodeError(ValueError):
@@ -91,7 +100,7 @@ class SyncBatch(BaseModel):
 
     batch_id: str = Field(..., min_length=1, description="Idempotency key of the batch")
     gateway: str = Field(..., min_length=1)
-    cls: DataClass
+    data_class: DataClass
     stream: str = Field(..., min_length=1)
     records: list[SyncRecord] = Field(..., min_length=1)
 
@@ -109,21 +118,73 @@ class BatchAck(BaseModel):
 
 
 def encode_batch(batch: SyncBatch, level: int = 3) -> bytes:
-    """msgpack + zstd; sequences and timestamps are deltas from the first record's."""
-    recs = batch.records
-    base_seq, base_ts = recs[0].stream_seq, recs[0].ts_ns
+    """msgpack + zstd of a validated batch (see :func:`encode_rows`)."""
+    header = BatchHeader(
+        batch_id=batch.batch_id, gateway=batch.gateway, data_class=batch.data_class, stream=batch.stream
+    )
     rows = [
-        [r.key, r.device, r.seq, r.subject, r.stream_seq - base_seq, r.ts_ns - base_ts, r.content_type, r.payload]
-        for r in recs
+        RecordRow(r.key, r.device, r.seq, r.subject, r.stream_seq, r.ts_ns, r.content_type, r.payload)
+        for r in batch.records
     ]
-    doc = [_WIRE_VERSION, batch.batch_id, batch.gateway, batch.cls.value, batch.stream, base_seq, base_ts, rows]
+    return encode_rows(header, rows, level)
+
+
+def encode_rows(header: BatchHeader, rows: Sequence[RecordRow], level: int = 3) -> bytes:
+    """msgpack + zstd; records are positional arrays, sequences and timestamps deltas from the first record's.
+
+    Raises:
+        ValueError: ``rows`` is empty.
+    """
+    if not rows:
+        raise ValueError("records: a batch needs at least one record")
+    base_seq, base_ts = rows[0].stream_seq, rows[0].ts_ns
+    packed_rows = [
+        (r.key, r.device, r.seq, r.subject, r.stream_seq - base_seq, r.ts_ns - base_ts, r.content_type, r.payload)
+        for r in rows
+    ]
+    doc = (
+        _WIRE_VERSION,
+        header.batch_id,
+        header.gateway,
+        header.data_class.value,
+        header.stream,
+        base_seq,
+        base_ts,
+        packed_rows,
+    )
     packed: bytes = msgpack.packb(doc, use_bin_type=True)
     out: bytes = zstandard.ZstdCompressor(level=level).compress(packed)
     return out
 
 
-def decode_batch(data: bytes, max_size: int = 64 * 1024 * 1024) -> SyncBatch:
-    """Inverse of :func:`encode_batch`.
+class BatchHeader(BaseModel):
+    """A decoded batch's header (the receiver's fast path keeps records as validated rows)."""
+
+    batch_id: str = Field(..., min_length=1)
+    gateway: str = Field(..., min_length=1)
+    data_class: DataClass
+    stream: str = Field(..., min_length=1)
+
+
+class RecordRow(NamedTuple):
+    """A validated record as a plain tuple, sequences and timestamps absolute."""
+
+    key: str
+    device: str
+    seq: int
+    subject: str
+    stream_seq: int
+    ts_ns: int
+    content_type: str
+    payload: bytes
+
+    def resolved_key(self, gateway: str, stream: str) -> str:
+        """The idempotency key the receiver deduplicates on."""
+        return self.key or f"{gateway}/{stream}/{self.stream_seq}"
+
+
+def decode_batch_rows(data: bytes, max_size: int = 64 * 1024 * 1024) -> tuple[BatchHeader, list[RecordRow]]:
+    """Decode and validate a batch into its header and record rows (no per-record model objects).
 
     Raises:
         BatchDecodeError: not zstd, not msgpack, too large once decompressed, or not the batch schema.
@@ -133,28 +194,45 @@ def decode_batch(data: bytes, max_size: int = 64 * 1024 * 1024) -> SyncBatch:
     except zstandard.ZstdError as e:
         raise BatchDecodeError(f"body: not a zstd frame ({e})") from e
     try:
-        doc: Any = msgpack.unpackb(raw, raw=False, strict_map_key=True)
+        doc: Any = msgpack.unpackb(raw, raw=False, strict_map_key=True, use_list=False)
     except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as e:
         raise BatchDecodeError(f"body: not msgpack ({e})") from e
-    if not isinstance(doc, list) or len(doc) != 8 or doc[0] != _WIRE_VERSION:
+    if not isinstance(doc, tuple) or len(doc) != 8 or doc[0] != _WIRE_VERSION:
         raise BatchDecodeError("body: not a version-1 sync batch")
-    _, batch_id, gateway, cls, stream, base_seq, base_ts, rows = doc
-    if not isinstance(rows, list) or not isinstance(base_seq, int) or not isinstance(base_ts, int):
-        raise BatchDecodeError("body: records/base fields have the wrong type")
     try:
-        records = [
-            SyncRecord(
-                key=r[0],
-                device=r[1],
-                seq=r[2],
-                subject=r[3],
-                stream_seq=base_seq + r[4],
-                ts_ns=base_ts + r[5],
-                content_type=r[6],
-                payload=r[7],
-            )
-            for r in rows
-        ]
-        return SyncBatch(batch_id=batch_id, gateway=gateway, cls=cls, stream=stream, records=records)
-    except (TypeError, IndexError, ValueError) as e:
-        raise BatchDecodeError(f"records: {e}".replace("\n", " ")[:500]) from e
+        _, batch_id, gateway, cls, stream, base_seq, base_ts = _HEAD.validate_python(doc[:7])
+        rows = _ROWS.validate_python(doc[7], strict=True)
+        header = BatchHeader(batch_id=batch_id, gateway=gateway, data_class=cls, stream=stream)
+    except ValidationError as e:
+        raise BatchDecodeError(f"body: {_first_error(e)}") from e
+    if not rows:
+        raise BatchDecodeError("records: must not be empty")
+    out = [RecordRow(k, d, q, s, base_seq + n, base_ts + t, c, p) for k, d, q, s, n, t, c, p in rows]
+    if any(r.seq < 0 or r.stream_seq < 1 or r.ts_ns < 0 for r in out):
+        raise BatchDecodeError("records: negative sequence or timestamp")
+    return header, out
+
+
+def decode_batch(data: bytes, max_size: int = 64 * 1024 * 1024) -> SyncBatch:
+    """Inverse of :func:`encode_batch`, as a validated model.
+
+    Raises:
+        BatchDecodeError: see :func:`decode_batch_rows`.
+    """
+    header, rows = decode_batch_rows(data, max_size)
+    try:
+        return SyncBatch(
+            batch_id=header.batch_id,
+            gateway=header.gateway,
+            data_class=header.data_class,
+            stream=header.stream,
+            records=[SyncRecord(**r._asdict()) for r in rows],
+        )
+    except ValidationError as e:
+        raise BatchDecodeError(f"records: {_first_error(e)}") from e
+
+
+def _first_error(e: ValidationError) -> str:
+    err = e.errors()[0]
+    loc = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{loc}: {err.get('msg')}"[:300]

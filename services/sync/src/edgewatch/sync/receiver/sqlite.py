@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from edgewatch.common.contracts.sync import BatchAck, DataClass, SyncBatch
+from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, RecordRow
 from edgewatch.sync.receiver.store import GatewayProgress, RecordQuery, StoredRecord
 
 __all__ = ["SqliteStore", "event_origin_ns"]
@@ -58,8 +59,18 @@ _INSERT = (
 )
 
 
+_ORIGIN = re.compile(rb'^\{"apiVersion":"v3","requestId":"[^"]*","event":\{[^{}\[\]]*?"origin":(\d+),')
+
+
 def event_origin_ns(payload: bytes, content_type: str, default: int) -> int:
-    """``event.origin`` of an AddEventRequest (or bare Event) payload; ``default`` when absent or unreadable."""
+    """``event.origin`` of an AddEventRequest (or bare Event) payload; ``default`` when absent or unreadable.
+
+    The suite's own encoding (keys in EdgeX's order, no nesting before ``origin``) is matched by a anchored
+    pattern; anything else is parsed in full.
+    """
+    m = _ORIGIN.match(payload) if not content_type else None
+    if m is not None:
+        return int(m.group(1))
     try:
         if "cbor" in content_type:
             import cbor2
@@ -134,13 +145,13 @@ class SqliteStore:
                 setattr(self, attr, None)
             pool.shutdown(wait=True)
 
-    def _ingest(self, batch: SyncBatch, received_ns: int) -> BatchAck:
+    def _ingest(self, batch: BatchHeader, records: list[RecordRow], received_ns: int) -> BatchAck:
         conn = self._wconn
         assert conn is not None
-        n = len(batch.records)
+        n = len(records)
         if conn.execute("SELECT 1 FROM batches WHERE batch_id = ?", (batch.batch_id,)).fetchone():
             return BatchAck(batch_id=batch.batch_id, accepted=0, duplicates=n)
-        cls = batch.cls.value
+        cls = batch.data_class.value
         rows = [
             (
                 r.resolved_key(batch.gateway, batch.stream),
@@ -152,12 +163,12 @@ class SqliteStore:
                 batch.stream,
                 r.stream_seq,
                 r.ts_ns,
-                event_origin_ns(r.payload, r.content_type, r.ts_ns) if batch.cls is DataClass.EVENT else r.ts_ns,
+                event_origin_ns(r.payload, r.content_type, r.ts_ns) if batch.data_class is DataClass.EVENT else r.ts_ns,
                 received_ns,
                 r.content_type,
                 r.payload,
             )
-            for r in batch.records
+            for r in records
         ]
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -171,8 +182,8 @@ class SqliteStore:
             raise
         return BatchAck(batch_id=batch.batch_id, accepted=accepted, duplicates=n - accepted)
 
-    async def ingest(self, batch: SyncBatch, received_ns: int) -> BatchAck:
-        ack: BatchAck = await self._on(self._writer, self._ingest, batch, received_ns)
+    async def ingest(self, batch: BatchHeader, records: list[RecordRow], received_ns: int) -> BatchAck:
+        ack: BatchAck = await self._on(self._writer, self._ingest, batch, records, received_ns)
         return ack
 
     @staticmethod

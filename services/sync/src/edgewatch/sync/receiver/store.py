@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from edgewatch.common.contracts.sync import BatchAck, DataClass, SyncBatch
+from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, RecordRow
 
 __all__ = ["GatewayProgress", "RecordQuery", "RecordStore", "StoredRecord"]
 
@@ -62,7 +62,7 @@ class RecordStore(Protocol):
     async def close(self) -> None:
         """Close it."""
 
-    async def ingest(self, batch: SyncBatch, received_ns: int) -> BatchAck:
+    async def ingest(self, batch: BatchHeader, records: list[RecordRow], received_ns: int) -> BatchAck:
         """Store the records not stored yet (by idempotency key), atomically, durably."""
 
     async def query(self, q: RecordQuery, offset: int, limit: int) -> list[StoredRecord]:

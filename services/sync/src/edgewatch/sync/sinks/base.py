@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from edgewatch.common.contracts.sync import BatchAck, SyncBatch
+from edgewatch.common.contracts.sync import BatchAck, BatchHeader, RecordRow
 
 __all__ = ["BatchTooLargeError", "Sink", "SinkError"]
 
@@ -38,8 +38,8 @@ class Sink(Protocol):
     async def close(self) -> None:
         """Close connections."""
 
-    async def send(self, batch: SyncBatch, body: bytes) -> BatchAck:
-        """Deliver ``batch`` (``body`` is its encoded form).
+    async def send(self, header: BatchHeader, records: list[RecordRow], body: bytes) -> BatchAck:
+        """Deliver a batch (``body`` is its encoded form).
 
         Raises:
             SinkError: not acknowledged; retry the same batch.

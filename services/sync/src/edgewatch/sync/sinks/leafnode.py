@@ -17,7 +17,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
 
-from edgewatch.common.contracts.sync import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, BatchAck, SyncBatch
+from edgewatch.common.contracts.sync import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, BatchAck, BatchHeader, RecordRow
 from edgewatch.sync.config import SinkSection
 from edgewatch.sync.sinks.base import SinkError
 
@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 _BAD = str.maketrans({".": "_", "*": "_", ">": "_", " ": "_", "\t": "_", "\r": "_", "\n": "_"})
 
 
-def cloud_subject(prefix: str, batch: SyncBatch, device: str) -> str:
+def cloud_subject(prefix: str, header: BatchHeader, device: str) -> str:
     """``<prefix>.<class>.<device>`` (the device token made subject-safe)."""
-    return f"{prefix}.{batch.cls.value}.{device.translate(_BAD) or '_'}"
+    return f"{prefix}.{header.data_class.value}.{device.translate(_BAD) or '_'}"
 
 
 class LeafnodeSink:
@@ -81,28 +81,28 @@ class LeafnodeSink:
             log.info("created cloud stream", extra={"stream": s.nats_stream})
         self._stream_ready = True
 
-    async def send(self, batch: SyncBatch, body: bytes) -> BatchAck:
+    async def send(self, header: BatchHeader, records: list[RecordRow], body: bytes) -> BatchAck:
         js = self._context()
         s = self.settings
         try:
             await self._ensure_stream(js)
             futures = []
-            for r in batch.records:
+            for r in records:
                 headers = {
-                    MSG_ID_HEADER: r.resolved_key(batch.gateway, batch.stream),
+                    MSG_ID_HEADER: r.resolved_key(header.gateway, header.stream),
                     SEQ_HEADER: str(r.seq),
                     DEVICE_HEADER: r.device,
                     "Edgewatch-Subject": r.subject,
-                    "Edgewatch-Gateway": batch.gateway,
+                    "Edgewatch-Gateway": header.gateway,
                     "Edgewatch-Ts": str(r.ts_ns),
                 }
                 if r.content_type:
                     headers["Content-Type"] = r.content_type
-                subject = cloud_subject(s.nats_subject_prefix, batch, r.device)
+                subject = cloud_subject(s.nats_subject_prefix, header, r.device)
                 futures.append(await js.publish_async(subject, r.payload, headers=headers, wait_stall=s.timeout))
             acks = await asyncio.wait_for(asyncio.gather(*futures), s.timeout)
         except (APIError, nats.errors.Error, TimeoutError) as e:
             self._stream_ready = False
             raise SinkError(f"cloud JetStream: {type(e).__name__}: {e}") from e
         dups = sum(1 for a in acks if a.duplicate)
-        return BatchAck(batch_id=batch.batch_id, accepted=len(acks) - dups, duplicates=dups)
+        return BatchAck(batch_id=header.batch_id, accepted=len(acks) - dups, duplicates=dups)

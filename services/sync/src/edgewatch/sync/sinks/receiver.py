@@ -10,7 +10,8 @@ from edgewatch.common.contracts.sync import (
     BATCH_ENCODING,
     IDEMPOTENCY_HEADER,
     BatchAck,
-    SyncBatch,
+    BatchHeader,
+    RecordRow,
 )
 from edgewatch.sync.config import SinkSection
 from edgewatch.sync.sinks.base import BatchTooLargeError, SinkError
@@ -47,13 +48,13 @@ class ReceiverSink:
             await self._client.aclose()
             self._client = None
 
-    async def send(self, batch: SyncBatch, body: bytes) -> BatchAck:
+    async def send(self, header: BatchHeader, records: list[RecordRow], body: bytes) -> BatchAck:
         if self._client is None:
             raise SinkError("sink not started")
         headers = {
             "Content-Type": BATCH_CONTENT_TYPE,
             "Content-Encoding": BATCH_ENCODING,
-            IDEMPOTENCY_HEADER: batch.batch_id,
+            IDEMPOTENCY_HEADER: header.batch_id,
         }
         try:
             token = read_token(self.settings)

@@ -1,0 +1,174 @@
+"""Sync drain rate vs JetStream pipelined publish rate, and uplink bytes vs raw EdgeX JSON.
+
+One run, one nats-server (file store), subprocesses for the services:
+1. The sync class streams are created (``ensure_streams``, as the service does) and N EdgeX events (an
+   AddEventRequest JSON each, Go-SDK shape: UUID event/reading/request ids, three readings) are published with
+   nats-py ``publish_async`` pipelining (every PubAck awaited): the JetStream publish rate, which also builds a
+   backlog of N messages while no uploader runs.
+2. ``python -m edgewatch.receiver`` (subprocess, SQLite synchronous=FULL) and ``python -m edgewatch.sync``
+   (subprocess, HTTP sink) start; the drain rate is the receiver's event count growth, polled every 200 ms, from
+   the first record to the N-th (process start-up excluded).
+3. Uplink bytes are sync's compressed batch bodies (``edgewatch_sync_wire_bytes_total``) over the summed size of
+   the raw EdgeX JSON of the same events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import nats
+
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
+from edgewatch.common.contracts.eventcodec import encode_add_event
+from edgewatch.sync.config import SyncSettings
+from edgewatch.sync.streams import ensure_streams
+
+N = int(os.environ.get("BENCH_SYNC_N", "100000"))
+DEVICES = 10
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _events(n: int) -> list[tuple[str, bytes]]:
+    out = []
+    t0 = time.time_ns()
+    for i in range(n):
+        dev = f"pump-{i % DEVICES}"
+        origin = t0 + i * 1_000_000
+        readings = [
+            Reading.simple(dev, "pump", "Flow", "Float32", 20.0 + (i % 97) / 8, origin=origin),
+            Reading.simple(dev, "pump", "Pressure", "Float32", 3.0 + (i % 13) / 4, origin=origin),
+            Reading.simple(dev, "pump", "Seq", "Uint32", i, origin=origin),
+        ]
+        body = encode_add_event(AddEventRequest.of(new_event(dev, "pump", "all", readings, origin=origin)))
+        out.append((topics.device_event("edgewatch-ingest", "pump", dev, "all"), body))
+    return out
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return bytes(r.read())
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited {proc.returncode}")
+        try:
+            _get(url)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+async def _publish(url: str, events: list[tuple[str, bytes]], settings: SyncSettings) -> float:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await ensure_streams(js, settings)
+    start = time.perf_counter()
+    futures = [
+        await js.publish_async(subj, body, headers={"Content-Type": "application/json"}) for subj, body in events
+    ]
+    await asyncio.gather(*futures)
+    elapsed = time.perf_counter() - start
+    info = await js.stream_info(f"{settings.sync.stream_prefix}_EVENT")
+    await nc.close()
+    if info.state.messages != len(events):
+        raise RuntimeError(f"backlog has {info.state.messages} messages, expected {len(events)}")
+    return len(events) / elapsed
+
+
+def _count(port: int) -> int:
+    import json
+
+    return int(json.loads(_get(f"http://127.0.0.1:{port}/api/v3/event/count"))["count"])
+
+
+def _wire_bytes(port: int) -> float:
+    text = _get(f"http://127.0.0.1:{port}/metrics").decode()
+    m = re.search(r'^edgewatch_sync_wire_bytes_total\{class="event"\} ([0-9.eE+]+)$', text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="ew-bench-sync-"))
+    nats_port, recv_port, sync_port = _port(), _port(), _port()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        binary = Path(sys.executable).parent / "nats-server"
+        nats_cmd = [str(binary), "-a", "127.0.0.1", "-p", str(nats_port), "-js", "-sd", str(tmp / "js")]
+        procs.append(subprocess.Popen(nats_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.5)
+        env = {**os.environ, "EDGEWATCH_DATA_DIR": str(tmp), "MESSAGEBUS_SERVERS": f"[nats://127.0.0.1:{nats_port}]"}
+        settings = SyncSettings.model_validate({"MessageBus": {"Servers": [f"nats://127.0.0.1:{nats_port}"]}})
+        events = _events(N)
+        raw_bytes = sum(len(b) for _, b in events)
+        pub_rate = asyncio.run(_publish(f"nats://127.0.0.1:{nats_port}", events, settings))
+        print(f"jetstream publish_async: {N} events in {N / pub_rate:.2f}s = {pub_rate:,.0f} msg/s")
+
+        renv = {**env, "SERVICE_PORT": str(recv_port), "WRITABLE_LOGLEVEL": "WARN"}
+        recv_cmd = [sys.executable, *os.environ.get("BENCH_RECV_PROFILE", "").split(), "-m", "edgewatch.sync.receiver"]
+        procs.append(subprocess.Popen(recv_cmd, env=renv))
+        _wait_http(f"http://127.0.0.1:{recv_port}/api/v3/ping", procs[-1])
+        senv = {
+            **env,
+            "SERVICE_PORT": str(sync_port),
+            "SINK_URL": f"http://127.0.0.1:{recv_port}",
+            "WRITABLE_LOGLEVEL": "WARN",
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, *os.environ.get("BENCH_SYNC_PROFILE", "").split(), "-m", "edgewatch.sync"], env=senv
+            )
+        )
+        first_t, first_n = 0.0, 0
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            n = _count(recv_port)
+            now = time.perf_counter()
+            if n and not first_t:
+                first_t, first_n = now, n
+            if n >= N:
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("drain did not finish")
+        drain_rate = (N - first_n) / (now - first_t)
+        print(f"sync drain into receiver: {N - first_n} events in {now - first_t:.2f}s = {drain_rate:,.0f} msg/s")
+        time.sleep(0.5)
+        wire = _wire_bytes(sync_port)
+        print(f"uplink: {wire:,.0f} compressed bytes for {raw_bytes:,} bytes of raw EdgeX JSON")
+        print(f"RESULT sync_drain_vs_jetstream {drain_rate / pub_rate:.3f} ratio (goal >= 0.8)")
+        print(f"RESULT sync_bytes_vs_raw_json {wire / raw_bytes:.4f} ratio (goal <= 0.1)")
+        return 0
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
