@@ -244,3 +244,13 @@ def test_demo_pump_rates_give_one_28_feature_vector_every_5_s_without_configurat
     fv = out[0]
     assert len(fv.names) == 28 and fv.resources == ["Current", "Pressure", "Temperature", "Vibration"]
     assert fv.sample_counts == [10, 5, 5, 25] and fv.config_version == "0" and fv.profile == "demo-pump"
+
+
+def test_scalar_buffers_are_bounded_when_the_count_clock_goes_silent() -> None:
+    from edgewatch.features import window
+
+    p = _pipeline({"scalar": {"window": {"basis": "count", "size": 5}, "clock": "a", "resources": ["a", "b"]}})
+    _scalar(p, "a", 0, 1.0)
+    for i in range(window.MAX_BUFFERED + 10):
+        _scalar(p, "b", 1 + i / 1000, 1.0)
+    assert p.stats["overflow"] == 10

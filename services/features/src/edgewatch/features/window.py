@@ -11,7 +11,9 @@ Policy (documented in the README, counted in :class:`WindowStats`):
   older than the open window is **late** (dropped). A sample that arrives out of order inside the open window
   is **reordered** (kept; the window is sorted when it closes). A window closes once a sample of the device
   reaches ``end + lateness``. A window missing ``min_samples`` of any resource is **incomplete** (dropped);
-  a step between samples larger than ``max_gap`` flags the window ``gap``.
+  a step between samples larger than ``max_gap`` flags the window ``gap``. At most :data:`MAX_BUFFERED`
+  samples per resource wait for a window (**overflow** drops the oldest), so a silent clock resource of a
+  count window cannot grow memory without bound.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ScalarWindow", "ScalarWindower", "WaveformWindower", "ns"]
+__all__ = ["MAX_BUFFERED", "ScalarWindow", "ScalarWindower", "WaveformWindower", "ns"]
+
+MAX_BUFFERED = 100_000
+"""Slow samples kept per resource at most; older ones are dropped and counted ``overflow``."""
 
 
 class WaveformWindower:
@@ -188,6 +193,11 @@ class ScalarWindower:
             s.newest = origin
         s.times.append(origin)
         s.values.append(value)
+        if len(s.times) > MAX_BUFFERED:  # e.g. a count window whose clock resource went silent
+            s.arrays()
+            drop = len(s.times) - MAX_BUFFERED
+            del s.times[:drop], s.values[:drop]
+            self.stats["overflow"] += drop
         if self._start is None:
             self._start = self._first_start(origin)
         self._watermark = max(self._watermark, origin)
