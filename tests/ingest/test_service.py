@@ -102,6 +102,16 @@ async def test_service_rest_get_applies_mappings_and_set_writes_the_device(stack
     assert (await http.get(f"/api/v3/device/name/{DEV}/FanSpeed", params={"ds-returnevent": "false"})).content == b""
 
 
+async def test_service_get_with_ds_pushevent_publishes_the_event(stack):
+    _sim, _host, http, events = stack
+    r = await http.get(f"/api/v3/device/name/{DEV}/HVACValues", params={"ds-pushevent": "true"})
+    assert r.status_code == 200
+    sent = EventResponse.model_validate(r.json()).event
+    await wait_until(lambda: any(e.event.id == sent.id for e in events), 10, message="pushed event on the bus")
+    pushed = next(e.event for e in events if e.event.id == sent.id)
+    assert pushed.source_name == "HVACValues" and len(pushed.readings) == 3
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [

@@ -125,8 +125,13 @@ class DevicePoller:
                 event = self.runtime.event(j.source, mine, j.ops)
                 if event is None:
                     continue
+                try:
+                    await self.publish(event)
+                except Exception as e:  # the device is fine; the bus or a name is not: count, log, go on
+                    self._count("publish")
+                    log.error("event publish failed", extra={"device": self.runtime.name, "error": repr(e)[:300]})
+                    continue
                 j.last = mine
-                await self.publish(event)
                 self.stats.events += 1
                 self.stats.readings += len(event.readings)
                 if self.metrics is not None:
