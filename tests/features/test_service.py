@@ -116,3 +116,20 @@ async def test_features_config_survives_restart(make_settings, started):
     again = await started(settings)
     got = (await again.http.get("/api/v3/features/config/pump-9")).json()
     assert got["version"] == version and got["config"]["scalar"]["window"]["size"] == 10
+
+
+async def test_features_profile_tags_configure_a_float_array_waveform(make_settings, started, collector, bus):
+    from edgewatch.common.contracts.event import Reading, new_event
+
+    svc = await started(make_settings())
+    vectors = await collector(topics.feature_vector("rig-2"))
+    tags = {"sampleRateHz": 1000, "features": {"window": {"size": 16}, "bands": [[0, 100], [100, 500]]}}
+    for k in range(2):
+        samples = np.sin(2 * np.pi * 125 * np.arange(k * 16, (k + 1) * 16) / 1000)
+        reading = Reading.simple("rig-2", "rig", "acc", "Float32Array", samples, origin=T0 + k * 16_000_000, tags=tags)
+        await publish_event(bus, new_event("rig-2", "rig", "acc", [reading], origin=T0 + k * 16_000_000))
+    await wait_until(lambda: len(vectors) == 2, message="two 16-sample windows configured by the profile tag")
+    fv = decode_feature_vector(vectors[1].data)
+    assert fv.config_version.startswith("profile-") and fv.sample_count == 16 and fv.sample_rate == 1000.0
+    assert abs(fv.as_dict()["acc.dominant_hz"] - 125.0) < 1e-9 and "acc.band_100_500" in fv.names
+    assert (await svc.http.get("/api/v3/features/stats")).json()["stats"]["vectors"] == 2
