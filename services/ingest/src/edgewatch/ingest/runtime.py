@@ -184,9 +184,18 @@ class DeviceRuntime:
                     mappings[text],
                     origin=origin,
                     units=spec.units,
+                    id=id,
                 )
         return Reading.simple(
-            self.name, self.profile.name, name, spec.value_type, value, origin=origin, units=spec.units, tags=spec.tags
+            self.name,
+            self.profile.name,
+            name,
+            spec.value_type,
+            value,
+            origin=origin,
+            units=spec.units,
+            tags=spec.tags,
+            id=id,
         )
 
     def event(self, source: str, values: Mapping[str, Any], ops: Sequence[CommandOp] | None = None) -> Event | None:
