@@ -18,7 +18,7 @@ import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.errors import APIError
+from nats.js.errors import APIError, NotFoundError
 
 from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, encode_rows
 from edgewatch.sync.config import SyncSettings
@@ -58,12 +58,14 @@ class ClassOutbox:
         self.stream = stream_name(settings, cls)
         self._puller: Puller | None = None
         self._expected = 1
+        self._late: set[int] = set()
         self._carry: list[Msg] = []
 
     async def open(self) -> None:
         """(Re)create the consumer at the unacked head and subscribe a fresh puller."""
         floor = await recreate_consumer(self._js(), self.settings, self.cls)
         self._expected = floor + 1
+        self._late.clear()
         self._carry = []
         if self._puller is not None:
             await self._puller.stop()
@@ -104,7 +106,7 @@ class ClassOutbox:
     async def _prepare(self, queue: asyncio.Queue[_Prepared]) -> None:
         while True:
             msgs = await self._next_batch()
-            records = self._records(msgs)
+            records = await self._records(msgs)
             if records:
                 await queue.put((msgs, records))
 
@@ -137,21 +139,44 @@ class ClassOutbox:
                 return msgs[:i]
         return msgs
 
-    def _records(self, msgs: list[Msg]) -> list[RecordRow]:
+    async def _records(self, msgs: list[Msg]) -> list[RecordRow]:
         """Records of new messages; counts gaps (policy drops) and skips redeliveries already batched."""
         gateway = self.settings.sync.gateway_id
         out = []
         for m in msgs:
             r = to_record(self.cls, m, gateway)
-            if r.stream_seq < self._expected:
+            if r.stream_seq < self._expected and r.stream_seq not in self._late:
                 continue  # a redelivery of a message already batched: its original's ack covers it
+            self._late.discard(r.stream_seq)
             if r.stream_seq > self._expected:
-                gap = r.stream_seq - self._expected
-                self.telemetry.drop(self.cls, gap)
-                log.warning("buffer policy dropped messages", extra={"class": self.cls.value, "count": gap})
-            self._expected = r.stream_seq + 1
+                await self._account_gap(self._expected, r.stream_seq)
+            self._expected = max(self._expected, r.stream_seq + 1)
             out.append(r)
         return out
+
+    async def _account_gap(self, first: int, end: int) -> None:
+        """Sequences [first, end) were skipped: count those gone from the stream as drops; remember the others.
+
+        A gap is normally the full-buffer policy evicting the oldest messages, but a sequence can also be
+        skipped by the server (e.g. across a restart) or still be stored and arrive later; only messages that
+        are really gone are counted, and a late one is uploaded when it comes instead of being taken for a
+        redelivery.
+        """
+        probe = range(first, end) if end - first <= 64 else (first, end - 1)
+        present = [seq for seq in probe if await self._stored(seq)]
+        if present and len(probe) == end - first:
+            self._late.update(present)
+        dropped = (end - first) - len(present)
+        if dropped > 0:
+            self.telemetry.drop(self.cls, dropped)
+            log.warning("buffer policy dropped messages", extra={"class": self.cls.value, "count": dropped})
+
+    async def _stored(self, seq: int) -> bool:
+        try:
+            await self._js().get_msg(self.stream, seq)
+        except NotFoundError:
+            return False
+        return True
 
     async def _deliver(self, records: list[RecordRow]) -> None:
         s = self.settings.sync

@@ -103,6 +103,7 @@ class Uplink:
         self.bucket = TokenBucket(settings.max_bandwidth_kbps)
         self.failures = 0
         self.up = True
+        self._recovered = asyncio.Event()
 
     async def deliver(self, header: BatchHeader, records: list[RecordRow], body: bytes) -> BatchAck:
         """Send until the far side acknowledges; only BatchTooLargeError escapes (the caller splits).
@@ -124,8 +125,17 @@ class Uplink:
                 else:
                     self._succeeded()
                     return ack
-            await asyncio.sleep(backoff_delay(attempt, self.settings.retry_initial, self.settings.retry_max))
+            await self._backoff(attempt)
             attempt += 1
+
+    async def _backoff(self, attempt: int) -> None:
+        """Sleep before a retry; cut short when another batch gets through (so priorities apply at once)."""
+        recovered = self._recovered
+        delay = backoff_delay(attempt, self.settings.retry_initial, self.settings.retry_max)
+        try:
+            await asyncio.wait_for(recovered.wait(), delay)
+        except TimeoutError:
+            pass
 
     def _failed(self, cls: DataClass, e: SinkError) -> None:
         self.failures += 1
@@ -138,6 +148,9 @@ class Uplink:
             log.debug("upload attempt failed", extra={"class": cls.value, "error": str(e)[:300]})
 
     def _succeeded(self) -> None:
+        if self.failures:
+            self._recovered.set()  # wake every class in backoff; they queue at the gate by priority
+            self._recovered = asyncio.Event()
         self.failures = 0
         if not self.up:
             self.up = True
