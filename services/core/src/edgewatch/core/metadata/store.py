@@ -62,13 +62,35 @@ class EntityStore(Generic[M]):
                 await self._task
 
     async def _watch(self) -> None:
+        """Follow the bucket; if the watch fails (bus outage), start a fresh one and re-sync from its replay."""
+        delay = 0.2
+        while True:
+            try:
+                await self._watch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.warning("KV watch of %s failed (%s); re-watching", self.bucket, type(e).__name__)
+            await asyncio.sleep(delay)
+            delay = min(5.0, delay * 2)
+
+    async def _watch_once(self) -> None:
         assert self._kv is not None
         watcher = await self._kv.watchall()
+        replayed: set[str] | None = set()
         try:
             async for entry in watcher:
                 if entry is None:
+                    if replayed is not None:
+                        # Names the bucket no longer holds at all (not even as delete markers) are dropped.
+                        for name in [n for n in self.items if kv_key(n) not in replayed]:
+                            self.items.pop(name, None)
+                            self._notify(name, None)
+                    replayed = None
                     self._loaded.set()
                     continue
+                if replayed is not None:
+                    replayed.add(entry.key)
                 self._apply_entry(entry.key, entry.value, entry.operation)
         finally:
             with contextlib.suppress(Exception):
