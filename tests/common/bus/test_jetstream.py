@@ -191,3 +191,15 @@ async def test_pull_consumer_recreates_its_consumer_when_deleted(bus: NatsBus) -
         await wait_until(lambda: b"after" in got, timeout=15)
     finally:
         await pc.stop()
+
+
+def test_config_diff_compares_only_fields_the_caller_set() -> None:
+    from edgewatch.common.bus.jetstream import config_diff
+
+    have = StreamConfig(name="S", subjects=["b", "a"], max_msgs=-1, duplicate_window=120.0, storage=StorageType.FILE)
+    assert config_diff(StreamConfig(name="S", subjects=["a", "b"]), have) == {}
+    assert config_diff(StreamConfig(name="S", duplicate_window=120), have) == {}
+    assert set(config_diff(StreamConfig(name="S", max_msgs=10, storage=StorageType.MEMORY), have)) == {
+        "max_msgs",
+        "storage",
+    }
