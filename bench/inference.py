@@ -12,7 +12,9 @@ reported separately. End to end: the real service (build_app) on a real nats-ser
 FeatureVector messages and counts the Score messages that come back.
 
 Sides run interleaved in short rounds; ratios are medians of per-round ratios (a load burst on a shared
-machine disturbs one round, not the result).
+machine disturbs one round, not the result). Goals: the batched path at least half the bare ORT rate; a lone
+vector at least a quarter (ORT's per-call cost rises when calls are spaced by other work, ANCHORS 3.1); end
+to end at least 1000 vectors/s, i.e. 5000 devices at the demo's 5 s feature windows, on one core.
 """
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ def main() -> None:
     print(f"end to end over nats-server:          {e2e:8.0f} vectors/s (bare ORT {bare_rate:.0f}/s)")
     print(f"RESULT inference_vs_bare_ort {ratio:.3f} ratio (goal >= 0.5)")
     print(f"RESULT inference_lone_vector_vs_bare_ort {lone_ratio:.3f} ratio (goal >= 0.25)")
-    print(f"RESULT inference_e2e_nats_vectors_per_s {e2e:.0f} vectors/s (goal >= 5000)")
+    print(f"RESULT inference_e2e_nats_vectors_per_s {e2e:.0f} vectors/s (goal >= 1000)")
 
 
 def _free_port() -> int:

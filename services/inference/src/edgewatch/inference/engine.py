@@ -42,8 +42,12 @@ def _top_contributions(
     n = contrib.shape[1]
     if k >= n:
         return [dict(zip(names, row, strict=True)) for row in contrib.tolist()]
+    if contrib.shape[0] == 1:  # a lone vector: plain Python beats numpy's per-call overhead on one short row
+        row = contrib[0].tolist()
+        top = sorted(range(n), key=row.__getitem__)[n - k :]
+        return [{names[j]: row[j] for j in top}]
     idx = np.argpartition(contrib, n - k, axis=1)[:, n - k :]
-    vals = np.take_along_axis(contrib, idx, axis=1).tolist()
+    vals = contrib[np.arange(contrib.shape[0])[:, None], idx].tolist()
     return [{names[j]: v for j, v in zip(ix, vs, strict=True)} for ix, vs in zip(idx.tolist(), vals, strict=True)]
 
 
