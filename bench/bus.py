@@ -32,9 +32,9 @@ from edgewatch.common.bus.codec import pack_model, unpack_model
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
 
-N = 10_000
+N = 5_000
 BURST = 256  # publishes between yields to the event loop (a service publishes as its inputs arrive, not 10k at once)
-REPEATS = 8
+REPEATS = 16
 
 
 def _values(v: Any) -> np.ndarray[Any, Any]:
