@@ -190,9 +190,12 @@ def decode_batch_rows(data: bytes, max_size: int = 64 * 1024 * 1024) -> tuple[Ba
         BatchDecodeError: not zstd, not msgpack, too large once decompressed, or not the batch schema.
     """
     try:
+        size = zstandard.frame_content_size(data)
+        if size > max_size:
+            raise BatchDecodeError(f"body: zstd frame decodes to {size} bytes, over the {max_size} limit")
         raw = zstandard.ZstdDecompressor().decompress(data, max_output_size=max_size)
     except zstandard.ZstdError as e:
-        raise BatchDecodeError(f"body: not a zstd frame ({e})") from e
+        raise BatchDecodeError(f"body: not a zstd frame within {max_size} bytes ({e})") from e
     try:
         doc: Any = msgpack.unpackb(raw, raw=False, strict_map_key=True, use_list=False)
     except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as e:
@@ -201,10 +204,13 @@ def decode_batch_rows(data: bytes, max_size: int = 64 * 1024 * 1024) -> tuple[Ba
         raise BatchDecodeError("body: not a version-1 sync batch")
     try:
         _, batch_id, gateway, cls, stream, base_seq, base_ts = _HEAD.validate_python(doc[:7])
-        rows = _ROWS.validate_python(doc[7], strict=True)
         header = BatchHeader(batch_id=batch_id, gateway=gateway, data_class=cls, stream=stream)
     except ValidationError as e:
-        raise BatchDecodeError(f"body: {_first_error(e)}") from e
+        raise BatchDecodeError(f"header.{_first_error(e, _HEAD_FIELDS)}") from e
+    try:
+        rows = _ROWS.validate_python(doc[7], strict=True)
+    except ValidationError as e:
+        raise BatchDecodeError(f"records.{_first_error(e, _ROW_FIELDS)}") from e
     if not rows:
         raise BatchDecodeError("records: must not be empty")
     out = [RecordRow(k, d, q, s, base_seq + n, base_ts + t, c, p) for k, d, q, s, n, t, c, p in rows]
@@ -232,7 +238,14 @@ def decode_batch(data: bytes, max_size: int = 64 * 1024 * 1024) -> SyncBatch:
         raise BatchDecodeError(f"records: {_first_error(e)}") from e
 
 
-def _first_error(e: ValidationError) -> str:
+_HEAD_FIELDS = ("version", "batchId", "gateway", "class", "stream", "baseSeq", "baseTs")
+_ROW_FIELDS = ("key", "device", "seq", "subject", "streamSeq", "tsNs", "contentType", "payload")
+
+
+def _first_error(e: ValidationError, names: tuple[str, ...] = ()) -> str:
+    """``<index>.<field>: <message>`` of the first error, positional indexes named where known."""
     err = e.errors()[0]
-    loc = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{loc}: {err.get('msg')}"[:300]
+    loc = list(err.get("loc", ()))
+    if names and loc and isinstance(loc[-1], int) and loc[-1] < len(names):
+        loc[-1] = names[loc[-1]]
+    return f"{'.'.join(str(p) for p in loc)}: {err.get('msg')}"[:300]
