@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ import pytest
 import uvicorn
 import yaml
 
-from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.bus.envelope import decode_envelope, new_envelope
+from edgewatch.common.bus.requestreply import edgex_request
 from edgewatch.common.contracts import topics
-from edgewatch.common.contracts.event import AddEventRequest
+from edgewatch.common.contracts.event import AddEventRequest, EventResponse
 from edgewatch.core.app import build_app as build_core
 from edgewatch.core.config import CoreSettings
 from edgewatch.ingest.app import SERVICE_NAME, build_app
@@ -105,6 +107,19 @@ async def test_ingest_registers_with_core_and_follows_metadata_live(nats_server,
                 await wait_until(lambda: state_is("pump-a", "DOWN"), 15, message="DOWN in core-metadata")
                 await sim.restart()
                 await wait_until(lambda: state_is("pump-a", "UP"), 15, message="UP in core-metadata")
+
+                # The walking skeleton's actuation hop: core-command on the bus -> ingest writes the coil.
+                env = new_envelope(json.dumps({"PumpStop": "true"}).encode())
+                subject = topics.command_request("pump-a", "PumpStop", "set")
+                resp = await edgex_request(bus, subject, env, responder="core-command", timeout=5)
+                assert resp.error_code == 0, resp.payload
+                assert sim.get_value("PumpStop") is True
+                get = new_envelope(b"", query_params={"ds-returnevent": "true"})
+                resp = await edgex_request(
+                    bus, topics.command_request("pump-a", "Vibration", "get"), get, responder="core-command", timeout=5
+                )
+                assert resp.error_code == 0
+                assert EventResponse.model_validate(resp.payload_json()).event.readings[0].value == "2.5e+00"
 
                 # A device added in core-metadata starts polling here (system event, no restart).
                 new = {
