@@ -140,7 +140,7 @@ class NatsBus:
 
     async def publish(self, subject: str, data: bytes, headers: dict[str, str] | None = None, kind: str = "") -> None:
         """Publish (buffered by the client while reconnecting); ``kind`` labels the out-counter (default: producer)."""
-        await self.nc.publish(subject, data, headers=headers)
+        await self.nc.publish(subject, data, headers=headers or None)  # no empty header block on the wire
         key = kind or subject
         inc = self._out.get(key)
         if inc is None:
