@@ -8,6 +8,7 @@ from edgewatch.ingest.drivers.modbus.driver import ModbusOptions, create_driver
 from edgewatch.ingest.errors import DeviceConnectError, DeviceTimeoutError, ModbusExceptionError
 from tests.support.modbus_sim import make_device, make_profile, pty_bridge, start_modbus_sim
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 HR = "HOLDING_REGISTERS"
 
@@ -127,3 +128,17 @@ async def test_driver_modbus_rtu_over_a_pty_pair(pool):
             assert (sim.get_value("B"), sim.get_value("S")) == (-1.5, True)
         finally:
             await sim.close()
+
+
+async def test_driver_idle_connection_closes_after_idle_timeout(pool):
+    profile = _profile()
+    sim = await start_modbus_sim(profile)
+    try:
+        proto = {"modbus-tcp": {"Address": "127.0.0.1", "Port": sim.port, "UnitID": 1, "IdleTimeout": "150ms"}}
+        drv = create_driver(make_device("idle", profile.name, 0, protocols=proto), profile, ModbusOptions(pool=pool))
+        await drv.read(["A"])
+        assert drv.connection.is_open
+        await wait_until(lambda: not drv.connection.is_open, 5, message="idle connection closed")
+        assert await drv.read(["A"]) == {"A": 0}  # reopens on demand
+    finally:
+        await sim.close()

@@ -83,6 +83,11 @@ class ModbusConnection:
         self._next_attempt = 0.0
         self._idle_handle: asyncio.TimerHandle | None = None
 
+    @property
+    def is_open(self) -> bool:
+        """True while a socket / serial port is open."""
+        return self._client is not None and bool(self._client.connected)
+
     def _new_client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
         ep = self.endpoint
         if ep.kind == "tcp":
