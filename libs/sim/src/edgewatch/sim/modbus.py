@@ -1,5 +1,6 @@
-"""Profile-driven Modbus simulator: a real pymodbus async server (TCP, or RTU on a serial/pty path) whose
-registers are laid out and encoded from an EdgeX device profile with the ingest driver's own codec.
+"""Profile-driven Modbus simulator: a real pymodbus server laid out from an EdgeX device profile.
+
+TCP, or RTU on a serial/pty path; registers are laid out and encoded with the ingest driver's own codec.
 
 Used by tests, the benchmark and the demo: ``await start_modbus_sim(profile, port=0)`` returns a running
 :class:`ModbusSim` with ``.port``, ``.set_value()``, ``.get_value()``, ``.stop()``, ``.restart()`` (same port),

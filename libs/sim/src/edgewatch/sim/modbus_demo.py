@@ -1,5 +1,8 @@
-"""Demo pump signals for the Modbus simulator: vibration creeps up while the pump runs and drops once the
-PumpStop coil is written true (what the rules service does when the anomaly score crosses its threshold)."""
+"""Demo pump signals for the Modbus simulator.
+
+Vibration creeps up while the pump runs and drops once the PumpStop coil is written true (what the rules service
+does when the anomaly score crosses its threshold).
+"""
 
 from __future__ import annotations
 

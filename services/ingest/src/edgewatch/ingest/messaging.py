@@ -1,5 +1,8 @@
-"""Bus side of the device service (EdgeX messaging controller): event publishing, command requests, device
-validation and metadata system events. Parsing and answering only; the work happens in commands/registry."""
+"""Bus side of the device service (EdgeX messaging controller).
+
+Event publishing, command requests, device validation and metadata system events. Parsing and answering only;
+the work happens in commands / registry.
+"""
 
 from __future__ import annotations
 

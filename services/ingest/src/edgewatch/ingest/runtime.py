@@ -1,5 +1,8 @@
-"""DeviceRuntime: one device with its profile compiled once (resources, transforms, commands, auto events) and
-its driver; turns driver values into EdgeX readings and command settings into driver writes."""
+"""DeviceRuntime: one device, its profile compiled once, and its driver.
+
+Compiles resources, transforms, commands and AutoEvents at load; turns driver values into EdgeX readings and
+command settings into driver writes.
+"""
 
 from __future__ import annotations
 

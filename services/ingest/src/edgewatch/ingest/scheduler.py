@@ -1,5 +1,6 @@
-"""One poll task per device: the AutoEvents due in a cycle are read together (the driver coalesces their
-registers into block reads) and each source publishes one EdgeX event.
+"""One poll task per device; each AutoEvent source publishes one EdgeX event per cycle.
+
+The AutoEvents due in a cycle are read together (the driver coalesces their registers into block reads).
 
 A failing device is marked DOWN after ``allowed_fails`` further failed cycles, publishes nothing while DOWN, is
 probed with exponential backoff, and is marked UP again by the first successful read. A cycle that fails
