@@ -20,6 +20,7 @@ BEARING = {"balls": 9, "ballDiameter": 0.3126, "pitchDiameter": 1.537}
         ({"waveforms": [{"resource": "a", "window": {"size": 64, "hop": 65}}]}, "hop"),
         ({"waveforms": [{"resource": "a"}, {"resource": "a"}]}, "waveforms.1.resource"),
         ({"waveforms": [{"resource": "a", "bands": [[500, 100]]}]}, "bands.0"),
+        ({"waveforms": [{"resource": "a", "bands": [[0, 100], [0, 100]]}]}, "bands.1"),
         ({"waveforms": [{"resource": "a", "sampleRateHz": 1000, "window": {"size": 4}}]}, "window.size"),
         (
             {"waveforms": [{"resource": "a", "envelope": {"bandHz": [10, 5], "bearing": BEARING, "shaft": {"hz": 1}}}]},

@@ -87,3 +87,26 @@ def test_envelope_without_shaft_speed_reports_zero_fault_features() -> None:
     out = np.full(plan.width, np.nan)
     plan.compute(scipy.fft.rfft(_bearing_signal(100.0, FS, N)), 0.0, None, out)
     assert np.all(out[:8] == 0.0) and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize(
+    "bands",
+    [
+        [(0, 1000), (500, 1500), (3000, 3001), (12000, 20000)],  # overlap, a one-bin band, one past Nyquist
+        [(100, 200)],
+        [(0, 12800.0001)],  # up to and including the Nyquist bin
+        [(13000, 14000), (2000, 2000.5)],  # wholly above Nyquist; empty (no bin inside)
+        [(4000, 8000), (0, 1000)],  # unsorted
+    ],
+)
+def test_band_energies_match_a_direct_sum_for_any_band_layout(bands: list[tuple[float, float]]) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(N)
+    s = _spectrum(x, bands)
+    spec = np.fft.rfft(x)
+    p = np.abs(spec) ** 2 * 2 / N**2
+    p[0] /= 2
+    p[-1] /= 2
+    f = np.arange(p.shape[0]) * FS / N
+    for lo, hi in bands:
+        assert s[f"band_{lo:g}_{hi:g}"] == pytest.approx(float(p[(f >= lo) & (f < hi)].sum()), rel=1e-9, abs=1e-15)

@@ -56,7 +56,7 @@ class WaveformExtractor:
         self._s = self._t + self.spectrum.width
         self._bins_for = -1.0
         self._bins: NDArray[np.intp] | None = None
-        self._scratch = (np.empty(n), np.empty(n))
+        self._scratch = (np.empty(n), np.empty(n), np.ones(n))
 
     def shaft_hz(self, latest: dict[str, float]) -> float:
         """The shaft frequency for the next window: fixed, or the latest value of the speed resource (0 if none)."""

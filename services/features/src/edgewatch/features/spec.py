@@ -141,6 +141,8 @@ class WaveformSpec(Spec):
         for i, (lo, hi) in enumerate(self.bands):
             if not 0 <= lo < hi:
                 raise ValueError(f"bands.{i}: need 0 <= lo < hi, got [{lo:g}, {hi:g}]")
+            if (lo, hi) in self.bands[:i]:
+                raise ValueError(f"bands.{i}: [{lo:g}, {hi:g}] is listed twice")
         fs = self.sample_rate_hz
         if fs is not None:
             n = self.samples(fs)
