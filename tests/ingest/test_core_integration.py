@@ -52,7 +52,7 @@ def _defs(tmp: Path, port: int) -> dict[str, str]:
             {
                 "name": "pump-a",
                 "profileName": "demo-pump",
-                "protocols": {"modbus-tcp": {"Address": "127.0.0.1", "Port": port, "UnitID": 1, "Timeout": "300ms"}},
+                "protocols": {"modbus-tcp": {"Address": "127.0.0.1", "Port": port, "UnitID": 1, "Timeout": "1s"}},
                 "autoEvents": [{"interval": "100ms", "sourceName": "Vibration"}],
             }
         ]

@@ -31,7 +31,7 @@ def _write_defs(tmp: Path, port: int) -> DeviceSection:
     profiles.mkdir()
     devices.mkdir()
     shutil.copy(EDGEX_MODBUS_PROFILE, profiles / EDGEX_MODBUS_PROFILE.name)
-    proto = {"modbus-tcp": {"Address": "127.0.0.1", "Port": str(port), "UnitID": "1", "Timeout": "300ms"}}
+    proto = {"modbus-tcp": {"Address": "127.0.0.1", "Port": str(port), "UnitID": "1", "Timeout": "1s"}}
     doc = {
         "deviceList": [
             {

@@ -53,7 +53,7 @@ def make_device(
     *,
     unit: int = 1,
     auto_events: Iterable[Mapping[str, Any]] = (),
-    timeout: str = "500ms",
+    timeout: str = "2s",
     service: str = "edgewatch-ingest",
     protocols: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Device:

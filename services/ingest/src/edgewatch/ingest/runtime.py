@@ -209,7 +209,8 @@ class DeviceRuntime:
         readings = [self.reading(n, v, origin, maps.get(n), ids[i]) for i, (n, v) in enumerate(values.items(), 1)]
         if not readings:
             return None
-        return new_event(self.name, self.profile.name, source, readings, origin=origin, id=ids[0])
+        tags = dict(self.device.tags) if self.device.tags else None  # device tags ride on events, as in the SDK
+        return new_event(self.name, self.profile.name, source, readings, origin=origin, id=ids[0], tags=tags)
 
     def settings_to_values(self, ops: Sequence[CommandOp], settings: Mapping[str, Any]) -> dict[str, Any]:
         """Turn a SET request's flat map into typed values to write (mappings reversed, defaults, limits,
