@@ -208,3 +208,19 @@ async def test_service_validates_devices_for_core_metadata(stack, bus):
         timeout=5,
     )
     assert no.error_code == 1 and b"Address" in no.payload
+
+
+async def test_service_malformed_command_is_dead_lettered_and_service_keeps_serving(stack, bus):
+    dead: list[str] = []
+
+    async def on_dead(msg):
+        dead.append(msg.headers.get("Edgewatch-Reason", ""))
+
+    await bus.subscribe(topics.dead_letter(SERVICE_NAME), on_dead)
+    subject = topics.device_command_request(SERVICE_NAME, DEV, "Switch", "set")
+    await bus.publish(subject, b"{not an envelope", {"Content-Type": "application/json"})
+    await wait_until(lambda: dead, 10, message="dead letter")
+    env = new_envelope(b"", query_params={"ds-returnevent": "true"})
+    get = topics.device_command_request(SERVICE_NAME, DEV, "RoomTemperature", "get")
+    resp = await edgex_request(bus, get, env, responder=SERVICE_NAME, timeout=5)
+    assert resp.error_code == 0
