@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serial
 from pydantic.alias_generators import to_camel
 
 from edgewatch.common.bus import BusDecodeError, NatsBus
-from edgewatch.common.bus.codec import FRAME_MAGIC, pack, pack_model, unpack, unpack_model
+from edgewatch.common.bus.codec import EXT_NDARRAY, pack, pack_model, unpack, unpack_model
 from tests.support.waiting import wait_until
 
 
@@ -109,14 +109,14 @@ def test_decoded_array_is_a_read_only_view_into_the_message_buffer() -> None:
             a[0] = 1
 
 
-def test_arrays_are_little_endian_raw_bytes_on_the_wire() -> None:
+def test_arrays_are_little_endian_raw_bytes_in_a_standard_msgpack_ext() -> None:
     big = np.array([1.0, -2.5, 3.25], dtype=">f8")
     data = pack({"a": big})
-    assert data[0] == FRAME_MAGIC
-    assert big.astype("<f8").tobytes() in data
+    doc = msgpack.unpackb(data)  # any msgpack reader can read the message
+    ext = doc["a"]
+    assert isinstance(ext, msgpack.ExtType) and ext.code == EXT_NDARRAY
+    assert ext.data == b"\x03\x01<f8" + struct.pack("<Q", 3) + big.astype("<f8").tobytes()
     assert big.tobytes() not in data  # no big-endian bytes travel
-    table_len, _doc_len = struct.unpack_from("<II", data, 1)
-    assert data[9 : 9 + table_len].startswith(b"\x03\x01<f8")
 
 
 def test_many_arrays_in_nested_containers_each_resolve_to_their_own_bytes() -> None:
@@ -156,16 +156,22 @@ def test_pack_model_matches_model_dump_for_models_with_serializers() -> None:
     assert unpack(pack_model(c)) == {"level": "low", "x": 6}
 
 
+def _ext(payload: bytes) -> bytes:
+    return msgpack.packb({"a": msgpack.ExtType(EXT_NDARRAY, payload)})
+
+
 @pytest.mark.parametrize(
     ("data", "match"),
     [
-        (b"\xc1", "truncated"),
-        (b"\xc1\x00\x00\x00\x00\xff\x00\x00\x00", "shorter"),
-        (b"\xc1\x05\x00\x00\x00\x00\x00\x00\x00\x03\x01<f8", "malformed"),
-        (b"\xc1\x03\x00\x00\x00\x01\x00\x00\x00\x01\x00O\xc0", "dtype"),
-        (b"\xc1\x04\x00\x00\x00\x01\x00\x00\x00\x02\x00>f8\xc0", "little-endian"),
+        (_ext(b"\x03"), "truncated"),
+        (_ext(b"\x03\x01<f8"), "malformed"),
+        (_ext(b"\x01\x00O"), "dtype"),
+        (_ext(b"\x03\x00>f8" + bytes(8)), "little-endian"),
+        (_ext(b"\x03\x00zz9"), "bad dtype"),
+        (_ext(b"\x03\x01<f8" + struct.pack("<Q", 4) + bytes(16)), "needs 32 bytes"),
         (b"\x92\x01", "not a suite message"),
-        (b"\xc4\x10ab", "not a suite message"),
+        (b"\xc1", "not a suite message"),
+        (msgpack.packb({"a": 1}) + b"\x00", "not a suite message"),
     ],
 )
 def test_malformed_messages_raise_bus_decode_error(data: bytes, match: str) -> None:
@@ -173,10 +179,15 @@ def test_malformed_messages_raise_bus_decode_error(data: bytes, match: str) -> N
         unpack(data)
 
 
-def test_truncated_array_area_is_rejected() -> None:
+def test_truncated_message_is_rejected() -> None:
     data = pack({"a": np.arange(100.0)})
-    with pytest.raises(BusDecodeError, match="shorter"):
+    with pytest.raises(BusDecodeError, match="not a suite message"):
         unpack(data[:-8])
+
+
+def test_foreign_extension_types_pass_through() -> None:
+    out = unpack(msgpack.packb({"x": msgpack.ExtType(42, b"raw")}))
+    assert out["x"].code == 42 and out["x"].data == b"raw"
 
 
 def test_unpack_model_names_the_invalid_field() -> None:

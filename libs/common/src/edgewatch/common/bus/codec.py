@@ -1,49 +1,39 @@
 """The suite's fast internal codec: msgpack, with numpy arrays as raw little-endian bytes decoded without a copy.
 
-Wire format. A message without arrays is one plain msgpack document. A message with arrays is a frame::
-
-    0xC1 | table_len: u32 LE | doc_len: u32 LE | table | msgpack doc | pad to 8 | arrays, each padded to 8
-
-``0xC1`` is the one byte msgpack never uses, so the two forms cannot be confused. The table holds one descriptor
-per array, ``<dtype_len:u8><ndim:u8><dtype ascii, little-endian: "<f8", "<i4", "|u1"><shape: ndim x u64 LE>``;
-the arrays follow the document in table order. In the document, array ``i`` is ``ExtType(i + 1, b"")`` (so at
-most 127 arrays per message). Decoding returns ``np.ndarray`` views into the message buffer (read-only when it is
-``bytes``): a 32-feature vector or a 4096-sample window costs no copy on the receiving side.
+Wire format: one standard msgpack document. A numpy array is the extension ``ExtType(1, descriptor + bytes)``
+where the descriptor is ``<dtype_len:u8><ndim:u8><dtype ascii, little-endian: "<f8", "<i4", "|u1"><shape:
+ndim x u64 LE>`` and the bytes are the C-order little-endian data. Encoding and decoding run in msgspec's C
+msgpack implementation; its ``ext_hook`` hands over a memoryview into the received message, so a decoded array is
+an ``np.frombuffer`` view of the message buffer (read-only when it is ``bytes``): a 32-feature vector or a
+4096-sample window costs no copy on the receiving side. Map keys must be strings.
 """
 
 from __future__ import annotations
 
 import operator
 import struct
-import threading
 from collections.abc import Callable
 from enum import Enum
 from typing import Any, TypeVar
 
-import msgpack
+import msgspec
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from edgewatch.common.bus.errors import BusDecodeError
 
-__all__ = ["FRAME_MAGIC", "MAX_ARRAYS", "pack", "pack_model", "unpack", "unpack_model"]
+__all__ = ["EXT_NDARRAY", "pack", "pack_model", "unpack", "unpack_model"]
 
-FRAME_MAGIC = 0xC1
-MAX_ARRAYS = 127
-_HEADER = struct.Struct("<BII")  # magic, table_len, doc_len
-_HEAD = struct.Struct("<II")
-_HDR = _HEADER.size
+EXT_NDARRAY = 1
 _U64 = struct.Struct("<Q")
-_PAD = bytes(8)
 _MAX_NDIM = 32
-# array i of a message is ExtType(i + 1, b""): the same objects every time, nothing to build per array
-_ARRAY_REFS = [msgpack.ExtType(i + 1, b"") for i in range(MAX_ARRAYS)]
+_CACHE_MAX = 1024
 
 M = TypeVar("M", bound=BaseModel)
 
-
-def _align8(n: int) -> int:
-    return (n + 7) & ~7
+# (id(dtype), shape) -> (dtype, descriptor). Keyed by id because dtype.__eq__, run on every dict hit, costs more
+# than packing a small array; the entry holds the dtype, so its id cannot be reused while the entry lives.
+_descriptors: dict[tuple[int, tuple[int, ...]], tuple[np.dtype[Any], bytes]] = {}
 
 
 def _wire_array(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -58,175 +48,112 @@ def _wire_array(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return np.ascontiguousarray(arr, dtype=dt)
 
 
-class _PackState:
-    """A reusable Packer per thread (building one per message costs more than packing a small message)."""
-
-    __slots__ = ("blobs", "descr", "packer")
-
-    def __init__(self) -> None:
-        self.blobs: list[np.ndarray[Any, Any]] = []
-        self.packer = msgpack.Packer(default=self.default, use_bin_type=True, autoreset=True)
-        # (id(dtype), shape) -> (dtype, descriptor). Keyed by id because dtype.__eq__, run on every dict hit,
-        # costs more than packing a small array; the entry holds the dtype, so its id cannot be reused meanwhile.
-        self.descr: dict[tuple[int, tuple[int, ...]], tuple[np.dtype[Any], bytes]] = {}
-
-    def default(self, o: Any) -> Any:
-        if isinstance(o, np.ndarray):
-            blobs = self.blobs
-            if len(blobs) >= MAX_ARRAYS:
-                raise TypeError(f"codec: more than {MAX_ARRAYS} arrays in one message")
-            blobs.append(o if o.flags.c_contiguous and o.dtype.byteorder != ">" else _wire_array(o))
-            return _ARRAY_REFS[len(blobs) - 1]
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, BaseModel):
-            return _dump(o)
-        if isinstance(o, Enum):
-            return o.value
-        if isinstance(o, (tuple, set, frozenset)):
-            return list(o)
-        raise TypeError(f"codec: cannot encode {type(o).__name__}")
-
-    def descriptor(self, arr: np.ndarray[Any, Any]) -> bytes:
-        dtype = arr.dtype
-        key = (id(dtype), arr.shape)
-        hit = self.descr.get(key)
-        if hit is not None and hit[0] is dtype:
-            return hit[1]
-        if dtype.kind in "OV" or dtype.hasobject:
-            raise TypeError(f"codec: arrays of dtype {dtype} cannot travel as raw bytes")
-        dt: bytes = dtype.str.encode("ascii")
-        d: bytes = bytes((len(dt), arr.ndim)) + dt + b"".join(_U64.pack(n) for n in arr.shape)
-        if len(self.descr) < 1024:
-            self.descr[key] = (dtype, d)
-        return d
+def _descriptor(arr: np.ndarray[Any, Any]) -> bytes:
+    dtype = arr.dtype
+    key = (id(dtype), arr.shape)
+    hit = _descriptors.get(key)
+    if hit is not None and hit[0] is dtype:
+        return hit[1]
+    dt: bytes = dtype.str.encode("ascii")
+    d: bytes = bytes((len(dt), arr.ndim)) + dt + b"".join(_U64.pack(n) for n in arr.shape)
+    if len(_descriptors) < _CACHE_MAX:
+        _descriptors[key] = (dtype, d)
+    return d
 
 
-# thread id -> its pack state (a plain object: attribute access on threading.local costs more than the lookup)
-_states: dict[int, _PackState] = {}
+def _enc_hook(o: Any) -> Any:
+    if isinstance(o, np.ndarray):
+        if not o.flags.c_contiguous or o.dtype.byteorder == ">" or o.dtype.hasobject:
+            o = _wire_array(o)
+        return msgspec.msgpack.Ext(EXT_NDARRAY, _descriptor(o) + o.tobytes())
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, BaseModel):
+        return _dump(o)
+    if isinstance(o, Enum):
+        return o.value
+    if isinstance(o, frozenset):
+        return list(o)
+    raise TypeError(f"codec: cannot encode {type(o).__name__}")
 
 
-def _state() -> _PackState:
-    tid = threading.get_ident()
-    st = _states.get(tid)
-    if st is None:
-        st = _states[tid] = _PackState()
-    return st
+_encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
 
 
 def pack(obj: Any) -> bytes:
-    """Encode ``obj`` (dicts, lists, str, bytes, numbers, bool, None, numpy arrays and scalars, pydantic models).
+    """Encode ``obj`` (dicts with str keys, lists, tuples, str, bytes, numbers, bool, None, numpy arrays and
+    scalars, enums, pydantic models).
 
     Raises:
-        TypeError: an object the codec cannot encode (object arrays, arbitrary classes, > 127 arrays).
+        TypeError: an object the codec cannot encode (object arrays, arbitrary classes).
     """
-    st = _states.get(threading.get_ident()) or _state()
-    blobs = st.blobs
+    return _encoder.encode(obj)
+
+
+# descriptor -> (dtype, shape, count, nbytes); shapes repeat message after message, so each is parsed once
+_layouts: dict[bytes, tuple[np.dtype[Any], tuple[int, ...], int, int]] = {}
+
+
+def _parse_descriptor(head: bytes) -> tuple[np.dtype[Any], tuple[int, ...], int, int]:
+    dt_len, ndim = head[0], head[1]
     try:
-        doc: bytes = st.packer.pack(obj)
-        if not blobs:
-            return doc
-        table = st.descriptor(blobs[0]) if len(blobs) == 1 else b"".join([st.descriptor(a) for a in blobs])
-    except BaseException:
-        st.packer.reset()
-        blobs.clear()
-        raise
-    head = _HDR + len(table) + len(doc)
-    # C-contiguous arrays export their bytes through the buffer protocol: join copies them straight in.
-    parts: list[Any] = [_HEADER.pack(FRAME_MAGIC, len(table), len(doc)), table, doc, _PAD[: _align8(head) - head]]
-    for arr in blobs:
-        n = arr.nbytes
-        parts.append(arr)
-        if n & 7:
-            parts.append(_PAD[: _align8(n) - n])
-    blobs.clear()
-    return b"".join(parts)
+        dtype = np.dtype(head[2 : 2 + dt_len].decode("ascii"))
+    except (TypeError, ValueError, UnicodeDecodeError) as e:
+        raise BusDecodeError(f"codec: bad dtype in array descriptor: {e}") from e
+    if dtype.kind in "OV" or dtype.hasobject or dtype.byteorder == ">":
+        raise BusDecodeError(f"codec: dtype {dtype} is not a little-endian plain dtype")
+    shape = tuple(_U64.unpack_from(head, 2 + dt_len + 8 * i)[0] for i in range(ndim))
+    count = 1
+    for n in shape:
+        count *= n
+    return dtype, shape, count, count * dtype.itemsize
+
+
+def _ext_hook(code: int, data: memoryview) -> Any:
+    if code != EXT_NDARRAY:
+        return msgspec.msgpack.Ext(code, bytes(data))
+    size = len(data)
+    if size < 2:
+        raise BusDecodeError("codec: truncated array descriptor")
+    head_len = 2 + data[0] + 8 * data[1]
+    if data[1] > _MAX_NDIM or head_len > size:
+        raise BusDecodeError("codec: malformed array descriptor")
+    head = bytes(data[:head_len])
+    layout = _layouts.get(head)
+    if layout is None:
+        layout = _parse_descriptor(head)
+        if len(_layouts) < _CACHE_MAX:
+            _layouts[head] = layout
+    dtype, shape, count, nbytes = layout
+    if head_len + nbytes != size:
+        raise BusDecodeError(f"codec: array of shape {shape} {dtype} needs {nbytes} bytes, got {size - head_len}")
+    if not count:
+        empty = np.empty(shape, dtype=dtype)
+        empty.flags.writeable = False
+        return empty
+    # a view of the message buffer: msgspec's memoryview points into it (and keeps it alive)
+    arr = np.frombuffer(data, dtype, count, head_len)
+    return arr if len(shape) == 1 else arr.reshape(shape)
+
+
+_decoder = msgspec.msgpack.Decoder(ext_hook=_ext_hook)
 
 
 def unpack(data: bytes | bytearray | memoryview) -> Any:
     """Decode what :func:`pack` produced; arrays are views into ``data`` (read-only for ``bytes``).
 
     Raises:
-        BusDecodeError: not a valid message (truncated, bad msgpack, bad array table).
+        BusDecodeError: not a valid message (truncated, bad msgpack, bad array descriptor).
     """
     try:
-        if len(data) and data[0] == FRAME_MAGIC:
-            return _unpack_frame(data)
-        return msgpack.unpackb(data, raw=False)
+        return _decoder.decode(data)
     except BusDecodeError:
         raise
     except Exception as e:
+        cause = e.__cause__ if isinstance(e.__cause__, BusDecodeError) else None
+        if cause is not None:
+            raise cause from None
         raise BusDecodeError(f"codec: not a suite message: {type(e).__name__}: {e}") from e
-
-
-# table bytes -> [(dtype, shape, offset from the array area, nbytes)], total array-area size. Messages of one
-# kind repeat their table, so each is parsed once.
-_Layout = tuple[list[tuple[np.dtype[Any], tuple[int, ...], int, int]], int]
-_tables: dict[bytes, _Layout] = {}
-
-
-def _parse_table(table: bytes) -> _Layout:
-    out: list[tuple[np.dtype[Any], tuple[int, ...], int, int]] = []
-    p = off = 0
-    while p < len(table):
-        if p + 2 > len(table):
-            raise BusDecodeError("codec: truncated array table")
-        dt_len, ndim = table[p], table[p + 1]
-        end = p + 2 + dt_len + 8 * ndim
-        if ndim > _MAX_NDIM or end > len(table):
-            raise BusDecodeError("codec: malformed array descriptor")
-        try:
-            dtype = np.dtype(table[p + 2 : p + 2 + dt_len].decode("ascii"))
-        except (TypeError, ValueError, UnicodeDecodeError) as e:
-            raise BusDecodeError(f"codec: bad dtype in array table: {e}") from e
-        if dtype.kind in "OV" or dtype.hasobject or dtype.byteorder == ">":
-            raise BusDecodeError(f"codec: dtype {dtype} is not a little-endian plain dtype")
-        q = p + 2 + dt_len
-        shape = tuple(_U64.unpack_from(table, q + 8 * i)[0] for i in range(ndim))
-        count = 1
-        for n in shape:
-            count *= n
-        nbytes = count * dtype.itemsize
-        out.append((dtype, shape, off, nbytes))
-        off += _align8(nbytes)
-        p = end
-    if len(out) > MAX_ARRAYS:
-        raise BusDecodeError(f"codec: more than {MAX_ARRAYS} arrays")
-    return out, off
-
-
-def _unpack_frame(data: bytes | bytearray | memoryview) -> Any:
-    size = len(data)
-    if size < _HDR:
-        raise BusDecodeError("codec: truncated frame header")
-    table_len, doc_len = _HEAD.unpack_from(data, 1)
-    doc_at = _HDR + table_len
-    base = _align8(doc_at + doc_len)
-    table = data[_HDR:doc_at]
-    if type(table) is not bytes:
-        table = bytes(table)
-    layout = _tables.get(table)
-    if layout is None:
-        layout = _parse_table(table)
-        if len(_tables) < 1024:
-            _tables[table] = layout
-    arrays, area = layout
-    if base + area > size:
-        raise BusDecodeError(f"codec: frame of {size} bytes is shorter than its header says ({base + area})")
-    if len(arrays) == 1 and arrays[0][3]:
-        dtype, shape, off, _ = arrays[0]
-        # np.ndarray over the buffer is a view, like np.frombuffer, at about half the cost per call.
-        refs = {1: np.ndarray(shape, dtype, data, base + off)}
-    else:
-        refs = {}
-        for i, (dtype, shape, off, nbytes) in enumerate(arrays, 1):
-            if nbytes:
-                refs[i] = np.ndarray(shape, dtype, data, base + off)
-            else:
-                refs[i] = empty = np.empty(shape, dtype=dtype)
-                empty.flags.writeable = False
-    # ext_hook(code, data) -> refs.get(code, data): array i + 1 resolves in C, with no Python call per array
-    return msgpack.unpackb(data[doc_at : doc_at + doc_len], raw=False, ext_hook=refs.get)
 
 
 # model class -> (wire keys, attribute getter) when a plain attribute copy equals model_dump(by_alias=True), else
