@@ -102,6 +102,16 @@ async def test_service_rest_get_applies_mappings_and_set_writes_the_device(stack
     assert (await http.get(f"/api/v3/device/name/{DEV}/FanSpeed", params={"ds-returnevent": "false"})).content == b""
 
 
+async def test_service_get_command_name_may_be_a_resource_regex(stack):
+    _sim, _host, http, _events = stack
+    r = await http.get(f"/api/v3/device/name/{DEV}/.*Temperature")
+    assert r.status_code == 200, r.text
+    names = [x.resource_name for x in EventResponse.model_validate(r.json()).event.readings]
+    assert names == ["RoomTemperature", "Temperature"]
+    r = await http.get(f"/api/v3/device/name/{DEV}/.*Temperature", params={"ds-regexcmd": "false"})
+    assert r.status_code == 404
+
+
 async def test_service_get_with_ds_pushevent_publishes_the_event(stack):
     _sim, _host, http, events = stack
     r = await http.get(f"/api/v3/device/name/{DEV}/HVACValues", params={"ds-pushevent": "true"})

@@ -37,7 +37,8 @@ def command_router(commands: CommandService) -> APIRouter:
     async def get_command(name: str, command: str, request: Request) -> Response:
         push = _flag(request, "ds-pushevent", False)
         ret = _flag(request, "ds-returnevent", True)
-        event = await commands.get(name, command, push_event=push)
+        regex = _flag(request, "ds-regexcmd", True)
+        event = await commands.get(name, command, push_event=push, regex=regex)
         if not ret:
             return Response(status_code=200)
         return Response(EventResponse(event=event).to_json(), media_type="application/json")

@@ -40,7 +40,7 @@ class CommandService:
         if isinstance(err, DeviceIOError):
             self.metrics.error(device, type(err).__name__)
 
-    async def get(self, device: str, command: str, *, push_event: bool = False) -> Event:
+    async def get(self, device: str, command: str, *, push_event: bool = False, regex: bool = True) -> Event:
         """Read a command or resource now.
 
         Raises:
@@ -49,7 +49,7 @@ class CommandService:
         """
         try:
             rt = self.registry.runtime(device)
-            ops = rt.resolve(command, "get")
+            ops = rt.resolve(command, "get", regex=regex)
             values, errors = await rt.read_values([op.resource for op in ops])
             if errors:
                 raise TransformOverflowError(next(iter(errors.values())))

@@ -93,7 +93,8 @@ class Messaging:
             if method == "get":
                 push = _flag(env.query_params, "ds-pushevent", False)
                 ret = _flag(env.query_params, "ds-returnevent", True)
-                event = await self.commands.get(device, command, push_event=push)
+                regex = _flag(env.query_params, "ds-regexcmd", True)
+                event = await self.commands.get(device, command, push_event=push, regex=regex)
                 payload = EventResponse(event=event).to_json() if ret else b""
                 await edgex_respond(self.bus, env, responder=self.service, payload=payload, fmt=self.fmt)
             elif method == "set":

@@ -133,8 +133,9 @@ class DeviceRuntime:
             raise ProfileConfigError(f"autoEvents[{index}] {source!r}: {unreadable} not readable", device=self.name)
         return AutoEventJob(source, names, ae.interval_seconds, ae.on_change, ae.on_change_threshold or 0.0, ops)
 
-    def resolve(self, command: str, method: str) -> tuple[CommandOp, ...]:
-        """The operations of a GET/SET on a command or a resource name.
+    def resolve(self, command: str, method: str, *, regex: bool = False) -> tuple[CommandOp, ...]:
+        """The operations of a GET/SET on a command or a resource name (``regex``: a GET may name resources by a
+        regular expression, the SDK's ``ds-regexcmd``).
 
         Raises:
             NotFoundError (404): neither a command nor a resource.
@@ -144,6 +145,8 @@ class DeviceRuntime:
             rw, ops = self.commands[command]
         elif command in self.resources:
             rw, ops = self.resources[command].read_write, (CommandOp(command),)
+        elif regex and method == "get" and (matched := self._regex_resources(command)):
+            rw, ops = "R", tuple(CommandOp(n) for n in matched)
         else:
             raise NotFoundError(f"device {self.name!r} has no command or resource {command!r}", field="command")
         allowed = readable(rw) if method == "get" else writable(rw)
@@ -154,6 +157,13 @@ class DeviceRuntime:
                 kind=ErrorKind.NOT_ALLOWED,
             )
         return ops
+
+    def _regex_resources(self, pattern: str) -> list[str]:
+        try:
+            rx = re.compile(pattern)
+        except re.error:
+            return []
+        return [n for n, r in self.resources.items() if readable(r.read_write) and rx.fullmatch(n)]
 
     async def read_values(self, names: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
         """Read resources and apply read transforms: (values, transform errors by resource).
