@@ -13,6 +13,7 @@ import logging
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 
+from edgewatch.common.bus.jetstream import ensure_stream
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.config import SyncSettings
@@ -60,19 +61,16 @@ def _stream_config(settings: SyncSettings, cls: DataClass) -> api.StreamConfig:
 
 
 async def ensure_streams(js: JetStreamContext, settings: SyncSettings) -> dict[DataClass, str]:
-    """Create each class stream, or update its limits when it exists (idempotent); return the names."""
+    """Create each class stream, or update its limits when they differ (idempotent); return the names.
+
+    Raises:
+        ProvisioningError: a stream exists with a configuration the server cannot change in place.
+    """
     names: dict[DataClass, str] = {}
     for cls in DataClass:
         cfg = _stream_config(settings, cls)
-        name = cfg.name or ""
-        try:
-            await js.stream_info(name)
-        except NotFoundError:
-            await js.add_stream(cfg)
-            log.info("created sync stream", extra={"stream": name, "maxBytes": cfg.max_bytes})
-        else:
-            await js.update_stream(cfg)
-        names[cls] = name
+        await ensure_stream(js, cfg)
+        names[cls] = cfg.name or ""
     return names
 
 

@@ -1,0 +1,38 @@
+"""Class streams: idempotent provisioning, limits updated in place, the uploader resuming at the unacked head."""
+
+from __future__ import annotations
+
+from edgewatch.common.bus import NatsBus
+from edgewatch.common.contracts.sync import DataClass
+from edgewatch.sync.config import SyncSettings
+from edgewatch.sync.streams import ensure_streams, recreate_consumer
+from tests.support.nats_server import NatsServer
+
+
+async def test_streams_are_created_once_and_their_limits_follow_the_settings(
+    nats_server: NatsServer, bus: NatsBus
+) -> None:
+    settings = SyncSettings()
+    names = await ensure_streams(bus.js, settings)
+    await ensure_streams(bus.js, settings)
+    info = await bus.js.stream_info(names[DataClass.ALERT])
+    assert info.config.discard == "new" and info.config.retention == "workqueue"
+    bigger = SyncSettings.model_validate({"Buffer": {"Event": {"MaxBytes": 123_456_789}}})
+    await ensure_streams(bus.js, bigger)
+    assert (await bus.js.stream_info(names[DataClass.EVENT])).config.max_bytes == 123_456_789
+
+
+async def test_recreated_uploader_reports_the_previous_ack_floor(nats_server: NatsServer, bus: NatsBus) -> None:
+    settings = SyncSettings()
+    names = await ensure_streams(bus.js, settings)
+    for i in range(5):
+        await bus.js.publish("edgewatch.inference.score.pump-1", str(i).encode())
+    assert await recreate_consumer(bus.js, settings, DataClass.SCORE) == 0
+    sub = await bus.js.pull_subscribe_bind(durable=f"{names[DataClass.SCORE]}_UPLOADER", stream=names[DataClass.SCORE])
+    msgs = await sub.fetch(3, timeout=2)
+    for m in msgs:
+        await m.ack_sync()
+    await sub.unsubscribe()
+    assert await recreate_consumer(bus.js, settings, DataClass.SCORE) == 3
+    info = await bus.js.stream_info(names[DataClass.SCORE])
+    assert (info.state.messages, info.state.first_seq) == (2, 4)
