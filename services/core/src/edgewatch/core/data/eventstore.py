@@ -53,6 +53,9 @@ class EventStore:
         self._sub: Any = None
         self._loaded = asyncio.Event()
         self._target = 0
+        self._inflight = asyncio.Semaphore(256)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.failed = bus.metrics.counter("core_data_store_failures_total", "bus events that could not be stored")
         self.stored = bus.metrics.counter("core_data_events_stored_total", "events written to the event stream")
 
     @property
@@ -91,7 +94,9 @@ class EventStore:
         await asyncio.wait_for(self._loaded.wait(), 60)
 
     async def stop(self) -> None:
-        """Stop following the stream."""
+        """Finish pending writes, then stop following the stream."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
@@ -103,6 +108,10 @@ class EventStore:
 
     async def _on_msg(self, msg: Any) -> None:
         seq = msg.metadata.sequence.stream
+        if seq in self.index.by_seq:  # written by this replica: already indexed when the ack came back
+            if seq >= self._target or msg.metadata.num_pending == 0:
+                self._loaded.set()
+            return
         try:
             req = decode_add_event(msg.data)
             self.index.add(IndexEntry.of(seq, req.event))
@@ -111,14 +120,31 @@ class EventStore:
         if seq >= self._target or msg.metadata.num_pending == 0:
             self._loaded.set()
 
-    async def append(self, event: Event) -> None:
+    async def append(self, event: Event, body: bytes | None = None) -> None:
         """Store one event (a duplicate id inside the stream's duplicate window is dropped by JetStream)."""
-        body = AddEventRequest.of(event, request_id="").to_json()
+        if body is None:
+            body = AddEventRequest.of(event, request_id="").to_json()
         with unavailable_on_bus_errors(f"storing event {event.id}"):
             ack = await self.bus.js.publish(device_subject(event.device_name), body, headers={"Nats-Msg-Id": event.id})
         if not ack.duplicate:
             self.index.add(IndexEntry.of(ack.seq, event))
             self.stored.inc()
+
+    async def submit(self, event: Event, body: bytes | None = None) -> None:
+        """Store without waiting for the JetStream ack (up to 256 writes in flight; waits when full)."""
+        await self._inflight.acquire()
+        task = asyncio.get_running_loop().create_task(self._submitted(event, body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _submitted(self, event: Event, body: bytes | None) -> None:
+        try:
+            await self.append(event, body)
+        except Exception as e:
+            self.failed.inc()
+            log.error("event %s from the bus not stored: %s", event.id, e)
+        finally:
+            self._inflight.release()
 
     async def load(self, entries: list[IndexEntry]) -> list[tuple[IndexEntry, Event]]:
         """The events of ``entries`` (entries that retention removed meanwhile are skipped)."""

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from nats.aio.msg import Msg
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.envelope import decode_envelope, encode_envelope, new_envelope
+from edgewatch.common.bus.envelope import CONTENT_JSON, decode_envelope, encode_envelope, new_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import ConflictError, ContractInvalidError, EdgeXError, ErrorKind
 from edgewatch.common.contracts.event import AddEventRequest, Event
-from edgewatch.common.contracts.eventcodec import decode_add_event
+from edgewatch.common.contracts.eventcodec import decode_add_event, media_type
 from edgewatch.common.contracts.reading import Reading
 from edgewatch.core.config import CoreWritable
 from edgewatch.core.data.eventstore import EventStore
@@ -44,7 +44,9 @@ class DataService:
         req = decode_add_event(env.payload, env.content_type)
         self.received.labels("bus").inc()
         if self.writable().persist_data:
-            await self.store.append(req.event)
+            # A JSON payload that validated is stored as received (no re-encoding); CBOR is stored as JSON.
+            raw = env.payload if media_type(env.content_type) == CONTENT_JSON else None
+            await self.store.submit(req.event, raw)
 
     async def add(self, service: str, profile: str, device: str, source: str, body: bytes, content_type: str) -> str:
         """POST /event/{service}/{profile}/{device}/{source}: check, store, re-publish; returns the event id.
