@@ -62,3 +62,27 @@ def test_score_doc_encoding_matches_model_encoding() -> None:
     doc = s.model_dump(by_alias=True, exclude_none=True)
     assert encode_score_doc(doc) == encode_score(s)
     assert decode_score(encode_score_doc(doc)) == s
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"score": 12}, {"score": 12.0}),  # an int score is coerced by the validating path
+        ({"isAnomaly": 1}, {"is_anomaly": True}),
+        ({"sequence": None}, None),
+        ({"device": ""}, None),
+        ({"origin": -5}, None),
+        ({"contributions": {"rms": 1}}, {"contributions": {"rms": 1.0}}),
+        ({"contributions": {"rms": "x"}}, None),
+    ],
+)
+def test_score_decode_fast_and_validating_paths_agree(patch: dict[str, object], expected: dict | None) -> None:
+    doc = {**msgpack.unpackb(encode_score(_score())), **patch}
+    data = msgpack.packb(doc)
+    if expected is None:
+        with pytest.raises(BusDecodeError, match="invalid score"):
+            decode_score(data)
+    else:
+        got = decode_score(data)
+        assert got == _score().model_copy(update=expected)
+        assert got == Score.model_validate(doc)

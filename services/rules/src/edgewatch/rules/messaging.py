@@ -6,6 +6,7 @@ a feature or a reading. Malformed messages raise BusDecodeError and are dead-let
 
 from __future__ import annotations
 
+import numpy as np
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
@@ -79,9 +80,11 @@ class RulesMessaging:
         for r in event.readings:
             if r.resource_name not in wanted:
                 continue
-            value = r.typed_value() if r.value_type is ValueType.BOOL else r.numeric_value()
-            if value is None or isinstance(value, (list, str, bytes, dict)):
+            if r.is_null or not (r.value_type.is_numeric or r.value_type is ValueType.BOOL):
                 continue
+            value = r.typed_value()
+            if not isinstance(value, (int, float, np.integer, np.floating, np.bool_)):
+                continue  # arrays
             t = r.origin or event.origin
             for d in self.engine.on_sample("reading", event.device_name, r.resource_name, float(value), t):
                 self.actuator.submit(d)

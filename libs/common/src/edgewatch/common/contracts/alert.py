@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import msgpack
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from edgewatch.common.bus.client import BusDecodeError
+from edgewatch.common.bus.codec import pack, unpack
+from edgewatch.common.bus.errors import BusDecodeError
 
 __all__ = ["ActionResult", "Alert", "AlertAction", "decode_alert", "encode_alert"]
 
@@ -56,7 +56,7 @@ class Alert(_Wire):
 def encode_alert(alert: Alert) -> bytes:
     """Encode as a msgpack map with camelCase keys."""
     doc: dict[str, Any] = alert.model_dump(by_alias=True)
-    return msgpack.packb(doc, use_bin_type=True)  # type: ignore[no-any-return]
+    return pack(doc)
 
 
 def decode_alert(data: bytes) -> Alert:
@@ -66,8 +66,8 @@ def decode_alert(data: bytes) -> Alert:
         BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
     """
     try:
-        doc = msgpack.unpackb(data, raw=False, strict_map_key=True)
-    except Exception as e:
+        doc = unpack(data)
+    except BusDecodeError as e:
         raise BusDecodeError(f"alert is not msgpack: {e}") from e
     if not isinstance(doc, dict):
         raise BusDecodeError(f"alert must be a msgpack map, got {type(doc).__name__}")
