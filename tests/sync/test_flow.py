@@ -62,3 +62,22 @@ async def _wait_records(rc: ReceiverClient, cls: DataClass, device: str, n: int)
 
     result = await wait_until(got, 20, message=f"{n} {cls} records of {device}")
     return result
+
+
+async def test_a_wiped_local_store_does_not_make_new_data_look_like_duplicates(
+    nats_server: NatsServer, bus: NatsBus, receiver: LiveReceiver, tmp_path: Path
+) -> None:
+    settings = sync_settings(nats_server, receiver.url, tmp_path)
+    async with ReceiverClient(receiver.url) as rc:
+        for round_ in (1, 2):
+            async with build_app(settings):
+                await _publish(bus, DataClass.ALERT, "pump-9", range(1, 6))
+                want = 5 * round_
+                await wait_until(lambda n=want: _alerts(rc, n), 20, message=f"{want} alerts")
+            await bus.js.delete_stream("EW_SYNC_ALERT")  # the edge store is wiped: sequences restart at 1
+        _, recs = await rc.records(DataClass.ALERT, limit=100)
+    assert len(recs) == 10 and len({r["stream"] for r in recs}) == 2
+
+
+async def _alerts(rc: ReceiverClient, n: int) -> bool:
+    return (await rc.items(DataClass.ALERT))[0] == n

@@ -88,6 +88,11 @@ class SyncSection(Section):
     ack_wait: float = Field(30.0, gt=0, description="JetStream AckWait of the uploader consumers, seconds")
     status_interval: float = Field(2.0, gt=0, description="Seconds between backlog/metrics refreshes")
     stream_prefix: str = Field("EW_SYNC", description="Stream names are <prefix>_<CLASS>")
+    dedup_on_msg_id: bool = Field(
+        False,
+        description="Key records by the producer's Nats-Msg-Id (dedup beyond JetStream's window); only when "
+        "producers never reuse an id",
+    )
 
 
 class SyncSettings(ServiceSettings):

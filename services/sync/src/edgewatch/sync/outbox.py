@@ -56,6 +56,7 @@ class ClassOutbox:
         self.uplink = uplink
         self.telemetry = telemetry
         self.stream = stream_name(settings, cls)
+        self.incarnation = self.stream
         self._puller: Puller | None = None
         self._expected = 1
         self._late: set[int] = set()
@@ -63,7 +64,13 @@ class ClassOutbox:
 
     async def open(self) -> None:
         """(Re)create the consumer at the unacked head and subscribe a fresh puller."""
-        floor = await recreate_consumer(self._js(), self.settings, self.cls)
+        js = self._js()
+        info = await js.stream_info(self.stream)
+        # Keys carry the stream's creation time: a recreated (wiped) stream restarts at sequence 1, and its
+        # messages must not be taken by the cloud for duplicates of the old stream's.
+        created = int(info.created.timestamp() * 1_000_000) if info.created else 0
+        self.incarnation = f"{self.stream}@{created}"
+        floor = await recreate_consumer(js, self.settings, self.cls)
         self._expected = floor + 1
         self._late.clear()
         self._carry = []
@@ -141,10 +148,10 @@ class ClassOutbox:
 
     async def _records(self, msgs: list[Msg]) -> list[RecordRow]:
         """Records of new messages; counts gaps (policy drops) and skips redeliveries already batched."""
-        gateway = self.settings.sync.gateway_id
+        gateway, by_id = self.settings.sync.gateway_id, self.settings.sync.dedup_on_msg_id
         out = []
         for m in msgs:
-            r = to_record(self.cls, m, gateway)
+            r = to_record(self.cls, m, gateway, msg_id_key=by_id)
             if r.stream_seq < self._expected and r.stream_seq not in self._late:
                 continue  # a redelivery of a message already batched: its original's ack covers it
             self._late.discard(r.stream_seq)
@@ -181,10 +188,10 @@ class ClassOutbox:
     async def _deliver(self, records: list[RecordRow]) -> None:
         s = self.settings.sync
         header = BatchHeader(
-            batch_id=f"{s.gateway_id}/{self.stream}/{records[0].stream_seq}-{records[-1].stream_seq}",
+            batch_id=f"{s.gateway_id}/{self.incarnation}/{records[0].stream_seq}-{records[-1].stream_seq}",
             gateway=s.gateway_id,
             data_class=self.cls,
-            stream=self.stream,
+            stream=self.incarnation,
         )
         body = encode_rows(header, records, s.compression_level)
         try:

@@ -34,13 +34,13 @@ def device_of(cls: DataClass, subject: str) -> str:
     return tokens[i] if len(tokens) > i else subject
 
 
-def to_record(cls: DataClass, msg: Msg, gateway: str) -> RecordRow:
+def to_record(cls: DataClass, msg: Msg, gateway: str, *, msg_id_key: bool = False) -> RecordRow:
     """Build the record of one buffered message (a plain row: trusted local input)."""
     stream_seq, ts_ns = ack_position(msg.reply)
     hdr = msg.headers or {}
     seq_text = hdr.get(SEQ_HEADER, "")
     seq = int(seq_text) if seq_text.isdigit() else stream_seq
-    msg_id = hdr.get(MSG_ID_HEADER, "")
+    msg_id = hdr.get(MSG_ID_HEADER, "") if msg_id_key else ""
     ctype = hdr.get("Content-Type", "")
     return RecordRow(
         f"{gateway}/{cls.value}/{msg_id}" if msg_id else "",
