@@ -52,6 +52,12 @@ def score_bytes(device: str, value: float, seq: int) -> bytes:
     )
 
 
+async def feed(bus: NatsBus, device: str, values: list[float], start: int = 0) -> None:
+    """Publish one Score per value (sequence numbers from ``start``)."""
+    for i, v in enumerate(values):
+        await bus.publish(topics.score(device), score_bytes(device, v, start + i))
+
+
 @dataclass
 class CoreCommand:
     """A core-command stand-in on ``edgex.core.command.request.>``: records requests, answers per a script."""

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.rules.conftest import PUMP_RULE
+from tests.rules.conftest import PUMP_RULE, feed
+from tests.support.waiting import wait_until
 
 
 @pytest.mark.parametrize(
@@ -66,14 +67,11 @@ async def test_rule_crud_and_run_states(make_settings, started):
 
 
 async def test_stopped_rule_does_not_evaluate(make_settings, started, core_command, alerts, bus):
-    from tests.rules.test_service import _feed
-    from tests.support.waiting import wait_until
-
     svc = await started(make_settings())
     await svc.http.post("/api/v3/rule", json=PUMP_RULE)
     await svc.http.post("/api/v3/rule", json={**PUMP_RULE, "name": "witness", "actions": []})
     await svc.http.post("/api/v3/rule/name/pump-high/stop")
-    await _feed(bus, "pump-1", [9, 9])
+    await feed(bus, "pump-1", [9, 9])
     await wait_until(lambda: [a.rule for a in alerts] == ["witness"])
     assert core_command.requests == []
 

@@ -7,20 +7,14 @@ import uuid
 import numpy as np
 import pytest
 
-from edgewatch.common.bus import NatsBus
 from edgewatch.common.bus.envelope import encode_envelope, new_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
 from edgewatch.common.contracts.eventcodec import encode_add_event
 from edgewatch.common.contracts.feature import FeatureVector, encode_feature_vector
 from edgewatch.rules.app import SERVICE_NAME
-from tests.rules.conftest import PUMP_RULE, CoreCommand, score_bytes
+from tests.rules.conftest import PUMP_RULE, CoreCommand, feed, score_bytes
 from tests.support.waiting import wait_until
-
-
-async def _feed(bus: NatsBus, device: str, values: list[float], start: int = 0) -> None:
-    for i, v in enumerate(values):
-        await bus.publish(topics.score(device), score_bytes(device, v, start + i))
 
 
 async def test_rule_raise_sends_exactly_one_command_with_idempotency_key(
@@ -28,9 +22,9 @@ async def test_rule_raise_sends_exactly_one_command_with_idempotency_key(
 ):
     svc = await started(make_settings())
     assert (await svc.http.post("/api/v3/rule", json=PUMP_RULE)).status_code == 201
-    await _feed(bus, "pump-1", [1, 9, 2, 9, 9, 12, 15, 9, 6])  # raise at the 2nd consecutive >8; 6 is above clear
+    await feed(bus, "pump-1", [1, 9, 2, 9, 9, 12, 15, 9, 6])  # raise at the 2nd consecutive >8; 6 is above clear
     await wait_until(lambda: len(alerts) == 1)
-    await _feed(bus, "pump-1", [20, 21], start=9)
+    await feed(bus, "pump-1", [20, 21], start=9)
 
     async def status() -> dict:
         return (await svc.http.get("/api/v3/rule/name/pump-high/status")).json()["status"]
@@ -67,7 +61,7 @@ async def test_rule_clears_below_clear_threshold_and_a_new_raise_sends_a_new_com
 ):
     svc = await started(make_settings())
     await svc.http.post("/api/v3/rule", json=PUMP_RULE)
-    await _feed(bus, "pump-1", [9, 9, 5, 4, 9, 9])
+    await feed(bus, "pump-1", [9, 9, 5, 4, 9, 9])
     await wait_until(lambda: [a.state for a in alerts] == ["raised", "cleared", "raised"])
     first, cleared, second = alerts
     assert cleared.incident == first.id and cleared.actions == [] and cleared.threshold == 4
@@ -85,7 +79,7 @@ async def test_failed_command_is_retried_with_same_key_and_reported(
     svc = await started(make_settings(attempts=3))
     core_command.script = ["device locked", "drop", None]  # errorCode 1, then no answer (timeout), then ok
     await svc.http.post("/api/v3/rule", json=PUMP_RULE)
-    await _feed(bus, "pump-1", [9, 9])
+    await feed(bus, "pump-1", [9, 9])
     await wait_until(lambda: len(alerts) == 1, timeout=10)
     (action,) = alerts[0].actions
     assert (action.result, action.attempts) == ("ok", 3)
@@ -99,7 +93,7 @@ async def test_command_failing_every_attempt_is_reported_and_puts_rule_in_error(
     svc = await started(make_settings(attempts=2))
     core_command.script = ["device DOWN", "device DOWN"]
     await svc.http.post("/api/v3/rule", json=PUMP_RULE)
-    await _feed(bus, "pump-1", [9, 9])
+    await feed(bus, "pump-1", [9, 9])
     await wait_until(lambda: len(alerts) == 1, timeout=10)
     (action,) = alerts[0].actions
     assert (action.result, action.attempts, action.error) == ("failed", 2, "device DOWN")
@@ -112,7 +106,7 @@ async def test_command_failing_every_attempt_is_reported_and_puts_rule_in_error(
 async def test_command_without_core_command_fails_fast_and_is_reported(make_settings, started, alerts, bus):
     svc = await started(make_settings(attempts=2))
     await svc.http.post("/api/v3/rule", json=PUMP_RULE)
-    await _feed(bus, "pump-1", [9, 9])
+    await feed(bus, "pump-1", [9, 9])
     await wait_until(lambda: len(alerts) == 1, timeout=10)
     assert alerts[0].actions[0].result == "failed" and "no responder" in alerts[0].actions[0].error
 
@@ -130,7 +124,7 @@ async def test_malformed_score_is_dead_lettered_and_rules_keep_running(
     await bus.nc.subscribe(topics.dead_letter(SERVICE_NAME), cb=on)
     await bus.publish(topics.score("pump-1"), b"\xc1garbage")
     await bus.publish(topics.score("pump-1"), score_bytes("pump-1", 9, 0)[:-3])
-    await _feed(bus, "pump-1", [9, 9])
+    await feed(bus, "pump-1", [9, 9])
     await wait_until(lambda: len(dead) == 2 and len(alerts) == 1)
     assert all(r.startswith("decode:") for r in dead)
     assert svc.host.metrics.registry.get_sample_value("edgewatch_bus_dead_letters_total", {"reason": "decode"}) == 2
@@ -145,12 +139,12 @@ async def test_stale_source_raises_stale_alert_and_clears_when_scores_resume(
         "stale": {"seconds": 0.3, "actions": [{"command": "PumpStop", "settings": {"PumpStop": True}}]},
     }
     assert (await svc.http.post("/api/v3/rule", json=rule)).status_code == 201
-    await _feed(bus, "pump-1", [1])
+    await feed(bus, "pump-1", [1])
     await wait_until(lambda: len(alerts) == 1, timeout=5)
     stale = alerts[0]
     assert (stale.kind, stale.state, stale.severity, stale.threshold) == ("stale", "raised", "major", 0.3)
     assert stale.actions[0].result == "ok" and core_command.settings(0) == {"PumpStop": "true"}
-    await _feed(bus, "pump-1", [1], start=1)
+    await feed(bus, "pump-1", [1], start=1)
     await wait_until(lambda: len(alerts) == 2)
     assert (alerts[1].kind, alerts[1].state, alerts[1].incident) == ("stale", "cleared", stale.id)
 
@@ -184,6 +178,25 @@ async def test_reading_rule_acts_on_edgex_events(make_settings, started, core_co
     await wait_until(lambda: len(alerts) == 2)
     assert [a.state for a in alerts] == ["raised", "cleared"] and alerts[0].value == pytest.approx(7.1)
     assert core_command.requests[0][0] == topics.command_request("pump-7", "PumpStop", "set")
+
+
+async def test_bool_reading_rule_treats_true_as_one(make_settings, started, alerts, bus):
+    svc = await started(make_settings())
+    rule = {
+        "name": "stopped",
+        "source": {"kind": "reading", "device": "pump-7", "name": "PumpStop"},
+        "condition": {"comparator": ">", "threshold": 0.5},
+        "severity": "info",
+    }
+    assert (await svc.http.post("/api/v3/rule", json=rule)).status_code == 201
+    for v in (False, True):
+        ev = new_event(
+            "pump-7", "demo-pump", "PumpStop", [Reading.simple("pump-7", "demo-pump", "PumpStop", "Bool", v)]
+        )
+        body, headers = encode_envelope(new_envelope(encode_add_event(AddEventRequest.of(ev))), "json")
+        await bus.publish(topics.device_event("edgewatch-ingest", "demo-pump", "pump-7", "PumpStop"), body, headers)
+    await wait_until(lambda: len(alerts) == 1)
+    assert (alerts[0].rule, alerts[0].value, alerts[0].severity) == ("stopped", 1.0, "info")
 
 
 async def test_feature_rule_acts_on_feature_vectors(make_settings, started, alerts, bus):

@@ -6,6 +6,8 @@ a feature or a reading. Malformed messages raise BusDecodeError and are dead-let
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -31,6 +33,7 @@ class RulesMessaging:
         self.engine = engine
         self.actuator = actuator
         self._subs: dict[str, Subscription] = {}
+        self._sync_lock = asyncio.Lock()
         self._wanted: dict[str, tuple[str, Handler]] = {
             "score": (topics.score_all(), self.on_score),
             "feature": (topics.feature_vector_all(), self.on_feature),
@@ -39,13 +42,14 @@ class RulesMessaging:
 
     async def sync(self) -> None:
         """Subscribe to the sources rules use (scores always: the default source); drop the others."""
-        kinds = self.engine.kinds_in_use() | {"score"}
-        for kind, (subject, handler) in self._wanted.items():
-            if kind in kinds and kind not in self._subs:
-                self._subs[kind] = await self.bus.subscribe(subject, handler)
-            elif kind not in kinds and kind in self._subs:
-                await self._subs.pop(kind).unsubscribe()
-        await self.bus.nc.flush()
+        async with self._sync_lock:  # two REST changes at once must not subscribe twice
+            kinds = self.engine.kinds_in_use() | {"score"}
+            for kind, (subject, handler) in self._wanted.items():
+                if kind in kinds and kind not in self._subs:
+                    self._subs[kind] = await self.bus.subscribe(subject, handler)
+                elif kind not in kinds and kind in self._subs:
+                    await self._subs.pop(kind).unsubscribe()
+            await self.bus.nc.flush()
 
     async def stop(self) -> None:
         """Unsubscribe everything."""
