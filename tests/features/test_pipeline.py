@@ -19,7 +19,7 @@ def _pipeline(config: dict | None = None, device: str = "d") -> FeaturePipeline:
     store = ConfigStore()
     if config is not None:
         store.put(device, FeatureConfig.model_validate(config))
-    return FeaturePipeline(store, clock=lambda: 42)
+    return FeaturePipeline(store, clock=lambda: T0 + 3600 * SEC)
 
 
 def _wave(n: int = 64, hop: int | None = None, **extra: object) -> dict:
@@ -254,3 +254,13 @@ def test_scalar_buffers_are_bounded_when_the_count_clock_goes_silent() -> None:
     for i in range(window.MAX_BUFFERED + 10):
         _scalar(p, "b", 1 + i / 1000, 1.0)
     assert p.stats["overflow"] == 10
+
+
+def test_samples_stamped_far_in_the_future_are_dropped_and_do_not_stall_windows() -> None:
+    p = _pipeline({"scalar": {"latenessMs": 0}})
+    assert _scalar(p, "a", 30 * 24 * 3600, 1.0) == [] and p.stats["future"] == 1  # a month ahead of the clock
+    assert p.block("d", "prof", "acc", T0 + 10**15, np.ones(4096), FS) == [] and p.stats["future"] == 2
+    out = []
+    for i in range(6):
+        out += _scalar(p, "a", i, 1.0)
+    assert len(out) == 1 and p.stats["late"] == 0

@@ -21,12 +21,15 @@ from edgewatch.features.spec import FeatureConfig, WaveformSpec
 from edgewatch.features.store import DEFAULT_VERSION, ConfigStore
 from edgewatch.features.window import ScalarWindow, ScalarWindower, WaveformWindower, ns
 
-__all__ = ["FeaturePipeline"]
+__all__ = ["MAX_FUTURE_NS", "FeaturePipeline"]
 
 log = logging.getLogger(__name__)
 
 _DEFAULT_WAVEFORM = WaveformSpec(resource="default")
 _MIN_WINDOW = 8  # samples; a time window at a tagged sample rate can be shorter than that
+MAX_FUTURE_NS = 300 * 1_000_000_000
+"""Samples stamped more than this ahead of the local clock are dropped (``future``): one bogus timestamp must
+not drag a device's event-time windows ahead of every correctly stamped sample."""
 
 
 @dataclass(slots=True)
@@ -103,6 +106,9 @@ class FeaturePipeline:
 
     def scalar(self, device: str, profile: str, resource: str, origin: int, value: float) -> list[FeatureVector]:
         """One slow sample; returns the FeatureVectors of the windows it closed."""
+        if origin > self.clock() + MAX_FUTURE_NS:
+            self.stats["future"] += 1
+            return []
         st = self._device(device, profile)
         st.latest[resource] = value
         if st.scalar is None or st.scalar_ext is None or resource in st.waveform_specs:
@@ -155,6 +161,9 @@ class FeaturePipeline:
         one, else ``sample_rate`` (from the reading's tags); a block with neither is counted ``no_sample_rate``
         and skipped, as is one whose window would be under 8 samples (``window_too_short``).
         """
+        if origin > self.clock() + MAX_FUTURE_NS:
+            self.stats["future"] += 1
+            return []
         st = self._device(device, profile)
         wf = st.waveforms.get(resource)
         if wf is None or (profile_spec is not None and wf.profile_spec != profile_spec):
