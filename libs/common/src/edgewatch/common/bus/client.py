@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from nats.aio.client import Client
@@ -138,14 +138,23 @@ class NatsBus:
             await self._nc.close()
         self.metrics.bus_connected.set(0)
 
-    async def publish(self, subject: str, data: bytes, headers: dict[str, str] | None = None, kind: str = "") -> None:
-        """Publish (buffered by the client while reconnecting); ``kind`` labels the out-counter (default: producer)."""
-        await self.nc.publish(subject, data, headers=headers or None)  # no empty header block on the wire
+    def publish(
+        self, subject: str, data: bytes, headers: dict[str, str] | None = None, kind: str = ""
+    ) -> Coroutine[Any, Any, None]:
+        """Publish (buffered by the client while reconnecting); ``kind`` labels the out-counter (default: producer).
+
+        Returns the client's publish coroutine to await (a plain function, not a coroutine of its own: on the hot
+        path one coroutine per message fewer is measurable).
+        """
+        nc = self._nc
+        if nc is None:
+            raise RuntimeError("bus not connected")
         key = kind or subject
         inc = self._out.get(key)
         if inc is None:
             inc = self._out_counter(key, kind or subject.split(".", 2)[1] if "." in subject else subject)
         inc(1)
+        return nc.publish(subject, data, headers=headers or None)  # type: ignore[no-any-return]
 
     def _out_counter(self, key: str, label: str) -> Callable[[float], None]:
         if len(self._out) >= _MAX_CACHED_SUBJECTS:
