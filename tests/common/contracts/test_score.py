@@ -76,7 +76,7 @@ def test_score_doc_encoding_matches_model_encoding() -> None:
         ({"contributions": {"rms": "x"}}, None),
     ],
 )
-def test_score_decode_fast_and_validating_paths_agree(patch: dict[str, object], expected: dict | None) -> None:
+def test_score_decode_coerces_or_rejects_like_the_model(patch: dict[str, object], expected: dict | None) -> None:
     doc = {**msgpack.unpackb(encode_score(_score())), **patch}
     data = msgpack.packb(doc)
     if expected is None:

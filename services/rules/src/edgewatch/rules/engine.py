@@ -44,12 +44,14 @@ class RuleRuntime:
     run_state: RunState = RunState.RUNNING
     last_error: str = ""
     criteria: Criteria = field(init=False)
+    device_filter: str = field(init=False)
     devices: dict[str, DeviceState] = field(default_factory=dict)
     started_mono: float = field(default_factory=time.monotonic)
     raises: int = 0
 
     def __post_init__(self) -> None:
         self.criteria = Criteria.of(self.rule)
+        self.device_filter = "" if self.rule.source.device == "*" else self.rule.source.device
 
     @property
     def evaluating(self) -> bool:
@@ -161,8 +163,8 @@ class RuleEngine:
             return out
         now = self._clock()
         for rt in rts:
-            src = rt.rule.source.device
-            if (src != "*" and src != device) or rt.run_state is RunState.STOPPED:
+            only = rt.device_filter
+            if (only and only != device) or rt.run_state is RunState.STOPPED:
                 continue
             ds = rt.devices.get(device)
             if ds is None:

@@ -92,7 +92,8 @@ class DeviceState:
     """One device's state under one rule."""
 
     state: AlertState = AlertState.NORMAL
-    window: deque[tuple[int, float]] = field(default_factory=deque)
+    window: deque[float] = field(default_factory=deque)
+    window_t: deque[int] = field(default_factory=deque)
     hits: int = 0
     hit_since: int = -1
     clears: int = 0
@@ -134,17 +135,19 @@ class DeviceState:
 
     def _aggregate(self, c: Criteria, value: float, t_ns: int) -> float | None:
         """The window's aggregate; None until a window with an explicit sample count is full."""
-        buf = self.window
-        buf.append((t_ns, value))
-        while len(buf) > c.max_samples:
+        buf, times = self.window, self.window_t
+        buf.append(value)
+        times.append(t_ns)
+        if len(buf) > c.max_samples:
             buf.popleft()
+            times.popleft()
         if c.window_ns:
             oldest = t_ns - c.window_ns
-            while buf and buf[0][0] < oldest:
+            while times and times[0] < oldest:
                 buf.popleft()
+                times.popleft()
         if len(buf) < c.min_samples:
             return None
-        values = [v for _, v in buf]
         if c.aggregate == "mean":
-            return sum(values) / len(values)
-        return max(values) if c.aggregate == "max" else min(values)
+            return sum(buf) / len(buf)
+        return max(buf) if c.aggregate == "max" else min(buf)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, cast
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -37,25 +37,6 @@ class Score(BaseModel):
     sequence: int = Field(0, ge=0, description="Per-device sequence number since the producer started")
 
 
-# wire key -> (field name, exact Python type the fast path accepts, check: "" | "nonempty" | "nonneg")
-_WIRE: Final[tuple[tuple[str, str, type, str], ...]] = (
-    ("device", "device", str, "nonempty"),
-    ("profile", "profile", str, ""),
-    ("modelName", "model_name", str, "nonempty"),
-    ("modelVersion", "model_version", str, "nonempty"),
-    ("modelSha256", "model_sha256", str, ""),
-    ("score", "score", float, ""),
-    ("threshold", "threshold", float, ""),
-    ("isAnomaly", "is_anomaly", bool, ""),
-    ("windowStart", "window_start", int, "nonneg"),
-    ("windowEnd", "window_end", int, "nonneg"),
-    ("featureConfigVersion", "feature_config_version", str, ""),
-    ("origin", "origin", int, "nonneg"),
-    ("sequence", "sequence", int, "nonneg"),
-)
-_ALL_FIELDS: Final = frozenset(Score.model_fields)
-
-
 def encode_score(score: Score) -> bytes:
     """Encode as a msgpack map with camelCase keys (``contributions`` left out when absent)."""
     return encode_score_doc(score.model_dump(by_alias=True, exclude_none=True))
@@ -70,11 +51,7 @@ def encode_score_doc(doc: dict[str, Any]) -> bytes:
 
 
 def decode_score(data: bytes) -> Score:
-    """Decode a msgpack Score.
-
-    Documents whose every value already has its exact type (what edgewatch-inference sends) are checked by a
-    fast path that applies the model's constraints; anything else goes through pydantic validation, which
-    coerces what it may and names the offending field otherwise.
+    """Decode a msgpack Score (pydantic validation: coerces what it may, names the offending field otherwise).
 
     Raises:
         BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
@@ -85,37 +62,8 @@ def decode_score(data: bytes) -> Score:
         raise BusDecodeError(f"score is not msgpack: {e}") from e
     if not isinstance(doc, dict):
         raise BusDecodeError(f"score must be a msgpack map, got {type(doc).__name__}")
-    fast = _trusted(doc)
-    if fast is not None:
-        return fast
     try:
         return Score.model_validate(doc)
     except ValidationError as e:
         msg = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
         raise BusDecodeError(f"invalid score: {msg}") from e
-
-
-def _trusted(doc: dict[str, Any]) -> Score | None:
-    """The Score when every field has its exact type and meets its constraint, else None (use pydantic)."""
-    fields: dict[str, Any] = {}
-    for key, name, typ, check in _WIRE:
-        v = doc.get(key)
-        if type(v) is not typ:
-            return None
-        if (check == "nonempty" and not v) or (check == "nonneg" and cast(int, v) < 0):
-            return None
-        fields[name] = v
-    contrib = doc.get("contributions")
-    if contrib is not None:
-        if type(contrib) is not dict:
-            return None
-        for feature, share in contrib.items():
-            if type(feature) is not str or type(share) is not float:
-                return None
-    fields["contributions"] = contrib
-    score = Score.__new__(Score)
-    object.__setattr__(score, "__dict__", fields)
-    object.__setattr__(score, "__pydantic_fields_set__", set(_ALL_FIELDS))
-    object.__setattr__(score, "__pydantic_extra__", None)
-    object.__setattr__(score, "__pydantic_private__", None)
-    return score
