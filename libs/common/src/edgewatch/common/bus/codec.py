@@ -5,7 +5,7 @@ where the descriptor is ``<dtype_len:u8><ndim:u8><dtype ascii, little-endian: "<
 ndim x u64 LE>`` and the bytes are the C-order little-endian data. Encoding and decoding run in msgspec's C
 msgpack implementation; its ``ext_hook`` hands over a memoryview into the received message, so a decoded array is
 an ``np.frombuffer`` view of the message buffer (read-only when it is ``bytes``): a 32-feature vector or a
-4096-sample window costs no copy on the receiving side. Map keys must be strings.
+4096-sample window costs no copy on the receiving side. Datetimes travel as msgpack timestamps.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ _encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
 
 
 def pack(obj: Any) -> bytes:
-    """Encode ``obj`` (dicts with str keys, lists, tuples, str, bytes, numbers, bool, None, numpy arrays and
+    """Encode ``obj`` (dicts, lists, tuples, sets, str, bytes, numbers, bool, None, datetimes, numpy arrays and
     scalars, enums, pydantic models).
 
     Raises:
