@@ -13,8 +13,9 @@ FeatureVector messages and counts the Score messages that come back.
 
 Sides run interleaved in short rounds; ratios are medians of per-round ratios (a load burst on a shared
 machine disturbs one round, not the result). Goals: the batched path at least half the bare ORT rate; a lone
-vector at least a quarter (ORT's per-call cost rises when calls are spaced by other work, ANCHORS 3.1); end
-to end at least 1000 vectors/s, i.e. 5000 devices at the demo's 5 s feature windows, on one core.
+vector (decode + score + encode) within the ANCHORS section 3 budget of 1 ms p99 per window for linear models
+(its ratio to a hot bare run is printed too: ORT's per-call cost rises when calls are spaced by other work,
+ANCHORS 3.1); end to end at least 1000 vectors/s, i.e. 5000 devices at the demo's 5 s windows, on one core.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def in_process(engine: InferenceEngine, messages: list[bytes]) -> tuple[float, float, float, float, float]:
+def in_process(engine: InferenceEngine, messages: list[bytes]) -> tuple[float, float, float, float, float, float]:
     model = engine.model_for("bench-pump")
     assert model is not None
     rows = [np.asarray(decode_feature_vector(m).values, dtype=np.float32).reshape(1, -1) for m in messages]
@@ -105,10 +106,15 @@ def in_process(engine: InferenceEngine, messages: list[bytes]) -> tuple[float, f
         for x in lone_rows:
             sess.run(outs, {inp: x})
 
+    lone_lat: list[float] = []
+
     def service_lone() -> None:
+        clock = time.perf_counter
         for m in lone_msgs:
+            t0 = clock()
             for doc in engine.score_batch([decode_feature_vector(m)]):
                 encode_score_doc(doc)  # type: ignore[arg-type]
+            lone_lat.append(clock() - t0)
 
     batched, lone, t_bare, t_svc, t_lone = [], [], [], [], []
     gc.disable()
@@ -123,7 +129,8 @@ def in_process(engine: InferenceEngine, messages: list[bytes]) -> tuple[float, f
             t_lone.append(sl / len(lone_msgs))
     finally:
         gc.enable()
-    return statistics.median(batched), statistics.median(lone), min(t_bare), min(t_svc), min(t_lone)
+    p99 = float(np.percentile(lone_lat, 99))
+    return statistics.median(batched), statistics.median(lone), min(t_bare), min(t_svc), min(t_lone), p99
 
 
 async def end_to_end(messages: list[bytes], data_dir: Path, nats_url: str) -> float:
@@ -166,10 +173,11 @@ def main() -> None:
     messages = [encode_feature_vector(vector(i, rng)) for i in range(VECTORS)]
     with tempfile.TemporaryDirectory() as tmp:
         engine = fitted_engine(Path(tmp) / "models", rng)
-        ratio, lone_ratio, bare_s, svc_s, lone_s = in_process(engine, messages)
+        ratio, lone_ratio, bare_s, svc_s, lone_s, lone_p99 = in_process(engine, messages)
         print(f"bare ORT session.run, batch 1:       {bare_s * 1e6:8.2f} us/vector")
         print(f"service path, batches of {BATCH}:       {svc_s * 1e6:8.2f} us/vector")
-        print(f"service path, lone vectors:           {lone_s * 1e6:8.2f} us/vector")
+        print(f"service path, lone vectors:           {lone_s * 1e6:8.2f} us/vector, p99 {lone_p99 * 1e6:.1f} us")
+        print(f"lone vector vs bare ORT (median ratio): {lone_ratio:.3f}")
         port = _free_port()
         server = subprocess.Popen(
             [
@@ -191,7 +199,7 @@ def main() -> None:
     bare_rate = 1.0 / bare_s
     print(f"end to end over nats-server:          {e2e:8.0f} vectors/s (bare ORT {bare_rate:.0f}/s)")
     print(f"RESULT inference_vs_bare_ort {ratio:.3f} ratio (goal >= 0.5)")
-    print(f"RESULT inference_lone_vector_vs_bare_ort {lone_ratio:.3f} ratio (goal >= 0.25)")
+    print(f"RESULT inference_lone_vector_p99_us {lone_p99 * 1e6:.1f} us (goal <= 1000)")
     print(f"RESULT inference_e2e_nats_vectors_per_s {e2e:.0f} vectors/s (goal >= 1000)")
 
 
