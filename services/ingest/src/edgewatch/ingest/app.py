@@ -42,7 +42,9 @@ def build_app(settings: IngestSettings) -> ServiceHost:
     )
     commands = CommandService(registry, publisher, metrics)
     core = settings.clients.core_metadata
-    metadata = MetadataClient(core.url(), token=settings.service.bearer_token()) if core.configured else None
+    # The client's own token (Clients.CoreMetadata.AuthTokenFile) first, else the suite-wide Service token.
+    token = (core.token() or settings.service.bearer_token()) if core.configured else ""
+    metadata = MetadataClient(core.url(), token=token) if core.configured else None
     definitions = Definitions(SERVICE_NAME, settings, registry, metadata)
     messaging = Messaging(
         host.bus,

@@ -47,6 +47,18 @@ class ClientSection(Section):
     protocol: str = "http"
     host: str = Field("", description="Empty = not configured (run from local files only)")
     port: int = Field(0, ge=0, le=65535)
+    auth_token: str = Field("", description="Bearer token for the client's REST calls (empty = none)")
+    auth_token_file: str = Field("", description="File holding the bearer token (preferred over AuthToken)")
+
+    def token(self) -> str:
+        """The bearer token (file first).
+
+        Raises:
+            OSError: AuthTokenFile is set but unreadable.
+        """
+        if self.auth_token_file:
+            return Path(self.auth_token_file).read_text(encoding="utf-8").strip()
+        return self.auth_token
 
     @property
     def configured(self) -> bool:
