@@ -194,7 +194,10 @@ def _dump(model: BaseModel) -> dict[str, Any]:
     if plan is None:
         return model.model_dump(by_alias=True)
     keys, get = plan
-    return dict(zip(keys, get(model.__dict__), strict=True))
+    try:
+        return dict(zip(keys, get(model.__dict__), strict=True))
+    except KeyError:  # a model_construct()ed instance missing a field: let pydantic decide
+        return model.model_dump(by_alias=True)
 
 
 def pack_model(model: BaseModel) -> bytes:
