@@ -133,3 +133,18 @@ async def test_features_profile_tags_configure_a_float_array_waveform(make_setti
     assert fv.config_version.startswith("profile-") and fv.sample_count == 16 and fv.sample_rate == 1000.0
     assert abs(fv.as_dict()["acc.dominant_hz"] - 125.0) < 1e-9 and "acc.band_100_500" in fv.names
     assert (await svc.http.get("/api/v3/features/stats")).json()["stats"]["vectors"] == 2
+
+
+async def test_features_accepts_the_edgex_json_envelope_with_a_base64_payload(make_settings, started, collector, bus):
+    from edgewatch.common.bus.envelope import encode_envelope, new_envelope
+    from edgewatch.common.contracts.event import AddEventRequest
+    from edgewatch.common.contracts.eventcodec import encode_add_event
+
+    await started(make_settings())
+    vectors = await collector(topics.feature_vector("pump-j"))
+    for i in range(7):
+        event = scalar_event("pump-j", T0 + i * SEC, {"Pressure": 3.0 + i})
+        body, headers = encode_envelope(new_envelope(encode_add_event(AddEventRequest.of(event))), "json", v4=False)
+        await bus.publish(topics.device_event("edgewatch-ingest", "pump", "pump-j", "poll"), body, headers)
+    await wait_until(lambda: len(vectors) == 1, message="one vector from v3 json envelopes")
+    assert decode_feature_vector(vectors[0].data).as_dict()["Pressure.mean"] == 5.0
