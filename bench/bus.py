@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import socket
 import statistics
 import subprocess
@@ -149,7 +150,7 @@ class Lane:
 
 async def main() -> None:
     logging.getLogger("edgewatch").setLevel(logging.ERROR)  # keep the bus's connect/drain logs off the output
-    proc, url, _ = start_server()
+    proc, url, workdir = start_server()
     bus = NatsBus(MessageBusSection(servers=[url]), "edgewatch-bench", ServiceMetrics("edgewatch-bench"))
     await bus.connect()
     try:
@@ -231,6 +232,7 @@ async def main() -> None:
         await bus.drain()
         proc.terminate()
         proc.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
