@@ -61,6 +61,18 @@ BEARING = {"balls": 9, "ballDiameter": 0.3126, "pitchDiameter": 1.537}
             },
             "envelope.bandHz",
         ),
+        (
+            {
+                "waveforms": [
+                    {
+                        "resource": "a",
+                        "sampleRateHz": 12000,
+                        "envelope": {"bandHz": [2000, 2400], "bearing": BEARING, "shaft": {"rpm": 1797}},
+                    }
+                ]
+            },
+            "envelope.harmonics",
+        ),
         ({"scalar": {"features": ["mean", "median"]}}, "features"),
         ({"scalar": {"resources": ["a", "a"]}}, "resources"),
         ({"scalar": {"resources": ["a"], "clock": "b"}}, "clock"),

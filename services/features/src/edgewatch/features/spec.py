@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from edgewatch.features.bearing import BearingGeometry
+from edgewatch.features.bearing import BearingGeometry, fault_multipliers
 
 __all__ = [
     "SCALAR_FEATURES",
@@ -148,8 +148,18 @@ class WaveformSpec(Spec):
             n = self.samples(fs)
             if n < 8:
                 raise ValueError(f"window.size: {n} samples at {fs:g} Hz; need at least 8")
-            if self.envelope is not None and self.envelope.band_hz[0] >= fs / 2:
+            env = self.envelope
+            if env is not None and env.band_hz[0] >= fs / 2:
                 raise ValueError(f"envelope.bandHz: starts at or above Nyquist ({fs / 2:g} Hz)")
+            shaft = env.shaft.fixed_hz() if env is not None else None
+            if env is not None and shaft is not None:
+                width = min(env.band_hz[1], fs / 2) - env.band_hz[0]
+                top = max(fault_multipliers(env.bearing.geometry())) * shaft * env.harmonics * (1 + env.tolerance)
+                if top >= width:
+                    raise ValueError(
+                        f"envelope.harmonics: the highest line ({top:.1f} Hz) is above the envelope bandwidth "
+                        f"({width:g} Hz); widen bandHz or lower harmonics"
+                    )
         return self
 
     def samples(self, fs: float) -> int:
