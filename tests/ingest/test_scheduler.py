@@ -120,3 +120,26 @@ async def test_poller_device_goes_down_and_up_without_fabricated_readings(pool):
     finally:
         await poller.stop()
         await sim.close()
+
+
+async def test_poller_a_refused_resource_does_not_silence_the_other_sources(pool):
+    rows = [
+        ("Good", "Int16", {"primaryTable": "HOLDING_REGISTERS", "startingAddress": 0}, {}),
+        ("Bad", "Int16", {"primaryTable": "HOLDING_REGISTERS", "startingAddress": 1}, {}),
+    ]
+    profile = make_profile("refuse", rows)
+    sim = await start_modbus_sim(profile, values={"Good": 5})
+    sim.refuse("Bad")  # the device answers ILLEGAL_DATA_ADDRESS for register 1
+    rec = Recorder()
+    aes = [{"interval": "50ms", "sourceName": "Good"}, {"interval": "50ms", "sourceName": "Bad"}]
+    poller = await _poller(pool, profile, sim.port, aes, rec)
+    try:
+        poller.start()
+        await wait_until(lambda: len(rec.events) >= 3, 10, message="events of the good source")
+        await poller.stop()
+        assert {e.source_name for _, e in rec.events} == {"Good"}
+        assert poller.state == "UP" and not rec.states
+        assert poller.stats.errors_by_kind["ModbusExceptionError"] >= 3
+    finally:
+        await poller.stop()
+        await sim.close()

@@ -194,6 +194,12 @@ class ModbusSim:
         v = self._valid[table]
         return all(a in v for a in range(address, address + count))
 
+    def refuse(self, resource: str) -> None:
+        """Answer ILLEGAL_DATA_ADDRESS for every register of ``resource`` from now on (the simulator turns strict)."""
+        a = self.resources[resource].attrs
+        self.strict = True
+        self._valid[a.table].difference_update(range(a.address, a.end))
+
     def note_write(self, unit: int, table: Table, address: int, count: int) -> None:
         """Record which resources a client write touched and run the write hooks."""
         for r in self.resources.values():

@@ -2,9 +2,11 @@
 
 The AutoEvents due in a cycle are read together (the driver coalesces their registers into block reads).
 
-A failing device is marked DOWN after ``allowed_fails`` further failed cycles, publishes nothing while DOWN, is
-probed with exponential backoff, and is marked UP again by the first successful read. A cycle that fails
-publishes nothing: readings are never fabricated or repeated from an earlier cycle.
+A Modbus exception response means the device is alive: the sources are then read one by one so a refused
+resource costs only its own events. A device that stops answering is marked DOWN after ``allowed_fails``
+further failed cycles, publishes nothing while DOWN, is probed with exponential backoff, and is marked UP again
+by the first successful read. A cycle that fails publishes nothing: readings are never fabricated or repeated
+from an earlier cycle.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from edgewatch.common.contracts.event import Event
-from edgewatch.ingest.errors import DeviceIOError, IngestError
+from edgewatch.ingest.errors import DeviceIOError, IngestError, ModbusExceptionError
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.runtime import AutoEventJob, DeviceRuntime
 
@@ -100,7 +103,12 @@ class DevicePoller:
                 continue
             names = list(dict.fromkeys(n for j in due for n in j.resources))
             try:
-                values, errors = await self.runtime.read_values(names)
+                try:
+                    values, errors = await self.runtime.read_values(names)
+                except ModbusExceptionError as e:
+                    # The device answered, so it is up; one refused resource must not silence the other sources.
+                    self._count(type(e).__name__)
+                    values, errors = await self._read_sources_separately(due)
             except (DeviceIOError, IngestError) as e:
                 await self._failed(e, due)
                 continue
@@ -137,6 +145,20 @@ class DevicePoller:
                 self.stats.readings += len(event.readings)
                 if self.metrics is not None:
                     self.metrics.event(self.runtime.name, len(event.readings))
+
+    async def _read_sources_separately(self, due: Sequence[AutoEventJob]) -> tuple[dict[str, Any], dict[str, str]]:
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for j in due:
+            try:
+                v, errs = await self.runtime.read_values(list(j.resources))
+            except ModbusExceptionError as e:
+                self._count(type(e).__name__)
+                log.warning("source refused by the device", extra={"device": self.runtime.name, "error": e.message})
+                continue
+            values.update(v)
+            errors.update(errs)
+        return values, errors
 
     def _count(self, kind: str) -> None:
         self.stats.errors_by_kind[kind] = self.stats.errors_by_kind.get(kind, 0) + 1
