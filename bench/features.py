@@ -184,7 +184,7 @@ def main() -> None:
     env_s, env_f, env_ratio = compare(x, envelope=True)
     print(
         f"window: {N} samples at {FS:g} Hz ({N / FS * 1e3:.0f} ms, df {FS / N:g} Hz), {WINDOWS} windows, "
-        f"blocks of {BLOCK} float32, best of {REPEATS}"
+        f"blocks of {BLOCK} float32, {REPEATS} interleaved rounds of {CHUNK} windows per side (thread CPU time)"
     )
     print(
         f"time+spectrum:          service {plain_s * 1e6:7.1f} us/window ({1 / plain_s:8.0f}/s)   "
