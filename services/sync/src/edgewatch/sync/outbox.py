@@ -118,13 +118,21 @@ class ClassOutbox:
                 await queue.put((msgs, records))
 
     async def _send(self, queue: asyncio.Queue[_Prepared]) -> None:
-        while True:
-            msgs, records = await queue.get()
-            await self._deliver(records)
-            for m in msgs[:-1]:
-                await m.ack()
-            if not await self._ack(msgs[-1]):
-                raise nats.errors.TimeoutError
+        confirm: asyncio.Task[bool] | None = None
+        try:
+            while True:
+                msgs, records = await queue.get()
+                await self._deliver(records)
+                # The previous batch's ack confirmation ran while this batch was on the wire (off the critical
+                # path); an unconfirmed ack only risks a re-send, which the cloud deduplicates.
+                if confirm is not None and not await confirm:
+                    raise nats.errors.TimeoutError
+                for m in msgs[:-1]:
+                    await m.ack()
+                confirm = asyncio.create_task(self._ack(msgs[-1]))
+        finally:
+            if confirm is not None and not confirm.done():
+                confirm.cancel()
 
     async def _next_batch(self) -> list[Msg]:
         """Up to BatchMaxMsgs / BatchMaxBytes, waiting at most BatchLinger for it to fill once started."""

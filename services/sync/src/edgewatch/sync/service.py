@@ -7,10 +7,13 @@ import contextlib
 import logging
 from typing import Any
 
+from nats.js import JetStreamContext
+
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.config import SyncSettings
+from edgewatch.sync.connection import OutboxConnection
 from edgewatch.sync.outbox import ClassOutbox
 from edgewatch.sync.sinks.base import Sink
 from edgewatch.sync.sinks.leafnode import LeafnodeSink
@@ -42,16 +45,24 @@ class SyncService:
         self.telemetry = SyncTelemetry(metrics, self.streams)
         self.sink = make_sink(settings, bus)
         self.uplink = Uplink(self.sink, settings.sync, self.telemetry)
+        self.conn = OutboxConnection(settings.message_bus, f"{bus.client_name}-outbox")
         self.outboxes = {
-            cls: ClassOutbox(cls, lambda: bus.nc, lambda: bus.js, settings, self.uplink, self.telemetry)
+            cls: ClassOutbox(cls, lambda: self.conn.nc, lambda: self._js(), settings, self.uplink, self.telemetry)
             for cls in DataClass
         }
         self.monitor = BacklogMonitor(lambda: bus.nc, self.streams, self.telemetry)
         self._tasks: list[asyncio.Task[None]] = []
+        self._jsctx: JetStreamContext | None = None
+
+    def _js(self) -> JetStreamContext:
+        if self._jsctx is None:
+            self._jsctx = self.conn.nc.jetstream()
+        return self._jsctx
 
     async def start(self) -> None:
         """Create/update the streams, open the sink and start the outboxes."""
         await ensure_streams(self.bus.js, self.settings)
+        await self.conn.open()
         await self.sink.start()
         for cls, outbox in self.outboxes.items():
             await outbox.open()
@@ -68,6 +79,8 @@ class SyncService:
                 await t
         self._tasks.clear()
         await self.sink.close()
+        await self.conn.close()
+        self._jsctx = None
 
     def status(self) -> dict[str, Any]:
         """The "caught up?" view per class plus uplink state."""
