@@ -79,3 +79,9 @@ def test_scores_carry_the_top_k_contributions(tmp_path: Path) -> None:
     score = engine.score(_fv("p", [1.0, 5.0, 0.0, 3.0], names))
     assert score is not None and score.contributions == pytest.approx({"b": 2.0, "d": 0.5})
     assert score.score == pytest.approx(2.0 + 0.125 + 0.5)
+
+
+def test_non_finite_vector_during_baseline_is_rejected_and_not_buffered(engine: InferenceEngine) -> None:
+    out = engine.score_batch([_fv("p", [1.0, 10.0]), _fv("p", [np.inf, 10.0]), _fv("p", [1.2, 10.4])])
+    assert out[0] is None and isinstance(out[1], ContractInvalidError) and out[2] is None
+    assert engine.baseline_progress() == {"p": 2}

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -20,10 +20,10 @@ import numpy.typing as npt
 from edgewatch.common.contracts.errors import ContractInvalidError, EdgeXError
 from edgewatch.common.contracts.score import Score
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.inference.baseline import build_standardized_distance, fit_baseline, golden_input, reference_score
+from edgewatch.inference.autofit import BaselineCollector
 from edgewatch.inference.config import InferenceSection
 from edgewatch.inference.errors import FeatureMismatchError, ModelNotFoundError, NoModelError
-from edgewatch.inference.models import DEFAULT_SLOT, GoldenVector, ModelMeta, ModelRef, ModelRegistry, safe_name
+from edgewatch.inference.models import DEFAULT_SLOT, ModelMeta, ModelRef, ModelRegistry
 from edgewatch.inference.session import LoadedModel, load_model
 
 __all__ = ["InferenceEngine", "Outcome", "VectorLike"]
@@ -80,12 +80,6 @@ class _Slot:
     previous: LoadedModel | None = None
 
 
-@dataclass
-class _Baseline:
-    names: list[str]
-    rows: list[npt.NDArray[np.float64]] = field(default_factory=list)
-
-
 class InferenceEngine:
     """Scores vectors with the slot's model; all mutation happens on the event loop (no locks in the hot path)."""
 
@@ -100,7 +94,7 @@ class InferenceEngine:
         self.cfg = cfg
         self._writable_thresholds = writable_thresholds
         self._slots: dict[str, _Slot] = {}
-        self._baselines: dict[str, _Baseline] = {}
+        self._baselines = BaselineCollector(cfg)
         self._seq: dict[str, int] = {}
         self._state = registry.read_state()
         self._swap_lock = asyncio.Lock()
@@ -178,8 +172,6 @@ class InferenceEngine:
             if model is not None and model.meta.input_names != fv.names:
                 model = None
         if model is None:
-            if not np.isfinite(fv.values).all():
-                raise _non_finite(device)
             self._collect(fv)
         return model
 
@@ -242,37 +234,21 @@ class InferenceEngine:
     def _collect(self, fv: VectorLike) -> None:
         if not self.cfg.auto_fit:
             raise NoModelError(fv.device)
-        b = self._baselines.get(fv.device)
-        if b is None or b.names != list(fv.names):
-            b = self._baselines[fv.device] = _Baseline(list(fv.names))
-        b.rows.append(np.asarray(fv.values, dtype=np.float64).copy())
-        if len(b.rows) >= self.cfg.baseline_count:
-            del self._baselines[fv.device]
-            self._fit(fv.device, b)
-
-    def _fit(self, device: str, b: _Baseline) -> None:
-        mean, std = fit_baseline(np.vstack(b.rows), rel_floor=self.cfg.std_rel_floor, abs_floor=self.cfg.std_abs_floor)
-        probe = golden_input(mean, std)
-        now = time.time_ns()
-        meta = ModelMeta(
-            name=f"auto.{safe_name(device)}",
-            version=str(now),
-            input_names=b.names,
-            threshold=self.cfg.default_threshold,
-            golden=GoldenVector(input=probe.tolist(), expected_score=reference_score(probe, mean, std)),
-            kind="standardized-distance",
-            auto_device=device,
-            created=now,
-        )
-        data = build_standardized_distance(b.names, mean, std, doc=f"baseline of {device} over {len(b.rows)} vectors")
+        try:
+            fitted = self._baselines.add(fv.device, list(fv.names), fv.values)
+        except ValueError as e:
+            raise _non_finite(fv.device) from e
+        if fitted is None:
+            return
+        meta, data = fitted
         meta = self.registry.save(meta, data)
-        self._install(device, load_model(meta, data, self.cfg.providers, self.cfg.intra_op_threads), "fit")
+        self._install(fv.device, load_model(meta, data, self.cfg.providers, self.cfg.intra_op_threads), "fit")
         self.fits.inc()
-        log.info("baseline model fitted", extra={"device": device, "model": f"{meta.name}/{meta.version}"})
+        log.info("baseline model fitted", extra={"device": fv.device, "model": f"{meta.name}/{meta.version}"})
 
     def baseline_progress(self) -> dict[str, int]:
         """Devices still collecting their baseline -> vectors collected so far."""
-        return {d: len(b.rows) for d, b in self._baselines.items()}
+        return self._baselines.progress()
 
     # --- model management -------------------------------------------------------------------------------------
 
