@@ -192,10 +192,11 @@ class InferenceEngine:
         values = scores.tolist()
         tops = _top_contributions(model.meta.input_names, contrib, self.cfg.contributions_top)
         meta, now = model.meta, time.time_ns()
+        overrides, default, seqs = self.thresholds(), meta.threshold, self._seq
         for k, fv in enumerate(fvs):
             device, value = fv.device, values[k]
-            threshold = self.threshold_for(device, model)
-            seq = self._seq[device] = self._seq.get(device, 0) + 1
+            threshold = overrides.get(device, default)
+            seq = seqs[device] = seqs.get(device, 0) + 1
             doc: dict[str, Any] = {
                 "device": device,
                 "profile": fv.profile,
