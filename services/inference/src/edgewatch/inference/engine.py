@@ -225,13 +225,6 @@ class InferenceEngine:
         default = self._slots.get(DEFAULT_SLOT)
         return default.current if default is not None else None
 
-    def threshold_for(self, device: str, model: LoadedModel) -> float:
-        """REST override, else Writable override, else the model's default threshold."""
-        t = self._state.thresholds.get(device)
-        if t is None:
-            t = self._writable_thresholds().get(device)
-        return model.meta.threshold if t is None else t
-
     def _collect(self, fv: VectorLike) -> None:
         if not self.cfg.auto_fit:
             raise NoModelError(fv.device)
@@ -333,7 +326,7 @@ class InferenceEngine:
         self.registry.write_state(self._state)
 
     def thresholds(self) -> dict[str, float]:
-        """REST overrides merged over Writable overrides."""
+        """Per-device overrides: REST ones win over Writable ones; other devices use the model's threshold."""
         return {**self._writable_thresholds(), **self._state.thresholds}
 
     def slots(self) -> dict[str, tuple[LoadedModel | None, LoadedModel | None]]:
