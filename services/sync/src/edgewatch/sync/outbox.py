@@ -123,13 +123,12 @@ class ClassOutbox:
             while True:
                 msgs, records = await queue.get()
                 await self._deliver(records)
-                # The previous batch's ack confirmation ran while this batch was on the wire (off the critical
-                # path); an unconfirmed ack only risks a re-send, which the cloud deduplicates.
+                # The previous batch's acks ran while this batch was on the wire (off the critical path); they
+                # are confirmed before this batch's start, so acks stay in stream order. An unconfirmed ack only
+                # risks a re-send, which the cloud deduplicates.
                 if confirm is not None and not await confirm:
                     raise nats.errors.TimeoutError
-                for m in msgs[:-1]:
-                    await m.ack()
-                confirm = asyncio.create_task(self._ack(msgs[-1]))
+                confirm = asyncio.create_task(self._ack_batch(msgs))
         finally:
             if confirm is not None and not confirm.done():
                 confirm.cancel()
@@ -213,6 +212,11 @@ class ClassOutbox:
             return
         raw = sum(len(r.payload) for r in records)
         self.telemetry.exported(self.cls, records[-1].stream_seq, ack.accepted, ack.duplicates, raw, len(body))
+
+    async def _ack_batch(self, msgs: list[Msg]) -> bool:
+        for m in msgs[:-1]:
+            await m.ack()
+        return await self._ack(msgs[-1])
 
     async def _ack(self, last: Msg) -> bool:
         """The batch's last ack, confirmed by the server; False when it cannot be confirmed (reopen)."""
