@@ -1,9 +1,10 @@
 """Counting oracle (as Azure IoT Edge's TestResultCoordinator): every message carries device + sequence; under
-load, with cloud outages (receiver frozen, then killed and restarted), kill -9 of sync and a nats-server restart,
-the receiver must hold exactly the expected messages, without duplicates, in order per device.
+load, with cloud outages (receiver frozen twice, killed and restarted), kill -9 of sync (twice) and kill -9 plus
+restart of nats-server, the receiver must hold exactly the expected messages, without duplicates, in order per
+device. ``EDGEWATCH_SYNC_ORACLE_SCALE=5`` runs the full-size variant (about 25k messages).
 
 Real processes: ``python -m edgewatch.sync`` and ``python -m edgewatch.sync.receiver`` (HTTP sink with a bearer
-token), a real nats-server restarted on the same store. The load generator publishes with JetStream publish and
+token), a real nats-server killed and restarted on the same store. The load generator publishes with JetStream publish and
 retries a publish that got no ack with the same ``Nats-Msg-Id`` (so "expected" is every acknowledged message).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -29,6 +31,7 @@ from tests.sync.procs import ServiceProc
 
 DEVICES = ("pump-1", "pump-2", "pump-3")
 RATE_PER_STREAM = 40  # messages/s per (class, device): 12 streams -> ~480 msg/s
+SCALE = float(os.environ.get("EDGEWATCH_SYNC_ORACLE_SCALE", "1"))  # the full-size run: 5 (about 25k messages)
 TOKEN = "oracle-secret"
 
 
@@ -76,7 +79,7 @@ def _received(db: Path) -> list[tuple[str, str, int]]:
         conn.close()
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(int(150 * SCALE))
 async def test_oracle_expected_equals_received_through_outages_kills_and_server_restart(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
@@ -123,8 +126,9 @@ async def test_oracle_expected_equals_received_through_outages_kills_and_server_
         total = lambda: sum(gen.acked.values())  # noqa: E731
 
         async def progressed(n: int) -> None:
+            n = int(n * SCALE)
             target = total() + n
-            await wait_until(lambda: total() >= target, 30, message=f"{n} more messages published")
+            await wait_until(lambda: total() >= target, 30 * SCALE, message=f"{n} more messages published")
 
         await progressed(500)
         receiver.freeze()  # cloud outage 1: the receiver hangs (requests time out)
@@ -139,8 +143,12 @@ async def test_oracle_expected_equals_received_through_outages_kills_and_server_
         await progressed(500)
         await asyncio.to_thread(receiver.start)
         await progressed(300)
-        await asyncio.to_thread(server.restart)  # the local JetStream server restarts (same store)
+        await asyncio.to_thread(server.kill)  # the local JetStream server is killed -9 and restarted (same store)
+        await asyncio.to_thread(server.start)
         await progressed(400)
+        receiver.freeze()  # cloud outage 3
+        await progressed(400)
+        receiver.thaw()
         await asyncio.to_thread(sync.kill9)
         await asyncio.to_thread(sync.start)
         await progressed(300)
@@ -152,7 +160,7 @@ async def test_oracle_expected_equals_received_through_outages_kills_and_server_
         def all_there() -> bool:
             return len(_received(db)) >= n_expected
 
-        await wait_until(all_there, 60, interval=0.5, message=f"{n_expected} records at the receiver")
+        await wait_until(all_there, 60 * SCALE, interval=0.5, message=f"{n_expected} records at the receiver")
         rows = _received(db)
         per: dict[tuple[str, str], list[int]] = defaultdict(list)
         for cls, device, seq in rows:
