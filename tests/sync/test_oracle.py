@@ -4,8 +4,9 @@ restart of nats-server, the receiver must hold exactly the expected messages, wi
 device. ``EDGEWATCH_SYNC_ORACLE_SCALE=5`` runs the full-size variant (about 25k messages).
 
 Real processes: ``python -m edgewatch.sync`` and ``python -m edgewatch.sync.receiver`` (HTTP sink with a bearer
-token), a real nats-server killed and restarted on the same store. The load generator publishes with JetStream publish and
-retries a publish that got no ack with the same ``Nats-Msg-Id`` (so "expected" is every acknowledged message).
+token), a real nats-server killed and restarted on the same store. The load generator publishes with JetStream
+publish and retries a publish that got no ack with the same ``Nats-Msg-Id`` (so "expected" is every acknowledged
+message).
 """
 
 from __future__ import annotations
