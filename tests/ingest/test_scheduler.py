@@ -143,3 +143,20 @@ async def test_poller_a_refused_resource_does_not_silence_the_other_sources(pool
     finally:
         await poller.stop()
         await sim.close()
+
+
+async def test_poller_regex_source_publishes_one_event_per_matched_resource(pool):
+    profile = _profile(12)
+    sim = await start_modbus_sim(profile, values={f"T{i}": float(i) for i in range(12)})
+    rec = Recorder()
+    poller = await _poller(pool, profile, sim.port, [{"interval": "50ms", "sourceName": "T1[0-9]?"}], rec)
+    try:
+        poller.start()
+        await wait_until(lambda: poller.stats.cycles >= 2, 10)
+        await poller.stop()
+        sources = {e.source_name for _, e in rec.events}
+        assert sources == {"T1", "T10", "T11"}
+        assert all(e.readings[0].resource_name == e.source_name for _, e in rec.events)
+    finally:
+        await poller.stop()
+        await sim.close()

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.errors import LockedError, NotFoundError
 from edgewatch.common.contracts.event import Event
@@ -147,7 +148,14 @@ class DeviceRegistry:
         driver = load_factory(proto)(device, profile, self.driver_options)
         if not isinstance(driver, PollingDriver):
             raise ProfileConfigError(f"driver for {proto} cannot poll", device=device.name)
-        return DeviceRuntime(device, profile, driver)
+        rt = DeviceRuntime(device, profile, driver)
+        for job in rt.jobs:  # names become subject tokens: refuse what NATS cannot carry, once, at load
+            try:
+                for source in job.resources if job.per_resource else (job.source,):
+                    topics.device_event(self.service, profile.name, device.name, source)
+            except ValueError as e:
+                raise ProfileConfigError(f"cannot publish events: {e}", device=device.name) from None
+        return rt
 
     async def _stop(self, name: str) -> None:
         poller = self.pollers.pop(name, None)

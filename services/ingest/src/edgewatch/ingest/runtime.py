@@ -59,6 +59,7 @@ class AutoEventJob:
     on_change: bool
     threshold: float
     ops: tuple[CommandOp, ...] = ()
+    per_resource: bool = False  # a regex source: one event per matched resource (a regex is no subject token)
     next_due: float = 0.0
     last: dict[str, Any] = field(default_factory=dict)
 
@@ -131,7 +132,9 @@ class DeviceRuntime:
         unreadable = [n for n in names if not readable(self.resources[n].read_write)]
         if unreadable:
             raise ProfileConfigError(f"autoEvents[{index}] {source!r}: {unreadable} not readable", device=self.name)
-        return AutoEventJob(source, names, ae.interval_seconds, ae.on_change, ae.on_change_threshold or 0.0, ops)
+        regex = source not in self.commands and source not in self.resources
+        threshold = ae.on_change_threshold or 0.0
+        return AutoEventJob(source, names, ae.interval_seconds, ae.on_change, threshold, ops, per_resource=regex)
 
     def resolve(self, command: str, method: str, *, regex: bool = False) -> tuple[CommandOp, ...]:
         """The operations of a GET/SET on a command or a resource name (``regex``: a GET may name resources by a

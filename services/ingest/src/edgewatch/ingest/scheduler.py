@@ -131,20 +131,28 @@ class DevicePoller:
                 mine = {n: values[n] for n in j.resources if n in values}
                 if not mine or not j.changed(mine):
                     continue
-                event = self.runtime.event(j.source, mine, j.ops)
-                if event is None:
-                    continue
-                try:
-                    await self.publish(event)
-                except Exception as e:  # the device is fine; the bus or a name is not: count, log, go on
-                    self._count("publish")
-                    log.error("event publish failed", extra={"device": self.runtime.name, "error": repr(e)[:300]})
-                    continue
-                j.last = mine
-                self.stats.events += 1
-                self.stats.readings += len(event.readings)
-                if self.metrics is not None:
-                    self.metrics.event(self.runtime.name, len(event.readings))
+                groups = [(n, {n: v}) for n, v in mine.items()] if j.per_resource else [(j.source, mine)]
+                published = False
+                for source, vals in groups:
+                    published = await self._publish(source, vals, j) or published
+                if published:
+                    j.last = mine
+
+    async def _publish(self, source: str, values: dict[str, Any], job: AutoEventJob) -> bool:
+        event = self.runtime.event(source, values, job.ops)
+        if event is None:
+            return False
+        try:
+            await self.publish(event)
+        except Exception as e:  # the device is fine; the bus or a name is not: count, log, go on
+            self._count("publish")
+            log.error("event publish failed", extra={"device": self.runtime.name, "error": repr(e)[:300]})
+            return False
+        self.stats.events += 1
+        self.stats.readings += len(event.readings)
+        if self.metrics is not None:
+            self.metrics.event(self.runtime.name, len(event.readings))
+        return True
 
     async def _read_sources_separately(self, due: Sequence[AutoEventJob]) -> tuple[dict[str, Any], dict[str, str]]:
         values: dict[str, Any] = {}
