@@ -71,6 +71,7 @@ class ClassOutbox:
         created = int(info.created.timestamp() * 1_000_000) if info.created else 0
         self.incarnation = f"{self.stream}@{created}"
         floor = await recreate_consumer(js, self.settings, self.cls)
+        self.telemetry.resume(self.cls, floor)
         self._expected = floor + 1
         self._late.clear()
         self._carry = []

@@ -72,6 +72,12 @@ class SyncTelemetry:
         self.raw_bytes.labels(c).inc(raw)
         self.wire_bytes.labels(c).inc(wire)
 
+    def resume(self, cls: DataClass, acked_seq: int) -> None:
+        """After a restart: everything up to the consumer's ack floor was exported by a predecessor."""
+        p = self.progress[cls]
+        p.last_exported_seq = max(p.last_exported_seq, acked_seq)
+        self.exported_seq.labels(cls.value).set(p.last_exported_seq)
+
     def drop(self, cls: DataClass, n: int) -> None:
         """Count messages the buffer evicted before upload."""
         self.progress[cls].dropped_messages += n
