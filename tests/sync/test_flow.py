@@ -81,3 +81,27 @@ async def test_a_wiped_local_store_does_not_make_new_data_look_like_duplicates(
 
 async def _alerts(rc: ReceiverClient, n: int) -> bool:
     return (await rc.items(DataClass.ALERT))[0] == n
+
+
+async def test_sync_recreates_a_stream_deleted_under_it_and_keeps_uploading(
+    nats_server: NatsServer, bus: NatsBus, receiver: LiveReceiver, tmp_path: Path
+) -> None:
+    async with build_app(sync_settings(nats_server, receiver.url, tmp_path)), ReceiverClient(receiver.url) as rc:
+        await _publish(bus, DataClass.SCORE, "pump-4", range(1, 4))
+        await wait_until(lambda: _scores(rc, 3), 20, message="3 scores")
+        await bus.js.delete_stream("EW_SYNC_SCORE")
+
+        async def stream_back() -> bool:
+            try:
+                await bus.js.consumer_info("EW_SYNC_SCORE", "EW_SYNC_SCORE_UPLOADER")
+            except Exception:
+                return False
+            return True
+
+        await wait_until(stream_back, 20, message="stream and uploader recreated")
+        await _publish(bus, DataClass.SCORE, "pump-4", range(4, 7))
+        await wait_until(lambda: _scores(rc, 6), 20, message="6 scores")
+
+
+async def _scores(rc: ReceiverClient, n: int) -> bool:
+    return (await rc.items(DataClass.SCORE))[0] == n

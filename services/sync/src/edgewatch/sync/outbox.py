@@ -25,7 +25,7 @@ from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.puller import Puller
 from edgewatch.sync.record import to_record
 from edgewatch.sync.sinks.base import BatchTooLargeError
-from edgewatch.sync.streams import consumer_name, recreate_consumer, stream_name
+from edgewatch.sync.streams import consumer_name, ensure_class_stream, recreate_consumer, stream_name
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import Uplink, backoff_delay
 
@@ -34,6 +34,7 @@ __all__ = ["ClassOutbox"]
 log = logging.getLogger(__name__)
 
 _FETCH_WAIT = 1.0
+_CHECK_EVERY = 3  # idle fetches between checks that the stream and consumer still exist
 _Prepared = tuple[list[Msg], list[RecordRow]]
 
 
@@ -65,7 +66,7 @@ class ClassOutbox:
     async def open(self) -> None:
         """(Re)create the consumer at the unacked head and subscribe a fresh puller."""
         js = self._js()
-        info = await js.stream_info(self.stream)
+        info = await ensure_class_stream(js, self.settings, self.cls)
         # Keys carry the stream's creation time: a recreated (wiped) stream restarts at sequence 1, and its
         # messages must not be taken by the cloud for duplicates of the old stream's.
         created = int(info.created.timestamp() * 1_000_000) if info.created else 0
@@ -140,8 +141,13 @@ class ClassOutbox:
         s = self.settings.sync
         msgs = self._carry
         self._carry = []
+        idle = 0
         while not msgs:
             msgs = await self._puller.fetch(s.batch_max_msgs, _FETCH_WAIT, s.batch_linger)
+            idle = 0 if msgs else idle + 1
+            if idle % _CHECK_EVERY == _CHECK_EVERY - 1:
+                # An idle puller cannot tell "nothing to send" from "stream or consumer deleted": ask.
+                await self._js().consumer_info(self.stream, consumer_name(self.settings, self.cls))
         return self._cut(msgs)
 
     def _cut(self, msgs: list[Msg]) -> list[Msg]:

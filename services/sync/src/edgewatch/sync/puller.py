@@ -13,11 +13,17 @@ import json
 import time
 from collections import deque
 
+import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-__all__ = ["Puller"]
+__all__ = ["PullError", "Puller"]
+
+
+class PullError(nats.errors.Error):  # type: ignore[misc]
+    """The consumer can no longer be pulled from (deleted, or the API answered an error): reopen it."""
+
 
 _STATUS = "Status"
 
@@ -33,6 +39,7 @@ class Puller:
         self._buffer: deque[Msg] = deque()
         self._open = 0
         self._open_until = 0.0
+        self._error = ""
         self._wake = asyncio.Event()
 
     async def start(self) -> None:
@@ -55,6 +62,12 @@ class Puller:
             # 404 no messages, 408 request expired, 409 limits / consumer changes: the request is over.
             if msg.headers[_STATUS] != "100":
                 self._open = 0
+                if msg.headers[_STATUS] == "409" and "Deleted" in msg.headers.get("Description", ""):
+                    self._error = "consumer deleted"
+        elif not (msg.reply or "").startswith("$JS.ACK."):
+            # Not a stream message: a JetStream API error (e.g. the consumer or stream is gone).
+            self._open = 0
+            self._error = msg.data[:200].decode(errors="replace")
         else:
             self._buffer.append(msg)
             self._open = max(0, self._open - 1)
@@ -62,6 +75,9 @@ class Puller:
 
     async def fetch(self, n: int, max_wait: float, linger: float) -> list[Msg]:
         """Up to ``n`` messages: returns when ``n`` are buffered, ``linger`` after the first, or at ``max_wait``."""
+        if self._error:
+            error, self._error = self._error, ""
+            raise PullError(error)
         now = time.monotonic()
         if self._open and now > self._open_until:
             self._open = 0  # the request died with a connection or server restart

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from nats.js import JetStreamContext, api
+from nats.js.api import StreamInfo
 from nats.js.errors import NotFoundError
 
 from edgewatch.common.bus.jetstream import ensure_stream
@@ -18,7 +19,14 @@ from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.config import SyncSettings
 
-__all__ = ["class_subjects", "consumer_name", "ensure_streams", "recreate_consumer", "stream_name"]
+__all__ = [
+    "class_subjects",
+    "consumer_name",
+    "ensure_class_stream",
+    "ensure_streams",
+    "recreate_consumer",
+    "stream_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +80,11 @@ async def ensure_streams(js: JetStreamContext, settings: SyncSettings) -> dict[D
         await ensure_stream(js, cfg)
         names[cls] = cfg.name or ""
     return names
+
+
+async def ensure_class_stream(js: JetStreamContext, settings: SyncSettings, cls: DataClass) -> StreamInfo:
+    """Create or update one class stream (an outbox reopening after its stream was deleted)."""
+    return await ensure_stream(js, _stream_config(settings, cls))
 
 
 async def recreate_consumer(js: JetStreamContext, settings: SyncSettings, cls: DataClass) -> int:
