@@ -91,6 +91,7 @@ async def collector(bus: NatsBus) -> AsyncIterator[Callable[[str], object]]:
 
         await bus.nc.subscribe(subject, cb=on)
         await bus.nc.flush()
+        await bus.nc.flush()  # the first PONG can overtake the SUB in nats-py (PING skips the pending queue)
         return got
 
     yield collect

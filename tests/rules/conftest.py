@@ -77,6 +77,7 @@ class CoreCommand:
 
         await self.bus.nc.subscribe(topics.command_request_all(), cb=on)
         await self.bus.nc.flush()
+        await self.bus.nc.flush()  # the first PONG can overtake the SUB in nats-py
 
     def settings(self, i: int) -> dict[str, str]:
         return json.loads(self.requests[i][1].payload)
@@ -135,4 +136,5 @@ async def alerts(bus: NatsBus) -> list[Alert]:
 
     await bus.nc.subscribe(topics.alert_all(), cb=on)
     await bus.nc.flush()
+    await bus.nc.flush()  # the first PONG can overtake the SUB in nats-py
     return got

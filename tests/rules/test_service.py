@@ -122,6 +122,8 @@ async def test_malformed_score_is_dead_lettered_and_rules_keep_running(
         dead.append(msg.headers["Edgewatch-Reason"])
 
     await bus.nc.subscribe(topics.dead_letter(SERVICE_NAME), cb=on)
+    await bus.nc.flush()
+    await bus.nc.flush()  # the first PONG can overtake the SUB in nats-py
     await bus.publish(topics.score("pump-1"), b"\xc1garbage")
     await bus.publish(topics.score("pump-1"), score_bytes("pump-1", 9, 0)[:-3])
     await feed(bus, "pump-1", [9, 9])
