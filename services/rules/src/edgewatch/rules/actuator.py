@@ -18,6 +18,8 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 
+from nats.js.errors import NotFoundError as JsNotFoundError
+
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.envelope import new_envelope
 from edgewatch.common.bus.requestreply import edgex_request
@@ -54,6 +56,7 @@ class Actuator:
         self.alerts = m.counter("edgewatch_rules_alerts", "Alerts published", ("state", "kind"))
         self.commands = m.counter("edgewatch_rules_commands", "Commands by final result", ("result",))
         self.retries = m.counter("edgewatch_rules_command_retries", "Command attempts after the first")
+        self.alert_retries = m.counter("edgewatch_rules_alert_publish_retries", "Alert publishes retried (not stored)")
 
     def submit(self, d: Decision) -> asyncio.Task[None]:
         """Queue a decision behind earlier ones of the same (rule, device)."""
@@ -107,7 +110,7 @@ class Actuator:
             origin=time.time_ns(),
             actions=actions,
         )
-        await self.bus.publish(topics.alert(d.rule.name), encode_alert(alert), kind="alert")
+        await self.publish_alert(topics.alert(d.rule.name), encode_alert(alert), alert.id)
         self.alerts.labels(alert.state, alert.kind).inc()
         self.recent.append(alert)
         log.info(
@@ -115,6 +118,34 @@ class Actuator:
             extra={"rule": alert.rule, "device": alert.device, "state": alert.state, "alertKind": alert.kind},
         )
         return alert
+
+    async def publish_alert(self, subject: str, data: bytes, alert_id: str) -> bool:
+        """Publish an Alert so that it is never silently lost; returns True when a stream stored it.
+
+        Alerts go through JetStream (``Nats-Msg-Id`` = alert id, so a retry is stored once) when a stream captures
+        the subject (sync's alert buffer rejects new data when full instead of discarding). A rejection or an
+        unreachable JetStream is retried with capped backoff, keeping this (rule, device)'s order; live
+        subscribers may then see an attempt more than once (same alert id). With no stream capturing the subject
+        (sync not deployed) the Alert goes to live subscribers only.
+        """
+        delay = max(self.cfg.backoff_initial, 0.1)
+        while True:
+            try:
+                try:
+                    await self.bus.js.find_stream_name_by_subject(subject)
+                except JsNotFoundError:
+                    await self.bus.publish(subject, data, kind="alert")
+                    return False
+                await self.bus.js.publish(
+                    subject, data, headers={"Nats-Msg-Id": alert_id}, timeout=self.cfg.command_timeout
+                )
+                self.bus.metrics.messages_out.labels("alert").inc()
+                return True
+            except Exception as e:  # stream full, JetStream unavailable, timeout: keep the alert and retry
+                self.alert_retries.inc()
+                log.warning("alert not stored yet; retrying", extra={"subject": subject, "error": repr(e)[:300]})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max(self.cfg.backoff_max, 0.1))
 
     async def command(self, spec: Action, device: str, key: str) -> AlertAction:
         """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost."""
