@@ -117,7 +117,6 @@ class DevicePoller:
                 await self._failed(IngestError(f"{type(e).__name__}: {e}"), due)
                 continue
             await self._succeeded()
-            self.stats.cycles += 1
             for n, msg in errors.items():
                 self._count("transform")
                 log.warning("reading dropped", extra={"device": self.runtime.name, "resource": n, "error": msg})
@@ -137,6 +136,7 @@ class DevicePoller:
                     published = await self._publish(source, vals, j) or published
                 if published:
                     j.last = mine
+            self.stats.cycles += 1  # completed cycles: read and published
 
     async def _publish(self, source: str, values: dict[str, Any], job: AutoEventJob) -> bool:
         event = self.runtime.event(source, values, job.ops)
