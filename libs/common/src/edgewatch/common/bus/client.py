@@ -9,6 +9,7 @@ nats-py re-establishes every subscription. Incoming headers keep repeated keys (
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -180,7 +181,21 @@ class NatsBus:
                 log.exception("bus handler failed", extra={"subject": msg.subject})
                 await dead_letter(msg, f"handler: {type(e).__name__}: {e}")
 
-        return await self.nc.subscribe(subject, queue=queue, cb=wrapped, pending_msgs_limit=512 * 1024)
+        sub = await self.nc.subscribe(subject, queue=queue, cb=wrapped, pending_msgs_limit=512 * 1024)
+        await self.settle()
+        return sub
+
+    async def settle(self, timeout: int = 2) -> None:
+        """Wait until the server has seen what this client sent (best effort; no-op while disconnected).
+
+        Flushes twice: nats-py writes a flush's PING straight to the socket, so one PING can overtake a SUB still
+        queued in the client's buffer and return before the server has the subscription.
+        """
+        if not self.connected:
+            return
+        with contextlib.suppress(Exception):
+            await self.nc.flush(timeout)
+            await self.nc.flush(timeout)
 
     async def dead_letter(self, msg: Msg, reason: str) -> None:
         """Count, log and republish a message that could not be processed (original headers kept)."""
