@@ -84,3 +84,34 @@ def test_suite_config_secrets_are_created_once_with_private_mode(tmp_path: Path)
     a = cfg.secret("api-token")
     assert a == cfg.secret("api-token") and len(a) >= 32
     assert (cfg.secret_path("api-token").stat().st_mode & 0o777) == 0o600
+
+
+async def test_children_get_sigterm_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    import asyncio
+
+    import psutil
+
+    script = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from edgewatch.suite.supervisor import ProcSpec, Supervisor\n"
+        f"SLEEPER = {SLEEPER!r}\n"
+        "async def main():\n"
+        f"    sup = Supervisor([ProcSpec('a', SLEEPER), ProcSpec('b', SLEEPER)], Path({str(tmp_path)!r}))\n"
+        "    await sup.start(10)\n"
+        "    print('ready', flush=True)\n"
+        "    await asyncio.sleep(3600)\n"
+        "asyncio.run(main())\n"
+    )
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"ready"
+    children = psutil.Process(proc.pid).children()
+    assert len(children) == 2
+    proc.kill()  # SIGKILL: the supervisor cannot clean up itself
+    await proc.wait()
+    await wait_until(
+        lambda: all(not c.is_running() or c.status() == psutil.STATUS_ZOMBIE for c in children),
+        timeout=10,
+        message="orphaned children exited",
+    )

@@ -74,7 +74,12 @@ class Supervisor:
             c.log_file = open(self.logs_dir / f"{c.spec.name}.log", "ab")  # noqa: ASYNC230 - tiny, once per child
         env = {**os.environ, **c.spec.env}
         c.proc = await asyncio.create_subprocess_exec(
-            *c.spec.argv, env=env, stdout=c.log_file, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+            *c.spec.argv,
+            env=env,
+            stdout=c.log_file,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         c.started_at = time.monotonic()
         self.events.append((time.time(), c.spec.name, f"started pid {c.proc.pid}"))
@@ -168,6 +173,17 @@ class Supervisor:
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
         tmp.replace(self.state_file)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the supervisor dies, even by SIGKILL (Linux prctl)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: children outlive a killed supervisor, as with start_new_session alone
 
 
 def _tcp_open(port: int | None) -> bool:
