@@ -15,6 +15,7 @@ from edgewatch.common.bus.envelope import decode_envelope, new_envelope
 from edgewatch.common.bus.requestreply import edgex_request
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import AddEventRequest, EventResponse
+from edgewatch.common.contracts.ids import event_id_for, reading_id_for, request_id_for
 from edgewatch.ingest.app import SERVICE_NAME, build_app
 from edgewatch.ingest.config import DeviceSection, IngestSettings
 from tests.conftest import bus_settings
@@ -85,6 +86,12 @@ async def test_service_publishes_edgex_events_from_the_edgex_test_profile(stack)
     assert got == {"SwitchA": "ON", "OperationMode": "Auto", "FanSpeed": "Auto", "Temperature": "1.9e+01"}
     room = next(e.event for e in events if e.event.source_name == "RoomTemperature")
     assert [(r.value_type, r.value) for r in room.readings] == [("Float32", "2.15e+01")]
+    # Ids are name-based (contracts.ids): derived from device/source/origin, which sync's event codec exploits.
+    for req in events:
+        e = req.event
+        assert e.id == event_id_for(e.device_name, e.source_name, e.origin)
+        assert [r.id for r in e.readings] == [reading_id_for(e.id, i) for i in range(len(e.readings))]
+        assert req.request_id == request_id_for(e.id)
 
 
 async def test_service_rest_get_applies_mappings_and_set_writes_the_device(stack):

@@ -21,6 +21,7 @@ from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.common.contracts.event import AddEventRequest, Event, EventResponse
+from edgewatch.common.contracts.ids import request_id_for
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.contracts.systemevent import SystemEvent
 from edgewatch.ingest.commands import CommandService
@@ -42,7 +43,7 @@ class EventPublisher:
     async def __call__(self, event: Event) -> None:
         """Publish one event as an EdgeX MessageEnvelope carrying an AddEventRequest."""
         subject = topics.device_event(self.service, event.profile_name, event.device_name, event.source_name)
-        env = new_envelope(AddEventRequest.of(event).to_json())
+        env = new_envelope(AddEventRequest.of(event, request_id_for(event.id)).to_json())
         body, headers = encode_envelope(env, self.fmt)
         await self.bus.publish(subject, body, headers, kind="event")
 

@@ -17,6 +17,7 @@ from typing import Any
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.errors import ContractInvalidError, ErrorKind, NotFoundError
 from edgewatch.common.contracts.event import Event, Reading, new_event
+from edgewatch.common.contracts.ids import event_id_for, reading_id_for
 from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
 from edgewatch.common.contracts.values import ValueFormatError, format_value, parse_value
 from edgewatch.common.contracts.valuetype import ValueType
@@ -218,12 +219,16 @@ class DeviceRuntime:
         """One event for ``source`` from read values (None when no reading survived)."""
         origin = time.time_ns()
         maps = {op.resource: op.mappings for op in ops or ()}
-        ids = uuid4_strings(len(values) + 1)
-        readings = [self.reading(n, v, origin, maps.get(n), ids[i]) for i, (n, v) in enumerate(values.items(), 1)]
+        # Name-based ids (contracts.ids): unique per device/source/origin and free on the sync uplink.
+        event_id = event_id_for(self.name, source, origin)
+        readings = [
+            self.reading(n, v, origin, maps.get(n), reading_id_for(event_id, i))
+            for i, (n, v) in enumerate(values.items())
+        ]
         if not readings:
             return None
         tags = dict(self.device.tags) if self.device.tags else None  # device tags ride on events, as in the SDK
-        return new_event(self.name, self.profile.name, source, readings, origin=origin, id=ids[0], tags=tags)
+        return new_event(self.name, self.profile.name, source, readings, origin=origin, id=event_id, tags=tags)
 
     def settings_to_values(self, ops: Sequence[CommandOp], settings: Mapping[str, Any]) -> dict[str, Any]:
         """Turn a SET request's flat map into typed values to write (mappings reversed, defaults, limits,
