@@ -81,6 +81,7 @@ class SyncSection(Section):
     batch_max_bytes: int = Field(1 * MiB, ge=1024, description="Raw payload bytes per batch at most")
     batch_linger: float = Field(0.05, ge=0, description="Seconds to wait for a batch to fill (0 = send at once)")
     compression_level: int = Field(3, ge=1, le=22, description="zstd level")
+    pack_events: bool = Field(True, description="Columnar lossless event codec (false: opaque payloads, less CPU)")
     retry_initial: float = Field(0.2, gt=0, description="First retry delay, seconds")
     retry_max: float = Field(30.0, gt=0, description="Retry delay cap, seconds (full jitter)")
     outage_after: int = Field(3, ge=1, description="Consecutive failed attempts before the uplink is reported down")

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 _FETCH_WAIT = 1.0
 _CHECK_EVERY = 3  # idle fetches between checks that the stream and consumer still exist
-_Prepared = tuple[list[Msg], list[RecordRow]]
+_Prepared = tuple[list[Msg], list[RecordRow], BatchHeader, bytes]
 
 
 class ClassOutbox:
@@ -117,14 +117,18 @@ class ClassOutbox:
             msgs = await self._next_batch()
             records = await self._records(msgs)
             if records:
-                await queue.put((msgs, records))
+                # Encoded here, while the previous batch is on the wire (the event codec costs CPU per record).
+                s = self.settings.sync
+                header = self._header(records)
+                body = encode_rows(header, records, s.compression_level, pack=s.pack_events)
+                await queue.put((msgs, records, header, body))
 
     async def _send(self, queue: asyncio.Queue[_Prepared]) -> None:
         confirm: asyncio.Task[bool] | None = None
         try:
             while True:
-                msgs, records = await queue.get()
-                await self._deliver(records)
+                msgs, records, header, body = await queue.get()
+                await self._deliver(records, header, body)
                 # The previous batch's acks ran while this batch was on the wire (off the critical path); they
                 # are confirmed before this batch's start, so acks stay in stream order. An unconfirmed ack only
                 # risks a re-send, which the cloud deduplicates.
@@ -199,15 +203,20 @@ class ClassOutbox:
             return False
         return True
 
-    async def _deliver(self, records: list[RecordRow]) -> None:
+    def _header(self, records: list[RecordRow]) -> BatchHeader:
         s = self.settings.sync
-        header = BatchHeader(
+        return BatchHeader(
             batch_id=f"{s.gateway_id}/{self.incarnation}/{records[0].stream_seq}-{records[-1].stream_seq}",
             gateway=s.gateway_id,
             data_class=self.cls,
             stream=self.incarnation,
         )
-        body = encode_rows(header, records, s.compression_level)
+
+    async def _deliver(self, records: list[RecordRow], header: BatchHeader | None = None, body: bytes = b"") -> None:
+        if header is None:
+            s = self.settings.sync
+            header = self._header(records)
+            body = encode_rows(header, records, s.compression_level, pack=s.pack_events)
         try:
             ack = await self.uplink.deliver(header, records, body)
         except BatchTooLargeError:

@@ -16,6 +16,8 @@ import msgpack
 import zstandard
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from edgewatch.common.contracts.syncevents import pack_events, unpack_events
+
 __all__ = [
     "BATCH_CONTENT_TYPE",
     "BATCH_ENCODING",
@@ -48,6 +50,8 @@ MSG_ID_HEADER: Final = "Nats-Msg-Id"
 """A producer's unique message id; when present it is the record's idempotency key (dedup beyond 2 min)."""
 
 _WIRE_VERSION: Final = 1
+_WIRE_VERSION_PACKED: Final = 2
+"""Event batches with at least one packed payload (:mod:`edgewatch.common.contracts.syncevents`)."""
 _Row = tuple[str, str, int, str, int, int, str, bytes]
 _ROWS: Final = TypeAdapter(tuple[_Row, ...])
 
@@ -129,8 +133,11 @@ def encode_batch(batch: SyncBatch, level: int = 3) -> bytes:
     return encode_rows(header, rows, level)
 
 
-def encode_rows(header: BatchHeader, rows: Sequence[RecordRow], level: int = 3) -> bytes:
+def encode_rows(header: BatchHeader, rows: Sequence[RecordRow], level: int = 3, *, pack: bool = True) -> bytes:
     """msgpack + zstd; records are positional arrays, sequences and timestamps deltas from the first record's.
+
+    Event batches (``pack``) become version 2: the JSON AddEventRequest payloads the columnar codec can reproduce
+    byte for byte (:mod:`edgewatch.common.contracts.syncevents`) travel packed, the others as they are.
 
     Raises:
         ValueError: ``rows`` is empty.
@@ -138,12 +145,25 @@ def encode_rows(header: BatchHeader, rows: Sequence[RecordRow], level: int = 3) 
     if not rows:
         raise ValueError("records: a batch needs at least one record")
     base_seq, base_ts = rows[0].stream_seq, rows[0].ts_ns
+    packed = [False] * len(rows)
+    events: Any = None
+    if pack and header.data_class is DataClass.EVENT:
+        packed, events = pack_events([None if r.content_type else r.payload for r in rows])
     packed_rows = [
-        (r.key, r.device, r.seq, r.subject, r.stream_seq - base_seq, r.ts_ns - base_ts, r.content_type, r.payload)
-        for r in rows
+        (
+            r.key,
+            r.device,
+            r.seq,
+            r.subject,
+            r.stream_seq - base_seq,
+            r.ts_ns - base_ts,
+            r.content_type,
+            None if p else r.payload,
+        )
+        for r, p in zip(rows, packed, strict=True)
     ]
-    doc = (
-        _WIRE_VERSION,
+    doc: tuple[Any, ...] = (
+        _WIRE_VERSION if events is None else _WIRE_VERSION_PACKED,
         header.batch_id,
         header.gateway,
         header.data_class.value,
@@ -152,8 +172,10 @@ def encode_rows(header: BatchHeader, rows: Sequence[RecordRow], level: int = 3) 
         base_ts,
         packed_rows,
     )
-    packed: bytes = msgpack.packb(doc, use_bin_type=True)
-    out: bytes = zstandard.ZstdCompressor(level=level).compress(packed)
+    if events is not None:
+        doc = (*doc, events)
+    body: bytes = msgpack.packb(doc, use_bin_type=True)
+    out: bytes = zstandard.ZstdCompressor(level=level).compress(body)
     return out
 
 
@@ -200,15 +222,16 @@ def decode_batch_rows(data: bytes, max_size: int = 64 * 1024 * 1024) -> tuple[Ba
         doc: Any = msgpack.unpackb(raw, raw=False, strict_map_key=True, use_list=False)
     except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as e:
         raise BatchDecodeError(f"body: not msgpack ({e})") from e
-    if not isinstance(doc, tuple) or len(doc) != 8 or doc[0] != _WIRE_VERSION:
-        raise BatchDecodeError("body: not a version-1 sync batch")
+    if not isinstance(doc, tuple) or (doc[:1], len(doc)) not in (((_WIRE_VERSION,), 8), ((_WIRE_VERSION_PACKED,), 9)):
+        raise BatchDecodeError("body: not a version-1 or version-2 sync batch")
     try:
         _, batch_id, gateway, cls, stream, base_seq, base_ts = _HEAD.validate_python(doc[:7])
         header = BatchHeader(batch_id=batch_id, gateway=gateway, data_class=cls, stream=stream)
     except ValidationError as e:
         raise BatchDecodeError(f"header.{_first_error(e, _HEAD_FIELDS)}") from e
+    raw_rows = doc[7] if len(doc) == 8 else _unpacked_rows(doc[7], doc[8])
     try:
-        rows = _ROWS.validate_python(doc[7], strict=True)
+        rows = _ROWS.validate_python(raw_rows, strict=True)
     except ValidationError as e:
         raise BatchDecodeError(f"records.{_first_error(e, _ROW_FIELDS)}") from e
     if not rows:
@@ -236,6 +259,18 @@ def decode_batch(data: bytes, max_size: int = 64 * 1024 * 1024) -> SyncBatch:
         )
     except ValidationError as e:
         raise BatchDecodeError(f"records: {_first_error(e)}") from e
+
+
+def _unpacked_rows(rows: Any, pack: Any) -> tuple[Any, ...]:
+    """Version 2: rows whose payload is nil take the next payload unpacked from the event pack, in order."""
+    try:
+        payloads = unpack_events(pack)
+        if sum(1 for r in rows if r[7] is None) != len(payloads):
+            raise ValueError("the number of packed events does not match the rows without payload")
+        it = iter(payloads)
+        return tuple(r if r[7] is not None else (*r[:7], next(it)) for r in rows)
+    except (ValueError, TypeError, IndexError) as e:
+        raise BatchDecodeError(f"events: {e}"[:300]) from e
 
 
 _HEAD_FIELDS = ("version", "batchId", "gateway", "class", "stream", "baseSeq", "baseTs")
