@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 from edgewatch.common.contracts.event import Event
+from edgewatch.common.contracts.ids import event_id_for, reading_id_for
 from edgewatch.ingest.drivers.modbus.driver import ModbusOptions, create_driver
 from edgewatch.ingest.runtime import DeviceRuntime
 from edgewatch.ingest.scheduler import DevicePoller, PollerSettings
@@ -160,3 +162,16 @@ async def test_poller_regex_source_publishes_one_event_per_matched_resource(pool
     finally:
         await poller.stop()
         await sim.close()
+
+
+async def test_event_ids_are_derived_and_never_repeat_within_a_device(pool):
+    profile = _profile(2)
+    dev = make_device("dev-1", profile.name, 1, auto_events=[], timeout="1s")
+    rt = DeviceRuntime(dev, profile, create_driver(dev, profile, ModbusOptions(pool=pool)))
+    events = [rt.event("T0", {"T0": 1.5, "T1": 2.5}) for _ in range(2000)]  # faster than the clock ticks, maybe
+    origins = [e.origin for e in events if e is not None]
+    assert len(origins) == 2000 and all(a < b for a, b in itertools.pairwise(origins))
+    assert len({e.id for e in events if e is not None}) == 2000
+    e = events[0]
+    assert e is not None and e.id == event_id_for("dev-1", "T0", e.origin)
+    assert [r.id for r in e.readings] == [reading_id_for(e.id, 0), reading_id_for(e.id, 1)]

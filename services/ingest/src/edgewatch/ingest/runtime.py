@@ -86,6 +86,7 @@ class DeviceRuntime:
         self.profile = profile
         self.driver = driver
         self.resources: dict[str, ResourceSpec] = {}
+        self._last_origin = 0  # origins strictly increase per device, so derived event ids never repeat
         for r in profile.device_resources:
             vt = ValueType(r.properties.value_type)
             try:
@@ -217,7 +218,8 @@ class DeviceRuntime:
 
     def event(self, source: str, values: Mapping[str, Any], ops: Sequence[CommandOp] | None = None) -> Event | None:
         """One event for ``source`` from read values (None when no reading survived)."""
-        origin = time.time_ns()
+        origin = max(time.time_ns(), self._last_origin + 1)
+        self._last_origin = origin
         maps = {op.resource: op.mappings for op in ops or ()}
         # Name-based ids (contracts.ids): unique per device/source/origin and free on the sync uplink.
         event_id = event_id_for(self.name, source, origin)
