@@ -21,6 +21,7 @@ from edgewatch.features.app import build_app
 from edgewatch.features.config import FeaturesSettings
 from edgewatch.features.readings import MEDIA_F32LE
 from tests.conftest import bus_settings
+from tests.support.hosts import HostStarter
 from tests.support.nats_server import NatsServer
 
 T0 = 1_700_000_000_000_000_000  # a whole multiple of 5 s, so default time windows start on it
@@ -75,19 +76,13 @@ def make_settings(nats_server: NatsServer, tmp_path: Path) -> Callable[..., Feat
 @pytest.fixture
 async def started() -> AsyncIterator[Callable[[FeaturesSettings], Any]]:
     """Start services built from settings; everything started is stopped at teardown."""
-    hosts: list[tuple[ServiceHost, httpx.AsyncClient]] = []
+    starter = HostStarter()
 
     async def start(settings: FeaturesSettings) -> FeaturesService:
-        host = build_app(settings)
-        await host.__aenter__()
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(host.app), base_url="http://features")
-        hosts.append((host, client))
-        return FeaturesService(host, client)
+        return await starter.start(build_app(settings), "http://features", FeaturesService)
 
     yield start
-    for host, client in reversed(hosts):
-        await client.aclose()
-        await host.__aexit__(None, None, None)
+    await starter.close()
 
 
 @pytest.fixture

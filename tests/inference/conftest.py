@@ -15,6 +15,7 @@ from edgewatch.common.service.host import ServiceHost
 from edgewatch.inference.app import build_app
 from edgewatch.inference.config import InferenceSection, InferenceSettings
 from tests.conftest import bus_settings
+from tests.support.hosts import HostStarter
 from tests.support.nats_server import NatsServer
 
 NAMES = ["Vibration.rms", "Vibration.peak", "Temperature.mean"]
@@ -64,19 +65,13 @@ def make_settings(nats_server: NatsServer, tmp_path: Path) -> Callable[..., Infe
 @pytest.fixture
 async def started() -> AsyncIterator[Callable[[InferenceSettings], object]]:
     """Start services built from settings; everything started is stopped at teardown."""
-    hosts: list[tuple[ServiceHost, httpx.AsyncClient]] = []
+    starter = HostStarter()
 
     async def start(settings: InferenceSettings) -> InferenceService:
-        host = build_app(settings)
-        await host.__aenter__()
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(host.app), base_url="http://inference")
-        hosts.append((host, client))
-        return InferenceService(host, client)
+        return await starter.start(build_app(settings), "http://inference", InferenceService)
 
     yield start
-    for host, client in reversed(hosts):
-        await client.aclose()
-        await host.__aexit__(None, None, None)
+    await starter.close()
 
 
 @pytest.fixture

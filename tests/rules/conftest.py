@@ -22,6 +22,7 @@ from edgewatch.common.service.host import ServiceHost
 from edgewatch.rules.app import build_app
 from edgewatch.rules.config import ActuationSection, RulesSection, RulesSettings
 from tests.conftest import bus_settings
+from tests.support.hosts import HostStarter
 from tests.support.nats_server import NatsServer
 
 PUMP_RULE: dict[str, Any] = {
@@ -112,19 +113,14 @@ class RulesService:
 
 @pytest.fixture
 async def started() -> AsyncIterator[Callable[[RulesSettings], Any]]:
-    running: list[tuple[ServiceHost, httpx.AsyncClient]] = []
+    """Start services built from settings; everything started is stopped at teardown."""
+    starter = HostStarter()
 
     async def start(settings: RulesSettings) -> RulesService:
-        host = build_app(settings)
-        await host.__aenter__()
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(host.app), base_url="http://rules")
-        running.append((host, client))
-        return RulesService(host, client)
+        return await starter.start(build_app(settings), "http://rules", RulesService)
 
     yield start
-    for host, client in reversed(running):
-        await client.aclose()
-        await host.__aexit__(None, None, None)
+    await starter.close()
 
 
 @pytest.fixture

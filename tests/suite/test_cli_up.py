@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from edgewatch.suite.layout import Ports, SuiteConfig
+from edgewatch.suite.services import REST_PORTS, ping_url
 from tests.support.waiting import wait_until
 
 PROFILE = """
@@ -71,18 +72,8 @@ async def test_up_answers_ping_everywhere_stops_on_sigterm_and_keeps_state(tmp_p
         token = SuiteConfig(data, ports).secret("api-token")
         auth = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(timeout=5) as c:
-            for name in (
-                "core_data",
-                "core_metadata",
-                "core_command",
-                "ingest",
-                "features",
-                "inference",
-                "rules",
-                "sync",
-                "receiver",
-            ):
-                r = await c.get(f"http://127.0.0.1:{getattr(ports, name)}/api/v3/ping")
+            for name in REST_PORTS:
+                r = await c.get(ping_url(getattr(ports, name)))
                 assert r.status_code == 200, name
             r = await c.get(f"http://127.0.0.1:{ports.nats_monitor}/varz")
             assert r.json()["jetstream"]["config"]["store_dir"].startswith(str(data))

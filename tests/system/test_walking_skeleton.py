@@ -17,7 +17,7 @@ import pytest
 from edgewatch.common.contracts.alert import decode_alert
 from edgewatch.common.contracts.feature import decode_feature_vector
 from edgewatch.common.contracts.score import decode_score
-from edgewatch.suite.services import ping_url
+from edgewatch.suite.services import REST_PORTS, ping_url
 from tests.support.waiting import wait_until
 from tests.system.suite_runner import RunningSuite, running_suite
 
@@ -44,17 +44,7 @@ async def test_walking_skeleton_flows_from_modbus_to_actuation_and_cloud(tmp_pat
     async with running_suite(tmp_path / "data", demo_rise=0.4) as s:
         # every documented port answers EdgeX ping
         async with httpx.AsyncClient(timeout=5) as c:
-            for name in (
-                "core_data",
-                "core_metadata",
-                "core_command",
-                "ingest",
-                "features",
-                "inference",
-                "rules",
-                "sync",
-                "receiver",
-            ):
+            for name in REST_PORTS:
                 r = await c.get(ping_url(getattr(s.cfg.ports, name)))
                 assert r.status_code == 200 and r.json()["apiVersion"] == "v3", name
         await _tap_all(s)

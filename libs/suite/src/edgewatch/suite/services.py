@@ -9,7 +9,7 @@ from edgewatch.suite.layout import SuiteConfig
 from edgewatch.suite.natsconf import nats_server_binary, write_nats_config
 from edgewatch.suite.supervisor import ProcSpec
 
-__all__ = ["SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
+__all__ = ["REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
 
 # service -> the port names (Ports fields) its REST apps listen on
 SERVICE_PORTS: dict[str, tuple[str, ...]] = {
@@ -21,6 +21,10 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
     "sync": ("sync",),
     "sync.receiver": ("receiver",),
 }
+
+
+# every REST port of the suite (Ports field names), in documentation order
+REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for name in names)
 
 
 def ping_url(port: int) -> str:
