@@ -58,7 +58,11 @@ async def test_full_buffer_drops_oldest_events_counted_and_rejects_alerts_withou
 
         sync_api = httpx.AsyncClient(transport=httpx.ASGITransport(host.app), base_url="http://sync")
         async with sync_api:
-            assert (await sync_api.get("/api/v3/health")).json()["uplinkUp"] is False
+
+            async def uplink_down() -> bool:  # after Sync.OutageAfter consecutive failed attempts
+                return (await sync_api.get("/api/v3/health")).json()["uplinkUp"] is False
+
+            await wait_until(uplink_down, 10, message="uplink reported down")
             during = (await sync_api.get("/api/v3/sync/status")).json()["classes"]
             assert during["alert"]["backlogMessages"] == accepted and during["alert"]["oldestAgeSeconds"] > 0
             assert during["event"]["newestSeq"] == EVENTS > during["event"]["lastExportedSeq"]

@@ -30,8 +30,10 @@ from edgewatch.common.contracts.sync import (
     BatchHeader,
     DataClass,
     RecordRow,
+    decode_batch_packed,
     decode_batch_rows,
     encode_rows,
+    unpack_packed,
 )
 from edgewatch.common.contracts.syncevents import pack_events, unpack_events
 from edgewatch.common.contracts.valuetype import ValueType
@@ -264,8 +266,28 @@ def test_a_malformed_pack_is_a_batch_decode_error(corrupt) -> None:
     rows = _rows([_payload(i) for i in range(4)])
     doc = list(msgpack.unpackb(zstandard.decompress(encode_rows(HEADER, rows)), raw=False, use_list=False))
     doc[8] = corrupt(doc[8])
+    body = zstandard.compress(msgpack.packb(doc, use_bin_type=True))
     with pytest.raises(BatchDecodeError):
-        decode_batch_rows(zstandard.compress(msgpack.packb(doc, use_bin_type=True)))
+        decode_batch_rows(body)
+    with pytest.raises(BatchDecodeError):
+        decode_batch_packed(body)  # checked without unpacking: the receiver never commits what it cannot rebuild
+
+
+def test_a_batch_decoded_without_unpacking_rebuilds_the_same_rows_from_its_pack() -> None:
+    payloads = [_payload(i) for i in range(50)]
+    payloads[3] = _edit(payloads[3], lambda d: d["event"].update(tags={"x": "y"}))  # opaque, keeps its payload
+    rows = _rows(payloads)
+    body = encode_rows(HEADER, rows)
+    header, lazy, packed = decode_batch_packed(body)
+    assert packed is not None and header == HEADER
+    assert packed.rows == [i for i in range(50) if i != 3]
+    assert lazy[3] == rows[3] and all(lazy[i].payload == b"" for i in packed.rows)
+    rebuilt = list(lazy)
+    for i, payload in zip(packed.rows, unpack_packed(packed.body), strict=True):
+        rebuilt[i] = lazy[i]._replace(payload=payload)
+    assert rebuilt == rows == decode_batch_rows(body)[1]
+    assert packed.origins == [json.loads(payloads[i])["event"]["origin"] for i in packed.rows]
+    assert decode_batch_packed(encode_rows(HEADER, rows, pack=False))[2] is None
 
 
 def test_value_type_names_are_the_edgex_ones() -> None:

@@ -22,6 +22,7 @@ from nats.js.errors import APIError, NotFoundError
 
 from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, encode_rows
 from edgewatch.sync.config import SyncSettings
+from edgewatch.sync.encoder import BatchEncoder
 from edgewatch.sync.puller import Puller
 from edgewatch.sync.record import to_record
 from edgewatch.sync.sinks.base import BatchTooLargeError
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 _FETCH_WAIT = 1.0
 _CHECK_EVERY = 3  # idle fetches between checks that the stream and consumer still exist
-_Prepared = tuple[list[Msg], list[RecordRow], BatchHeader, bytes]
+_Prepared = tuple[list[Msg], list[RecordRow], BatchHeader, "asyncio.Task[bytes]"]
 
 
 class ClassOutbox:
@@ -49,6 +50,7 @@ class ClassOutbox:
         settings: SyncSettings,
         uplink: Uplink,
         telemetry: SyncTelemetry,
+        encoder: BatchEncoder | None = None,
     ) -> None:
         self.cls = cls
         self._nc = nc
@@ -56,6 +58,7 @@ class ClassOutbox:
         self.settings = settings
         self.uplink = uplink
         self.telemetry = telemetry
+        self.encoder = encoder or BatchEncoder(settings.sync.compression_level, settings.sync.pack_events)
         self.stream = stream_name(settings, cls)
         self.incarnation = self.stream
         self._puller: Puller | None = None
@@ -113,22 +116,30 @@ class ClassOutbox:
         await asyncio.sleep(delay)
 
     async def _prepare(self, queue: asyncio.Queue[_Prepared]) -> None:
-        while True:
-            msgs = await self._next_batch()
-            records = await self._records(msgs)
-            if records:
-                # Encoded here, while the previous batch is on the wire (the event codec costs CPU per record).
-                s = self.settings.sync
-                header = self._header(records)
-                body = encode_rows(header, records, s.compression_level, pack=s.pack_events)
-                await queue.put((msgs, records, header, body))
+        pending: asyncio.Task[bytes] | None = None
+        try:
+            while True:
+                msgs = await self._next_batch()
+                records = await self._records(msgs)
+                if records:
+                    # Encoded while the previous batch is on the wire (the event codec in a worker process), and
+                    # while this preparer already pulls the next batch; the sender awaits the bodies in order.
+                    header = self._header(records)
+                    pending = asyncio.create_task(self.encoder.encode(header, records))
+                    await queue.put((msgs, records, header, pending))
+                    pending = None
+        finally:
+            if pending is not None:
+                pending.cancel()
+            while not queue.empty():
+                queue.get_nowait()[3].cancel()
 
     async def _send(self, queue: asyncio.Queue[_Prepared]) -> None:
         confirm: asyncio.Task[bool] | None = None
         try:
             while True:
-                msgs, records, header, body = await queue.get()
-                await self._deliver(records, header, body)
+                msgs, records, header, encoding = await queue.get()
+                await self._deliver(records, header, await encoding)
                 # The previous batch's acks ran while this batch was on the wire (off the critical path); they
                 # are confirmed before this batch's start, so acks stay in stream order. An unconfirmed ack only
                 # risks a re-send, which the cloud deduplicates.

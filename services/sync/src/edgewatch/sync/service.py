@@ -14,6 +14,7 @@ from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.connection import OutboxConnection
+from edgewatch.sync.encoder import BatchEncoder
 from edgewatch.sync.outbox import ClassOutbox
 from edgewatch.sync.sinks.base import Sink
 from edgewatch.sync.sinks.leafnode import LeafnodeSink
@@ -46,8 +47,11 @@ class SyncService:
         self.sink = make_sink(settings, bus)
         self.uplink = Uplink(self.sink, settings.sync, self.telemetry)
         self.conn = OutboxConnection(settings.message_bus, f"{bus.client_name}-outbox")
+        self.encoder = BatchEncoder(settings.sync.compression_level, settings.sync.pack_events)
         self.outboxes = {
-            cls: ClassOutbox(cls, lambda: self.conn.nc, lambda: self._js(), settings, self.uplink, self.telemetry)
+            cls: ClassOutbox(
+                cls, lambda: self.conn.nc, lambda: self._js(), settings, self.uplink, self.telemetry, self.encoder
+            )
             for cls in DataClass
         }
         self.monitor = BacklogMonitor(lambda: bus.nc, self.streams, self.telemetry)
@@ -78,6 +82,7 @@ class SyncService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks.clear()
+        self.encoder.close()
         await self.sink.close()
         await self.conn.close()
         self._jsctx = None

@@ -16,7 +16,7 @@ import msgpack
 import zstandard
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from edgewatch.common.contracts.syncevents import pack_events, unpack_events
+from edgewatch.common.contracts.syncevents import check_pack, pack_events, unpack_events
 
 __all__ = [
     "BATCH_CONTENT_TYPE",
@@ -30,13 +30,16 @@ __all__ = [
     "BatchDecodeError",
     "BatchHeader",
     "DataClass",
+    "PackedEvents",
     "RecordRow",
     "SyncBatch",
     "SyncRecord",
     "decode_batch",
+    "decode_batch_packed",
     "decode_batch_rows",
     "encode_batch",
     "encode_rows",
+    "unpack_packed",
 ]
 
 BATCH_CONTENT_TYPE: Final = "application/vnd.edgewatch.sync-batch+msgpack"
@@ -205,12 +208,49 @@ class RecordRow(NamedTuple):
         return self.key or f"{gateway}/{stream}/{self.stream_seq}"
 
 
+class PackedEvents(NamedTuple):
+    """A version-2 batch's event pack, checked but not unpacked (the receiver rebuilds the payloads on read)."""
+
+    body: bytes
+    """The pack as msgpack; :func:`unpack_packed` gives its payloads."""
+    rows: list[int]
+    """Index of the batch row each packed event belongs to, in packing order."""
+    origins: list[int]
+    """``event.origin`` of each packed event, in packing order."""
+
+
+def unpack_packed(body: bytes) -> list[bytes]:
+    """The payloads of a :attr:`PackedEvents.body`, in packing order.
+
+    Raises:
+        ValueError: a malformed pack.
+    """
+    return unpack_events(msgpack.unpackb(body, raw=False, strict_map_key=True, use_list=False))
+
+
 def decode_batch_rows(data: bytes, max_size: int = 64 * 1024 * 1024) -> tuple[BatchHeader, list[RecordRow]]:
     """Decode and validate a batch into its header and record rows (no per-record model objects).
 
     Raises:
         BatchDecodeError: not zstd, not msgpack, too large once decompressed, or not the batch schema.
     """
+    header, rows, _ = _decode(data, max_size, unpack=True)
+    return header, rows
+
+
+def decode_batch_packed(
+    data: bytes, max_size: int = 64 * 1024 * 1024
+) -> tuple[BatchHeader, list[RecordRow], PackedEvents | None]:
+    """Like :func:`decode_batch_rows`, but packed events stay packed: their rows have an empty payload and the
+    checked pack comes back as :class:`PackedEvents` (None for a version-1 batch).
+
+    Raises:
+        BatchDecodeError: see :func:`decode_batch_rows`; also a pack that fails :func:`check_pack`.
+    """
+    return _decode(data, max_size, unpack=False)
+
+
+def _decode(data: bytes, max_size: int, *, unpack: bool) -> tuple[BatchHeader, list[RecordRow], PackedEvents | None]:
     try:
         size = zstandard.frame_content_size(data)
         if size > max_size:
@@ -229,7 +269,13 @@ def decode_batch_rows(data: bytes, max_size: int = 64 * 1024 * 1024) -> tuple[Ba
         header = BatchHeader(batch_id=batch_id, gateway=gateway, data_class=cls, stream=stream)
     except ValidationError as e:
         raise BatchDecodeError(f"header.{_first_error(e, _HEAD_FIELDS)}") from e
-    raw_rows = doc[7] if len(doc) == 8 else _unpacked_rows(doc[7], doc[8])
+    packed: PackedEvents | None = None
+    if len(doc) == 8:
+        raw_rows = doc[7]
+    elif unpack:
+        raw_rows = _unpacked_rows(doc[7], doc[8])
+    else:
+        raw_rows, packed = _packed_rows(doc[7], doc[8])
     try:
         rows = _ROWS.validate_python(raw_rows, strict=True)
     except ValidationError as e:
@@ -239,7 +285,7 @@ def decode_batch_rows(data: bytes, max_size: int = 64 * 1024 * 1024) -> tuple[Ba
     out = [RecordRow(k, d, q, s, base_seq + n, base_ts + t, c, p) for k, d, q, s, n, t, c, p in rows]
     if any(r.seq < 0 or r.stream_seq < 1 or r.ts_ns < 0 for r in out):
         raise BatchDecodeError("records: negative sequence or timestamp")
-    return header, out
+    return header, out, packed
 
 
 def decode_batch(data: bytes, max_size: int = 64 * 1024 * 1024) -> SyncBatch:
@@ -269,6 +315,20 @@ def _unpacked_rows(rows: Any, pack: Any) -> tuple[Any, ...]:
             raise ValueError("the number of packed events does not match the rows without payload")
         it = iter(payloads)
         return tuple(r if r[7] is not None else (*r[:7], next(it)) for r in rows)
+    except (ValueError, TypeError, IndexError) as e:
+        raise BatchDecodeError(f"events: {e}"[:300]) from e
+
+
+def _packed_rows(rows: Any, pack: Any) -> tuple[tuple[Any, ...], PackedEvents]:
+    """Version 2 without unpacking: rows whose payload is nil get an empty one and a place in the pack."""
+    try:
+        origins = check_pack(pack)
+        where = [i for i, r in enumerate(rows) if r[7] is None]
+        if len(where) != len(origins):
+            raise ValueError("the number of packed events does not match the rows without payload")
+        out = tuple(r if r[7] is not None else (*r[:7], b"") for r in rows)
+        body: bytes = msgpack.packb(pack, use_bin_type=True)
+        return out, PackedEvents(body, where, origins)
     except (ValueError, TypeError, IndexError) as e:
         raise BatchDecodeError(f"events: {e}"[:300]) from e
 

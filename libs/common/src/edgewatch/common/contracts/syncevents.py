@@ -26,7 +26,7 @@ from edgewatch.common.contracts.ids import EDGEWATCH_NAMESPACE
 from edgewatch.common.contracts.values import NUMPY_DTYPES, ValueFormatError, format_array, parse_value
 from edgewatch.common.contracts.valuetype import ValueType
 
-__all__ = ["pack_events", "unpack_events"]
+__all__ = ["check_pack", "pack_events", "unpack_events"]
 
 _ID_EVENT: Final = 1
 _ID_REQUEST: Final = 2
@@ -328,6 +328,56 @@ def unpack_events(pack: Any) -> list[bytes]:
         return _unpack(pack)
     except (KeyError, TypeError, IndexError, AttributeError, OverflowError, ValueFormatError) as e:
         raise ValueError(f"malformed event pack ({type(e).__name__}: {e})") from None
+
+
+def check_pack(pack: Any) -> list[int]:
+    """Check a pack's structure without rebuilding its payloads; the events' origins, in packing order.
+
+    Everything :func:`unpack_events` relies on is checked (shapes, value types, column and id lengths), so a
+    pack that passes can be unpacked later (the receiver commits packs as they are and rebuilds on read).
+
+    Raises:
+        ValueError: a malformed pack.
+    """
+    try:
+        return _check(pack)
+    except (KeyError, TypeError, IndexError, AttributeError, OverflowError) as e:
+        raise ValueError(f"malformed event pack ({type(e).__name__}: {e})") from None
+
+
+def _check(pack: Any) -> list[int]:
+    raw_shapes, shape_b, origin_b, flags, carried, wire_cols = pack
+    slots_of: list[tuple[tuple[str, str, str | None], ...]] = []
+    for s in raw_shapes:
+        for f in s[:5]:
+            _str(f)
+        slots_of.append(tuple((_str(a), _str(b), None if c is None else _str(c)) for a, b, c in s[5]))
+    shape_idx = np.frombuffer(shape_b, dtype="<u2")
+    origins: list[int] = np.cumsum(np.frombuffer(origin_b, dtype="<i8")).tolist()
+    flag_list = list(flags)
+    if not (len(shape_idx) == len(origins) == len(flag_list)) or len(wire_cols) != len(slots_of):
+        raise ValueError("malformed event pack: column lengths differ")
+    if len(shape_idx) and int(shape_idx.max()) >= len(slots_of):
+        raise ValueError("malformed event pack: a shape index is out of range")
+    counts = np.bincount(shape_idx, minlength=len(slots_of)).tolist()
+    for slots, cols, n in zip(slots_of, wire_cols, counts, strict=True):
+        if len(slots) != len(cols):
+            raise ValueError("malformed event pack: columns do not match the shape")
+        for (_, name, _), col in zip(slots, cols, strict=True):
+            dtype = _DTYPES.get(ValueType(name))
+            if dtype is None:
+                if len(col) < n or not all(type(t) is str for t in col):
+                    raise ValueError("malformed event pack: a string column is short or holds a non-string")
+            elif type(col) is not bytes or len(col) % dtype.itemsize or len(col) < n * dtype.itemsize:
+                raise ValueError("malformed event pack: a numeric column is short")
+    sizes = [len(slots_of[si]) for si in shape_idx.tolist()]
+    need = sum(
+        (0 if f & _ID_EVENT else 1) + (0 if f & _ID_REQUEST else 1) + (0 if f & _ID_READINGS else n)
+        for f, n in zip(flag_list, sizes, strict=True)
+    )
+    if len(bytes(carried)) != 16 * need:
+        raise ValueError("malformed event pack: carried ids do not match the flags")
+    return origins
 
 
 def _str(x: Any) -> str:

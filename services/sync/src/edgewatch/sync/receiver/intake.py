@@ -1,4 +1,4 @@
-"""Batch intake: validate, decode, store durably (dedup by key), then answer; never 2xx before the commit."""
+"""Batch intake: validate, decode (event packs stay packed), store durably (dedup by key), answer after commit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import zstandard
 
 from edgewatch.common.contracts.errors import ContractInvalidError, EdgeXError, ErrorKind
-from edgewatch.common.contracts.sync import BATCH_ENCODING, BatchAck, BatchDecodeError, decode_batch_rows
+from edgewatch.common.contracts.sync import BATCH_ENCODING, BatchAck, BatchDecodeError, decode_batch_packed
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.receiver.config import ReceiverSection
 from edgewatch.sync.receiver.live import LiveHub
@@ -47,12 +47,12 @@ class Intake:
                 f"body: decodes to {size} bytes, over {s.max_decoded_bytes}", kind=ErrorKind.LIMIT_EXCEEDED
             )
         try:
-            batch, records = decode_batch_rows(body, s.max_decoded_bytes)
+            batch, records, packed = decode_batch_packed(body, s.max_decoded_bytes)
         except BatchDecodeError as e:
             raise ContractInvalidError(str(e), field="body") from e
         if idempotency_key and idempotency_key != batch.batch_id:
             raise ContractInvalidError("Idempotency-Key: does not match the batch id", field="Idempotency-Key")
-        ack = await self.store.ingest(batch, records, time.time_ns())
+        ack = await self.store.ingest(batch, records, time.time_ns(), packed)
         c = batch.data_class.value
         self.accepted.labels(c).inc(ack.accepted)
         self.duplicates.labels(c).inc(ack.duplicates)

@@ -1,5 +1,9 @@
 """SQLite record store: WAL, one writer thread, one reader thread, dedup by a unique idempotency key.
 
+Packed event batches: the event pack is committed as one ``packed_blocks`` row in the same transaction as the
+batch's record rows, which hold an empty payload and a reference (block, index); reads rebuild those payloads
+from the pack (a small LRU of unpacked blocks), so every query sees the same bytes as if they had been stored.
+
 Durability: every batch is one transaction committed before the receiver answers 2xx. With
 ``synchronous=FULL`` (the default) a commit is fsynced to the WAL, so an acknowledged batch survives a power
 cut of the receiver's host; ``NORMAL`` is faster but a power cut may roll back the last commits after the
@@ -13,11 +17,12 @@ import asyncio
 import json
 import re
 import sqlite3
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, RecordRow
+from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow, unpack_packed
 from edgewatch.sync.receiver.store import GatewayProgress, RecordQuery, StoredRecord
 
 __all__ = ["SqliteStore", "event_origin_ns"]
@@ -39,10 +44,17 @@ CREATE TABLE IF NOT EXISTS records (
   origin_ns INTEGER NOT NULL,
   received_ns INTEGER NOT NULL,
   content_type TEXT NOT NULL,
-  payload BLOB NOT NULL
+  payload BLOB NOT NULL,
+  block INTEGER,
+  block_idx INTEGER
 );
 CREATE INDEX IF NOT EXISTS records_cls_device ON records (cls, device, id);
 CREATE INDEX IF NOT EXISTS records_cls_origin ON records (cls, origin_ns);
+CREATE TABLE IF NOT EXISTS packed_blocks (
+  id INTEGER PRIMARY KEY,
+  batch_id TEXT NOT NULL,
+  body BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS batches (
   batch_id TEXT PRIMARY KEY,
   records INTEGER NOT NULL,
@@ -51,12 +63,14 @@ CREATE TABLE IF NOT EXISTS batches (
 """
 _COLUMNS = (
     "id, key, gateway, cls, device, seq, subject, stream, stream_seq, ts_ns, origin_ns, received_ns, "
-    "content_type, payload"
+    "content_type, payload, block, block_idx"
 )
 _INSERT = (
     "INSERT OR IGNORE INTO records (key, gateway, cls, device, seq, subject, stream, stream_seq, ts_ns, "
-    "origin_ns, received_ns, content_type, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "origin_ns, received_ns, content_type, payload, block, block_idx) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+_BLOCK_CACHE = 8
+"""Unpacked event blocks kept by the reader (about 1000 payloads each)."""
 
 
 _ORIGIN = re.compile(rb'^\{"apiVersion":"v3","requestId":"[^"]*","event":\{[^{}\[\]]*?"origin":(\d+),')
@@ -85,7 +99,7 @@ def event_origin_ns(payload: bytes, content_type: str, default: int) -> int:
         return default
 
 
-def _stored(row: tuple[Any, ...]) -> StoredRecord:
+def _stored(row: tuple[Any, ...], payload: bytes) -> StoredRecord:
     return StoredRecord(
         id=row[0],
         key=row[1],
@@ -100,7 +114,7 @@ def _stored(row: tuple[Any, ...]) -> StoredRecord:
         origin_ns=row[10],
         received_ns=row[11],
         content_type=row[12],
-        payload=row[13],
+        payload=payload,
     )
 
 
@@ -114,6 +128,7 @@ class SqliteStore:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="receiver-db-r")
         self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
+        self._blocks: OrderedDict[int, list[bytes]] = OrderedDict()
 
     async def _on(self, pool: ThreadPoolExecutor, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
@@ -131,6 +146,9 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._wconn = self._connect()
         self._wconn.executescript(_SCHEMA)
+        columns = {r[1] for r in self._wconn.execute("PRAGMA table_info(records)")}
+        for column in ("block", "block_idx") if "block" not in columns else ():
+            self._wconn.execute(f"ALTER TABLE records ADD COLUMN {column} INTEGER")  # a store from before packs
 
     def _open_reader(self) -> None:
         self._rconn = self._connect()
@@ -147,33 +165,56 @@ class SqliteStore:
                 setattr(self, attr, None)
             pool.shutdown(wait=True)
 
-    def _ingest(self, batch: BatchHeader, records: list[RecordRow], received_ns: int) -> BatchAck:
+    def _ingest(
+        self, batch: BatchHeader, records: list[RecordRow], received_ns: int, packed: PackedEvents | None
+    ) -> BatchAck:
         conn = self._wconn
         assert conn is not None
         n = len(records)
         if conn.execute("SELECT 1 FROM batches WHERE batch_id = ?", (batch.batch_id,)).fetchone():
             return BatchAck(batch_id=batch.batch_id, accepted=0, duplicates=n)
         cls = batch.data_class.value
-        rows = [
-            (
-                r.resolved_key(batch.gateway, batch.stream),
-                batch.gateway,
-                cls,
-                r.device,
-                r.seq,
-                r.subject,
-                batch.stream,
-                r.stream_seq,
-                r.ts_ns,
-                event_origin_ns(r.payload, r.content_type, r.ts_ns) if batch.data_class is DataClass.EVENT else r.ts_ns,
-                received_ns,
-                r.content_type,
-                r.payload,
-            )
-            for r in records
-        ]
+        is_event = batch.data_class is DataClass.EVENT
         conn.execute("BEGIN IMMEDIATE")
         try:
+            refs: dict[int, tuple[int, int, int]] = {}
+            if packed is not None:
+                block = conn.execute(
+                    "INSERT INTO packed_blocks (batch_id, body) VALUES (?,?)", (batch.batch_id, packed.body)
+                ).lastrowid
+                assert block is not None
+                refs = {
+                    row: (block, k, origin)
+                    for k, (row, origin) in enumerate(zip(packed.rows, packed.origins, strict=True))
+                }
+            rows = []
+            for i, r in enumerate(records):
+                ref = refs.get(i)
+                if ref is not None:
+                    origin = ref[2] if ref[2] >= 0 else r.ts_ns  # what event_origin_ns reads from the payload
+                elif is_event:
+                    origin = event_origin_ns(r.payload, r.content_type, r.ts_ns)
+                else:
+                    origin = r.ts_ns
+                rows.append(
+                    (
+                        r.resolved_key(batch.gateway, batch.stream),
+                        batch.gateway,
+                        cls,
+                        r.device,
+                        r.seq,
+                        r.subject,
+                        batch.stream,
+                        r.stream_seq,
+                        r.ts_ns,
+                        origin,
+                        received_ns,
+                        r.content_type,
+                        r.payload,
+                        None if ref is None else ref[0],
+                        None if ref is None else ref[1],
+                    )
+                )
             before = conn.total_changes
             conn.executemany(_INSERT, rows)
             accepted = conn.total_changes - before
@@ -184,8 +225,10 @@ class SqliteStore:
             raise
         return BatchAck(batch_id=batch.batch_id, accepted=accepted, duplicates=n - accepted)
 
-    async def ingest(self, batch: BatchHeader, records: list[RecordRow], received_ns: int) -> BatchAck:
-        ack: BatchAck = await self._on(self._writer, self._ingest, batch, records, received_ns)
+    async def ingest(
+        self, batch: BatchHeader, records: list[RecordRow], received_ns: int, packed: PackedEvents | None = None
+    ) -> BatchAck:
+        ack: BatchAck = await self._on(self._writer, self._ingest, batch, records, received_ns, packed)
         return ack
 
     @staticmethod
@@ -212,7 +255,21 @@ class SqliteStore:
         order = "origin_ns DESC, id DESC" if q.newest_first else "id ASC"
         sql = f"SELECT {_COLUMNS} FROM records WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
         rows = self._rconn.execute(sql, [*args, limit, offset]).fetchall()
-        return [_stored(row) for row in rows]
+        return [_stored(row, row[13] if row[14] is None else self._block(row[14])[row[15]]) for row in rows]
+
+    def _block(self, block: int) -> list[bytes]:
+        """The payloads of a packed block (reader thread only; LRU of the last few)."""
+        payloads = self._blocks.get(block)
+        if payloads is not None:
+            self._blocks.move_to_end(block)
+            return payloads
+        assert self._rconn is not None
+        (body,) = self._rconn.execute("SELECT body FROM packed_blocks WHERE id = ?", (block,)).fetchone()
+        payloads = unpack_packed(body)
+        self._blocks[block] = payloads
+        if len(self._blocks) > _BLOCK_CACHE:
+            self._blocks.popitem(last=False)
+        return payloads
 
     async def query(self, q: RecordQuery, offset: int, limit: int) -> list[StoredRecord]:
         out: list[StoredRecord] = await self._on(self._reader, self._query, q, offset, limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, RecordRow
+from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow
 
 __all__ = ["GatewayProgress", "RecordQuery", "RecordStore", "StoredRecord"]
 
@@ -62,8 +62,14 @@ class RecordStore(Protocol):
     async def close(self) -> None:
         """Close it."""
 
-    async def ingest(self, batch: BatchHeader, records: list[RecordRow], received_ns: int) -> BatchAck:
-        """Store the records not stored yet (by idempotency key), atomically, durably."""
+    async def ingest(
+        self, batch: BatchHeader, records: list[RecordRow], received_ns: int, packed: PackedEvents | None = None
+    ) -> BatchAck:
+        """Store the records not stored yet (by idempotency key), atomically, durably.
+
+        ``packed``: the batch's event pack; the rows it names have an empty payload and get theirs from the
+        pack, which is committed in the same transaction and unpacked when the records are read.
+        """
 
     async def query(self, q: RecordQuery, offset: int, limit: int) -> list[StoredRecord]:
         """Records matching ``q``, paged."""
