@@ -195,7 +195,7 @@ def test_unpack_model_names_the_invalid_field() -> None:
     with pytest.raises(BusDecodeError, match="device") as e:
         unpack_model(Vector, data)
     assert "windowStart" in str(e.value)
-    with pytest.raises(BusDecodeError, match="expected a map"):
+    with pytest.raises(BusDecodeError, match="must be a msgpack map"):
         unpack_model(Vector, pack([1, 2]))
 
 

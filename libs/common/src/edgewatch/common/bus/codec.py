@@ -205,17 +205,21 @@ def pack_model(model: BaseModel) -> bytes:
     return pack(_dump(model))
 
 
-def unpack_model(cls: type[M], data: bytes | bytearray | memoryview) -> M:
-    """Decode and validate a ``cls`` message.
+def unpack_model(cls: type[M], data: bytes | bytearray | memoryview, what: str = "") -> M:
+    """Decode and validate a ``cls`` message; ``what`` names it in errors (default: the class name).
 
     Raises:
-        BusDecodeError: not a suite message, not a map, or a field is missing or invalid (the message names it).
+        BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
     """
-    doc = unpack(data)
+    label = what or cls.__name__
+    try:
+        doc = unpack(data)
+    except BusDecodeError as e:
+        raise BusDecodeError(f"{e} ({label} is not msgpack)") from e
     if not isinstance(doc, dict):
-        raise BusDecodeError(f"{cls.__name__}: expected a map, got {type(doc).__name__}")
+        raise BusDecodeError(f"{label} must be a msgpack map, got {type(doc).__name__}")
     try:
         return cls.__pydantic_validator__.validate_python(doc)  # type: ignore[no-any-return]
     except ValidationError as e:
         fields = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
-        raise BusDecodeError(f"invalid {cls.__name__}: {fields}") from e
+        raise BusDecodeError(f"invalid {label}: {fields}") from e

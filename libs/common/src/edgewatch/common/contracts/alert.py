@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from edgewatch.common.bus.codec import pack, unpack
-from edgewatch.common.bus.errors import BusDecodeError
+from edgewatch.common.bus.codec import pack, unpack_model
 
 __all__ = ["ActionResult", "Alert", "AlertAction", "decode_alert", "encode_alert"]
 
@@ -65,14 +64,4 @@ def decode_alert(data: bytes) -> Alert:
     Raises:
         BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
     """
-    try:
-        doc = unpack(data)
-    except BusDecodeError as e:
-        raise BusDecodeError(f"alert is not msgpack: {e}") from e
-    if not isinstance(doc, dict):
-        raise BusDecodeError(f"alert must be a msgpack map, got {type(doc).__name__}")
-    try:
-        return Alert.model_validate(doc)
-    except ValidationError as e:
-        msg = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
-        raise BusDecodeError(f"invalid alert: {msg}") from e
+    return unpack_model(Alert, data, "alert")

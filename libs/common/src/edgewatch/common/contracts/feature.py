@@ -6,11 +6,10 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from edgewatch.common.bus.codec import pack, unpack
-from edgewatch.common.bus.errors import BusDecodeError
+from edgewatch.common.bus.codec import pack, unpack_model
 
 __all__ = ["FeatureVector", "WindowBasis", "WindowKind", "decode_feature_vector", "encode_feature_vector"]
 
@@ -164,11 +163,4 @@ def decode_feature_vector(data: bytes) -> FeatureVector:
     Raises:
         BusDecodeError: not a suite message, not a map, or a field is missing or invalid (the message names it).
     """
-    doc = unpack(data)
-    if not isinstance(doc, dict):
-        raise BusDecodeError(f"feature vector must be a msgpack map, got {type(doc).__name__}")
-    try:
-        return FeatureVector.model_validate(doc)
-    except ValidationError as e:
-        msg = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
-        raise BusDecodeError(f"invalid feature vector: {msg}") from e
+    return unpack_model(FeatureVector, data, "feature vector")
