@@ -37,23 +37,7 @@ class OutboxConnection:
     async def open(self) -> None:
         """Connect (retrying without limit until a server answers)."""
         s = self.settings
-        opts: dict[str, Any] = {
-            "servers": s.urls(),
-            "name": self.name,
-            "connect_timeout": s.connect_timeout,
-            "reconnect_time_wait": s.reconnect_wait,
-            "max_reconnect_attempts": -1,
-            "allow_reconnect": True,
-            "pending_size": 64 * 1024 * 1024,
-            "ping_interval": 5,
-            "max_outstanding_pings": 2,
-        }
-        if s.user:
-            opts["user"], opts["password"] = s.user, s.password
-        if s.token:
-            opts["token"] = s.token
-        if s.credentials_file:
-            opts["user_credentials"] = s.credentials_file
+        opts: dict[str, Any] = s.connect_options(self.name)
 
         async def on_error(e: Exception) -> None:
             log.debug("outbox connection error", extra={"error": repr(e)})

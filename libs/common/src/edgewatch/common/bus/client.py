@@ -102,26 +102,11 @@ class NatsBus:
             log.debug("bus error", extra={"error": repr(e)})
 
         opts: dict[str, Any] = {
-            "servers": s.urls(),
-            "name": self.client_name,
-            "connect_timeout": s.connect_timeout,
-            "reconnect_time_wait": s.reconnect_wait,
-            "max_reconnect_attempts": -1,
-            "allow_reconnect": True,
-            "drain_timeout": s.drain_timeout,
+            **s.connect_options(self.client_name),
             "disconnected_cb": on_disconnect,
             "reconnected_cb": on_reconnect,
             "error_cb": on_error,
-            "pending_size": 64 * 1024 * 1024,
-            "ping_interval": 5,
-            "max_outstanding_pings": 2,
         }
-        if s.user:
-            opts["user"], opts["password"] = s.user, s.password
-        if s.token:
-            opts["token"] = s.token
-        if s.credentials_file:
-            opts["user_credentials"] = s.credentials_file
         nc = _Client()
         await nc.connect(**opts)
         self._nc = nc

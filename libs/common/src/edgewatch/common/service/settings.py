@@ -80,6 +80,29 @@ class MessageBusSection(Section):
         """Server URLs to connect to."""
         return self.servers or [f"nats://{self.host}:{self.port}"]
 
+    def connect_options(self, name: str) -> dict[str, object]:
+        """nats-py ``connect`` keywords every suite connection uses: unbounded reconnect, 64 MB pending buffer
+        while disconnected, fast dead-peer detection, and the configured credentials."""
+        opts: dict[str, object] = {
+            "servers": self.urls(),
+            "name": name,
+            "connect_timeout": self.connect_timeout,
+            "reconnect_time_wait": self.reconnect_wait,
+            "max_reconnect_attempts": -1,
+            "allow_reconnect": True,
+            "drain_timeout": self.drain_timeout,
+            "pending_size": 64 * 1024 * 1024,
+            "ping_interval": 5,
+            "max_outstanding_pings": 2,
+        }
+        if self.user:
+            opts["user"], opts["password"] = self.user, self.password
+        if self.token:
+            opts["token"] = self.token
+        if self.credentials_file:
+            opts["user_credentials"] = self.credentials_file
+        return opts
+
 
 class WritableSection(Section):
     """Settings that may change at runtime (hot-reloaded from the config file)."""
