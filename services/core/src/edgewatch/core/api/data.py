@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from edgewatch.common.contracts.base import BaseResponse, BaseWithIdResponse, CountResponse
@@ -60,6 +61,16 @@ def _uuid(raw: str) -> str:
     return raw
 
 
+@dataclass
+class ReadingQuery:
+    """Query parameters every reading list route takes (EdgeX's names; validated where used)."""
+
+    offset: str | None = None
+    limit: str | None = None
+    numeric: str | None = None
+    aggregateFunc: str | None = None
+
+
 def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
     """All core-data routes."""
     r = APIRouter(tags=["event"])
@@ -73,16 +84,13 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
 
     async def readings(
         keep: Callable[[IndexEntry, int], bool],
-        offset: str | None,
-        limit: str | None,
-        numeric: str | None,
-        agg: str | None = None,
+        q: ReadingQuery,
     ) -> JSONResponse:
-        func = parse_func(agg)
-        page = parse_page(offset, limit, max_count())
+        func = parse_func(q.aggregateFunc)
+        page = parse_page(q.offset, q.limit, max_count())
         if func is not None:
             return JSONResponse(aggregate(func, await data.all_readings(keep)))
-        rds, total = await data.readings(page, keep, parse_bool(numeric, "numeric"))
+        rds, total = await data.readings(page, keep, parse_bool(q.numeric, "numeric"))
         return json_response(MultiReadingsResponse(total_count=total, readings=rds))
 
     @r.post(
@@ -171,12 +179,9 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
 
     @r.get(f"{RD}/all", response_model=MultiReadingsResponse, tags=["reading"])
     async def all_readings(
-        offset: str | None = None,
-        limit: str | None = None,
-        numeric: str | None = None,
-        aggregateFunc: str | None = None,
+        q: ReadingQuery = Depends(),
     ) -> JSONResponse:
-        return await readings(rd(), offset, limit, numeric, aggregateFunc)
+        return await readings(rd(), q)
 
     @r.get(f"{RD}/count", response_model=CountResponse, tags=["reading"])
     async def count_readings() -> JSONResponse:
@@ -189,22 +194,16 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
     @r.get(f"{RD}/device/name/{{name}}", response_model=MultiReadingsResponse, tags=["reading"])
     async def device_readings(
         name: str,
-        offset: str | None = None,
-        limit: str | None = None,
-        numeric: str | None = None,
-        aggregateFunc: str | None = None,
+        q: ReadingQuery = Depends(),
     ) -> JSONResponse:
-        return await readings(rd(dev=name), offset, limit, numeric, aggregateFunc)
+        return await readings(rd(dev=name), q)
 
     @r.get(f"{RD}/resourceName/{{resourceName}}", response_model=MultiReadingsResponse, tags=["reading"])
     async def resource_readings(
         resourceName: str,
-        offset: str | None = None,
-        limit: str | None = None,
-        numeric: str | None = None,
-        aggregateFunc: str | None = None,
+        q: ReadingQuery = Depends(),
     ) -> JSONResponse:
-        return await readings(rd(res=resourceName), offset, limit, numeric, aggregateFunc)
+        return await readings(rd(res=resourceName), q)
 
     @r.get(
         f"{RD}/device/name/{{deviceName}}/resourceName/{{resourceName}}",
@@ -214,24 +213,18 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
     async def device_resource_readings(
         deviceName: str,
         resourceName: str,
-        offset: str | None = None,
-        limit: str | None = None,
-        numeric: str | None = None,
-        aggregateFunc: str | None = None,
+        q: ReadingQuery = Depends(),
     ) -> JSONResponse:
-        return await readings(rd(dev=deviceName, res=resourceName), offset, limit, numeric, aggregateFunc)
+        return await readings(rd(dev=deviceName, res=resourceName), q)
 
     @r.get(f"{RD}/start/{{start}}/end/{{end}}", response_model=MultiReadingsResponse, tags=["reading"])
     async def readings_between(
         start: str,
         end: str,
-        offset: str | None = None,
-        limit: str | None = None,
-        numeric: str | None = None,
-        aggregateFunc: str | None = None,
+        q: ReadingQuery = Depends(),
     ) -> JSONResponse:
         s, e = _range(start, end)
-        return await readings(rd(s=s, e=e), offset, limit, numeric, aggregateFunc)
+        return await readings(rd(s=s, e=e), q)
 
     @r.get(
         f"{RD}/resourceName/{{resourceName}}/start/{{start}}/end/{{end}}",
@@ -242,13 +235,10 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         resourceName: str,
         start: str,
         end: str,
-        offset: str | None = None,
-        limit: str | None = None,
-        numeric: str | None = None,
-        aggregateFunc: str | None = None,
+        q: ReadingQuery = Depends(),
     ) -> JSONResponse:
         s, e = _range(start, end)
-        return await readings(rd(res=resourceName, s=s, e=e), offset, limit, numeric, aggregateFunc)
+        return await readings(rd(res=resourceName, s=s, e=e), q)
 
     @r.get(
         f"{RD}/device/name/{{deviceName}}/resourceName/{{resourceName}}/start/{{start}}/end/{{end}}",
@@ -260,13 +250,10 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         resourceName: str,
         start: str,
         end: str,
-        offset: str | None = None,
-        limit: str | None = None,
-        numeric: str | None = None,
-        aggregateFunc: str | None = None,
+        q: ReadingQuery = Depends(),
     ) -> JSONResponse:
         s, e = _range(start, end)
-        return await readings(rd(dev=deviceName, res=resourceName, s=s, e=e), offset, limit, numeric, aggregateFunc)
+        return await readings(rd(dev=deviceName, res=resourceName, s=s, e=e), q)
 
     @r.get(
         f"{RD}/device/name/{{deviceName}}/start/{{start}}/end/{{end}}",
@@ -277,12 +264,9 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
         deviceName: str,
         start: str,
         end: str,
-        offset: str | None = None,
-        limit: str | None = None,
-        numeric: str | None = None,
-        aggregateFunc: str | None = None,
+        q: ReadingQuery = Depends(),
     ) -> JSONResponse:
         s, e = _range(start, end)
-        return await readings(rd(dev=deviceName, s=s, e=e), offset, limit, numeric, aggregateFunc)
+        return await readings(rd(dev=deviceName, s=s, e=e), q)
 
     return r
