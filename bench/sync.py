@@ -2,8 +2,9 @@
 
 One run, one nats-server (file store), subprocesses for the services:
 1. The sync class streams are created (``ensure_streams``, as the service does) and N EdgeX events (an
-   AddEventRequest JSON each, as edgewatch-ingest publishes them: ids derived by ``contracts.ids``, three
-   readings; ``BENCH_SYNC_IDS=random``: the Go SDK's random UUIDs) are published with
+   AddEventRequest JSON each in an EdgeX ``nats``-format envelope with its five headers, as edgewatch-ingest
+   publishes them: ids derived by ``contracts.ids``, three readings; ``BENCH_SYNC_IDS=random``: the Go SDK's
+   random UUIDs; ``BENCH_SYNC_HEADERS=content-type``: a Content-Type header only) are published with
    nats-py ``publish_async`` pipelining (every PubAck awaited): the JetStream publish rate, which also builds a
    backlog of N messages while no uploader runs.
 2. ``python -m edgewatch.sync.receiver`` (subprocess, SQLite synchronous=FULL) and ``python -m edgewatch.sync``
@@ -32,15 +33,17 @@ from pathlib import Path
 
 import nats
 
+from edgewatch.common.bus.envelope import encode_envelope, new_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
-from edgewatch.common.contracts.eventcodec import encode_add_event
 from edgewatch.common.contracts.ids import event_id_for, reading_id_for, request_id_for
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.streams import ensure_streams
 
 N = int(os.environ.get("BENCH_SYNC_N", "100000"))
 DEVICES = 10
+_MINIMAL_HEADERS = os.environ.get("BENCH_SYNC_HEADERS", "envelope") == "content-type"
+"""``BENCH_SYNC_HEADERS=content-type``: only a Content-Type header (lighter on both sides than the envelope's five)."""
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -50,8 +53,15 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _events(n: int, *, derived_ids: bool = True) -> list[tuple[str, bytes]]:
-    """What edgewatch-ingest publishes (ids from contracts.ids); ``derived_ids=False``: Go-SDK random UUIDs."""
+Message = tuple[str, bytes, dict[str, str]]
+
+
+def _events(n: int, *, derived_ids: bool = True) -> list[Message]:
+    """What edgewatch-ingest publishes (ids from contracts.ids); ``derived_ids=False``: Go-SDK random UUIDs.
+
+    Like ``ingest.messaging.EventPublisher``: the AddEventRequest JSON as the body of an EdgeX message envelope
+    in the ``nats`` format (CorrelationID, Content-Type, RequestId, ApiVersion and ErrorCode headers).
+    """
     out = []
     t0 = time.time_ns()
     for i in range(n):
@@ -68,15 +78,17 @@ def _events(n: int, *, derived_ids: bool = True) -> list[tuple[str, bytes]]:
             Reading.simple(dev, "pump", "Seq", "Uint32", i, origin=origin, id=rid(2)),
         ]
         event = new_event(dev, "pump", "all", readings, origin=origin, id=eid)
-        body = encode_add_event(AddEventRequest.of(event, None if eid is None else request_id_for(eid)))
-        out.append((topics.device_event("edgewatch-ingest", "pump", dev, "all"), body))
+        env = new_envelope(AddEventRequest.of(event, None if eid is None else request_id_for(eid)).to_json())
+        body, headers = encode_envelope(env, "nats")
+        hdrs = {"Content-Type": env.content_type} if _MINIMAL_HEADERS else dict(headers)
+        out.append((topics.device_event("edgewatch-ingest", "pump", dev, "all"), body, hdrs))
     return out
 
 
-def _floor(events: list[tuple[str, bytes]], derived: bool) -> str:
+def _floor(events: list[Message], derived: bool) -> str:
     """The share of the raw JSON that is id entropy: 16 bytes per random UUID, 0 for derived ones."""
-    raw = sum(len(b) for _, b in events)
-    uuids = sum(len(_UUID.findall(b)) for _, b in events)
+    raw = sum(len(b) for _, b, _ in events)
+    uuids = sum(len(_UUID.findall(b)) for _, b, _ in events)
     if derived:
         return f"entropy floor, derived ids (edgewatch ingest): {uuids} name-based UUIDs, 0 bytes of entropy = 0.0000"
     return f"entropy floor, random ids (Go SDK): {uuids} random UUIDs = {16 * uuids / raw:.4f} of the raw JSON bytes"
@@ -89,6 +101,17 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a process plus its live children (sync's encoder worker)."""
+    total = _cpu_seconds(pid)
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            total += sum(_tree_cpu(int(c)) for c in children.read_text().split())
+        except OSError:
+            pass
+    return total
 
 
 def _get(url: str) -> bytes:
@@ -109,14 +132,12 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> 
     raise RuntimeError(f"{url} did not answer")
 
 
-async def _publish(url: str, events: list[tuple[str, bytes]], settings: SyncSettings) -> float:
+async def _publish(url: str, events: list[Message], settings: SyncSettings) -> float:
     nc = await nats.connect(url)
     js = nc.jetstream()
     await ensure_streams(js, settings)
     start = time.perf_counter()
-    futures = [
-        await js.publish_async(subj, body, headers={"Content-Type": "application/json"}) for subj, body in events
-    ]
+    futures = [await js.publish_async(subj, body, headers=headers) for subj, body, headers in events]
     await asyncio.gather(*futures)
     elapsed = time.perf_counter() - start
     info = await js.stream_info(f"{settings.sync.stream_prefix}_EVENT")
@@ -151,7 +172,7 @@ def main() -> int:
         settings = SyncSettings.model_validate({"MessageBus": {"Servers": [f"nats://127.0.0.1:{nats_port}"]}})
         derived = os.environ.get("BENCH_SYNC_IDS", "derived") != "random"  # "random": Go-SDK-shaped ids
         events = _events(N, derived_ids=derived)
-        raw_bytes = sum(len(b) for _, b in events)
+        raw_bytes = sum(len(b) for _, b, _ in events)
         pub_rate = asyncio.run(_publish(f"nats://127.0.0.1:{nats_port}", events, settings))
         print(f"jetstream publish_async: {N} events in {N / pub_rate:.2f}s = {pub_rate:,.0f} msg/s")
 
@@ -171,20 +192,28 @@ def main() -> int:
             )
         )
         first_t, first_n = 0.0, 0
+        names = ("nats-server", "receiver", "sync")
+        cpu0: dict[str, float] = {}
+        loop0 = 0.0
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             n = _count(recv_port)
             now = time.perf_counter()
             if n and not first_t:
                 first_t, first_n = now, n
+                cpu0 = {k: _tree_cpu(p.pid) for k, p in zip(names, procs, strict=True)}
+                loop0 = _cpu_seconds(procs[2].pid)
             if n >= N:
                 break
             time.sleep(0.2)
         else:
             raise RuntimeError("drain did not finish")
         drain_rate = (N - first_n) / (now - first_t)
-        cpu = {name: _cpu_seconds(p.pid) for name, p in (("receiver", procs[1]), ("sync", procs[2]))}
-        print("cpu seconds (whole run): " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+        cpu = {k: _tree_cpu(p.pid) - cpu0[k] for k, p in zip(names, procs, strict=True)}
+        loop = _cpu_seconds(procs[2].pid) - loop0
+        cpu["sync event loop"], cpu["sync encoder worker"] = loop, cpu.pop("sync") - loop
+        per_event = ", ".join(f"{k} {v / (N - first_n) * 1e6:.1f}" for k, v in cpu.items())
+        print(f"cpu during the drain, µs per event: {per_event} (total {sum(cpu.values()):.2f} s)")
         print(f"sync drain into receiver: {N - first_n} events in {now - first_t:.2f}s = {drain_rate:,.0f} msg/s")
         time.sleep(0.5)
         wire = _wire_bytes(sync_port)

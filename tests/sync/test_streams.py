@@ -16,7 +16,7 @@ async def test_streams_are_created_once_and_their_limits_follow_the_settings(
     names = await ensure_streams(bus.js, settings)
     await ensure_streams(bus.js, settings)
     info = await bus.js.stream_info(names[DataClass.ALERT])
-    assert info.config.discard == "new" and info.config.retention == "workqueue"
+    assert info.config.discard == "new" and info.config.retention == "limits"
     bigger = SyncSettings.model_validate({"Buffer": {"Event": {"MaxBytes": 123_456_789}}})
     await ensure_streams(bus.js, bigger)
     assert (await bus.js.stream_info(names[DataClass.EVENT])).config.max_bytes == 123_456_789

@@ -1,11 +1,12 @@
 """One class's outbox: pull from its JetStream stream, batch, upload through the uplink, ack after the cloud.
 
-Per class there is exactly one batch in flight; after the cloud's ack every message of the batch is acked in
-order and the last ack is confirmed by the server (a double ack: acks on one connection are processed in
-order, so its reply confirms them all). The stream therefore drains strictly in order and a message leaves the
-local buffer only after the cloud acknowledged it. A crash between the cloud's ack and ours re-sends the batch;
-the cloud deduplicates it by key. Gaps in the delivered stream sequence are messages the full-buffer policy evicted:
-they are counted as drops.
+Per class there is exactly one batch in flight. After the cloud's ack the batch's last message is acked (the
+consumer is ack-all, so that one ack covers the batch) with the server's confirmation, and the stream is then
+purged up to it. The stream therefore drains strictly in order and a message leaves the local buffer only after
+the cloud acknowledged it. A crash between the cloud's ack and ours re-sends the batch; the cloud deduplicates
+it by key. A gap in the delivered stream sequence is filled from the stream: messages still stored (e.g. a
+delivery lost in a reconnect) are read by sequence and uploaded in their place, the others are gone (evicted by
+the full-buffer policy) and counted as drops.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, e
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.encoder import BatchEncoder
 from edgewatch.sync.puller import Puller
-from edgewatch.sync.record import to_record
+from edgewatch.sync.record import ack_position, stored_to_record, to_record
 from edgewatch.sync.sinks.base import BatchTooLargeError
-from edgewatch.sync.streams import consumer_name, ensure_class_stream, recreate_consumer, stream_name
+from edgewatch.sync.streams import consumer_name, ensure_class_stream, purge_through, recreate_consumer, stream_name
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import Uplink, backoff_delay
 
@@ -63,7 +64,6 @@ class ClassOutbox:
         self.incarnation = self.stream
         self._puller: Puller | None = None
         self._expected = 1
-        self._late: set[int] = set()
         self._carry: list[Msg] = []
 
     async def open(self) -> None:
@@ -77,7 +77,6 @@ class ClassOutbox:
         floor = await recreate_consumer(js, self.settings, self.cls)
         self.telemetry.resume(self.cls, floor)
         self._expected = floor + 1
-        self._late.clear()
         self._carry = []
         if self._puller is not None:
             await self._puller.stop()
@@ -176,43 +175,45 @@ class ClassOutbox:
         return msgs
 
     async def _records(self, msgs: list[Msg]) -> list[RecordRow]:
-        """Records of new messages; counts gaps (policy drops) and skips redeliveries already batched."""
+        """Records of new messages in stream order; fills gaps from the stream and skips redeliveries."""
         gateway, by_id = self.settings.sync.gateway_id, self.settings.sync.dedup_on_msg_id
         out = []
         for m in msgs:
             r = to_record(self.cls, m, gateway, msg_id_key=by_id)
-            if r.stream_seq < self._expected and r.stream_seq not in self._late:
-                continue  # a redelivery of a message already batched: its original's ack covers it
-            self._late.discard(r.stream_seq)
+            if r.stream_seq < self._expected:
+                continue  # a redelivery of a message already batched: the ack of a later one covers it
             if r.stream_seq > self._expected:
-                await self._account_gap(self._expected, r.stream_seq)
-            self._expected = max(self._expected, r.stream_seq + 1)
+                out += await self._fill_gap(self._expected, r.stream_seq)
+            self._expected = r.stream_seq + 1
             out.append(r)
         return out
 
-    async def _account_gap(self, first: int, end: int) -> None:
-        """Sequences [first, end) were skipped: count those gone from the stream as drops; remember the others.
+    async def _fill_gap(self, first: int, end: int) -> list[RecordRow]:
+        """Sequences [first, end) were not delivered: the records of those still stored, the rest counted as drops.
 
-        A gap is normally the full-buffer policy evicting the oldest messages, but a sequence can also be
-        skipped by the server (e.g. across a restart) or still be stored and arrive later; only messages that
-        are really gone are counted, and a late one is uploaded when it comes instead of being taken for a
-        redelivery.
+        A gap is normally the full-buffer policy evicting the oldest messages (gone: one lookup finds nothing).
+        A message can also still be stored, e.g. when its delivery was lost in a reconnect; it is read by
+        sequence and uploaded in order, since the ack of a later message would otherwise cover it unsent.
         """
-        probe = range(first, end) if end - first <= 64 else (first, end - 1)
-        present = [seq for seq in probe if await self._stored(seq)]
-        if present and len(probe) == end - first:
-            self._late.update(present)
-        dropped = (end - first) - len(present)
+        gateway, by_id = self.settings.sync.gateway_id, self.settings.sync.dedup_on_msg_id
+        found: list[RecordRow] = []
+        seq = first
+        while seq < end:
+            try:
+                raw = await self._js().get_msg(self.stream, seq, subject=">", next=True)
+            except NotFoundError:
+                break
+            if raw.seq is None or raw.seq >= end:
+                break
+            found.append(stored_to_record(self.cls, raw, gateway, msg_id_key=by_id))
+            seq = raw.seq + 1
+        dropped = (end - first) - len(found)
         if dropped > 0:
             self.telemetry.drop(self.cls, dropped)
             log.warning("buffer policy dropped messages", extra={"class": self.cls.value, "count": dropped})
-
-    async def _stored(self, seq: int) -> bool:
-        try:
-            await self._js().get_msg(self.stream, seq)
-        except NotFoundError:
-            return False
-        return True
+        if found:
+            log.info("gap filled from the stream", extra={"class": self.cls.value, "count": len(found)})
+        return found
 
     def _header(self, records: list[RecordRow]) -> BatchHeader:
         s = self.settings.sync
@@ -241,12 +242,19 @@ class ClassOutbox:
         self.telemetry.exported(self.cls, records[-1].stream_seq, ack.accepted, ack.duplicates, raw, len(body))
 
     async def _ack_batch(self, msgs: list[Msg]) -> bool:
-        for m in msgs[:-1]:
-            await m.ack()
-        return await self._ack(msgs[-1])
+        """Ack the batch (its last message: ack-all) and purge it from the stream; False when not confirmed."""
+        last = msgs[-1]
+        if not await self._ack(last):
+            return False
+        try:
+            await purge_through(self._js(), self.stream, ack_position(last.reply)[0])
+        except (nats.errors.Error, APIError, TimeoutError) as e:
+            # Harmless: the next batch's purge (or the next reopen) removes these messages too.
+            log.debug("purge failed", extra={"class": self.cls.value, "error": repr(e)[:200]})
+        return True
 
     async def _ack(self, last: Msg) -> bool:
-        """The batch's last ack, confirmed by the server; False when it cannot be confirmed (reopen)."""
+        """The batch's ack, confirmed by the server; False when it cannot be confirmed (reopen)."""
         for attempt in range(6):
             try:
                 await last.ack_sync(timeout=2.0)

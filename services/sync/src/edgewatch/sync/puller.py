@@ -1,7 +1,8 @@
 """A lean JetStream pull consumer: one inbox subscription with a callback, explicit pull requests.
 
 nats-py's ``PullSubscription.fetch`` awaits every message through a task and ``wait_for``; for a backlog drain
-that per-message overhead dominates. Here messages land in a list from the subscription callback, and
+that per-message overhead dominates. Here messages land in a list as they are parsed (an
+:class:`~edgewatch.sync.connection.OutboxClient` direct sink; the subscription callback on a plain client), and
 ``fetch`` issues a pull request only when none is outstanding, so nothing delivered is ever dropped: messages
 that arrive after a fetch returned stay buffered, in delivery order, for the next one.
 """
@@ -17,6 +18,8 @@ import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+
+from edgewatch.sync.connection import OutboxClient
 
 __all__ = ["PullError", "Puller"]
 
@@ -47,10 +50,14 @@ class Puller:
         self._sub = await self._nc.subscribe(
             self._inbox, cb=self._on_msg, pending_msgs_limit=-1, pending_bytes_limit=-1
         )
+        if isinstance(self._nc, OutboxClient):
+            self._nc.set_sink(self._sub, self._take)
 
     async def stop(self) -> None:
         """Unsubscribe (buffered, unacked messages are redelivered by the server after AckWait)."""
         if self._sub is not None:
+            if isinstance(self._nc, OutboxClient):
+                self._nc.set_sink(self._sub, None)
             try:
                 await self._sub.unsubscribe()
             except Exception:
@@ -58,6 +65,9 @@ class Puller:
             self._sub = None
 
     async def _on_msg(self, msg: Msg) -> None:
+        self._take(msg)
+
+    def _take(self, msg: Msg) -> None:
         if msg.headers and _STATUS in msg.headers and not msg.data:
             # 404 no messages, 408 request expired, 409 limits / consumer changes: the request is over.
             if msg.headers[_STATUS] != "100":

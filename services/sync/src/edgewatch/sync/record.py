@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from nats.aio.msg import Msg
+from nats.js.api import RawStreamMsg
 
 from edgewatch.common.contracts.sync import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, DataClass, RecordRow
 
-__all__ = ["DEFAULT_CONTENT_TYPE", "ack_position", "device_of", "to_record"]
+__all__ = ["DEFAULT_CONTENT_TYPE", "ack_position", "device_of", "stored_to_record", "to_record"]
 
 DEFAULT_CONTENT_TYPE: dict[DataClass, str] = {
     DataClass.EVENT: "application/json",
@@ -35,20 +38,39 @@ def device_of(cls: DataClass, subject: str) -> str:
 
 
 def to_record(cls: DataClass, msg: Msg, gateway: str, *, msg_id_key: bool = False) -> RecordRow:
-    """Build the record of one buffered message (a plain row: trusted local input)."""
+    """Build the record of one delivered message (a plain row: trusted local input)."""
     stream_seq, ts_ns = ack_position(msg.reply)
-    hdr = msg.headers or {}
+    return _row(cls, msg.subject, msg.headers, msg.data, stream_seq, ts_ns, gateway, msg_id_key)
+
+
+def stored_to_record(cls: DataClass, msg: RawStreamMsg, gateway: str, *, msg_id_key: bool = False) -> RecordRow:
+    """Build the record of a message read from the stream by sequence (store time to the microsecond)."""
+    ts_ns = int(msg.time.timestamp() * 1_000_000) * 1000 if msg.time else 0
+    return _row(cls, msg.subject or "", msg.headers, msg.data or b"", msg.seq or 0, ts_ns, gateway, msg_id_key)
+
+
+def _row(
+    cls: DataClass,
+    subject: str,
+    headers: Mapping[str, str] | None,
+    data: bytes,
+    stream_seq: int,
+    ts_ns: int,
+    gateway: str,
+    msg_id_key: bool,
+) -> RecordRow:
+    hdr = headers or {}
     seq_text = hdr.get(SEQ_HEADER, "")
     seq = int(seq_text) if seq_text.isdigit() else stream_seq
     msg_id = hdr.get(MSG_ID_HEADER, "") if msg_id_key else ""
     ctype = hdr.get("Content-Type", "")
     return RecordRow(
         f"{gateway}/{cls.value}/{msg_id}" if msg_id else "",
-        hdr.get(DEVICE_HEADER, "") or device_of(cls, msg.subject),
+        hdr.get(DEVICE_HEADER, "") or device_of(cls, subject),
         seq,
-        msg.subject,
+        subject,
         stream_seq,
         ts_ns,
         "" if ctype in ("", DEFAULT_CONTENT_TYPE[cls]) else ctype,
-        msg.data,
+        data,
     )

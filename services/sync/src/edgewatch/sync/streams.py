@@ -1,9 +1,17 @@
-"""The local JetStream buffer: one file-backed work-queue stream per data class, created or updated idempotently.
+"""The local JetStream buffer: one file-backed stream per data class, created or updated idempotently.
 
 Each stream captures its class's bus subjects, so producers keep publishing as they do; a message leaves the
-stream only when the cloud has acknowledged it (work-queue retention + ack) or when the class's full-buffer
-policy evicts it (``discard old``, counted as a drop by the uploader). ``discard new`` (alerts) makes the server
-refuse the message instead: a JetStream publisher gets an error, never a silent loss.
+stream only when the cloud has acknowledged it or when the class's full-buffer policy evicts it (``discard old``,
+counted as a drop by the uploader). ``discard new`` (alerts) makes the server refuse the message instead: a
+JetStream publisher gets an error, never a silent loss.
+
+Retention is *limits* with an *ack-all* uploader consumer rather than a work queue (which requires one explicit
+ack per message): after the cloud acknowledges a batch, the uploader acks its last message (covering the whole
+batch) and purges the stream up to it. One ack and one purge per batch instead of one ack per message halves the
+server's and the uploader's per-message cost of a drain; and since a later ack covers every earlier one, an ack
+lost in a reconnect can never strand a message. Everything still stored is therefore not yet acknowledged by
+the cloud, except at most the last batch between its ack and its purge (re-sent after a crash, deduplicated by
+the cloud).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ __all__ = [
     "consumer_name",
     "ensure_class_stream",
     "ensure_streams",
+    "purge_through",
     "recreate_consumer",
     "stream_name",
 ]
@@ -56,7 +65,7 @@ def _stream_config(settings: SyncSettings, cls: DataClass) -> api.StreamConfig:
     return api.StreamConfig(
         name=stream_name(settings, cls),
         subjects=class_subjects(cls),
-        retention=api.RetentionPolicy.WORK_QUEUE,
+        retention=api.RetentionPolicy.LIMITS,
         storage=api.StorageType.FILE,
         max_bytes=buf.max_bytes,
         max_age=buf.max_age or None,
@@ -88,11 +97,12 @@ async def ensure_class_stream(js: JetStreamContext, settings: SyncSettings, cls:
 
 
 async def recreate_consumer(js: JetStreamContext, settings: SyncSettings, cls: DataClass) -> int:
-    """(Re)create the uploader consumer from the start of the work queue; return the old ack floor.
+    """(Re)create the uploader consumer from the start of the stream; return the old ack floor.
 
-    In a work-queue stream everything still stored is unacknowledged, so a fresh consumer delivering all resumes
-    exactly where the cloud's acknowledgements stopped, without waiting for AckWait to expire on messages a
-    killed predecessor held. The old ack floor (0 when there was none) seeds drop counting.
+    What a predecessor acknowledged but did not purge is purged first, so everything still stored is
+    unacknowledged and a fresh consumer delivering all resumes exactly where the cloud's acknowledgements
+    stopped, without waiting for AckWait to expire on messages a killed predecessor held. The old ack floor (0
+    when there was none) seeds drop counting.
     """
     stream, durable = stream_name(settings, cls), consumer_name(settings, cls)
     floor = 0
@@ -102,13 +112,15 @@ async def recreate_consumer(js: JetStreamContext, settings: SyncSettings, cls: D
         await js.delete_consumer(stream, durable)
     except NotFoundError:
         floor = 0
+    if floor:
+        await purge_through(js, stream, floor)
     await js.add_consumer(
         stream,
         api.ConsumerConfig(
             durable_name=durable,
             name=durable,
             deliver_policy=api.DeliverPolicy.ALL,
-            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_policy=api.AckPolicy.ALL,
             ack_wait=settings.sync.ack_wait,
             max_ack_pending=-1,
             max_deliver=-1,
@@ -116,3 +128,8 @@ async def recreate_consumer(js: JetStreamContext, settings: SyncSettings, cls: D
         ),
     )
     return floor
+
+
+async def purge_through(js: JetStreamContext, stream: str, seq: int) -> None:
+    """Remove every message of ``stream`` with a sequence up to and including ``seq`` (acknowledged by the cloud)."""
+    await js.purge_stream(stream, seq=seq + 1)

@@ -74,11 +74,8 @@ def parse_header_block(raw: bytes) -> Headers:
         name, sep, value = line.partition(b":")
         if not sep:
             continue
-        try:
-            key = name.strip().decode("ascii")
-        except UnicodeDecodeError:
-            continue
-        if not key or any(c.isspace() for c in key):
-            continue
-        out.add(key, value.strip().decode("utf-8", "replace"))
+        name = name.strip()
+        if len(name.split()) != 1 or not name.isascii():
+            continue  # empty, containing whitespace, or not ASCII: not a header name
+        out.add(name.decode("ascii"), value.strip().decode("utf-8", "replace"))
     return out
