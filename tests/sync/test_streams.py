@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from nats.js.api import RetentionPolicy
+
 from edgewatch.common.bus import NatsBus
+from edgewatch.common.bus.errors import ProvisioningError
 from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.streams import ensure_streams, recreate_consumer
@@ -36,3 +40,22 @@ async def test_recreated_uploader_reports_the_previous_ack_floor(nats_server: Na
     assert await recreate_consumer(bus.js, settings, DataClass.SCORE) == 3
     info = await bus.js.stream_info(names[DataClass.SCORE])
     assert (info.state.messages, info.state.first_seq) == (2, 4)
+
+
+async def test_an_empty_work_queue_from_an_earlier_sync_is_replaced_a_full_one_refused(
+    nats_server: NatsServer, bus: NatsBus
+) -> None:
+    settings = SyncSettings()
+    legacy = {DataClass.SCORE: 0, DataClass.EVENT: 2}
+    for cls, n in legacy.items():
+        name = f"{settings.sync.stream_prefix}_{cls.value.upper()}"
+        subjects = ["edgewatch.inference.score.>"] if cls is DataClass.SCORE else ["edgex.events.>"]
+        await bus.js.add_stream(name=name, subjects=subjects, retention=RetentionPolicy.WORK_QUEUE)
+        for _ in range(n):
+            await bus.js.publish(subjects[0].replace(">", "a.b.c.d.e"), b"unsent")
+    with pytest.raises(ProvisioningError, match="holds 2 unsent messages"):
+        await ensure_streams(bus.js, settings)
+    score = await bus.js.stream_info(f"{settings.sync.stream_prefix}_SCORE")
+    assert score.config.retention == "limits"
+    event = await bus.js.stream_info(f"{settings.sync.stream_prefix}_EVENT")
+    assert event.config.retention == "workqueue" and event.state.messages == 2

@@ -22,6 +22,7 @@ from nats.js import JetStreamContext, api
 from nats.js.api import StreamInfo
 from nats.js.errors import NotFoundError
 
+from edgewatch.common.bus.errors import ProvisioningError
 from edgewatch.common.bus.jetstream import ensure_stream
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.sync import DataClass
@@ -85,15 +86,43 @@ async def ensure_streams(js: JetStreamContext, settings: SyncSettings) -> dict[D
     """
     names: dict[DataClass, str] = {}
     for cls in DataClass:
-        cfg = _stream_config(settings, cls)
-        await ensure_stream(js, cfg)
-        names[cls] = cfg.name or ""
+        info = await ensure_class_stream(js, settings, cls)
+        names[cls] = info.config.name or ""
     return names
 
 
 async def ensure_class_stream(js: JetStreamContext, settings: SyncSettings, cls: DataClass) -> StreamInfo:
-    """Create or update one class stream (an outbox reopening after its stream was deleted)."""
-    return await ensure_stream(js, _stream_config(settings, cls))
+    """Create or update one class stream (also when an outbox reopens after its stream was deleted).
+
+    Raises:
+        ProvisioningError: the stream cannot be updated in place, e.g. a work queue left by an earlier
+            edgewatch-sync that still holds unsent messages.
+    """
+    cfg = _stream_config(settings, cls)
+    await _replace_empty_work_queue(js, cfg.name or "")
+    return await ensure_stream(js, cfg)
+
+
+async def _replace_empty_work_queue(js: JetStreamContext, name: str) -> None:
+    """Streams from before the ack-all uploader were work queues, which cannot become limits streams in place.
+
+    An empty one is deleted (it is recreated at once, nothing is lost); one holding messages is left alone and
+    refused with the way out, since deleting it would lose data the cloud never received.
+    """
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        return
+    if info.config.retention != api.RetentionPolicy.WORK_QUEUE:
+        return
+    if info.state.messages:
+        raise ProvisioningError(
+            name,
+            f"a work-queue stream from an earlier edgewatch-sync still holds {info.state.messages} unsent messages;"
+            " let that version drain it, or delete the stream (losing them): nats stream rm " + name,
+        )
+    log.warning("replacing an empty work-queue stream from an earlier edgewatch-sync", extra={"stream": name})
+    await js.delete_stream(name)
 
 
 async def recreate_consumer(js: JetStreamContext, settings: SyncSettings, cls: DataClass) -> int:
