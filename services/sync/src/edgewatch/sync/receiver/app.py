@@ -12,6 +12,7 @@ from edgewatch.sync.receiver.config import ReceiverSettings
 from edgewatch.sync.receiver.intake import Intake
 from edgewatch.sync.receiver.live import LiveHub
 from edgewatch.sync.receiver.queries import class_router, edgex_event_router
+from edgewatch.sync.receiver.retention import RetentionSweeper
 from edgewatch.sync.receiver.sqlite import SqliteStore
 
 __all__ = ["SERVICE_NAME", "build_app"]
@@ -31,6 +32,8 @@ def build_app(settings: ReceiverSettings) -> ServiceHost:
     hub = LiveHub()
     intake = Intake(store, hub, r, host.metrics)
     host.lifespan.add("store", store.open, store.close)
+    sweeper = RetentionSweeper(store, r, host.metrics)
+    host.lifespan.add("retention", sweeper.start, sweeper.stop)
     app = host.new_app("edgewatch receiver", settings.service.port)
     mx = settings.service.max_result_count
     app.include_router(sync_router(intake, store, hub, mx, r.stream_keepalive))

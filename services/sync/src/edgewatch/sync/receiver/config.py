@@ -25,6 +25,10 @@ class ReceiverSection(Section):
     max_batch_bytes: int = Field(32 * MiB, gt=0, description="Largest compressed batch accepted (413 above)")
     max_decoded_bytes: int = Field(256 * MiB, gt=0, description="Largest batch once decompressed (413 above)")
     stream_keepalive: float = Field(15.0, gt=0, description="Seconds between keepalive comments on the live stream")
+    retention_days: float = Field(
+        0.0, ge=0, description="Delete records received more than this many days ago (0 = keep everything)"
+    )
+    retention_interval: float = Field(3600.0, gt=0, description="Seconds between retention sweeps")
 
 
 class ReceiverSettings(ServiceSettings):

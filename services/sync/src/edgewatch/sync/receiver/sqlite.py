@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow, unpack_packed
+from edgewatch.sync.receiver.sqliteprune import prune_before
 from edgewatch.sync.receiver.store import GatewayProgress, RecordQuery, StoredRecord
 
 __all__ = ["SqliteStore", "event_origin_ns"]
@@ -283,6 +284,15 @@ class SqliteStore:
 
     async def count(self, q: RecordQuery) -> int:
         n: int = await self._on(self._reader, self._count, q)
+        return n
+
+    def _prune(self, cutoff_ns: int) -> int:
+        assert self._wconn is not None
+        return prune_before(self._wconn, cutoff_ns)
+
+    async def prune(self, cutoff_ns: int) -> int:
+        n: int = await self._on(self._writer, self._prune, cutoff_ns)
+        await self._on(self._reader, self._blocks.clear)  # cached blocks of deleted rows are dropped too
         return n
 
     def _progress(self) -> list[GatewayProgress]:

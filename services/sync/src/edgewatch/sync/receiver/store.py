@@ -79,3 +79,9 @@ class RecordStore(Protocol):
 
     async def progress(self) -> list[GatewayProgress]:
         """Per gateway and class totals."""
+
+    async def prune(self, cutoff_ns: int) -> int:
+        """Delete what was received before ``cutoff_ns`` (its dedup keys too); return the records deleted.
+
+        Ids already handed out are never reused, so cursors stay valid.
+        """
