@@ -168,8 +168,8 @@ def _set_value(doc: dict, text: str) -> None:
         lambda d: d["event"]["readings"][2].update(value="+5"),  # Uint32 with a sign
         lambda d: d["event"]["readings"][2].update(value="007"),
         lambda d: d["event"]["readings"][2].update(value="-1"),  # out of Uint32 range
-        lambda d: d["event"].update(tags={"site": "A"}),
-        lambda d: d["event"]["readings"][0].update(tags={"k": 1}),
+        lambda d: d["event"].update(tags=["site"]),  # tags that are not an object
+        lambda d: d["event"]["readings"][0].update(tags={"k": 1}),  # reading tags after the value: other key order
         lambda d: d["event"].update(extension=1),
         lambda d: d["event"]["readings"][0].update(origin=d["event"]["origin"] + 1),
         lambda d: d["event"]["readings"][0].update(deviceName="other"),
@@ -230,7 +230,7 @@ HEADER = BatchHeader(batch_id="gw/EW_SYNC_EVENT@1/100-199", gateway="gw", data_c
 
 def test_event_batch_is_version_2_lossless_and_under_a_tenth_of_the_json() -> None:
     payloads = [_payload(i) for i in range(200)]
-    payloads[7] = _edit(payloads[7], lambda d: d["event"].update(tags={"x": "y"}))  # one opaque record
+    payloads[7] = _edit(payloads[7], lambda d: d["event"].update(extension=1))  # one opaque record
     rows = _rows(payloads, ["application/cbor" if i == 9 else "" for i in range(200)])
     body = encode_rows(HEADER, rows)
     assert msgpack.unpackb(zstandard.decompress(body))[0] == 2
@@ -238,6 +238,40 @@ def test_event_batch_is_version_2_lossless_and_under_a_tenth_of_the_json() -> No
     assert header == HEADER and back == rows
     assert len(body) <= 0.1 * sum(len(p) for p in payloads)
     assert len(body) < len(encode_rows(HEADER, rows, pack=False)) / 4
+
+
+def _tagged(i: int) -> bytes:
+    """An event as ingest publishes it for a device with tags and a resource with tags."""
+    dev, origin = f"pump-{i % 3}", T0 + i * 1_000_000
+    eid = event_id_for(dev, "all", origin)
+    readings = [
+        Reading.simple(
+            dev,
+            "pump",
+            "Flow",
+            "Float32",
+            20.0 + i / 8,
+            origin=origin,
+            id=reading_id_for(eid, 0),
+            tags={"sensor": "FT-101", "calibrated": "2026-05-01"},
+        ),
+        Reading.simple(dev, "pump", "Seq", "Uint32", i, origin=origin, id=reading_id_for(eid, 1)),
+    ]
+    tags = {"site": "Lyon", "line": 3, "cell": {"name": "B", "ü": [1.5, None]}}
+    event = new_event(dev, "pump", "all", readings, origin=origin, id=eid, tags=tags)
+    return encode_add_event(AddEventRequest.of(event, request_id_for(eid)))
+
+
+def test_device_and_resource_tags_are_packed_once_per_shape_and_rebuilt_byte_identical() -> None:
+    payloads = [_tagged(i) for i in range(300)]
+    assert b'"tags":{"sensor"' in payloads[0] and payloads[0].endswith(b'"cell":{"name":"B","\xc3\xbc":[1.5,null]}}}}')
+    assert _round_trip(payloads) == [True] * 300
+    body = encode_rows(HEADER, _rows(payloads))
+    _, back = decode_batch_rows(body)
+    assert [r.payload for r in back] == payloads
+    assert len(body) <= 0.1 * sum(len(p) for p in payloads)
+    untagged = [p.replace(b',"tags":{"sensor":"FT-101","calibrated":"2026-05-01"}', b"") for p in payloads]
+    assert _round_trip(untagged) == [True] * 300  # the same events without reading tags: another shape
 
 
 def test_non_event_and_unpacked_batches_stay_version_1() -> None:
@@ -259,6 +293,9 @@ def test_non_event_and_unpacked_batches_stay_version_1() -> None:
         lambda p: (p[0], p[1], p[2], p[3], p[4], ()),  # columns missing
         lambda p: ((("v3", "v3", 1, "pump", "all", ()),), *p[1:]),  # a shape field not a string
         lambda p: (p[0], p[1][:-2], p[2][:-8], p[3][:-1], p[4], p[5]),  # fewer packed events than rows need
+        lambda p: ((("v3", "v3", "pump-0", "pump", "all", p[0][0][5], "not json"),), *p[1:]),  # event tags
+        lambda p: ((("v3", "v3", "pump-0", "pump", "all", p[0][0][5], "[1]"),), *p[1:]),  # tags not an object
+        lambda p: ((("v3", "v3", "pump-0", "pump", "all", ((*p[0][0][5][0], "{"), *p[0][0][5][1:])),), *p[1:]),
         lambda p: "nonsense",
     ],
 )
@@ -275,7 +312,7 @@ def test_a_malformed_pack_is_a_batch_decode_error(corrupt) -> None:
 
 def test_a_batch_decoded_without_unpacking_rebuilds_the_same_rows_from_its_pack() -> None:
     payloads = [_payload(i) for i in range(50)]
-    payloads[3] = _edit(payloads[3], lambda d: d["event"].update(tags={"x": "y"}))  # opaque, keeps its payload
+    payloads[3] = _edit(payloads[3], lambda d: d["event"].update(extension=1))  # opaque, keeps its payload
     rows = _rows(payloads)
     body = encode_rows(HEADER, rows)
     header, lazy, packed = decode_batch_packed(body)

@@ -2,14 +2,17 @@
 
 A payload is packed only if re-encoding its decoded fields gives back the **same bytes**: compact JSON in
 pydantic's key order ``{apiVersion, requestId, event: {apiVersion, id, deviceName, profileName, sourceName,
-origin, readings: [{id, origin, deviceName, resourceName, profileName, valueType, [units], value}]}}`` with the
-readings' device/profile/origin equal to the event's, a string value whose Go value string survives its typed
-column, and canonical lower-case UUIDs. Anything else (tags, extensions, object/binary/null readings, CBOR, other
-formatting) stays opaque bytes in its row. So every record is reproduced byte-identical.
+origin, readings: [{id, origin, deviceName, resourceName, profileName, valueType, [units], [tags], value}],
+[tags]}}`` with the readings' device/profile/origin equal to the event's, a string value whose Go value string
+survives its typed column, tags that are JSON objects, and canonical lower-case UUIDs. Anything else
+(extensions, object/binary/null readings, CBOR, other formatting) stays opaque bytes in its row. So every
+record is reproduced byte-identical.
 
-Packed records are grouped by shape (api versions, device, profile, source, per reading: resource, valueType,
-units); origins are int64 deltas; numeric values are little-endian arrays of their own dtype per (shape,
+Packed records are grouped by shape (api versions, device, profile, source, event tags, per reading: resource,
+valueType, units, tags; tags as their exact JSON text, which repeats since ingest copies device and resource
+tags); origins are int64 deltas; numeric values are little-endian arrays of their own dtype per (shape,
 reading); ids equal to :mod:`edgewatch.common.contracts.ids`'s derivation cost one flag bit, others 16 bytes.
+A shape carries its tag elements only when it has tags, so packs without tags keep their earlier form.
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ __all__ = ["check_pack", "pack_events", "unpack_events"]
 _ID_EVENT: Final = 1
 _ID_REQUEST: Final = 2
 _ID_READINGS: Final = 4
-_Shape = tuple[str, str, str, str, str, tuple[tuple[str, str, str | None], ...]]
+_Slot = tuple[str, str, str | None, str | None]
+"""A reading slot of a shape: resourceName, valueType, units, tags (JSON text) (None: the key is absent)."""
+_Shape = tuple[str, str, str, str, str, tuple[_Slot, ...], str | None]
+"""api versions, device, profile, source, reading slots, event tags (JSON text, None: absent)."""
 _DTYPES: Final[dict[ValueType, np.dtype[Any]]] = {
     vt: np.dtype(t).newbyteorder("<") for vt, t in NUMPY_DTYPES.items() if vt is not ValueType.BOOL
 }
@@ -51,6 +57,7 @@ class _Reading(msgspec.Struct, gc=False):
     profileName: str
     valueType: str
     units: str | msgspec.UnsetType = msgspec.UNSET
+    tags: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     value: str = ""
 
 
@@ -62,6 +69,7 @@ class _Event(msgspec.Struct, gc=False):
     sourceName: str
     origin: int
     readings: list[_Reading]
+    tags: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
 class _Request(msgspec.Struct, gc=False):
@@ -216,9 +224,61 @@ def _split(payload: bytes) -> tuple[_Request, _Shape]:
         if r.deviceName != dev or r.profileName != prof or r.origin != origin:
             raise _Unpackable
     if _encode(req) != payload:
-        raise _Unpackable  # other key order, whitespace, escapes, extra keys (tags, extensions), ...
-    slots = tuple((r.resourceName, r.valueType, None if r.units is msgspec.UNSET else r.units) for r in ev.readings)
-    return req, (req.apiVersion, ev.apiVersion, dev, prof, ev.sourceName, slots)
+        raise _Unpackable  # other key order, whitespace, escapes, extra keys (extensions), ...
+    unset = msgspec.UNSET
+    slots = tuple(
+        (
+            r.resourceName,
+            r.valueType,
+            None if r.units is unset else r.units,
+            None if r.tags is unset else _raw_text(r.tags),
+        )
+        for r in ev.readings
+    )
+    ev_tags = None if ev.tags is unset else _raw_text(ev.tags)
+    return req, (req.apiVersion, ev.apiVersion, dev, prof, ev.sourceName, slots, ev_tags)
+
+
+def _raw_text(raw: msgspec.Raw) -> str:
+    """The exact JSON text of a tags object (device and resource tags repeat, so they are kept once per shape)."""
+    text = bytes(raw)
+    if not text.startswith(b"{"):
+        raise _Unpackable  # tags that are not an object (EdgeX's are maps)
+    return text.decode("utf-8")
+
+
+def _raw(text: str | None) -> msgspec.Raw | msgspec.UnsetType:
+    return msgspec.UNSET if text is None else msgspec.Raw(text.encode("utf-8"))
+
+
+def _wire_shape(s: _Shape) -> list[Any]:
+    """A shape on the wire; the tags elements only when present (packs without tags keep the version-2 form)."""
+    slots = [[res, vt, units] if tags is None else [res, vt, units, tags] for res, vt, units, tags in s[5]]
+    return [*s[:5], slots] if s[6] is None else [*s[:5], slots, s[6]]
+
+
+def _read_shape(s: Any) -> _Shape:
+    """A shape from the wire, every field checked (tags must be JSON objects)."""
+    if not 6 <= len(s) <= 7:
+        raise ValueError("malformed event pack: a shape has the wrong length")
+    slots = []
+    for slot in s[5]:
+        if not 3 <= len(slot) <= 4:
+            raise ValueError("malformed event pack: a reading slot has the wrong length")
+        units = None if slot[2] is None else _str(slot[2])
+        slots.append((_str(slot[0]), _str(slot[1]), units, _tags_text(slot[3]) if len(slot) == 4 else None))
+    ev_tags = _tags_text(s[6]) if len(s) == 7 else None
+    return (_str(s[0]), _str(s[1]), _str(s[2]), _str(s[3]), _str(s[4]), tuple(slots), ev_tags)
+
+
+def _tags_text(x: Any) -> str:
+    try:
+        ok = type(msgspec.json.decode(_str(x).encode("utf-8"))) is dict
+    except msgspec.DecodeError:
+        ok = False
+    if not ok:
+        raise ValueError("malformed event pack: tags are not a JSON object")
+    return str(x)
 
 
 class _ShapeCols:
@@ -226,8 +286,8 @@ class _ShapeCols:
 
     def __init__(self, index: int, shape: _Shape) -> None:
         self.index = index
-        self.value_types = [ValueType(vt) for _, vt, _ in shape[5]]
-        if any(vt.value != name for vt, (_, name, _) in zip(self.value_types, shape[5], strict=True)):
+        self.value_types = [ValueType(slot[1]) for slot in shape[5]]
+        if any(vt.value != slot[1] for vt, slot in zip(self.value_types, shape[5], strict=True)):
             raise _Unpackable  # a value type spelled other than EdgeX's exact case
         self.dtypes = [_DTYPES.get(vt) for vt in self.value_types]
         self.members: list[int] = []
@@ -308,7 +368,7 @@ def pack_events(payloads: Sequence[bytes | None]) -> tuple[list[bool], Any]:
     o = np.array(origins, dtype="<i8")
     o[1:] = np.diff(o)
     pack = (
-        [[*s[:5], [list(x) for x in s[5]]] for s in shapes],
+        [_wire_shape(s) for s in shapes],
         np.array(shape_idx, dtype="<u2").tobytes(),
         o.tobytes(),
         bytes(flags),
@@ -347,11 +407,7 @@ def check_pack(pack: Any) -> list[int]:
 
 def _check(pack: Any) -> list[int]:
     raw_shapes, shape_b, origin_b, flags, carried, wire_cols = pack
-    slots_of: list[tuple[tuple[str, str, str | None], ...]] = []
-    for s in raw_shapes:
-        for f in s[:5]:
-            _str(f)
-        slots_of.append(tuple((_str(a), _str(b), None if c is None else _str(c)) for a, b, c in s[5]))
+    slots_of = [_read_shape(s)[5] for s in raw_shapes]
     shape_idx = np.frombuffer(shape_b, dtype="<u2")
     origins: list[int] = np.cumsum(np.frombuffer(origin_b, dtype="<i8")).tolist()
     flag_list = list(flags)
@@ -363,8 +419,8 @@ def _check(pack: Any) -> list[int]:
     for slots, cols, n in zip(slots_of, wire_cols, counts, strict=True):
         if len(slots) != len(cols):
             raise ValueError("malformed event pack: columns do not match the shape")
-        for (_, name, _), col in zip(slots, cols, strict=True):
-            dtype = _DTYPES.get(ValueType(name))
+        for slot, col in zip(slots, cols, strict=True):
+            dtype = _DTYPES.get(ValueType(slot[1]))
             if dtype is None:
                 if len(col) < n or not all(type(t) is str for t in col):
                     raise ValueError("malformed event pack: a string column is short or holds a non-string")
@@ -396,8 +452,8 @@ def _columns(shapes: Sequence[_Shape], wire_cols: Sequence[Any]) -> list[list[li
         if len(shape[5]) != len(cols):
             raise ValueError("malformed event pack: columns do not match the shape")
         per: list[list[str]] = []
-        for k, ((_, name, _), col) in enumerate(zip(shape[5], cols, strict=True)):
-            vt = ValueType(name)
+        for k, (slot, col) in enumerate(zip(shape[5], cols, strict=True)):
+            vt = ValueType(slot[1])
             dtype = _DTYPES.get(vt)
             if dtype is None:
                 if not all(type(t) is str for t in col):
@@ -414,10 +470,7 @@ def _columns(shapes: Sequence[_Shape], wire_cols: Sequence[Any]) -> list[list[li
 
 def _unpack(pack: Any) -> list[bytes]:
     raw_shapes, shape_b, origin_b, flags, carried, wire_cols = pack
-    shapes: list[_Shape] = []
-    for s in raw_shapes:
-        slots = tuple((_str(a), _str(b), None if c is None else _str(c)) for a, b, c in s[5])
-        shapes.append((_str(s[0]), _str(s[1]), _str(s[2]), _str(s[3]), _str(s[4]), slots))
+    shapes = [_read_shape(s) for s in raw_shapes]
     shape_idx = np.frombuffer(shape_b, dtype="<u2").tolist()
     origins = np.cumsum(np.frombuffer(origin_b, dtype="<i8")).tolist()
     if not (len(shape_idx) == len(origins) == len(flags)) or len(wire_cols) != len(shapes):
@@ -454,7 +507,7 @@ def _unpack(pack: Any) -> list[bytes]:
     subs = iter(_uuid_strings(_uuid5_rows(names)))
     out = []
     for si, origin, eid, n, (given_rid, given_rids) in zip(shape_idx, origins, eids, sizes, given, strict=True):
-        top_api, ev_api, dev, prof, source, slots = shapes[si]
+        top_api, ev_api, dev, prof, source, slots, ev_tags = shapes[si]
         i = pos[si]
         pos[si] = i + 1
         sub = [next(subs) for _ in range(n + 1)]
@@ -462,8 +515,11 @@ def _unpack(pack: Any) -> list[bytes]:
         rids = sub[1:] if given_rids is None else given_rids
         col = texts[si]
         readings = [
-            _Reading(rids[k], origin, dev, res, prof, vt, msgspec.UNSET if units is None else units, col[k][i])
-            for k, (res, vt, units) in enumerate(slots)
+            _Reading(
+                rids[k], origin, dev, res, prof, vt, msgspec.UNSET if units is None else units, _raw(tags), col[k][i]
+            )
+            for k, (res, vt, units, tags) in enumerate(slots)
         ]
-        out.append(_encode(_Request(top_api, rid, _Event(ev_api, eid, dev, prof, source, origin, readings))))
+        event = _Event(ev_api, eid, dev, prof, source, origin, readings, _raw(ev_tags))
+        out.append(_encode(_Request(top_api, rid, event)))
     return out
