@@ -39,6 +39,15 @@ class BatchEncoder:
         self.level = level
         self.pack = pack
         self._pool: ProcessPoolExecutor | None = None
+        self._paused_until = 0.0
+
+    def packing(self, cls: DataClass) -> bool:
+        """Whether batches of ``cls`` are encoded with the event codec now."""
+        return self.pack and cls is DataClass.EVENT and time.monotonic() >= self._paused_until
+
+    def pause_packing(self, seconds: float) -> None:
+        """Encode event batches unpacked for ``seconds`` (the receiver refused a pack: it may be older)."""
+        self._paused_until = time.monotonic() + seconds
 
     def _worker(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -49,7 +58,7 @@ class BatchEncoder:
 
     async def encode(self, header: BatchHeader, records: list[RecordRow]) -> bytes:
         """msgpack + zstd (+ event codec) of one batch (:func:`~edgewatch.common.contracts.sync.encode_rows`)."""
-        if not (self.pack and header.data_class is DataClass.EVENT):
+        if not self.packing(header.data_class):
             return encode_rows(header, records, self.level, pack=False)
         job = functools.partial(encode_rows, header, records, self.level, pack=True)
         try:

@@ -21,12 +21,12 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
-from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, encode_rows
+from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, encode_rows, is_packed
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.encoder import BatchEncoder
 from edgewatch.sync.puller import Puller
 from edgewatch.sync.record import ack_position, stored_to_record, to_record
-from edgewatch.sync.sinks.base import BatchTooLargeError
+from edgewatch.sync.sinks.base import BatchRefusedError, BatchTooLargeError
 from edgewatch.sync.streams import consumer_name, ensure_class_stream, purge_through, recreate_consumer, stream_name
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import Uplink, backoff_delay
@@ -36,6 +36,7 @@ __all__ = ["ClassOutbox"]
 log = logging.getLogger(__name__)
 
 _FETCH_WAIT = 1.0
+_PACK_PAUSE = 900.0  # seconds of unpacked event batches after a receiver refused a pack; then packs are tried again
 _CHECK_EVERY = 3  # idle fetches between checks that the stream and consumer still exist
 _Prepared = tuple[list[Msg], list[RecordRow], BatchHeader, "asyncio.Task[bytes]"]
 
@@ -94,8 +95,10 @@ class ClassOutbox:
                 async with asyncio.TaskGroup() as tg:
                     tg.create_task(self._prepare(queue))
                     tg.create_task(self._send(queue))
-            except* BatchTooLargeError as eg:
-                log.error("a message exceeds the sink's size limit; retrying", extra={"error": str(eg.exceptions[0])})
+            except* (BatchTooLargeError, BatchRefusedError) as eg:
+                # One message over the sink's size limit, or a plain batch the sink cannot read: nothing is
+                # dropped; the batch is retried from the stream after RetryMax, loudly.
+                log.error("the sink refuses a batch; retrying", extra={"error": str(eg.exceptions[0])[:300]})
                 await self._reset(self.settings.sync.retry_max)
             except* (nats.errors.Error, APIError, OSError) as eg:
                 err = repr(eg.exceptions[0])[:300]
@@ -226,9 +229,10 @@ class ClassOutbox:
 
     async def _deliver(self, records: list[RecordRow], header: BatchHeader | None = None, body: bytes = b"") -> None:
         if header is None:
-            s = self.settings.sync
             header = self._header(records)
-            body = encode_rows(header, records, s.compression_level, pack=s.pack_events)
+            body = encode_rows(
+                header, records, self.settings.sync.compression_level, pack=self.encoder.packing(self.cls)
+            )
         try:
             ack = await self.uplink.deliver(header, records, body)
         except BatchTooLargeError:
@@ -237,6 +241,17 @@ class ClassOutbox:
             half = len(records) // 2
             await self._deliver(records[:half])
             await self._deliver(records[half:])
+            return
+        except BatchRefusedError as e:
+            if not is_packed(body):
+                raise  # our plain encoding refused: the outbox logs, backs off and retries (nothing is dropped)
+            log.warning(
+                "the receiver refused a packed event batch (older than the packed format?): sending unpacked",
+                extra={"class": self.cls.value, "error": str(e)[:300], "pauseSeconds": _PACK_PAUSE},
+            )
+            self.encoder.pause_packing(_PACK_PAUSE)
+            body = encode_rows(header, records, self.settings.sync.compression_level, pack=False)
+            await self._deliver(records, header, body)
             return
         raw = sum(len(r.payload) for r in records)
         self.telemetry.exported(self.cls, records[-1].stream_seq, ack.accepted, ack.duplicates, raw, len(body))

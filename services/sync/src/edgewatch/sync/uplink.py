@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 
 from edgewatch.common.contracts.sync import PRIORITY, BatchAck, BatchHeader, DataClass, RecordRow
 from edgewatch.sync.config import SyncSection
-from edgewatch.sync.sinks.base import BatchTooLargeError, Sink, SinkError
+from edgewatch.sync.sinks.base import BatchRefusedError, BatchTooLargeError, Sink, SinkError
 from edgewatch.sync.telemetry import SyncTelemetry
 
 __all__ = ["PriorityGate", "TokenBucket", "Uplink", "backoff_delay"]
@@ -106,10 +106,11 @@ class Uplink:
         self._recovered = asyncio.Event()
 
     async def deliver(self, header: BatchHeader, records: list[RecordRow], body: bytes) -> BatchAck:
-        """Send until the far side acknowledges; only BatchTooLargeError escapes (the caller splits).
+        """Send until the far side acknowledges; only a refusal of the batch itself escapes.
 
         Raises:
-            BatchTooLargeError: the far side refuses this batch's size.
+            BatchTooLargeError: the far side refuses this batch's size (the caller splits it).
+            BatchRefusedError: the far side cannot read it (the caller re-encodes or gives up on this batch).
         """
         attempt = 0
         cls = header.data_class
@@ -118,7 +119,8 @@ class Uplink:
                 await self.bucket.take(len(body))
                 try:
                     ack = await self.sink.send(header, records, body)
-                except BatchTooLargeError:
+                except (BatchTooLargeError, BatchRefusedError):
+                    self._succeeded()  # the far side answered: the uplink is up
                     raise
                 except SinkError as e:
                     self._failed(cls, e)

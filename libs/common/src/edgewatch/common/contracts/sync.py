@@ -39,6 +39,7 @@ __all__ = [
     "decode_batch_rows",
     "encode_batch",
     "encode_rows",
+    "is_packed",
     "unpack_packed",
 ]
 
@@ -180,6 +181,15 @@ def encode_rows(header: BatchHeader, rows: Sequence[RecordRow], level: int = 3, 
     body: bytes = msgpack.packb(doc, use_bin_type=True)
     out: bytes = zstandard.ZstdCompressor(level=level).compress(body)
     return out
+
+
+def is_packed(body: bytes) -> bool:
+    """Whether an encoded batch is version 2 (carries an event pack); False for anything unreadable."""
+    try:
+        doc = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(body), raw=False, use_list=False)
+    except (zstandard.ZstdError, ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
+        return False
+    return isinstance(doc, tuple) and doc[:1] == (_WIRE_VERSION_PACKED,)
 
 
 class BatchHeader(BaseModel):

@@ -3,7 +3,8 @@
 Errors::
 
     SinkError            an attempt failed; the uploader retries the same batch (backoff, jitter, no limit)
-    └── BatchTooLargeError  the far side refuses the size; the uploader splits the batch
+    ├── BatchTooLargeError  the far side refuses the size; the uploader splits the batch
+    └── BatchRefusedError   the far side cannot read the batch (400): an event pack goes again unpacked
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Protocol
 
 from edgewatch.common.contracts.sync import BatchAck, BatchHeader, RecordRow
 
-__all__ = ["BatchTooLargeError", "Sink", "SinkError"]
+__all__ = ["BatchRefusedError", "BatchTooLargeError", "Sink", "SinkError"]
 
 
 class SinkError(Exception):
@@ -25,6 +26,10 @@ class SinkError(Exception):
 
 class BatchTooLargeError(SinkError):
     """The far side rejected the batch for its size."""
+
+
+class BatchRefusedError(SinkError):
+    """The far side refused the batch as unreadable (e.g. a receiver older than the packed event format)."""
 
 
 class Sink(Protocol):

@@ -14,7 +14,7 @@ from edgewatch.common.contracts.sync import (
     RecordRow,
 )
 from edgewatch.sync.config import SinkSection
-from edgewatch.sync.sinks.base import BatchTooLargeError, SinkError
+from edgewatch.sync.sinks.base import BatchRefusedError, BatchTooLargeError, SinkError
 
 __all__ = ["BATCH_PATH", "ReceiverSink", "read_token"]
 
@@ -68,6 +68,8 @@ class ReceiverSink:
             raise SinkError(f"{type(e).__name__}: {e}") from e
         if resp.status_code == 413:
             raise BatchTooLargeError("receiver: batch too large", status=413)
+        if resp.status_code == 400:
+            raise BatchRefusedError(f"receiver refused the batch: {resp.text[:300]}", status=400)
         if resp.status_code // 100 != 2:
             raise SinkError(f"receiver answered {resp.status_code}: {resp.text[:300]}", status=resp.status_code)
         try:
