@@ -19,7 +19,7 @@ from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.connection import OutboxConnection
 from edgewatch.sync.outbox import ClassOutbox
 from edgewatch.sync.service import make_sink
-from edgewatch.sync.streams import ensure_streams
+from edgewatch.sync.streams import consumer_name, ensure_streams
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import Uplink
 from tests.support.nats_server import NatsServer
@@ -87,5 +87,5 @@ async def test_an_acknowledged_batch_is_purged_from_the_stream(
     assert await outbox._ack_batch(msgs[:6])
     info = await bus.js.stream_info(outbox.stream)
     assert (info.state.messages, info.state.first_seq) == (4, 7)
-    consumer = await bus.js.consumer_info(outbox.stream, f"{outbox.stream}_UPLOADER")
+    consumer = await bus.js.consumer_info(outbox.stream, consumer_name(outbox.settings, outbox.cls))
     assert consumer.ack_floor.stream_seq == 6 and consumer.num_ack_pending == 4

@@ -7,9 +7,10 @@ from nats.js.api import RetentionPolicy
 
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.bus.errors import ProvisioningError
+from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.config import SyncSettings
-from edgewatch.sync.streams import ensure_streams, recreate_consumer
+from edgewatch.sync.streams import class_subjects, ensure_streams, recreate_consumer, stream_name
 from tests.support.nats_server import NatsServer
 
 
@@ -46,16 +47,16 @@ async def test_an_empty_work_queue_from_an_earlier_sync_is_replaced_a_full_one_r
     nats_server: NatsServer, bus: NatsBus
 ) -> None:
     settings = SyncSettings()
-    legacy = {DataClass.SCORE: 0, DataClass.EVENT: 2}
-    for cls, n in legacy.items():
-        name = f"{settings.sync.stream_prefix}_{cls.value.upper()}"
-        subjects = ["edgewatch.inference.score.>"] if cls is DataClass.SCORE else ["edgex.events.>"]
-        await bus.js.add_stream(name=name, subjects=subjects, retention=RetentionPolicy.WORK_QUEUE)
-        for _ in range(n):
-            await bus.js.publish(subjects[0].replace(">", "a.b.c.d.e"), b"unsent")
+    for cls in (DataClass.SCORE, DataClass.EVENT):
+        subjects = class_subjects(cls)
+        await bus.js.add_stream(
+            name=stream_name(settings, cls), subjects=subjects, retention=RetentionPolicy.WORK_QUEUE
+        )
+    for _ in range(2):  # the event stream still holds unsent messages, the score stream is empty
+        await bus.js.publish(topics.device_event("edgewatch-ingest", "pump", "pump-1", "all"), b"unsent")
     with pytest.raises(ProvisioningError, match="holds 2 unsent messages"):
         await ensure_streams(bus.js, settings)
-    score = await bus.js.stream_info(f"{settings.sync.stream_prefix}_SCORE")
+    score = await bus.js.stream_info(stream_name(settings, DataClass.SCORE))
     assert score.config.retention == "limits"
-    event = await bus.js.stream_info(f"{settings.sync.stream_prefix}_EVENT")
+    event = await bus.js.stream_info(stream_name(settings, DataClass.EVENT))
     assert event.config.retention == "workqueue" and event.state.messages == 2

@@ -18,24 +18,24 @@ import httpx
 import pytest
 
 from edgewatch.common.contracts.sync import DataClass
+from edgewatch.sync.client import ReceiverClient
 from edgewatch.sync.config import SyncSettings
+from edgewatch.sync.streams import stream_name
 from tests.support.waiting import wait_until
 from tests.system.suite_runner import RunningSuite, running_suite
 
-PREFIX = SyncSettings().sync.stream_prefix
-
 
 async def _records(s: RunningSuite, cls: DataClass) -> list[dict[str, Any]]:
-    """Every record of ``cls`` at the receiver, in commit order (cursor paging)."""
-    token = s.cfg.secret("receiver-token")
+    """Every record of ``cls`` at the receiver, in commit order (the consumer SDK's cursor)."""
     out: list[dict[str, Any]] = []
-    after = 0
-    while True:
-        doc = await s.get_json("receiver", f"/sync/records?class={cls.value}&after={after}&limit=1000", token=token)
-        out += doc["records"]
-        if not doc["records"]:
-            return out
-        after = doc["last"]
+    base = f"http://127.0.0.1:{s.cfg.ports.receiver}"
+    async with ReceiverClient(base, token=s.cfg.secret("receiver-token")) as rc:
+        after = 0
+        while True:
+            after, page = await rc.records(cls, after=after, limit=1000)
+            if not page:
+                return out
+            out += page
 
 
 async def _kill_and_wait_restart(s: RunningSuite, name: str, port_name: str) -> None:
@@ -87,7 +87,8 @@ async def test_kill_9_of_receiver_then_sync_under_up_is_recovered_without_loss(t
         )
 
         js = s.nc.jetstream()
-        last = {cls: (await js.stream_info(f"{PREFIX}_{cls.value.upper()}")).state.last_seq for cls in DataClass}
+        settings = SyncSettings()
+        last = {cls: (await js.stream_info(stream_name(settings, cls))).state.last_seq for cls in DataClass}
         assert last[DataClass.EVENT] > 0 and last[DataClass.FEATURE] > 0, last
 
         async def delivered(cls: DataClass) -> tuple[list[dict[str, Any]]] | None:
