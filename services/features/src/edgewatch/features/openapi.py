@@ -5,12 +5,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from edgewatch.common.service.openapi import render, write_documents
 from edgewatch.features.app import build_app
 from edgewatch.features.config import FeaturesSettings
 
@@ -23,19 +20,9 @@ def document() -> dict[str, Any]:
     return build_app(settings).app.openapi()
 
 
-def render(doc: dict[str, Any]) -> str:
-    """Stable YAML text of the document."""
-    return yaml.safe_dump(doc, sort_keys=True, allow_unicode=True, width=120)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Write ``<outdir>/features.yaml`` (default ``openapi/``)."""
-    args = sys.argv[1:] if argv is None else argv
-    out = Path(args[0]) if args else Path("openapi")
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "features.yaml"
-    path.write_text(render(document()), encoding="utf-8")
-    print(path)
+    write_documents({"features": document()}, argv)
 
 
 if __name__ == "__main__":
