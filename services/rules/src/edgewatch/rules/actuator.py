@@ -151,7 +151,7 @@ class Actuator:
         """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost."""
         body = json.dumps(spec.settings, separators=(",", ":")).encode()
         subject = topics.command_request(device, spec.command, "set")
-        error, attempt = "", 0
+        error, attempt, ok = "", 0, False
         for attempt in range(1, self.cfg.attempts + 1):
             if attempt > 1:
                 self.retries.inc()
@@ -166,26 +166,21 @@ class Actuator:
                 error = e.message
                 continue
             if resp.error_code == 0:
-                self.commands.labels("ok").inc()
-                return AlertAction(
-                    command=spec.command,
-                    device=device,
-                    settings=dict(spec.settings),
-                    result="ok",
-                    attempts=attempt,
-                    idempotency_key=key,
-                )
+                ok, error = True, ""
+                break
             error = resp.payload.decode("utf-8", "replace")[:500] or "errorCode 1"
-        self.commands.labels("failed").inc()
-        log.error(
-            "command failed after retries",
-            extra={"device": device, "command": spec.command, "attempts": attempt, "error": error},
-        )
+        result = "ok" if ok else "failed"
+        self.commands.labels(result).inc()
+        if not ok:
+            log.error(
+                "command failed after retries",
+                extra={"device": device, "command": spec.command, "attempts": attempt, "error": error},
+            )
         return AlertAction(
             command=spec.command,
             device=device,
             settings=dict(spec.settings),
-            result="failed",
+            result=result,
             error=error,
             attempts=attempt,
             idempotency_key=key,

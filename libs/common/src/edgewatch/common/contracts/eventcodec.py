@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import cbor2
@@ -67,15 +68,7 @@ def decode_add_event(data: bytes | bytearray | memoryview, content_type: str | N
     if isinstance(data, memoryview):
         data = data.tobytes()
     if kind == CONTENT_JSON:
-        try:
-            return AddEventRequest.model_validate_json(data)
-        except ValidationError as e:
-            if not _missing_event(e):
-                raise _decode_error(e) from None
-        try:
-            return AddEventRequest.of(Event.model_validate_json(data), request_id="")
-        except ValidationError as e:
-            raise _decode_error(e) from None
+        return _request_or_bare_event(AddEventRequest.model_validate_json, Event.model_validate_json, data)
     if kind == CONTENT_CBOR:
         try:
             doc = cbor2.loads(bytes(data))
@@ -88,13 +81,20 @@ def decode_add_event(data: bytes | bytearray | memoryview, content_type: str | N
 def _from_document(doc: Any) -> AddEventRequest:
     if not isinstance(doc, dict):
         raise EventDecodeError(f"event body must be a map, got {type(doc).__name__}")
+    return _request_or_bare_event(AddEventRequest.model_validate, Event.model_validate, doc)
+
+
+def _request_or_bare_event(
+    as_request: Callable[[Any], AddEventRequest], as_event: Callable[[Any], Event], data: Any
+) -> AddEventRequest:
+    """An AddEventRequest, or a bare Event wrapped in one (what some publishers send); errors name the field."""
     try:
-        return AddEventRequest.model_validate(doc)
+        return as_request(data)
     except ValidationError as e:
         if not _missing_event(e):
             raise _decode_error(e) from None
     try:
-        return AddEventRequest.of(Event.model_validate(doc), request_id="")
+        return AddEventRequest.of(as_event(data), request_id="")
     except ValidationError as e:
         raise _decode_error(e) from None
 
