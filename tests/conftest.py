@@ -10,6 +10,13 @@ from edgewatch.common.bus import NatsBus
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
 from tests.support.nats_server import NatsServer
+from tests.support.shared import shared_root, under_ci
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under CI a missing ../shared fails the run at once instead of skipping its tests."""
+    if under_ci() and not shared_root().is_dir():
+        raise pytest.UsageError(f"CI is set but the shared folder {shared_root()} is absent (EDGEWATCH_SHARED)")
 
 
 @pytest.fixture

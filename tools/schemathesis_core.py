@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SPECS = ROOT.parent / "shared" / "edgex" / "openapi"
+SPECS = Path(os.environ.get("EDGEWATCH_SHARED") or ROOT.parent / "shared") / "edgex" / "openapi"
 BIN = Path(sys.executable).parent
 
 
@@ -52,7 +52,7 @@ def post(url: str, doc: object) -> int:
         return int(r.status)
 
 
-def seed(meta: str) -> None:
+def seed(meta: str, specs: Path) -> None:
     """A device service, the shared profiles and one device, so that GETs by name find something."""
     post(
         f"{meta}/deviceservice",
@@ -63,7 +63,7 @@ def seed(meta: str) -> None:
             }
         ],
     )
-    for p in sorted((SPECS.parent / "profiles").glob("*")):
+    for p in sorted((specs.parent / "profiles").glob("*")):
         boundary = "edgewatchboundary"
         body = (
             (
@@ -181,7 +181,7 @@ def main() -> int:
         ports = {"core-metadata": meta_p, "core-data": data_p, "core-command": cmd_p}
         for p in ports.values():
             wait_http(f"http://127.0.0.1:{p}/api/v3/ping")
-        seed(f"http://127.0.0.1:{meta_p}/api/v3")
+        seed(f"http://127.0.0.1:{meta_p}/api/v3", args.specs)
         total_cases = total_fail = 0
         ok = True
         for label in args.only.split(","):

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "edgex"
 MODBUS_PROFILE = "Test-Device-Modbus-Profile"
-
-
-def shared_files(kind: str) -> list[Path]:
-    """Files under ../shared/edgex/<kind> (empty when the shared tree is absent)."""
-    d = SHARED / kind
-    return sorted(p for p in d.iterdir() if p.is_file()) if d.is_dir() else []
 
 
 def service_req(name: str = "svc", **over: Any) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
 from tests.core.conftest import Core
-from tests.core.helpers import device_doc, device_req, profile_req, service_req, shared_files
+from tests.core.helpers import device_doc, device_req, profile_req, service_req
+from tests.support.shared import shared_files, shared_mark
 from tests.support.waiting import wait_until
 
 
@@ -167,10 +168,10 @@ async def test_device_changes_publish_edgex_system_events(core: Core, bus: NatsB
     assert ev["details"]["name"] == "d1" and ev["timestamp"] > 0
 
 
-DEVICE_FILES = shared_files("devices")
+DEVICE_FILES = shared_files("edgex", "devices")
 
 
-@pytest.mark.skipif(not DEVICE_FILES, reason="../shared/edgex/devices not present")
+@shared_mark("edgex", "devices")
 async def test_device_definition_files_load_at_start_once_their_service_exists(nats_server, tmp_path) -> None:
     from tests.core.conftest import core_settings, start_core
 
@@ -178,7 +179,7 @@ async def test_device_definition_files_load_at_start_once_their_service_exists(n
     devices = tmp_path / "devices"
     profiles.mkdir()
     devices.mkdir()
-    for p in shared_files("profiles"):
+    for p in shared_files("edgex", "profiles"):
         (profiles / p.name).write_bytes(p.read_bytes())
     for p in DEVICE_FILES:
         (devices / p.name).write_bytes(p.read_bytes())
@@ -188,7 +189,7 @@ async def test_device_definition_files_load_at_start_once_their_service_exists(n
     )
     host, c = await start_core(settings)
     try:
-        assert (await c.meta.get("/deviceprofile/all")).json()["totalCount"] == len(shared_files("profiles"))
+        assert (await c.meta.get("/deviceprofile/all")).json()["totalCount"] == len(shared_files("edgex", "profiles"))
         assert (await c.meta.get("/device/all")).json()["totalCount"] == 0
         await c.meta.post("/deviceservice", json=[service_req("svc")])
 

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from tests.core.conftest import Core, core_settings, start_core
-from tests.core.helpers import device_req, profile_doc, profile_req, service_req, shared_files
+from tests.core.helpers import device_req, profile_doc, profile_req, service_req
 from tests.support.nats_server import NatsServer
+from tests.support.shared import shared_files, shared_mark
 
-PROFILE_FILES = shared_files("profiles")
+PROFILE_FILES = shared_files("edgex", "profiles")
 
 
-@pytest.mark.skipif(not PROFILE_FILES, reason="../shared/edgex/profiles not present")
+@shared_mark("edgex", "profiles")
 async def test_profile_upload_accepts_every_shared_file_and_second_upload_is_409(core: Core) -> None:
     for path in PROFILE_FILES:
         r = await core.meta.post("/deviceprofile/uploadfile", files={"file": (path.name, path.read_bytes())})

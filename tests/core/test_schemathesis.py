@@ -9,13 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.support.shared import shared_mark, shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = ROOT.parent / "shared" / "edgex" / "openapi"
 
 
-@pytest.mark.skipif(not SPECS.is_dir(), reason="../shared/edgex/openapi not present")
+@shared_mark("edgex", "openapi")
 def test_schemathesis_bounded_run_against_edgex_specs_finds_no_server_error() -> None:
     proc = subprocess.run(
         [
@@ -27,6 +26,8 @@ def test_schemathesis_bounded_run_against_edgex_specs_finds_no_server_error() ->
             "examples,fuzzing",
             "--timeout",
             "90",
+            "--specs",
+            str(shared_path("edgex", "openapi")),
         ],
         capture_output=True,
         text=True,

@@ -1,21 +1,14 @@
-"""Locate the shared datasets (``<repo>/../shared/datasets`` or ``$EDGEWATCH_DATASETS``); skip when absent."""
+"""Shared datasets (``<shared>/datasets``, located by tests.support.shared); skip when absent, fail under CI."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
+from tests.support.shared import require_shared
 
 __all__ = ["dataset_path"]
 
 
 def dataset_path(*parts: str) -> Path:
-    """The path of a shared dataset file or folder; skips the calling test with the reason when it is absent."""
-    root = Path(
-        os.environ.get("EDGEWATCH_DATASETS") or Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-    )
-    path = root.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"dataset {path} is absent (set EDGEWATCH_DATASETS to the shared datasets folder)")
-    return path
+    """The path of a shared dataset file or folder (skips the calling test when absent, fails it under CI)."""
+    return require_shared("datasets", *parts)

@@ -8,9 +8,10 @@ import pytest
 from edgewatch.ingest.drivers.modbus.driver import ModbusOptions, create_driver
 from edgewatch.ingest.runtime import DeviceRuntime
 from edgewatch.sim.modbus import load_profile
-from tests.support.modbus_sim import EDGEX_MODBUS_PROFILE, make_device, start_modbus_sim
+from tests.support.modbus_sim import EDGEX_MODBUS_PROFILE, EDGEX_MODBUS_PROFILE_PARTS, make_device, start_modbus_sim
+from tests.support.shared import shared_mark
 
-pytestmark = pytest.mark.skipif(not EDGEX_MODBUS_PROFILE.exists(), reason="../shared/edgex profiles not present")
+pytestmark = shared_mark(*EDGEX_MODBUS_PROFILE_PARTS)
 
 DEVICE_VALUES = {
     "SwitchA": True,

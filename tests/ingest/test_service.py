@@ -19,10 +19,11 @@ from edgewatch.common.contracts.ids import event_id_for, reading_id_for, request
 from edgewatch.ingest.app import SERVICE_NAME, build_app
 from edgewatch.ingest.config import DeviceSection, IngestSettings
 from tests.conftest import bus_settings
-from tests.support.modbus_sim import EDGEX_MODBUS_PROFILE, start_modbus_sim
+from tests.support.modbus_sim import EDGEX_MODBUS_PROFILE, EDGEX_MODBUS_PROFILE_PARTS, start_modbus_sim
+from tests.support.shared import shared_mark
 from tests.support.waiting import wait_until
 
-pytestmark = pytest.mark.skipif(not EDGEX_MODBUS_PROFILE.exists(), reason="../shared/edgex profiles not present")
+pytestmark = shared_mark(*EDGEX_MODBUS_PROFILE_PARTS)
 
 DEV = "hvac-1"
 

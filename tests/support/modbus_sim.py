@@ -7,30 +7,26 @@ import contextlib
 import os
 import tty
 from collections.abc import AsyncIterator, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.sim.modbus import ModbusSim, start_modbus_sim
+from tests.support.shared import shared_path
 
 __all__ = [
     "EDGEX_MODBUS_PROFILE",
+    "EDGEX_MODBUS_PROFILE_PARTS",
     "ModbusSim",
     "make_device",
     "make_profile",
     "pty_bridge",
-    "shared_dir",
     "start_modbus_sim",
 ]
 
 
-def shared_dir() -> Path:
-    """``<repo>/../shared``."""
-    return Path(__file__).resolve().parents[2].parent / "shared"
-
-
-EDGEX_MODBUS_PROFILE = shared_dir() / "edgex" / "profiles" / "modbus.test.device.profile.yml"
+EDGEX_MODBUS_PROFILE_PARTS = ("edgex", "profiles", "modbus.test.device.profile.yml")
+EDGEX_MODBUS_PROFILE = shared_path(*EDGEX_MODBUS_PROFILE_PARTS)
 
 
 def make_profile(

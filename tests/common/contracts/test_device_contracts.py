@@ -12,12 +12,13 @@ from edgewatch.common.contracts.device import AutoEvent, Device, UpdateDevice, p
 from edgewatch.common.contracts.deviceservice import DeviceService
 from edgewatch.common.contracts.errors import ContractInvalidError
 from edgewatch.common.contracts.yamlcompat import load_device_definitions
+from tests.support.shared import shared_files, shared_mark
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "edgex"
-DEVICE_FILES = sorted((SHARED / "devices").glob("*")) if SHARED.exists() else []
+DEVICE_FILES = shared_files("edgex", "devices")
+NEEDS_DEVICES = shared_mark("edgex", "devices")
 
 
-@pytest.mark.skipif(not DEVICE_FILES, reason="../shared/edgex/devices not present")
+@NEEDS_DEVICES
 @pytest.mark.parametrize("path", DEVICE_FILES, ids=lambda p: p.name)
 def test_device_shared_file_loads_and_round_trips(path: Path) -> None:
     devices = load_device_definitions(path, service_name="edgewatch-ingest")

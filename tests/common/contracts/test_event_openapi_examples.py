@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from edgewatch.common.contracts.event import (
     Reading,
     ReadingResponse,
 )
+from tests.support.shared import shared_mark, shared_path
 
 MODELS: dict[str, type[EdgeXModel]] = {
     "AddEventRequest": AddEventRequest,
@@ -31,10 +30,12 @@ MODELS: dict[str, type[EdgeXModel]] = {
 }
 
 
+SPEC_PARTS = ("edgex", "openapi", "core-data.yaml")
+pytestmark = shared_mark(*SPEC_PARTS)
+
+
 def core_data_spec() -> dict[str, Any] | None:
-    root = os.environ.get("EDGEWATCH_SHARED")
-    shared = Path(root) if root else Path(__file__).resolve().parents[3].parent / "shared"
-    path = shared / "edgex" / "openapi" / "core-data.yaml"
+    path = shared_path(*SPEC_PARTS)
     if not path.is_file():
         return None
     spec: dict[str, Any] = yaml.safe_load(path.read_text())
@@ -42,7 +43,6 @@ def core_data_spec() -> dict[str, Any] | None:
 
 
 SPEC = core_data_spec()
-pytestmark = pytest.mark.skipif(SPEC is None, reason="../shared/edgex/openapi/core-data.yaml not present")
 
 
 def resolve(spec: dict[str, Any], node: Any) -> Any:

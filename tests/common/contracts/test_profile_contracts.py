@@ -11,9 +11,10 @@ from pydantic import ValidationError
 from edgewatch.common.contracts.errors import ContractInvalidError
 from edgewatch.common.contracts.profile import AddDeviceProfileRequest, DeviceProfile
 from edgewatch.common.contracts.yamlcompat import load_profile_yaml
+from tests.support.shared import shared_files, shared_mark
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "edgex"
-PROFILES = sorted((SHARED / "profiles").glob("*")) if SHARED.exists() else []
+PROFILES = shared_files("edgex", "profiles")
+NEEDS_PROFILES = shared_mark("edgex", "profiles")
 
 
 def _profile(**over: object) -> dict[str, object]:
@@ -26,7 +27,7 @@ def _profile(**over: object) -> dict[str, object]:
     return base
 
 
-@pytest.mark.skipif(not PROFILES, reason="../shared/edgex/profiles not present")
+@NEEDS_PROFILES
 @pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.name)
 def test_profile_shared_file_round_trips_through_json(path: Path) -> None:
     p = load_profile_yaml(path.read_text())
