@@ -32,9 +32,8 @@ class EventConsumer:
         self.pipeline = pipeline
 
     async def start(self) -> None:
-        """Subscribe to ``edgex.events.device.>`` (flushed: the server knows the subscription when start returns)."""
+        """Subscribe to ``edgex.events.device.>`` (``NatsBus.subscribe`` returns once the server has it)."""
         await self.bus.subscribe(topics.device_events_all(), self.handle)
-        await self.bus.nc.flush()
 
     async def stop(self) -> None:
         """Nothing to release (the bus drains its subscriptions)."""

@@ -44,10 +44,6 @@ class ScoreMessaging:
     async def start(self) -> None:
         """Subscribe (one subscription: vectors are scored in arrival order)."""
         self._sub = await self.bus.subscribe(topics.feature_vector_all(), self.handle)
-        # The server must know the subscription before the service reports ready. Twice: nats-py writes a
-        # flush's PING straight to the socket, so the first PONG can overtake the queued SUB.
-        await self.bus.nc.flush()
-        await self.bus.nc.flush()
 
     async def stop(self) -> None:
         """Unsubscribe, then score what is still pending."""

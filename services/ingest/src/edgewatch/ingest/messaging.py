@@ -81,7 +81,6 @@ class Messaging:
         if self.on_system_event is not None:
             await self.bus.subscribe(topics.system_events_for_service(self.service), self._system_event)
             await self.bus.subscribe(topics.system_events_for_type("deviceprofile"), self._system_event)
-        await self.bus.nc.flush()  # the server knows the subscriptions before the service reports itself started
 
     async def _command(self, msg: Msg) -> None:
         env = decode_envelope(msg)

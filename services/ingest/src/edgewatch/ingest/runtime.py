@@ -7,7 +7,6 @@ command settings into driver writes.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from edgewatch.ingest.drivers.base import PollingDriver
 from edgewatch.ingest.errors import IngestError, ProfileConfigError, TransformOverflowError
 from edgewatch.ingest.transform import Transform
 
-__all__ = ["AutoEventJob", "CommandOp", "DeviceRuntime", "ResourceSpec", "uuid4_strings"]
+__all__ = ["AutoEventJob", "CommandOp", "DeviceRuntime", "ResourceSpec"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,19 +265,6 @@ class DeviceRuntime:
         if not values:
             raise ContractInvalidError("no value given for any resource of the command", field="settings")
         return values
-
-
-def uuid4_strings(n: int) -> list[str]:
-    """``n`` random (version 4) UUID strings from one ``os.urandom`` call (uuid.uuid4() costs a syscall each;
-    a poll cycle needs one per reading)."""
-    raw = bytearray(os.urandom(16 * n))
-    out = []
-    for i in range(0, 16 * n, 16):
-        raw[i + 6] = (raw[i + 6] & 0x0F) | 0x40
-        raw[i + 8] = (raw[i + 8] & 0x3F) | 0x80
-        h = raw[i : i + 16].hex()
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return out
 
 
 def _json(v: Any) -> str:

@@ -13,7 +13,7 @@ from edgewatch.common.service.http import API_PREFIX
 from edgewatch.rules.engine import RuleRuntime
 from edgewatch.rules.manager import RuleManager
 from edgewatch.rules.rule import Rule
-from edgewatch.rules.state import DeviceState, RunState
+from edgewatch.rules.state import RunState
 
 __all__ = ["router", "status_doc"]
 
@@ -39,10 +39,6 @@ def status_doc(rt: RuleRuntime) -> dict[str, Any]:
             for d, s in sorted(rt.devices.items())
         },
     }
-
-
-def _device_doc(s: DeviceState) -> dict[str, Any]:
-    return {"alertState": s.state.value, "lastValue": s.last_value, "lastSample": s.last_sample_ns, "stale": s.stale}
 
 
 def router(manager: RuleManager) -> APIRouter:

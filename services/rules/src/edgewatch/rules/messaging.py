@@ -49,11 +49,6 @@ class RulesMessaging:
                     self._subs[kind] = await self.bus.subscribe(subject, handler)
                 elif kind not in kinds and kind in self._subs:
                     await self._subs.pop(kind).unsubscribe()
-            # Twice: nats-py writes a flush's PING straight to the socket, so the first PONG can come back
-            # before the flusher task has written the SUB; after that round trip it has, and the second
-            # PING follows it. Only then does the server route messages to the new subscription.
-            await self.bus.nc.flush()
-            await self.bus.nc.flush()
 
     async def stop(self) -> None:
         """Unsubscribe everything."""

@@ -13,7 +13,6 @@ __all__ = [
     "SUITE_PREFIX",
     "alert",
     "alert_all",
-    "command_query_request",
     "command_request",
     "command_request_all",
     "core_event",
@@ -23,7 +22,6 @@ __all__ = [
     "device_event",
     "device_events_all",
     "device_validation",
-    "edgex_to_subject",
     "events_all",
     "feature_vector",
     "feature_vector_all",
@@ -56,14 +54,6 @@ def _seg(name: str, field: str) -> str:
 
 
 # --- EdgeX <-> NATS mapping -------------------------------------------------------------------------------
-
-
-def edgex_to_subject(topic: str) -> str:
-    """Map an EdgeX topic (``edgex/events/device/#``) to a NATS subject (``edgex.events.device.>``)."""
-    parts = []
-    for p in topic.split("/"):
-        parts.append("*" if p == "+" else ">" if p == "#" else p)
-    return ".".join(parts)
 
 
 def subject_to_edgex(subject: str) -> str:
@@ -146,11 +136,6 @@ def device_command_request_all(service: str) -> str:
 def response(service: str, request_id: str) -> str:
     """``edgex.response.<service>.<requestId>``: where responders answer requests."""
     return _edgex("response", _seg(service, "service"), _seg(request_id, "requestId"))
-
-
-def command_query_request(device: str) -> str:
-    """``edgex.core.commandquery.request.<device|all>``."""
-    return _edgex("core", "commandquery", "request", _seg(device, "device"))
 
 
 def device_validation(service: str) -> str:
