@@ -9,6 +9,8 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edgewatch.common.contracts import ports
+
 __all__ = ["DEFAULT_DATA_DIR", "Ports", "SuiteConfig", "resolve_data_dir"]
 
 DEFAULT_DATA_DIR = "~/.local/share/edgewatch"
@@ -28,20 +30,20 @@ def _free_port() -> int:
 
 @dataclass(frozen=True)
 class Ports:
-    """Every port of the suite; defaults are the documented ones (EdgeX defaults for core)."""
+    """Every port of the suite; defaults come from :mod:`edgewatch.common.contracts.ports`."""
 
-    nats: int = 4222
-    nats_monitor: int = 8222
-    core_data: int = 59880
-    core_metadata: int = 59881
-    core_command: int = 59882
-    ingest: int = 59900
-    features: int = 59910
-    inference: int = 59920
-    rules: int = 59930
-    sync: int = 59940
-    receiver: int = 59950
-    modbus_sim: int = 5020
+    nats: int = ports.NATS
+    nats_monitor: int = ports.NATS_MONITOR
+    core_data: int = ports.CORE_DATA
+    core_metadata: int = ports.CORE_METADATA
+    core_command: int = ports.CORE_COMMAND
+    ingest: int = ports.INGEST
+    features: int = ports.FEATURES
+    inference: int = ports.INFERENCE
+    rules: int = ports.RULES
+    sync: int = ports.SYNC
+    receiver: int = ports.RECEIVER
+    modbus_sim: int = ports.MODBUS_SIM
 
     @classmethod
     def free(cls) -> Ports:

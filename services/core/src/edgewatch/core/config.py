@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
-from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings, WritableSection
+from edgewatch.common.contracts import ports
+from edgewatch.common.service.settings import Section, ServiceSettings, WritableSection
 
 __all__ = [
-    "DEFAULT_COMMAND_PORT",
-    "DEFAULT_DATA_PORT",
-    "DEFAULT_METADATA_PORT",
     "CoreSection",
     "CoreSettings",
     "CoreWritable",
@@ -18,10 +18,6 @@ __all__ = [
     "ProfileChange",
     "UoMSection",
 ]
-
-DEFAULT_METADATA_PORT = 59881
-DEFAULT_DATA_PORT = 59880
-DEFAULT_COMMAND_PORT = 59882
 
 
 class ProfileChange(Section):
@@ -59,9 +55,9 @@ class CoreSection(Section):
 
     model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="forbid")
 
-    metadata_port: int = Field(DEFAULT_METADATA_PORT, ge=0, le=65535)
-    data_port: int = Field(DEFAULT_DATA_PORT, ge=0, le=65535)
-    command_port: int = Field(DEFAULT_COMMAND_PORT, ge=0, le=65535)
+    metadata_port: int = Field(ports.CORE_METADATA, ge=0, le=65535)
+    data_port: int = Field(ports.CORE_DATA, ge=0, le=65535)
+    command_port: int = Field(ports.CORE_COMMAND, ge=0, le=65535)
     profiles_dir: str = Field("", description="load every YAML/JSON profile here at start (409 = already there)")
     devices_dir: str = Field("", description="load every device definition file here at start")
     default_device_service: str = Field("edgewatch-ingest", description="serviceName for file devices without one")
@@ -74,6 +70,6 @@ class CoreSection(Section):
 class CoreSettings(ServiceSettings):
     """Settings of edgewatch-core."""
 
-    service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_METADATA_PORT))
+    default_port: ClassVar[int] = ports.CORE_METADATA
     writable: CoreWritable = Field(default_factory=CoreWritable)
     core: CoreSection = Field(default_factory=CoreSection)

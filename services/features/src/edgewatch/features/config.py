@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
-from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
+from edgewatch.common.contracts import ports
+from edgewatch.common.service.settings import Section, ServiceSettings
 
-__all__ = ["DEFAULT_PORT", "FeaturesSection", "FeaturesSettings"]
-
-DEFAULT_PORT = 59910
+__all__ = ["FeaturesSection", "FeaturesSettings"]
 
 
 class FeaturesSection(Section):
@@ -23,5 +24,5 @@ class FeaturesSection(Section):
 class FeaturesSettings(ServiceSettings):
     """Settings of edgewatch-features."""
 
-    service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    default_port: ClassVar[int] = ports.FEATURES
     features: FeaturesSection = Field(default_factory=FeaturesSection)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
-from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings, WritableSection
+from edgewatch.common.contracts import ports
+from edgewatch.common.service.settings import Section, ServiceSettings, WritableSection
 from edgewatch.inference.session import DEFAULT_PROVIDERS
 
-__all__ = ["DEFAULT_PORT", "InferenceSection", "InferenceSettings", "InferenceWritable"]
-
-DEFAULT_PORT = 59920
+__all__ = ["InferenceSection", "InferenceSettings", "InferenceWritable"]
 
 
 class InferenceSection(Section):
@@ -43,6 +44,6 @@ class InferenceWritable(WritableSection):
 class InferenceSettings(ServiceSettings):
     """Settings of edgewatch-inference."""
 
-    service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    default_port: ClassVar[int] = ports.INFERENCE
     writable: InferenceWritable = Field(default_factory=InferenceWritable)
     inference: InferenceSection = Field(default_factory=InferenceSection)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 
-from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
+from edgewatch.common.contracts import ports
+from edgewatch.common.service.settings import Section, ServiceSettings
 
 __all__ = [
-    "DEFAULT_PORT",
     "DEFAULT_RES",
     "ClientSection",
     "ClientsSection",
@@ -18,7 +19,6 @@ __all__ = [
     "ModbusSection",
 ]
 
-DEFAULT_PORT = 59900
 DEFAULT_RES = Path(__file__).resolve().parents[3] / "res"
 
 
@@ -79,7 +79,7 @@ class ClientsSection(Section):
 class IngestSettings(ServiceSettings):
     """Settings of edgewatch-ingest."""
 
-    service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    default_port: ClassVar[int] = ports.INGEST
     device: DeviceSection = Field(default_factory=DeviceSection)
     modbus: ModbusSection = Field(default_factory=ModbusSection)
     clients: ClientsSection = Field(default_factory=ClientsSection)

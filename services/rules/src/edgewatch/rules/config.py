@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 
-from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
+from edgewatch.common.contracts import ports
+from edgewatch.common.service.settings import Section, ServiceSettings
 
-__all__ = ["DEFAULT_PORT", "ActuationSection", "RulesSection", "RulesSettings"]
-
-DEFAULT_PORT = 59930
+__all__ = ["ActuationSection", "RulesSection", "RulesSettings"]
 
 
 class RulesSection(Section):
@@ -37,7 +37,7 @@ class ActuationSection(Section):
 class RulesSettings(ServiceSettings):
     """Settings of edgewatch-rules."""
 
-    service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    default_port: ClassVar[int] = ports.RULES
     rules: RulesSection = Field(default_factory=RulesSection)
     actuation: ActuationSection = Field(default_factory=ActuationSection)
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import socket
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from edgewatch.common.contracts import ports
 from edgewatch.common.contracts.sync import DataClass
-from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
+from edgewatch.common.service.settings import Section, ServiceSettings
 
-__all__ = ["DEFAULT_PORT", "BufferSection", "ClassBuffer", "SinkSection", "SyncSection", "SyncSettings"]
+__all__ = ["BufferSection", "ClassBuffer", "SinkSection", "SyncSection", "SyncSettings"]
 
-DEFAULT_PORT = 59940
 MiB = 1024 * 1024
 
 
@@ -58,7 +58,7 @@ class SinkSection(Section):
     """Where batches go: the receiver over HTTPS, or a remote JetStream (NATS to NATS)."""
 
     kind: Literal["http", "nats"] = Field("http", description="http = POST to the receiver; nats = remote JetStream")
-    url: str = Field("http://127.0.0.1:59950", description="Receiver base URL (http sink)")
+    url: str = Field(f"http://127.0.0.1:{ports.RECEIVER}", description="Receiver base URL (http sink)")
     token: str = Field("", description="Bearer token for the receiver")
     token_file: str = Field("", description="File holding the bearer token (preferred over Token)")
     timeout: float = Field(30.0, gt=0, description="Seconds per upload attempt")
@@ -99,7 +99,7 @@ class SyncSection(Section):
 class SyncSettings(ServiceSettings):
     """Settings of edgewatch-sync."""
 
-    service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    default_port: ClassVar[int] = ports.SYNC
     sync: SyncSection = Field(default_factory=SyncSection)
     buffer: BufferSection = Field(default_factory=BufferSection)
     sink: SinkSection = Field(default_factory=SinkSection)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_pascal
 
 __all__ = [
@@ -120,6 +120,16 @@ class ServiceSettings(Section):
     writable: WritableSection = Field(default_factory=WritableSection)
     data_dir: str = Field(DEFAULT_DATA_DIR, description="Root for all local state (EDGEWATCH_DATA_DIR)")
     config_file: str = Field("", description="Path the settings were loaded from (for hot reload)")
+
+    default_port: ClassVar[int] = 0
+    """The service's documented port (a constant of ``edgewatch.common.contracts.ports``): fills ``Service.Port``
+    when neither the file nor the environment sets it."""
+
+    @model_validator(mode="after")
+    def _fill_default_port(self) -> Self:
+        if self.service.port == 0:
+            self.service.port = self.default_port
+        return self
 
     def data_path(self, *parts: str) -> Path:
         """A path under the data directory, created on demand."""
