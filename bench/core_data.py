@@ -15,7 +15,6 @@ import logging
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -28,6 +27,7 @@ from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.core.app import build_app
 from edgewatch.core.config import CoreSettings
+from edgewatch.suite.natsconf import NatsServerConf, nats_server_binary
 
 N = 2_000
 REPEATS = 5
@@ -130,10 +130,9 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     tmp = Path(tempfile.mkdtemp(prefix="ew-bench-core-"))
     port = _port()
+    conf = NatsServerConf(port=port, http_port=_port(), store_dir=tmp).write(tmp / "nats-server.conf")
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "nats-server"), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [nats_server_binary(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         asyncio.run(run(port))

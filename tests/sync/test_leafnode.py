@@ -24,15 +24,13 @@ from tests.sync.support import sync_settings
 
 
 @pytest.fixture
-def cloud_and_edge(tmp_path: Path) -> Iterator[tuple[NatsServer, NatsServer]]:
+def cloud_and_edge() -> Iterator[tuple[NatsServer, NatsServer]]:
     leaf_port = free_port()
-    hub_conf = tmp_path / "hub.conf"
-    hub_conf.write_text(f'jetstream {{ domain: cloud }}\nleafnodes {{ listen: "127.0.0.1:{leaf_port}" }}\n')
-    edge_conf = tmp_path / "edge.conf"
-    edge_conf.write_text(
-        f'jetstream {{ domain: edge }}\nleafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{leaf_port}" }} ] }}\n'
+    hub = NatsServer(jetstream_domain="cloud", extra_config=f'leafnodes {{ listen: "127.0.0.1:{leaf_port}" }}')
+    edge = NatsServer(
+        jetstream_domain="edge",
+        extra_config=f'leafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{leaf_port}" }} ] }}',
     )
-    hub, edge = NatsServer(config=str(hub_conf)), NatsServer(config=str(edge_conf))
     hub.start()
     edge.start()
     try:
