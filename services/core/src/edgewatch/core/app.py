@@ -11,10 +11,10 @@ from edgewatch.core.api.misc import secret_router, uom_router
 from edgewatch.core.api.profile import profile_router
 from edgewatch.core.api.profilepart import profile_part_router
 from edgewatch.core.command.commands import CommandService
-from edgewatch.core.command.messaging import CommandListener
 from edgewatch.core.config import CoreSettings, CoreWritable
 from edgewatch.core.data.eventstore import EventStore
 from edgewatch.core.data.service import DataService
+from edgewatch.core.messaging import CommandListener
 from edgewatch.core.metadata.devices import DeviceRegistry
 from edgewatch.core.metadata.loader import DefinitionLoader
 from edgewatch.core.metadata.profileparts import ProfileParts

@@ -1,4 +1,8 @@
-"""core-command on the bus: ``edgex.core.command.request.<device>.<command>.<get|set>`` -> device service."""
+"""core on the bus: core-command's listener for ``edgex.core.command.request.<device>.<command>.<get|set>``.
+
+Requests are forwarded to the owning device service (``commands.CommandService``); core-data's event subscriber
+lives with its store in ``data/service.py``.
+"""
 
 from __future__ import annotations
 
