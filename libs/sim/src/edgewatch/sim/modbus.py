@@ -1,6 +1,7 @@
 """Profile-driven Modbus simulator: a real pymodbus server laid out from an EdgeX device profile.
 
-TCP, or RTU on a serial/pty path; registers are laid out and encoded with the ingest driver's own codec.
+TCP, or RTU on a serial/pty path; registers are laid out and encoded with the codec the ingest driver uses
+(edgewatch.protocols.modbus).
 
 Used by tests, the benchmark and the demo: ``await start_modbus_sim(profile, port=0)`` returns a running
 :class:`ModbusSim` with ``.port``, ``.set_value()``, ``.get_value()``, ``.stop()``, ``.restart()`` (same port),
@@ -32,9 +33,10 @@ from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.contracts.values import parse_value
 from edgewatch.common.contracts.valuetype import ValueType
 from edgewatch.common.contracts.yamlcompat import load_profile_yaml
-from edgewatch.ingest.drivers.modbus.attributes import ModbusAttributes, Table, parse_attributes
-from edgewatch.ingest.drivers.modbus.codec import Value, decode, encode
-from edgewatch.ingest.transform import Transform
+from edgewatch.protocols.modbus.attributes import ModbusAttributes, Table, parse_attributes
+from edgewatch.protocols.modbus.codec import decode, encode
+from edgewatch.protocols.transform import Transform
+from edgewatch.protocols.values import Value
 
 __all__ = ["Dynamics", "ModbusSim", "SimResource", "load_profile", "main", "start_modbus_sim"]
 
