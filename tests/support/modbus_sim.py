@@ -12,7 +12,7 @@ from typing import Any
 
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.profile import DeviceProfile
-from edgewatch.sim.modbus import ModbusSim, start_modbus_sim
+from edgewatch.sim.modbus.server import ModbusSim, start_modbus_sim
 
 __all__ = [
     "EDGEX_MODBUS_PROFILE",
