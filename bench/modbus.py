@@ -121,7 +121,7 @@ def simulators(profile_file: Path, count: int, units: int) -> Iterator[list[int]
 
 def _sim_worker(profile_file: str, servers: int, conn: Any) -> None:
     """A simulator process serving ``servers`` endpoints (one port each), like a plant of separate devices."""
-    from edgewatch.sim.modbus import start_modbus_sim
+    from edgewatch.sim.modbus.server import start_modbus_sim
 
     async def run() -> None:
         sims = [await start_modbus_sim(profile_file) for _ in range(servers)]

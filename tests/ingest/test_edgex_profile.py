@@ -7,7 +7,7 @@ import pytest
 
 from edgewatch.ingest.drivers.modbus.driver import ModbusOptions, create_driver
 from edgewatch.ingest.runtime import DeviceRuntime
-from edgewatch.sim.modbus import load_profile
+from edgewatch.sim.modbus.server import load_profile
 from tests.support.modbus_sim import EDGEX_MODBUS_PROFILE, EDGEX_MODBUS_PROFILE_PARTS, make_device, start_modbus_sim
 from tests.support.shared import shared_mark
 

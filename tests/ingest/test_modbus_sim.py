@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from edgewatch.ingest.drivers.modbus.driver import ModbusOptions, create_driver
-from edgewatch.sim.modbus import load_profile
-from edgewatch.sim.modbus_demo import PumpDynamics
+from edgewatch.sim.modbus.demo import PumpDynamics
+from edgewatch.sim.modbus.server import load_profile
 from tests.support.modbus_sim import make_device, start_modbus_sim
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until

@@ -11,7 +11,7 @@ from typing import Any
 
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.profile import DeviceProfile
-from edgewatch.sim.modbus import ModbusSim, start_modbus_sim
+from edgewatch.sim.modbus.server import ModbusSim, start_modbus_sim
 from tests.support.shared import shared_path
 
 __all__ = [

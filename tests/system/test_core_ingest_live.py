@@ -27,7 +27,7 @@ from edgewatch.core.config import CoreSettings
 from edgewatch.ingest.app import SERVICE_NAME as INGEST
 from edgewatch.ingest.app import build_app as build_ingest
 from edgewatch.ingest.config import IngestSettings
-from edgewatch.sim.modbus import start_modbus_sim
+from edgewatch.sim.modbus.server import start_modbus_sim
 from tests.conftest import bus_settings
 from tests.support.nats_server import NatsServer
 from tests.support.ports import free_port

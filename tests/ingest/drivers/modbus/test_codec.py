@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from edgewatch.common.contracts.device import Device
-from edgewatch.ingest.drivers.modbus.attributes import Table
 from edgewatch.ingest.drivers.modbus.driver import ModbusOptions, create_driver
 from edgewatch.ingest.drivers.modbus.protocol import ConnectionPool
+from edgewatch.protocols.modbus.attributes import Table
 from tests.support.modbus_sim import make_device, make_profile, start_modbus_sim
 
 HR = "HOLDING_REGISTERS"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from edgewatch.ingest.drivers.modbus.attributes import Table
 from edgewatch.ingest.drivers.modbus.planner import Span, plan_blocks
+from edgewatch.protocols.modbus.attributes import Table
 
 HR = Table.HOLDING_REGISTERS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edgewatch.ingest.drivers.modbus.protocol import expand_env, parse_link
-from edgewatch.ingest.errors import ProfileConfigError
+from edgewatch.protocols.errors import ProfileConfigError
 
 
 def test_protocol_tcp_properties_accept_strings_numbers_and_go_durations():

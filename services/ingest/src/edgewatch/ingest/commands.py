@@ -13,9 +13,10 @@ from typing import Any
 
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.common.contracts.event import Event
-from edgewatch.ingest.errors import DeviceIOError, TransformOverflowError
+from edgewatch.ingest.errors import DeviceIOError
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.registry import DeviceRegistry
+from edgewatch.protocols.errors import TransformOverflowError
 
 __all__ = ["CommandService"]
 

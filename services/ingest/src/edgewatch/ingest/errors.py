@@ -1,21 +1,26 @@
 """Errors of edgewatch-ingest, each carrying the device / resource / address it concerns.
 
-Hierarchy::
+Hierarchy (ProtocolError and the three errors above IngestError live in edgewatch.protocols.errors: the protocol
+code shared with the simulator raises them)::
 
     EdgeXError (edgewatch.common.contracts.errors)
-      IngestError                       base of the service; kind decides the HTTP status
+      ProtocolError                     device/resource prefix; kind decides the HTTP status
         ProfileConfigError    400       a profile/device attribute is invalid (found at load time)
         ValueRangeError       400       a SET value is outside minimum/maximum or the raw type's range
         TransformOverflowError 500      a read transform overflowed the value type (EdgeX Overflow)
-        DeviceIOError         503       talking to the device failed
-          DeviceTimeoutError  503       no answer within Timeout
-          DeviceConnectError  503       the endpoint cannot be reached
-          ModbusExceptionError 502      the device answered with a Modbus exception code
+        IngestError           500       base of the service's own errors
+          DeviceIOError       503       talking to the device failed
+            DeviceTimeoutError  503     no answer within Timeout
+            DeviceConnectError  503     the endpoint cannot be reached
+            ModbusExceptionError 502    the device answered with a Modbus exception code
+
+``except ProtocolError`` catches every error of this service.
 """
 
 from __future__ import annotations
 
-from edgewatch.common.contracts.errors import EdgeXError, ErrorKind
+from edgewatch.common.contracts.errors import ErrorKind
+from edgewatch.protocols.errors import ProtocolError
 
 __all__ = [
     "DeviceConnectError",
@@ -23,9 +28,6 @@ __all__ = [
     "DeviceTimeoutError",
     "IngestError",
     "ModbusExceptionError",
-    "ProfileConfigError",
-    "TransformOverflowError",
-    "ValueRangeError",
 ]
 
 MODBUS_EXCEPTION_NAMES = {
@@ -41,34 +43,10 @@ MODBUS_EXCEPTION_NAMES = {
 }
 
 
-class IngestError(EdgeXError):
-    """Base error of the ingest service."""
+class IngestError(ProtocolError):
+    """Base error of the ingest service's own errors (protocol code raises its siblings)."""
 
     kind = ErrorKind.SERVER
-
-    def __init__(self, message: str, *, device: str = "", resource: str = "", kind: ErrorKind | None = None) -> None:
-        prefix = "/".join(p for p in (device, resource) if p)
-        super().__init__(f"{prefix}: {message}" if prefix else message, kind=kind, field=resource or None)
-        self.device = device
-        self.resource = resource
-
-
-class ProfileConfigError(IngestError):
-    """A profile attribute or device protocol property is invalid (raised when the profile/device loads)."""
-
-    kind = ErrorKind.CONTRACT_INVALID
-
-
-class ValueRangeError(IngestError):
-    """A value to write is outside minimum/maximum or cannot be represented by the raw type."""
-
-    kind = ErrorKind.CONTRACT_INVALID
-
-
-class TransformOverflowError(IngestError):
-    """A read transform produced a value the value type cannot hold (EdgeX answers 500 Overflow)."""
-
-    kind = ErrorKind.OVERFLOW
 
 
 class DeviceIOError(IngestError):

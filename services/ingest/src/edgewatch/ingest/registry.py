@@ -17,10 +17,10 @@ from edgewatch.common.contracts.event import Event
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.ingest.drivers import driver_for, load_factory
 from edgewatch.ingest.drivers.base import PollingDriver
-from edgewatch.ingest.errors import IngestError, ProfileConfigError
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.runtime import DeviceRuntime
 from edgewatch.ingest.scheduler import DevicePoller, PollerSettings
+from edgewatch.protocols.errors import ProfileConfigError, ProtocolError
 
 __all__ = ["DeviceRegistry", "StateSink"]
 
@@ -118,8 +118,8 @@ class DeviceRegistry:
             self.errors.pop(device.name, None)
             try:
                 rt = self._build(device)
-            except (IngestError, KeyError, ImportError) as e:
-                msg = e.message if isinstance(e, IngestError) else f"{type(e).__name__}: {e}"
+            except (ProtocolError, KeyError, ImportError) as e:
+                msg = e.message if isinstance(e, ProtocolError) else f"{type(e).__name__}: {e}"
                 self.errors[device.name] = msg
                 log.error("device not started", extra={"device": device.name, "error": msg})
                 return

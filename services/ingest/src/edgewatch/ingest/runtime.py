@@ -21,8 +21,9 @@ from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
 from edgewatch.common.contracts.values import ValueFormatError, format_value, parse_value
 from edgewatch.common.contracts.valuetype import ValueType
 from edgewatch.ingest.drivers.base import PollingDriver
-from edgewatch.ingest.errors import IngestError, ProfileConfigError, TransformOverflowError
-from edgewatch.ingest.transform import Transform
+from edgewatch.ingest.errors import IngestError
+from edgewatch.protocols.errors import ProfileConfigError, ProtocolError, TransformOverflowError
+from edgewatch.protocols.transform import Transform
 
 __all__ = ["AutoEventJob", "CommandOp", "DeviceRuntime", "ResourceSpec"]
 
@@ -260,7 +261,7 @@ class DeviceRuntime:
                 raise ValueFormatError(f"{self.name}/{op.resource}: {e.message}", field=op.resource) from None
             try:
                 values[op.resource] = spec.transform.write(value)
-            except IngestError as e:
+            except ProtocolError as e:
                 raise type(e)(e.message, device=self.name, resource=op.resource) from None
         if not values:
             raise ContractInvalidError("no value given for any resource of the command", field="settings")

@@ -22,6 +22,7 @@ from edgewatch.common.contracts.event import Event
 from edgewatch.ingest.errors import DeviceIOError, IngestError, ModbusExceptionError
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.runtime import AutoEventJob, DeviceRuntime
+from edgewatch.protocols.errors import ProtocolError
 
 __all__ = ["DevicePoller", "PollStats", "PollerSettings"]
 
@@ -109,7 +110,7 @@ class DevicePoller:
                     # The device answered, so it is up; one refused resource must not silence the other sources.
                     self._count(type(e).__name__)
                     values, errors = await self._read_sources_separately(due)
-            except (DeviceIOError, IngestError) as e:
+            except (DeviceIOError, ProtocolError) as e:
                 await self._failed(e, due)
                 continue
             except Exception as e:  # a driver bug must not kill the loop silently
@@ -173,7 +174,7 @@ class DevicePoller:
         if self.metrics is not None:
             self.metrics.error(self.runtime.name, kind)
 
-    async def _failed(self, e: IngestError, due: Sequence[AutoEventJob]) -> None:
+    async def _failed(self, e: ProtocolError, due: Sequence[AutoEventJob]) -> None:
         self.stats.failures += 1
         self._count(type(e).__name__)
         self._fails += 1

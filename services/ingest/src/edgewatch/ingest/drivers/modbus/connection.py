@@ -20,8 +20,8 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer import FramerType
 
-from edgewatch.ingest.drivers.modbus.attributes import Table
 from edgewatch.ingest.errors import DeviceConnectError, DeviceTimeoutError, ModbusExceptionError
+from edgewatch.protocols.modbus.attributes import Table
 
 __all__ = ["Endpoint", "IOStats", "ModbusConnection"]
 

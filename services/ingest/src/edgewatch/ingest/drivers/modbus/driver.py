@@ -8,8 +8,6 @@ from typing import Any
 
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.profile import DeviceProfile
-from edgewatch.ingest.drivers.modbus.attributes import ModbusAttributes, parse_attributes
-from edgewatch.ingest.drivers.modbus.codec import Value, decode, encode
 from edgewatch.ingest.drivers.modbus.connection import ModbusConnection
 from edgewatch.ingest.drivers.modbus.planner import (
     DEFAULT_MAX_GAP_BITS,
@@ -19,7 +17,11 @@ from edgewatch.ingest.drivers.modbus.planner import (
     plan_blocks,
 )
 from edgewatch.ingest.drivers.modbus.protocol import ConnectionPool, DeviceLink, parse_link
-from edgewatch.ingest.errors import DeviceIOError, ModbusExceptionError, ProfileConfigError
+from edgewatch.ingest.errors import DeviceIOError, ModbusExceptionError
+from edgewatch.protocols.errors import ProfileConfigError
+from edgewatch.protocols.modbus.attributes import ModbusAttributes, parse_attributes
+from edgewatch.protocols.modbus.codec import decode, encode
+from edgewatch.protocols.values import Value
 
 __all__ = ["ModbusDriver", "ModbusOptions", "create_driver", "parse_profile_attributes"]
 

@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from edgewatch.ingest.drivers.modbus.attributes import Table
+from edgewatch.protocols.modbus.attributes import Table
 
 __all__ = ["DEFAULT_MAX_GAP_BITS", "DEFAULT_MAX_GAP_REGISTERS", "Block", "Span", "plan_blocks"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from edgewatch.common.contracts.device import parse_go_duration
 from edgewatch.ingest.drivers.modbus.connection import Endpoint, ModbusConnection
-from edgewatch.ingest.errors import ProfileConfigError
+from edgewatch.protocols.errors import ProfileConfigError
 
 __all__ = ["ConnectionPool", "DeviceLink", "expand_env", "parse_link"]
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edgewatch.ingest.drivers.modbus.codec import INT_RANGES, Value, to_float32
-from edgewatch.ingest.errors import TransformOverflowError, ValueRangeError
+from edgewatch.protocols.errors import TransformOverflowError, ValueRangeError
+from edgewatch.protocols.values import INT_RANGES, Value, to_float32
 
 __all__ = ["Transform"]
 

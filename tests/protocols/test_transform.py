@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgewatch.ingest.errors import TransformOverflowError, ValueRangeError
-from edgewatch.ingest.transform import Transform
+from edgewatch.protocols.errors import TransformOverflowError, ValueRangeError
+from edgewatch.protocols.transform import Transform
 
 # (value type, properties, device value, engineering value)
 READS = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 
-from edgewatch.sim.modbus import ModbusSim
+from edgewatch.sim.modbus.server import ModbusSim
 
 __all__ = ["PumpDynamics"]
 

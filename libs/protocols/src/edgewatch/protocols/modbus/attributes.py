@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
-from edgewatch.ingest.errors import ProfileConfigError
+from edgewatch.protocols.errors import ProfileConfigError
 
 __all__ = [
     "MAX_BITS_PER_READ",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgewatch.ingest.drivers.modbus.attributes import Table, parse_attributes
-from edgewatch.ingest.errors import ProfileConfigError
+from edgewatch.protocols.errors import ProfileConfigError
+from edgewatch.protocols.modbus.attributes import Table, parse_attributes
 
 
 @pytest.mark.parametrize(

@@ -1,16 +1,17 @@
 """Profile-driven Modbus simulator: a real pymodbus server laid out from an EdgeX device profile.
 
-TCP, or RTU on a serial/pty path; registers are laid out and encoded with the ingest driver's own codec.
+TCP, or RTU on a serial/pty path; registers are laid out and encoded with the codec the ingest driver uses
+(edgewatch.protocols.modbus).
 
 Used by tests, the benchmark and the demo: ``await start_modbus_sim(profile, port=0)`` returns a running
 :class:`ModbusSim` with ``.port``, ``.set_value()``, ``.get_value()``, ``.stop()``, ``.restart()`` (same port),
 ``.unresponsive`` (answer nothing: a hung device) and ``.exception_code`` (answer every request with that Modbus
-exception). ``python -m edgewatch.sim.modbus --profile <file> --port <p> [--demo-pump]`` runs one standalone.
+exception). ``python -m edgewatch.sim.modbus --profile <file> --port <p> [--demo-pump]`` runs one standalone
+(see ``__main__``).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import inspect
@@ -32,11 +33,12 @@ from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.contracts.values import parse_value
 from edgewatch.common.contracts.valuetype import ValueType
 from edgewatch.common.contracts.yamlcompat import load_profile_yaml
-from edgewatch.ingest.drivers.modbus.attributes import ModbusAttributes, Table, parse_attributes
-from edgewatch.ingest.drivers.modbus.codec import Value, decode, encode
-from edgewatch.ingest.transform import Transform
+from edgewatch.protocols.modbus.attributes import ModbusAttributes, Table, parse_attributes
+from edgewatch.protocols.modbus.codec import decode, encode
+from edgewatch.protocols.transform import Transform
+from edgewatch.protocols.values import Value
 
-__all__ = ["Dynamics", "ModbusSim", "SimResource", "load_profile", "main", "start_modbus_sim"]
+__all__ = ["Dynamics", "ModbusSim", "SimResource", "load_profile", "start_modbus_sim"]
 
 log = logging.getLogger(__name__)
 
@@ -338,38 +340,3 @@ async def start_modbus_sim(
     sim.seed(values)
     await sim.start(dynamics, dynamics_period)
     return sim
-
-
-def main(argv: list[str] | None = None) -> None:
-    """CLI: serve one profile until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m edgewatch.sim.modbus")
-    parser.add_argument("--profile", required=True, help="EdgeX device profile (YAML)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=5020)
-    parser.add_argument("--unit-id", type=int, default=1)
-    parser.add_argument("--units", type=int, default=0, help="serve unit IDs 1..N (overrides --unit-id)")
-    parser.add_argument("--demo-pump", action="store_true", help="drive the demo pump signals (PumpStop coil)")
-    parser.add_argument("--rise", type=float, default=0.05, help="demo pump: vibration rise in mm/s per second")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
-
-    async def run() -> None:
-        dyn: Dynamics | None = None
-        if args.demo_pump:
-            from edgewatch.sim.modbus_demo import PumpDynamics
-
-            dyn = PumpDynamics(rise=args.rise)
-        units = range(1, args.units + 1) if args.units > 0 else None
-        sim = await start_modbus_sim(args.profile, args.host, args.port, args.unit_id, unit_ids=units, dynamics=dyn)
-        log.info("modbus simulator for %s listening on %s:%d", sim.profile.name, args.host, sim.port)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await sim.close()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
-
-
-if __name__ == "__main__":
-    main()

@@ -12,32 +12,12 @@ import struct
 from collections.abc import Sequence
 from typing import Final
 
-from edgewatch.ingest.drivers.modbus.attributes import REGISTER_WIDTH, ModbusAttributes, element_type
-from edgewatch.ingest.errors import ValueRangeError
+from edgewatch.protocols.errors import ValueRangeError
+from edgewatch.protocols.modbus.attributes import REGISTER_WIDTH, ModbusAttributes, element_type
+from edgewatch.protocols.values import INT_RANGES, Scalar, Value, to_float32
 
-__all__ = [
-    "INT_RANGES",
-    "Scalar",
-    "Value",
-    "decode",
-    "encode",
-    "swap32",
-    "to_float32",
-]
+__all__ = ["decode", "encode", "swap32"]
 
-Scalar = bool | int | float | str
-Value = Scalar | list[bool] | list[int] | list[float] | list[str]
-
-INT_RANGES: Final[dict[str, tuple[int, int]]] = {
-    "Int8": (-(2**7), 2**7 - 1),
-    "Uint8": (0, 2**8 - 1),
-    "Int16": (-(2**15), 2**15 - 1),
-    "Uint16": (0, 2**16 - 1),
-    "Int32": (-(2**31), 2**31 - 1),
-    "Uint32": (0, 2**32 - 1),
-    "Int64": (-(2**63), 2**63 - 1),
-    "Uint64": (0, 2**64 - 1),
-}
 _STRUCT: Final = {
     "Int16": "h",
     "Uint16": "H",
@@ -48,17 +28,6 @@ _STRUCT: Final = {
     "Uint64": "Q",
     "Float64": "d",
 }
-_FLOAT32 = struct.Struct(">f")
-
-
-def to_float32(x: float) -> float:
-    """Round a Python float to the nearest float32 (inf when out of range, like a Go float32 conversion)."""
-    if math.isnan(x) or math.isinf(x):
-        return x
-    try:
-        return float(_FLOAT32.unpack(_FLOAT32.pack(x))[0])
-    except OverflowError:
-        return math.copysign(math.inf, x)
 
 
 def swap32(data: bytes, byte_swap: bool, word_swap: bool) -> bytes:
