@@ -11,10 +11,10 @@ import pytest
 from nats.js.errors import APIError
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.app import build_app
 from edgewatch.sync.client import ReceiverClient
 from edgewatch.sync.config import SyncSettings
+from edgewatch.syncwire.batch import DataClass
 from tests.support.nats_server import NatsServer
 from tests.support.waiting import wait_until
 from tests.sync.loadgen import message

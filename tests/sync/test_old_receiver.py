@@ -19,9 +19,9 @@ from fastapi import FastAPI, Request, Response
 
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.contracts import topics
-from edgewatch.common.contracts.sync import DataClass, is_packed
 from edgewatch.sync.app import build_app
 from edgewatch.sync.client import ReceiverClient
+from edgewatch.syncwire.batch import DataClass, is_packed
 from tests.support.nats_server import NatsServer
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until

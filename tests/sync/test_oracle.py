@@ -23,7 +23,7 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 
-from edgewatch.common.contracts.sync import DataClass
+from edgewatch.syncwire.batch import DataClass
 from tests.support.nats_server import NatsServer
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until

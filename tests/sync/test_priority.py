@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.app import build_app
 from edgewatch.sync.client import ReceiverClient
+from edgewatch.syncwire.batch import DataClass
 from tests.support.nats_server import NatsServer
 from tests.support.waiting import wait_until
 from tests.sync.loadgen import message

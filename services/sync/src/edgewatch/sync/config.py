@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["DEFAULT_PORT", "BufferSection", "ClassBuffer", "SinkSection", "SyncSection", "SyncSettings"]
 

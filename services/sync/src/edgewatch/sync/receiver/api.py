@@ -10,13 +10,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from edgewatch.common.contracts.base import API_VERSION
-from edgewatch.common.contracts.sync import IDEMPOTENCY_HEADER, DataClass
 from edgewatch.common.service.http import API_PREFIX
 from edgewatch.sync.receiver.decode import record_json
 from edgewatch.sync.receiver.intake import Intake
 from edgewatch.sync.receiver.live import LiveHub
 from edgewatch.sync.receiver.paging import resolve_limit
 from edgewatch.sync.receiver.store import RecordQuery, RecordStore
+from edgewatch.syncwire.batch import IDEMPOTENCY_HEADER, DataClass
 
 __all__ = ["sync_router"]
 

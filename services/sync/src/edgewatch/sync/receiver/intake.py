@@ -7,11 +7,11 @@ import time
 import zstandard
 
 from edgewatch.common.contracts.errors import ContractInvalidError, EdgeXError, ErrorKind
-from edgewatch.common.contracts.sync import BATCH_ENCODING, BatchAck, BatchDecodeError, decode_batch_packed
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.receiver.config import ReceiverSection
 from edgewatch.sync.receiver.live import LiveHub
 from edgewatch.sync.receiver.store import RecordStore
+from edgewatch.syncwire.batch import BATCH_ENCODING, BatchAck, BatchDecodeError, decode_batch_packed
 
 __all__ = ["Intake"]
 

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Path
 
 from edgewatch.common.contracts.base import API_VERSION
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.http import API_PREFIX
 from edgewatch.sync.receiver.decode import record_data, record_json
 from edgewatch.sync.receiver.paging import check_offset, resolve_limit
 from edgewatch.sync.receiver.store import RecordQuery, RecordStore
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["class_router", "edgex_event_router"]
 

@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow, unpack_packed
 from edgewatch.sync.receiver.sqliteprune import prune_before
 from edgewatch.sync.receiver.store import GatewayProgress, RecordQuery, StoredRecord
+from edgewatch.syncwire.batch import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow, unpack_packed
 
 __all__ = ["SqliteStore", "event_origin_ns"]
 
