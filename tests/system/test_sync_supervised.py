@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from edgewatch.sync.client import ReceiverClient
+from edgewatch.receiver.client import ReceiverClient
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.streams import stream_name
 from edgewatch.syncwire.batch import DataClass

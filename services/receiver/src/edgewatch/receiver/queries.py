@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path
 from edgewatch.common.contracts.base import API_VERSION
 from edgewatch.common.service.http import API_PREFIX
 from edgewatch.common.service.paging import check_offset, parse_page
-from edgewatch.sync.receiver.decode import record_data, record_json
-from edgewatch.sync.receiver.store import RecordQuery, RecordStore
+from edgewatch.receiver.decode import record_data, record_json
+from edgewatch.receiver.store import RecordQuery, RecordStore
 from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["class_router", "edgex_event_router"]

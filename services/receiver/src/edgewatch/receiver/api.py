@@ -12,10 +12,10 @@ from fastapi.responses import StreamingResponse
 from edgewatch.common.contracts.base import API_VERSION
 from edgewatch.common.service.http import API_PREFIX
 from edgewatch.common.service.paging import parse_page
-from edgewatch.sync.receiver.decode import record_json
-from edgewatch.sync.receiver.intake import Intake
-from edgewatch.sync.receiver.live import LiveHub
-from edgewatch.sync.receiver.store import RecordQuery, RecordStore
+from edgewatch.receiver.decode import record_json
+from edgewatch.receiver.live import LiveHub
+from edgewatch.receiver.messaging import Intake
+from edgewatch.receiver.store import RecordQuery, RecordStore
 from edgewatch.syncwire.batch import IDEMPOTENCY_HEADER, DataClass
 
 __all__ = ["sync_router"]
