@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
-PKGS := libs/common libs/protocols libs/sim libs/suite services/core services/ingest services/features services/inference services/rules services/sync
+PKGS := $(patsubst %/pyproject.toml,%,$(sort $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)))
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
 
 .PHONY: setup demo test check lint typecheck pytest fmt bench clean
@@ -24,7 +24,7 @@ lint: setup
 	$(BIN)/ruff format --check libs services tests bench
 
 typecheck: setup
-	$(BIN)/mypy libs/common/src libs/protocols/src libs/sim/src libs/suite/src $(foreach s,core ingest features inference rules sync,services/$(s)/src)
+	$(BIN)/mypy $(addsuffix /src,$(PKGS))
 
 pytest: setup
 	$(BIN)/python -m pytest -q

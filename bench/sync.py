@@ -7,7 +7,7 @@ One run, one nats-server (file store), subprocesses for the services:
    random UUIDs; ``BENCH_SYNC_HEADERS=content-type``: a Content-Type header only) are published with
    nats-py ``publish_async`` pipelining (every PubAck awaited): the JetStream publish rate, which also builds a
    backlog of N messages while no uploader runs.
-2. ``python -m edgewatch.sync.receiver`` (subprocess, SQLite synchronous=FULL) and ``python -m edgewatch.sync``
+2. ``python -m edgewatch.receiver`` (subprocess, SQLite synchronous=FULL) and ``python -m edgewatch.sync``
    (subprocess, HTTP sink, default batching) start; the drain rate is the receiver's event count growth, polled
    every 200 ms, from the first record to the N-th (process start-up excluded).
 3. Uplink bytes are sync's compressed batch bodies (``edgewatch_sync_wire_bytes_total``) over the summed size of
@@ -177,7 +177,7 @@ def main() -> int:
         print(f"jetstream publish_async: {N} events in {N / pub_rate:.2f}s = {pub_rate:,.0f} msg/s")
 
         renv = {**env, "SERVICE_PORT": str(recv_port), "WRITABLE_LOGLEVEL": "WARN"}
-        recv_cmd = [sys.executable, *os.environ.get("BENCH_RECV_PROFILE", "").split(), "-m", "edgewatch.sync.receiver"]
+        recv_cmd = [sys.executable, *os.environ.get("BENCH_RECV_PROFILE", "").split(), "-m", "edgewatch.receiver"]
         procs.append(subprocess.Popen(recv_cmd, env=renv))
         _wait_http(f"http://127.0.0.1:{recv_port}/api/v3/ping", procs[-1])
         senv = {

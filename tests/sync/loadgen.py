@@ -6,7 +6,7 @@ from edgewatch.common.bus import codec
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
 from edgewatch.common.contracts.eventcodec import encode_add_event
-from edgewatch.common.contracts.sync import MSG_ID_HEADER, SEQ_HEADER, DataClass
+from edgewatch.syncwire.batch import MSG_ID_HEADER, SEQ_HEADER, DataClass
 
 __all__ = ["SERVICE", "edgex_event", "message"]
 

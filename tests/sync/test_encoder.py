@@ -7,15 +7,15 @@ import asyncio
 import sys
 from pathlib import Path
 
-from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, decode_batch_rows, encode_rows
 from edgewatch.sync.encoder import BatchEncoder
+from edgewatch.syncwire.batch import BatchHeader, DataClass, RecordRow, decode_batch_rows, encode_rows
 from tests.support.waiting import wait_until
 from tests.sync.loadgen import edgex_event
 
 _SERVICE = """
 import asyncio
 from edgewatch.sync.encoder import BatchEncoder
-from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow
+from edgewatch.syncwire.batch import BatchHeader, DataClass, RecordRow
 async def main():
     e = BatchEncoder(3, True)
     h = BatchHeader(batch_id="b", gateway="g", data_class=DataClass.EVENT, stream="S")

@@ -7,13 +7,14 @@ from pathlib import Path
 import httpx
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.contracts.sync import DataClass
+from edgewatch.receiver.client import ReceiverClient
 from edgewatch.sync.app import build_app
-from edgewatch.sync.client import ReceiverClient
+from edgewatch.syncwire.batch import DataClass
+from tests.receiver.support import LiveReceiver
 from tests.support.nats_server import NatsServer
 from tests.support.waiting import wait_until
 from tests.sync.loadgen import message
-from tests.sync.support import LiveReceiver, sync_settings
+from tests.sync.support import sync_settings
 
 
 async def _publish(bus: NatsBus, cls: DataClass, device: str, seqs: range) -> None:

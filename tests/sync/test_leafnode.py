@@ -10,11 +10,11 @@ import nats
 import pytest
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.contracts.sync import MSG_ID_HEADER, SEQ_HEADER, BatchHeader, DataClass, RecordRow
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.app import build_app
 from edgewatch.sync.config import SinkSection, SyncSettings
 from edgewatch.sync.sinks.leafnode import LeafnodeSink
+from edgewatch.syncwire.batch import MSG_ID_HEADER, SEQ_HEADER, BatchHeader, DataClass, RecordRow
 from tests.conftest import bus_settings
 from tests.support.nats_server import NatsServer
 from tests.support.ports import free_port

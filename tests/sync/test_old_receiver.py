@@ -19,14 +19,15 @@ from fastapi import FastAPI, Request, Response
 
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.contracts import topics
-from edgewatch.common.contracts.sync import DataClass, is_packed
+from edgewatch.receiver.client import ReceiverClient
 from edgewatch.sync.app import build_app
-from edgewatch.sync.client import ReceiverClient
+from edgewatch.syncwire.batch import DataClass, is_packed
+from tests.receiver.support import LiveReceiver
 from tests.support.nats_server import NatsServer
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 from tests.sync.loadgen import edgex_event
-from tests.sync.support import LiveReceiver, sync_settings
+from tests.sync.support import sync_settings
 
 T0 = 1_790_000_000_000_000_000
 FORWARDED = ("content-type", "content-encoding", "idempotency-key", "authorization")

@@ -3,7 +3,7 @@ load, with cloud outages (receiver frozen twice, killed and restarted), kill -9 
 restart of nats-server, the receiver must hold exactly the expected messages, without duplicates, in order per
 device. ``EDGEWATCH_SYNC_ORACLE_SCALE=5`` runs the full-size variant (about 25k messages).
 
-Real processes: ``python -m edgewatch.sync`` and ``python -m edgewatch.sync.receiver`` (HTTP sink with a bearer
+Real processes: ``python -m edgewatch.sync`` and ``python -m edgewatch.receiver`` (HTTP sink with a bearer
 token), a real nats-server killed and restarted on the same store. The load generator publishes with JetStream
 publish and retries a publish that got no ack with the same ``Nats-Msg-Id`` (so "expected" is every acknowledged
 message).
@@ -23,7 +23,7 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 
-from edgewatch.common.contracts.sync import DataClass
+from edgewatch.syncwire.batch import DataClass
 from tests.support.nats_server import NatsServer
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
@@ -88,7 +88,7 @@ async def test_oracle_expected_equals_received_through_outages_kills_and_server_
     recv_port, sync_port = free_port(), free_port()
     db = tmp_path / "receiver.db"
     receiver = ServiceProc(
-        "edgewatch.sync.receiver",
+        "edgewatch.receiver",
         {
             "SERVICE_PORT": str(recv_port),
             "SERVICE_AUTHTOKEN": TOKEN,

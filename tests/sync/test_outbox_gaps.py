@@ -14,7 +14,6 @@ import pytest
 from nats.aio.msg import Msg
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.connection import OutboxConnection
 from edgewatch.sync.outbox import ClassOutbox
@@ -22,6 +21,7 @@ from edgewatch.sync.service import make_sink
 from edgewatch.sync.streams import consumer_name, ensure_streams
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import Uplink
+from edgewatch.syncwire.batch import DataClass
 from tests.support.nats_server import NatsServer
 from tests.sync.loadgen import message
 from tests.sync.support import sync_settings

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.contracts.sync import DataClass
+from edgewatch.receiver.client import ReceiverClient
 from edgewatch.sync.app import build_app
-from edgewatch.sync.client import ReceiverClient
+from edgewatch.syncwire.batch import DataClass
+from tests.receiver.support import LiveReceiver
 from tests.support.nats_server import NatsServer
 from tests.support.waiting import wait_until
 from tests.sync.loadgen import message
-from tests.sync.support import LiveReceiver, sync_settings
+from tests.sync.support import sync_settings
 
 BATCH = 25
 

@@ -8,9 +8,9 @@ from nats.js.api import RetentionPolicy
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.bus.errors import ProvisioningError
 from edgewatch.common.contracts import topics
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.streams import class_subjects, ensure_streams, recreate_consumer, stream_name
+from edgewatch.syncwire.batch import DataClass
 from tests.support.nats_server import NatsServer
 
 

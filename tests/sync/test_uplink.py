@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from edgewatch.common.contracts.sync import BatchHeader, DataClass
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.config import SinkSection, SyncSection
 from edgewatch.sync.sinks.receiver import ReceiverSink
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import PriorityGate, TokenBucket, Uplink, backoff_delay
+from edgewatch.syncwire.batch import BatchHeader, DataClass
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 

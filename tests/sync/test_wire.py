@@ -1,4 +1,4 @@
-"""The sync batch wire format (contracts.sync): lossless round trip, compactness, strict decoding."""
+"""The sync batch wire format (syncwire.batch): lossless round trip, compactness, strict decoding."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import msgpack
 import pytest
 import zstandard
 
-from edgewatch.common.contracts.sync import (
+from edgewatch.sync.record import ack_position, device_of
+from edgewatch.syncwire.batch import (
     BatchDecodeError,
     DataClass,
     SyncBatch,
@@ -15,7 +16,6 @@ from edgewatch.common.contracts.sync import (
     decode_batch_rows,
     encode_batch,
 )
-from edgewatch.sync.record import ack_position, device_of
 
 
 def _batch(n: int = 3) -> SyncBatch:

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from edgewatch.common.contracts.sync import DataClass
-from edgewatch.sync.client import ReceiverClient
+from edgewatch.receiver.client import ReceiverClient
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.streams import stream_name
+from edgewatch.syncwire.batch import DataClass
 from tests.support.waiting import wait_until
 from tests.system.suite_runner import RunningSuite, running_suite
 

@@ -19,7 +19,7 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
     "inference": ("inference",),
     "rules": ("rules",),
     "sync": ("sync",),
-    "sync.receiver": ("receiver",),
+    "receiver": ("receiver",),
 }
 
 
@@ -68,8 +68,6 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
                 "CORE_COMMANDPORT": str(p.core_command),
             }
         )
-    elif service == "sync.receiver":
-        env["SERVICE_PORT"] = str(p.receiver)
     else:
         env["SERVICE_PORT"] = str(getattr(p, SERVICE_PORTS[service][0]))
     if service == "ingest":
@@ -95,7 +93,7 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
         env["SINK_URL"] = f"http://127.0.0.1:{p.receiver}"
         if cfg.auth:
             env["SINK_TOKENFILE"] = str(cfg.secret_path("receiver-token"))
-    if service == "sync.receiver" and cfg.auth:
+    if service == "receiver" and cfg.auth:
         env["SERVICE_AUTHTOKENFILE"] = str(cfg.secret_path("receiver-token"))
     return env
 
@@ -125,12 +123,12 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                 tcp_port=p.modbus_sim,
             )
         )
-    order = ["core", "sync.receiver", "sync", "ingest", "features", "inference", "rules"]
+    order = ["core", "receiver", "sync", "ingest", "features", "inference", "rules"]
     for svc in order:
         urls = tuple(ping_url(getattr(p, name)) for name in SERVICE_PORTS[svc])
         specs.append(
             ProcSpec(
-                f"edgewatch-{svc.replace('sync.receiver', 'receiver')}",
+                f"edgewatch-{svc}",
                 [sys.executable, "-m", f"edgewatch.{svc}"],
                 _svc_env(cfg, svc),
                 ping_urls=urls,

@@ -8,8 +8,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from edgewatch.common.contracts import ports
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.settings import Section, ServiceSettings
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["BufferSection", "ClassBuffer", "SinkSection", "SyncSection", "SyncSettings"]
 

@@ -11,7 +11,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, encode_rows
+from edgewatch.syncwire.batch import BatchHeader, DataClass, RecordRow, encode_rows
 
 __all__ = ["BatchEncoder"]
 
@@ -57,7 +57,7 @@ class BatchEncoder:
         return self._pool
 
     async def encode(self, header: BatchHeader, records: list[RecordRow]) -> bytes:
-        """msgpack + zstd (+ event codec) of one batch (:func:`~edgewatch.common.contracts.sync.encode_rows`)."""
+        """msgpack + zstd (+ event codec) of one batch (:func:`~edgewatch.syncwire.batch.encode_rows`)."""
         if not self.packing(header.data_class):
             return encode_rows(header, records, self.level, pack=False)
         job = functools.partial(encode_rows, header, records, self.level, pack=True)

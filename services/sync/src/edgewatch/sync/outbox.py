@@ -21,7 +21,6 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
-from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, encode_rows, is_packed
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.encoder import BatchEncoder
 from edgewatch.sync.puller import Puller
@@ -30,6 +29,7 @@ from edgewatch.sync.sinks.base import BatchRefusedError, BatchTooLargeError
 from edgewatch.sync.streams import consumer_name, ensure_class_stream, purge_through, recreate_consumer, stream_name
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import Uplink, backoff_delay
+from edgewatch.syncwire.batch import BatchHeader, DataClass, RecordRow, encode_rows, is_packed
 
 __all__ = ["ClassOutbox"]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from nats.aio.msg import Msg
 from nats.js.api import RawStreamMsg
 
-from edgewatch.common.contracts.sync import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, DataClass, RecordRow
+from edgewatch.syncwire.batch import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, DataClass, RecordRow
 
 __all__ = ["DEFAULT_CONTENT_TYPE", "ack_position", "device_of", "stored_to_record", "to_record"]
 

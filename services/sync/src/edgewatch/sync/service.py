@@ -10,7 +10,6 @@ from typing import Any
 from nats.js import JetStreamContext
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.connection import OutboxConnection
@@ -23,6 +22,7 @@ from edgewatch.sync.status import BacklogMonitor
 from edgewatch.sync.streams import ensure_streams, stream_name
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import Uplink
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["SyncService", "make_sink"]
 

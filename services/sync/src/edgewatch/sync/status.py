@@ -11,8 +11,8 @@ from typing import Any
 
 from nats.aio.client import Client
 
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.telemetry import SyncTelemetry
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["BacklogMonitor", "parse_rfc3339_ns"]
 

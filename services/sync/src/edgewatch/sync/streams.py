@@ -25,8 +25,8 @@ from nats.js.errors import NotFoundError
 from edgewatch.common.bus.errors import ProvisioningError
 from edgewatch.common.bus.jetstream import ensure_stream
 from edgewatch.common.contracts import topics
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.config import SyncSettings
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = [
     "class_subjects",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.metrics import ServiceMetrics
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["ClassProgress", "SyncTelemetry"]
 

@@ -18,10 +18,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from edgewatch.common.contracts.sync import PRIORITY, BatchAck, BatchHeader, DataClass, RecordRow
 from edgewatch.sync.config import SyncSection
 from edgewatch.sync.sinks.base import BatchRefusedError, BatchTooLargeError, Sink, SinkError
 from edgewatch.sync.telemetry import SyncTelemetry
+from edgewatch.syncwire.batch import PRIORITY, BatchAck, BatchHeader, DataClass, RecordRow
 
 __all__ = ["PriorityGate", "TokenBucket", "Uplink", "backoff_delay"]
 

@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse, Response
 from edgewatch.common.contracts.base import BaseResponse
 from edgewatch.common.contracts.command import DeviceCoreCommandResponse, MultiDeviceCoreCommandsResponse
 from edgewatch.common.contracts.event import EventResponse
+from edgewatch.common.service.paging import page_of, parse_page
 from edgewatch.core.api.common import json_response
 from edgewatch.core.command.commands import CommandService
 from edgewatch.core.metadata.devices import DeviceRegistry
-from edgewatch.core.paging import page_of, parse_page
 
 __all__ = ["command_router"]
 

@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse
 from edgewatch.common.contracts.base import BaseResponse, BaseWithIdResponse, CountResponse
 from edgewatch.common.contracts.errors import ContractInvalidError, NotFoundError
 from edgewatch.common.contracts.event import EventResponse, MultiEventsResponse, MultiReadingsResponse
+from edgewatch.common.service.paging import parse_page
 from edgewatch.core.api.common import json_response, parse_bool
 from edgewatch.core.data.aggregate import aggregate, parse_func
 from edgewatch.core.data.index import IndexEntry
 from edgewatch.core.data.service import DataService
-from edgewatch.core.paging import parse_page
 
 __all__ = ["data_router"]
 

@@ -12,9 +12,9 @@ from edgewatch.common.contracts.base import BaseResponse
 from edgewatch.common.contracts.device import AddDeviceRequest, Device, UpdateDeviceRequest
 from edgewatch.common.contracts.errors import ContractInvalidError, NotFoundError
 from edgewatch.common.contracts.responses import DeviceResponse, MultiDevicesResponse, item_created, item_ok
+from edgewatch.common.service.paging import page_of, parse_labels, parse_page
 from edgewatch.core.api.common import json_response, multi_status, parse_bool
 from edgewatch.core.metadata.devices import DeviceRegistry
-from edgewatch.core.paging import page_of, parse_labels, parse_page
 
 __all__ = ["device_router"]
 

@@ -23,9 +23,9 @@ from edgewatch.common.contracts.responses import (
     item_created,
     item_ok,
 )
+from edgewatch.common.service.paging import page_of, parse_labels, parse_page
 from edgewatch.core.api.common import json_response, multi_status
 from edgewatch.core.metadata.services import ServiceRegistry, WatcherRegistry
-from edgewatch.core.paging import page_of, parse_labels, parse_page
 
 __all__ = ["service_router", "watcher_router"]
 

@@ -26,9 +26,9 @@ from edgewatch.common.contracts.responses import (
     item_ok,
 )
 from edgewatch.common.contracts.yamlcompat import load_profile_yaml
+from edgewatch.common.service.paging import page_of, parse_labels, parse_page
 from edgewatch.core.api.common import json_response, multi_status
 from edgewatch.core.metadata.profiles import ProfileRegistry
-from edgewatch.core.paging import page_of, parse_labels, parse_page
 
 __all__ = ["profile_router"]
 

@@ -14,10 +14,10 @@ from edgewatch.common.contracts.errors import ConflictError, ContractInvalidErro
 from edgewatch.common.contracts.event import AddEventRequest, Event
 from edgewatch.common.contracts.eventcodec import decode_add_event, media_type
 from edgewatch.common.contracts.reading import Reading
+from edgewatch.common.service.paging import Page, page_of
 from edgewatch.core.config import CoreWritable
 from edgewatch.core.data.eventstore import EventStore
 from edgewatch.core.data.index import IndexEntry
-from edgewatch.core.paging import Page, page_of
 
 __all__ = ["DataService"]
 

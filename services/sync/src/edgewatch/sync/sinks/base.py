@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from edgewatch.common.contracts.sync import BatchAck, BatchHeader, RecordRow
+from edgewatch.syncwire.batch import BatchAck, BatchHeader, RecordRow
 
 __all__ = ["BatchRefusedError", "BatchTooLargeError", "Sink", "SinkError"]
 

@@ -17,9 +17,9 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NotFoundError
 
-from edgewatch.common.contracts.sync import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, BatchAck, BatchHeader, RecordRow
 from edgewatch.sync.config import SinkSection
 from edgewatch.sync.sinks.base import SinkError
+from edgewatch.syncwire.batch import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, BatchAck, BatchHeader, RecordRow
 
 __all__ = ["LeafnodeSink", "cloud_subject"]
 

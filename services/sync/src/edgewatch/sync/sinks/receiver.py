@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 from pydantic import ValidationError
 
-from edgewatch.common.contracts.sync import (
+from edgewatch.sync.config import SinkSection
+from edgewatch.sync.sinks.base import BatchRefusedError, BatchTooLargeError, SinkError
+from edgewatch.syncwire.batch import (
     BATCH_CONTENT_TYPE,
     BATCH_ENCODING,
     IDEMPOTENCY_HEADER,
@@ -13,8 +15,6 @@ from edgewatch.common.contracts.sync import (
     BatchHeader,
     RecordRow,
 )
-from edgewatch.sync.config import SinkSection
-from edgewatch.sync.sinks.base import BatchRefusedError, BatchTooLargeError, SinkError
 
 __all__ = ["BATCH_PATH", "ReceiverSink", "read_token"]
 

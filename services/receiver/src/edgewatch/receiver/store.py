@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow
+from edgewatch.syncwire.batch import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow
 
 __all__ = ["GatewayProgress", "RecordQuery", "RecordStore", "StoredRecord"]
 

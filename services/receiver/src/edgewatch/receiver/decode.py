@@ -9,8 +9,8 @@ import numpy as np
 
 from edgewatch.common.bus import codec
 from edgewatch.common.contracts.eventcodec import decode_add_event
-from edgewatch.common.contracts.sync import DataClass
-from edgewatch.sync.receiver.store import StoredRecord
+from edgewatch.receiver.store import StoredRecord
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["jsonable", "record_data", "record_json", "stored_event"]
 

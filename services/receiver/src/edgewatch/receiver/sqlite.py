@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from edgewatch.common.contracts.sync import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow, unpack_packed
-from edgewatch.sync.receiver.sqliteprune import prune_before
-from edgewatch.sync.receiver.store import GatewayProgress, RecordQuery, StoredRecord
+from edgewatch.receiver.sqliteprune import prune_before
+from edgewatch.receiver.store import GatewayProgress, RecordQuery, StoredRecord
+from edgewatch.syncwire.batch import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow, unpack_packed
 
 __all__ = ["SqliteStore", "event_origin_ns"]
 
@@ -120,7 +120,7 @@ def _stored(row: tuple[Any, ...], payload: bytes) -> StoredRecord:
 
 
 class SqliteStore:
-    """A :class:`~edgewatch.sync.receiver.store.RecordStore` on one SQLite file."""
+    """A :class:`~edgewatch.receiver.store.RecordStore` on one SQLite file."""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self.path = path

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 from edgewatch.common.contracts.eventcodec import decode_add_event
-from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, decode_batch_packed, encode_rows
-from edgewatch.sync.receiver.decode import stored_event
-from edgewatch.sync.receiver.sqlite import SqliteStore
-from edgewatch.sync.receiver.store import RecordQuery
+from edgewatch.receiver.decode import stored_event
+from edgewatch.receiver.sqlite import SqliteStore
+from edgewatch.receiver.store import RecordQuery
+from edgewatch.syncwire.batch import BatchHeader, DataClass, RecordRow, decode_batch_packed, encode_rows
 from tests.sync.loadgen import edgex_event
 
 STREAM = "EW_SYNC_EVENT"

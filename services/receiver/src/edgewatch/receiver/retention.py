@@ -8,8 +8,8 @@ import logging
 import time
 
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.sync.receiver.config import ReceiverSection
-from edgewatch.sync.receiver.store import RecordStore
+from edgewatch.receiver.config import ReceiverSection
+from edgewatch.receiver.store import RecordStore
 
 __all__ = ["RetentionSweeper"]
 

@@ -11,7 +11,11 @@ import httpx
 import pytest
 import zstandard
 
-from edgewatch.common.contracts.sync import (
+from edgewatch.common.service.host import ServiceHost
+from edgewatch.receiver.app import build_app
+from edgewatch.receiver.client import ReceiverClient, ReceiverClientError
+from edgewatch.receiver.config import ReceiverSettings
+from edgewatch.syncwire.batch import (
     BATCH_CONTENT_TYPE,
     IDEMPOTENCY_HEADER,
     BatchHeader,
@@ -19,12 +23,8 @@ from edgewatch.common.contracts.sync import (
     RecordRow,
     encode_rows,
 )
-from edgewatch.common.service.host import ServiceHost
-from edgewatch.sync.client import ReceiverClient, ReceiverClientError
-from edgewatch.sync.receiver.app import build_app
-from edgewatch.sync.receiver.config import ReceiverSettings
+from tests.receiver.support import LiveReceiver
 from tests.sync.loadgen import message
-from tests.sync.support import LiveReceiver
 
 TOKEN = "s3cret"
 

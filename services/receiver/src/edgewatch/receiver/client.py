@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from edgewatch.common.contracts.sync import DataClass
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["ReceiverClient", "ReceiverClientError"]
 

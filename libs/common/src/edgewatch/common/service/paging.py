@@ -1,4 +1,7 @@
-"""EdgeX paging: offset/limit/labels checks (400), offset > total (416), and the page slice."""
+"""EdgeX paging of REST list queries: offset/limit/labels checks (400), offset > total (416), and the page slice.
+
+Used by core's APIs and by the receiver's EdgeX-shaped queries, so both answer paging as EdgeX does.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import TypeVar
 
 from edgewatch.common.contracts.errors import ContractInvalidError, RangeNotSatisfiableError
 
-__all__ = ["Page", "page_of", "parse_labels", "parse_page"]
+__all__ = ["Page", "check_offset", "page_of", "parse_labels", "parse_page"]
 
 T = TypeVar("T")
 
@@ -21,17 +24,19 @@ class Page:
     limit: int
 
 
-def _int(raw: str | None, name: str, default: int) -> int:
+def _int(raw: str | int | None, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
+    if isinstance(raw, int):
+        return raw
     try:
         return int(raw)
     except ValueError:
         raise ContractInvalidError(f"{name} {raw!r} is not an integer", field=name) from None
 
 
-def parse_page(offset: str | None, limit: str | None, max_result_count: int) -> Page:
-    """Validate paging query parameters as EdgeX does.
+def parse_page(offset: str | int | None, limit: str | int | None, max_result_count: int) -> Page:
+    """Validate paging query parameters as EdgeX does (raw query strings, or ints a route already parsed).
 
     Raises:
         ContractInvalidError: not an int, offset < 0, limit < -1 or limit > MaxResultCount.
@@ -54,6 +59,16 @@ def parse_labels(labels: str | None) -> list[str]:
     return [x.strip() for x in (labels or "").split(",") if x.strip()]
 
 
+def check_offset(offset: int, total: int) -> None:
+    """EdgeX answers 416 when offset is strictly greater than the total count (offset == total: an empty page).
+
+    Raises:
+        RangeNotSatisfiableError: offset > total.
+    """
+    if offset > total:
+        raise RangeNotSatisfiableError(f"offset {offset} is beyond the total count {total}", field="offset")
+
+
 def page_of(items: Sequence[T], page: Page, keep: Callable[[T], bool] | None = None) -> tuple[list[T], int]:
     """The page and the total count before paging.
 
@@ -62,6 +77,5 @@ def page_of(items: Sequence[T], page: Page, keep: Callable[[T], bool] | None = N
     """
     chosen = [x for x in items if keep is None or keep(x)]
     total = len(chosen)
-    if page.offset > total:
-        raise RangeNotSatisfiableError(f"offset {page.offset} is beyond the total count {total}", field="offset")
+    check_offset(page.offset, total)
     return chosen[page.offset : page.offset + page.limit], total

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Path
 
 from edgewatch.common.contracts.base import API_VERSION
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.http import API_PREFIX
-from edgewatch.sync.receiver.decode import record_data, record_json
-from edgewatch.sync.receiver.paging import check_offset, resolve_limit
-from edgewatch.sync.receiver.store import RecordQuery, RecordStore
+from edgewatch.common.service.paging import check_offset, parse_page
+from edgewatch.receiver.decode import record_data, record_json
+from edgewatch.receiver.store import RecordQuery, RecordStore
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["class_router", "edgex_event_router"]
 
@@ -27,10 +27,10 @@ def edgex_event_router(store: RecordStore, max_result: int) -> APIRouter:
     router = APIRouter(prefix=f"{API_PREFIX}/event")
 
     async def page(q: RecordQuery, offset: int, limit: int) -> dict[str, Any]:
-        n = resolve_limit(offset, limit, max_result)
+        p = parse_page(offset, limit, max_result)
         total = await store.count(q)
-        check_offset(offset, total)
-        rows = await store.query(q, offset, n) if n else []
+        check_offset(p.offset, total)
+        rows = await store.query(q, p.offset, p.limit) if p.limit else []
         events = [record_data(r) for r in rows]
         return {"apiVersion": API_VERSION, "statusCode": 200, "totalCount": total, "events": events}
 
@@ -63,10 +63,10 @@ def class_router(store: RecordStore, cls: DataClass, max_result: int) -> APIRout
     key = _PLURAL[cls]
 
     async def page(q: RecordQuery, offset: int, limit: int) -> dict[str, Any]:
-        n = resolve_limit(offset, limit, max_result)
+        p = parse_page(offset, limit, max_result)
         total = await store.count(q)
-        check_offset(offset, total)
-        rows = await store.query(q, offset, n) if n else []
+        check_offset(p.offset, total)
+        rows = await store.query(q, p.offset, p.limit) if p.limit else []
         return {"apiVersion": API_VERSION, "statusCode": 200, "totalCount": total, key: [record_json(r) for r in rows]}
 
     @router.get("/all")

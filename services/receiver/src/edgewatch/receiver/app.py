@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgewatch.common.contracts.sync import DataClass
 from edgewatch.common.service.host import ServiceHost
 from edgewatch.common.service.lifespan import Lifespan
-from edgewatch.sync.receiver.api import sync_router
-from edgewatch.sync.receiver.config import ReceiverSettings
-from edgewatch.sync.receiver.intake import Intake
-from edgewatch.sync.receiver.live import LiveHub
-from edgewatch.sync.receiver.queries import class_router, edgex_event_router
-from edgewatch.sync.receiver.retention import RetentionSweeper
-from edgewatch.sync.receiver.sqlite import SqliteStore
+from edgewatch.receiver.api import sync_router
+from edgewatch.receiver.config import ReceiverSettings
+from edgewatch.receiver.live import LiveHub
+from edgewatch.receiver.messaging import Intake
+from edgewatch.receiver.queries import class_router, edgex_event_router
+from edgewatch.receiver.retention import RetentionSweeper
+from edgewatch.receiver.sqlite import SqliteStore
+from edgewatch.syncwire.batch import DataClass
 
 __all__ = ["SERVICE_NAME", "build_app"]
 

@@ -1,4 +1,4 @@
-"""Sync's columnar event codec (contracts.syncevents) and the derived ids (contracts.ids): lossless = byte-identical.
+"""Sync's columnar event codec (syncwire.eventpack) and the derived ids (contracts.ids): lossless = byte-identical.
 
 Every payload that goes through ``pack_events``/``unpack_events`` (or a version-2 batch) must come back as the
 same bytes; records the codec cannot reproduce stay opaque (``packed`` False) and travel untouched.
@@ -25,7 +25,8 @@ from edgewatch.common.contracts.ids import (
     reading_id_for,
     request_id_for,
 )
-from edgewatch.common.contracts.sync import (
+from edgewatch.common.contracts.valuetype import ValueType
+from edgewatch.syncwire.batch import (
     BatchDecodeError,
     BatchHeader,
     DataClass,
@@ -35,8 +36,7 @@ from edgewatch.common.contracts.sync import (
     encode_rows,
     unpack_packed,
 )
-from edgewatch.common.contracts.syncevents import pack_events, unpack_events
-from edgewatch.common.contracts.valuetype import ValueType
+from edgewatch.syncwire.eventpack import pack_events, unpack_events
 
 T0 = 1_763_000_000_000_000_000
 

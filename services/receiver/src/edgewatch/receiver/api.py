@@ -10,13 +10,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from edgewatch.common.contracts.base import API_VERSION
-from edgewatch.common.contracts.sync import IDEMPOTENCY_HEADER, DataClass
 from edgewatch.common.service.http import API_PREFIX
-from edgewatch.sync.receiver.decode import record_json
-from edgewatch.sync.receiver.intake import Intake
-from edgewatch.sync.receiver.live import LiveHub
-from edgewatch.sync.receiver.paging import resolve_limit
-from edgewatch.sync.receiver.store import RecordQuery, RecordStore
+from edgewatch.common.service.paging import parse_page
+from edgewatch.receiver.decode import record_json
+from edgewatch.receiver.live import LiveHub
+from edgewatch.receiver.messaging import Intake
+from edgewatch.receiver.store import RecordQuery, RecordStore
+from edgewatch.syncwire.batch import IDEMPOTENCY_HEADER, DataClass
 
 __all__ = ["sync_router"]
 
@@ -39,7 +39,7 @@ def sync_router(intake: Intake, store: RecordStore, hub: LiveHub, max_result: in
         after: int = Query(0, ge=0),
         limit: int = 100,
     ) -> dict[str, Any]:
-        n = resolve_limit(0, limit, max_result)
+        n = parse_page(None, limit, max_result).limit
         rows = await store.query(RecordQuery(cls, device, after_id=after, newest_first=False), 0, n)
         items = [record_json(r) for r in rows]
         return {"apiVersion": API_VERSION, "statusCode": 200, "records": items, "last": rows[-1].id if rows else after}

@@ -16,7 +16,7 @@ import msgpack
 import zstandard
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from edgewatch.common.contracts.syncevents import check_pack, pack_events, unpack_events
+from edgewatch.syncwire.eventpack import check_pack, pack_events, unpack_events
 
 __all__ = [
     "BATCH_CONTENT_TYPE",
@@ -55,7 +55,7 @@ MSG_ID_HEADER: Final = "Nats-Msg-Id"
 
 _WIRE_VERSION: Final = 1
 _WIRE_VERSION_PACKED: Final = 2
-"""Event batches with at least one packed payload (:mod:`edgewatch.common.contracts.syncevents`)."""
+"""Event batches with at least one packed payload (:mod:`edgewatch.syncwire.eventpack`)."""
 _Row = tuple[str, str, int, str, int, int, str, bytes]
 _ROWS: Final = TypeAdapter(tuple[_Row, ...])
 
@@ -141,7 +141,7 @@ def encode_rows(header: BatchHeader, rows: Sequence[RecordRow], level: int = 3, 
     """msgpack + zstd; records are positional arrays, sequences and timestamps deltas from the first record's.
 
     Event batches (``pack``) become version 2: the JSON AddEventRequest payloads the columnar codec can reproduce
-    byte for byte (:mod:`edgewatch.common.contracts.syncevents`) travel packed, the others as they are.
+    byte for byte (:mod:`edgewatch.syncwire.eventpack`) travel packed, the others as they are.
 
     Raises:
         ValueError: ``rows`` is empty.

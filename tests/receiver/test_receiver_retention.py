@@ -8,15 +8,15 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 
-from edgewatch.common.contracts.sync import BatchHeader, DataClass, RecordRow, decode_batch_packed, encode_rows
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.sync.receiver.config import ReceiverSection
-from edgewatch.sync.receiver.retention import RetentionSweeper
-from edgewatch.sync.receiver.sqlite import SqliteStore
-from edgewatch.sync.receiver.store import RecordQuery
+from edgewatch.receiver.config import ReceiverSection
+from edgewatch.receiver.retention import RetentionSweeper
+from edgewatch.receiver.sqlite import SqliteStore
+from edgewatch.receiver.store import RecordQuery
+from edgewatch.syncwire.batch import BatchHeader, DataClass, RecordRow, decode_batch_packed, encode_rows
+from tests.receiver.support import LiveReceiver
 from tests.support.waiting import wait_until
 from tests.sync.loadgen import edgex_event
-from tests.sync.support import LiveReceiver
 
 DAY = 86_400 * 1_000_000_000
 NOW = 1_790_000_000 * 1_000_000_000

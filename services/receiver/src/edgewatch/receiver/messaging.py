@@ -1,4 +1,8 @@
-"""Batch intake: validate, decode (event packs stay packed), store durably (dedup by key), answer after commit."""
+"""Incoming messages of edgewatch-receiver: the sync batches that edge gateways POST to ``/api/v3/sync/batch``.
+
+The receiver does not join the edge bus; its messages arrive over HTTP. :class:`Intake` validates a batch,
+decodes it (event packs stay packed), stores it durably (dedup by key) and answers only after the commit.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,11 @@ import time
 import zstandard
 
 from edgewatch.common.contracts.errors import ContractInvalidError, EdgeXError, ErrorKind
-from edgewatch.common.contracts.sync import BATCH_ENCODING, BatchAck, BatchDecodeError, decode_batch_packed
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.sync.receiver.config import ReceiverSection
-from edgewatch.sync.receiver.live import LiveHub
-from edgewatch.sync.receiver.store import RecordStore
+from edgewatch.receiver.config import ReceiverSection
+from edgewatch.receiver.live import LiveHub
+from edgewatch.receiver.store import RecordStore
+from edgewatch.syncwire.batch import BATCH_ENCODING, BatchAck, BatchDecodeError, decode_batch_packed
 
 __all__ = ["Intake"]
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings
+from edgewatch.common.contracts import ports
+from edgewatch.common.service.settings import Section, ServiceSettings
 
-__all__ = ["DEFAULT_PORT", "ReceiverSection", "ReceiverSettings"]
+__all__ = ["ReceiverSection", "ReceiverSettings"]
 
-DEFAULT_PORT = 59950
 MiB = 1024 * 1024
 
 
@@ -34,5 +34,5 @@ class ReceiverSection(Section):
 class ReceiverSettings(ServiceSettings):
     """Settings of edgewatch-receiver (bearer token: Service.AuthToken / Service.AuthTokenFile)."""
 
-    service: ServiceSection = Field(default_factory=lambda: ServiceSection(port=DEFAULT_PORT))
+    default_port: ClassVar[int] = ports.RECEIVER
     receiver: ReceiverSection = Field(default_factory=ReceiverSection)

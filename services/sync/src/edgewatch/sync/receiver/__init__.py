@@ -1,5 +1,0 @@
-"""edgewatch-receiver: the cloud side of sync (deduplicating batch intake, SQLite store, query and live APIs)."""
-
-from __future__ import annotations
-
-__all__: list[str] = []

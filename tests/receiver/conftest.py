@@ -1,0 +1,7 @@
+"""Receiver fixtures: a live receiver (in-process, real HTTP port)."""
+
+from __future__ import annotations
+
+from tests.receiver.support import receiver
+
+__all__ = ["receiver"]
