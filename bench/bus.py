@@ -32,7 +32,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.bus.codec import pack_model, unpack_model
+from edgewatch.common.contracts.codec import pack_model, unpack_model
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
 

@@ -1,7 +1,7 @@
-"""The NATS bus: connection, EdgeX envelope and formats, internal fast codec, JetStream provisioning.
+"""The NATS bus: connection, EdgeX envelope and formats, JetStream provisioning.
 
 Modules: ``client`` (NatsBus), ``envelope`` (EdgeX MessageEnvelope, ``nats``/``json``/CBOR formats),
-``requestreply`` (EdgeX response-topic request/reply), ``codec`` (msgpack with zero-copy numpy arrays),
+``requestreply`` (EdgeX response-topic request/reply),
 ``jetstream`` (idempotent streams, consumers, KV), ``pullconsumer`` (durable pull loop), ``headers``, ``errors``.
 """
 

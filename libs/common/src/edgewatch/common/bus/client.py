@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.bus.headers import Headers, parse_header_block
 from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.codec import MessageDecodeError
 from edgewatch.common.contracts.errors import ServiceUnavailableError
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
@@ -160,7 +161,7 @@ class NatsBus:
             counted(1)
             try:
                 await handler(msg)
-            except BusDecodeError as e:
+            except MessageDecodeError as e:
                 await dead_letter(msg, f"decode: {e}")
             except Exception as e:
                 log.exception("bus handler failed", extra={"subject": msg.subject})

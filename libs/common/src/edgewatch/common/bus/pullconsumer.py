@@ -3,7 +3,7 @@
 The loop (re-)provisions its stream and consumer before binding, and again whenever a fetch fails or the consumer
 turns out to be missing, so a restarted server, a deleted consumer or a JetStream that is briefly unavailable
 only pause consumption. Each message is acked after its handler returns (at-least-once); a message that cannot
-be decoded (BusDecodeError) is dead-lettered and terminated at once, and one whose handler keeps failing is
+be decoded (MessageDecodeError) is dead-lettered and terminated at once, and one whose handler keeps failing is
 retried with a delay up to ``max_attempts`` deliveries, then dead-lettered and terminated.
 """
 
@@ -20,8 +20,9 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, StreamConfig
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.errors import BusDecodeError, ProvisioningError
+from edgewatch.common.bus.errors import ProvisioningError
 from edgewatch.common.bus.jetstream import ensure_consumer, ensure_stream
+from edgewatch.common.contracts.codec import MessageDecodeError
 
 __all__ = ["DurablePullConsumer", "JsHandler"]
 
@@ -126,7 +127,7 @@ class DurablePullConsumer:
     async def _handle(self, msg: Msg) -> None:
         try:
             await self.handler(msg)
-        except BusDecodeError as e:
+        except MessageDecodeError as e:
             await self.bus.dead_letter(msg, f"decode: {e}")
             await msg.term()
             return

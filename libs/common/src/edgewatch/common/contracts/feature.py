@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from edgewatch.common.bus.codec import pack, unpack_model
+from edgewatch.common.contracts.codec import pack, unpack_model
 
 __all__ = ["FeatureVector", "WindowBasis", "WindowKind", "decode_feature_vector", "encode_feature_vector"]
 
@@ -36,7 +36,7 @@ class FeatureVector(BaseModel):
     """The features of one window of one device: ``names[i]`` is the name of ``values[i]``.
 
     Keys on the wire are camelCase; times are Unix nanoseconds (the EdgeX ``origin`` of the samples);
-    ``values`` travels as a raw little-endian float64 array (the bus codec's ndarray frame) and is decoded
+    ``values`` travels as a raw little-endian float64 array (the suite codec's ndarray frame) and is decoded
     without a copy (a read-only view); raw ``<f8`` bytes or a list of numbers are accepted too.
     Names of per-resource features are ``<resource>.<feature>`` (``Vibration.rms``, ``DE.env_bpfi``).
     """
@@ -132,7 +132,7 @@ _ALL_FIELDS = frozenset(FeatureVector.model_fields)
 
 
 def encode_feature_vector(fv: FeatureVector) -> bytes:
-    """Encode with the bus codec: a msgpack map with camelCase keys; ``values`` as a raw ``<f8`` array."""
+    """Encode with the suite codec: a msgpack map with camelCase keys; ``values`` as a raw ``<f8`` array."""
     values = fv.values
     if values.dtype != np.dtype("<f8") or not values.flags.c_contiguous:
         values = np.ascontiguousarray(values, dtype="<f8")
@@ -161,6 +161,6 @@ def decode_feature_vector(data: bytes) -> FeatureVector:
     """Decode a FeatureVector (``values`` is a read-only view on ``data``, no copy).
 
     Raises:
-        BusDecodeError: not a suite message, not a map, or a field is missing or invalid (the message names it).
+        MessageDecodeError: not a suite message, not a map, or a field is missing or invalid (the message names it).
     """
     return unpack_model(FeatureVector, data, "feature vector")

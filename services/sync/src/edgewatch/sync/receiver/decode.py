@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from edgewatch.common.bus import codec
+from edgewatch.common.contracts import codec
 from edgewatch.common.contracts.eventcodec import decode_add_event
 from edgewatch.common.contracts.sync import DataClass
 from edgewatch.sync.receiver.store import StoredRecord
