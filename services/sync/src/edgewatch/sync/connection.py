@@ -19,7 +19,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from edgewatch.common.service.settings import MessageBusSection
+from edgewatch.common.bus.settings import MessageBusSection
 
 __all__ = ["OutboxClient", "OutboxConnection", "parse_headers_lean"]
 

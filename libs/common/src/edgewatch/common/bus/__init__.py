@@ -10,5 +10,6 @@ from __future__ import annotations
 from edgewatch.common.bus.client import Handler, NatsBus
 from edgewatch.common.bus.errors import BusDecodeError, ProvisioningError
 from edgewatch.common.bus.headers import Headers
+from edgewatch.common.bus.settings import MessageBusSection
 
-__all__ = ["BusDecodeError", "Handler", "Headers", "NatsBus", "ProvisioningError"]
+__all__ = ["BusDecodeError", "Handler", "Headers", "MessageBusSection", "NatsBus", "ProvisioningError"]

@@ -23,11 +23,11 @@ from nats.js import JetStreamContext
 
 from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.bus.headers import Headers, parse_header_block
+from edgewatch.common.bus.settings import MessageBusSection
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.codec import MessageDecodeError
 from edgewatch.common.contracts.errors import ServiceUnavailableError
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.common.service.settings import MessageBusSection
 
 __all__ = ["BusDecodeError", "Handler", "NatsBus"]
 
