@@ -87,7 +87,7 @@ class DurablePullConsumer:
     async def run(self) -> None:
         """The loop: bind, fetch, handle, ack; on any failure wait ``retry_delay`` and re-provision."""
         sub: JetStreamContext.PullSubscription | None = None
-        counted = self.bus.metrics.messages_in.labels(self._label)
+        counted = self.bus.metrics.in_counter(self._label)
         try:
             while True:
                 try:
@@ -101,7 +101,7 @@ class DurablePullConsumer:
                         await ensure_consumer(js, self.stream.name or "", self.consumer)
                         continue
                     for msg in msgs:
-                        counted.inc()
+                        counted(1)
                         await self._handle(msg)
                 except asyncio.CancelledError:
                     raise
