@@ -3,7 +3,8 @@
 Subscriptions wrap their handler: a handler that raises, or a message that fails to decode, is counted,
 logged and dead-lettered on ``edgewatch.<service>.deadletter`` with the reason in headers; the service keeps
 running. Reconnection is unbounded: a restarted nats-server is rejoined without restarting the service, and
-nats-py re-establishes every subscription. Incoming headers keep repeated keys (:class:`Headers`).
+nats-py re-establishes every subscription. Incoming headers keep repeated keys (:class:`Headers`): the connection
+is a ``natsadapter.BusClient``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
 from edgewatch.common.bus.errors import BusDecodeError
-from edgewatch.common.bus.headers import Headers, parse_header_block
+from edgewatch.common.bus.headers import Headers
 from edgewatch.common.bus.metrics import BusMetrics, Increment
+from edgewatch.common.bus.natsadapter import BusClient
 from edgewatch.common.bus.settings import MessageBusSection
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.codec import MessageDecodeError
@@ -37,12 +39,6 @@ Handler = Callable[[Msg], Awaitable[None]]
 
 # Cap on cached per-subject counter children (subjects without an explicit kind); the label itself is bounded.
 _MAX_CACHED_SUBJECTS = 4096
-
-
-class _Client(Client):  # type: ignore[misc]
-    """nats-py client whose header parser keeps repeated keys (EdgeX ``QueryParams``)."""
-
-    _parse_header_lines = staticmethod(parse_header_block)
 
 
 class NatsBus:
@@ -101,7 +97,7 @@ class NatsBus:
             "reconnected_cb": on_reconnect,
             "error_cb": on_error,
         }
-        nc = _Client()
+        nc = BusClient()
         await nc.connect(**opts)
         self._nc = nc
         self.metrics.set_connected(True)
