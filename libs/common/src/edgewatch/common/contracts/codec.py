@@ -24,6 +24,8 @@ import msgspec
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from edgewatch.common.contracts.pydanticadapter import has_custom_serialization
+
 __all__ = ["EXT_NDARRAY", "MessageDecodeError", "pack", "pack_model", "unpack", "unpack_model"]
 
 EXT_NDARRAY = 1
@@ -170,13 +172,7 @@ _plans: dict[type[BaseModel], _Plan | None] = {}
 
 
 def _plan(cls: type[BaseModel]) -> _Plan | None:
-    deco = cls.__pydantic_decorators__
-    if (
-        deco.field_serializers
-        or deco.model_serializers
-        or deco.computed_fields
-        or cls.model_config.get("extra") == "allow"
-    ):
+    if has_custom_serialization(cls) or cls.model_config.get("extra") == "allow":
         return None
     if getattr(cls, "__pydantic_root_model__", False):
         return None
