@@ -32,9 +32,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.bus.codec import pack_model, unpack_model
+from edgewatch.common.bus.settings import MessageBusSection
+from edgewatch.common.contracts.codec import pack_model, unpack_model
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.common.service.settings import MessageBusSection
 
 N = 5_000
 BURST = 256  # publishes between yields to the event loop (a service publishes as its inputs arrive, not 10k at once)

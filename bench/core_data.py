@@ -22,9 +22,9 @@ from pathlib import Path
 
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.bus.envelope import encode_envelope, new_envelope
+from edgewatch.common.bus.settings import MessageBusSection
 from edgewatch.common.contracts import topics
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.core.app import build_app
 from edgewatch.core.config import CoreSettings
 from edgewatch.suite.natsconf import NatsServerConf, nats_server_binary

@@ -2,7 +2,7 @@
 
 Service path (what edgewatch-features does per window): ``FeaturePipeline.block`` on float32 blocks of 1024
 samples as they come out of Binary readings (append to the window buffer, timestamp policy, time + spectral
-[+ envelope] features, ``FeatureVector`` construction) and ``encode_feature_vector`` (bus codec msgpack).
+[+ envelope] features, ``FeatureVector`` construction) and ``encode_feature_vector`` (suite codec msgpack).
 
 Floor: ``numpy.fft.rfft`` plus the same statistics computed directly on pre-cut float64 windows (the same
 formulas: dot products, no ``**4``), band energies, centroid and dominant frequency; for the envelope variant

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from edgewatch.common.bus.settings import MessageBusSection
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.feature import FeatureVector, decode_feature_vector, encode_feature_vector
 from edgewatch.common.contracts.score import encode_score_doc
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.inference.app import build_app
 from edgewatch.inference.config import InferenceSection, InferenceSettings
 from edgewatch.inference.engine import InferenceEngine

@@ -30,11 +30,11 @@ from typing import Any
 import yaml
 
 from edgewatch.common.bus.client import NatsBus
+from edgewatch.common.bus.settings import MessageBusSection
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.event import Event
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.ingest.drivers.modbus.driver import ModbusOptions, create_driver
 from edgewatch.ingest.drivers.modbus.protocol import ConnectionPool
 from edgewatch.ingest.messaging import EventPublisher

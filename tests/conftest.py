@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from edgewatch.common.bus import NatsBus
+from edgewatch.common.bus.settings import MessageBusSection
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.common.service.settings import MessageBusSection
 from tests.support.nats_server import NatsServer
 from tests.support.shared import shared_root, under_ci
 

@@ -37,9 +37,7 @@ async def test_inference_autofits_device_baseline_then_publishes_scores(
             topics.feature_vector("pump-1"),
             vector("pump-1", list(np.array([1.0, 3.0, 40.0]) + rng.normal(0, 0.05, 3)), seq=i),
         )
-    await wait_until(
-        lambda: svc.host.bus.metrics.registry.get_sample_value("edgewatch_inference_baseline_fits_total") == 1
-    )
+    await wait_until(lambda: svc.host.metrics.registry.get_sample_value("edgewatch_inference_baseline_fits_total") == 1)
     assert scores == []
     await bus.publish(topics.feature_vector("pump-1"), vector("pump-1", [1.0, 3.0, 40.0], seq=5))
     await bus.publish(topics.feature_vector("pump-1"), vector("pump-1", [3.0, 9.0, 40.0], seq=6))

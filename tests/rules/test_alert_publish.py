@@ -7,13 +7,16 @@ import asyncio
 from nats.js.api import DiscardPolicy, StreamConfig
 
 from edgewatch.common.bus import NatsBus
+from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.rules.actuator import Actuator
 from edgewatch.rules.config import ActuationSection
 from tests.support.waiting import wait_until
 
 
 def _actuator(bus: NatsBus) -> Actuator:
-    return Actuator(bus, ActuationSection(backoff_initial=0.05, backoff_max=0.1), lambda *_: None)
+    return Actuator(
+        bus, ServiceMetrics("rules-test"), ActuationSection(backoff_initial=0.05, backoff_max=0.1), lambda *_: None
+    )
 
 
 async def test_alert_is_retried_while_the_alert_stream_is_full_then_stored_once(bus: NatsBus) -> None:

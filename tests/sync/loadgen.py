@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from edgewatch.common.bus import codec
-from edgewatch.common.contracts import topics
+from edgewatch.common.contracts import codec, topics
 from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
 from edgewatch.common.contracts.eventcodec import encode_add_event
 from edgewatch.syncwire.batch import MSG_ID_HEADER, SEQ_HEADER, DataClass

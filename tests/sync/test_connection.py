@@ -1,35 +1,16 @@
-"""The outbox connection's nats-py client: lean header parsing and direct-sink subscriptions (real nats-server)."""
+"""The outbox connection's nats-py client (bus.natsadapter.SinkClient): direct-sink subscriptions (real nats-server)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from edgewatch.sync.connection import OutboxConnection, parse_headers_lean
+from edgewatch.common.bus.natsadapter import SinkClient
+from edgewatch.sync.connection import OutboxConnection
 from tests.conftest import bus_settings
 from tests.support.nats_server import NatsServer
 from tests.support.waiting import wait_until
-
-BLOCKS = [
-    b"Content-Type: application/json\r\nEdgewatch-Seq: 17\r\n\r\n",
-    b"A:b\r\nC:\tspaced value \r\n\r\n",
-    b"Bad Name: x\r\nGood: y\r\n\r\n",
-    b"Utf8: caf\xc3\xa9\r\nNoColon\r\n\r\n",
-    b"Repeated: 1\r\nRepeated: 2\r\n\r\n",
-    b"\xff\xfe: skipped\r\nOk: 1\r\n\r\n",
-    b"\xc2\xa0Nbsp: 1\r\nV: \xc2\xa0kept\xc2\xa0 \r\n\r\n",
-    b"Empty:\r\n: novalue\r\n\r\n",
-]
-
-
-def test_lean_header_parser_agrees_with_nats_py() -> None:
-    for block in BLOCKS:
-        # One deliberate difference: a line with an empty name is dropped (nats-py keeps it under "").
-        expected = {k: v for k, v in Client._parse_header_lines(block).items() if k}
-        assert parse_headers_lean(block) == expected, block
-    assert parse_headers_lean(b"Empty:\r\n: novalue\r\n\r\n") == {"Empty": ""}
 
 
 async def test_direct_sink_receives_every_message_with_headers_then_hands_back(nats_server: NatsServer) -> None:
@@ -37,6 +18,7 @@ async def test_direct_sink_receives_every_message_with_headers_then_hands_back(n
     await conn.open()
     try:
         nc = conn.nc
+        assert isinstance(nc, SinkClient)
         queued: list[Msg] = []
 
         async def cb(msg: Msg) -> None:

@@ -10,9 +10,9 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.bus.codec import pack, unpack
 from edgewatch.common.bus.jetstream import ensure_kv, ensure_stream
 from edgewatch.common.bus.pullconsumer import DurablePullConsumer
+from edgewatch.common.contracts.codec import pack, unpack
 from edgewatch.common.service.metrics import ServiceMetrics
 from tests.conftest import bus_settings
 from tests.support.nats_server import NatsServer

@@ -7,8 +7,8 @@ import uuid
 import msgpack
 import pytest
 
-from edgewatch.common.bus import BusDecodeError
 from edgewatch.common.contracts.alert import Alert, AlertAction, decode_alert, encode_alert
+from edgewatch.common.contracts.codec import MessageDecodeError
 
 
 def _alert() -> Alert:
@@ -61,10 +61,10 @@ def test_alert_wire_is_json_able_msgpack_map() -> None:
 )
 def test_alert_decode_rejects_invalid_fields_naming_them(patch: dict[str, object], needle: str) -> None:
     doc = {**msgpack.unpackb(encode_alert(_alert())), **patch}
-    with pytest.raises(BusDecodeError, match=needle):
+    with pytest.raises(MessageDecodeError, match=needle):
         decode_alert(msgpack.packb(doc))
 
 
 def test_alert_decode_rejects_non_msgpack() -> None:
-    with pytest.raises(BusDecodeError, match="not msgpack"):
+    with pytest.raises(MessageDecodeError, match="not msgpack"):
         decode_alert(b"\xc1\xc1")

@@ -1,4 +1,4 @@
-"""FeatureVector: msgpack round trip through the bus codec, zero-copy values, field-naming decode errors."""
+"""FeatureVector: msgpack round trip through the suite codec, zero-copy values, field-naming decode errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import msgpack
 import numpy as np
 import pytest
 
-from edgewatch.common.bus.errors import BusDecodeError
+from edgewatch.common.contracts.codec import MessageDecodeError
 from edgewatch.common.contracts.feature import FeatureVector, decode_feature_vector, encode_feature_vector
 
 
@@ -78,7 +78,7 @@ def test_feature_vector_accepts_plain_msgpack_with_values_as_bytes_or_list() -> 
     ],
 )
 def test_feature_vector_decode_rejects_malformed_input_naming_the_problem(data: bytes, needle: str) -> None:
-    with pytest.raises(BusDecodeError, match=needle):
+    with pytest.raises(MessageDecodeError, match=needle):
         decode_feature_vector(data)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from edgewatch.common.bus import BusDecodeError
+from edgewatch.common.contracts.codec import MessageDecodeError
 from edgewatch.common.contracts.score import Score, decode_score, encode_score, encode_score_doc
 
 
@@ -53,7 +53,7 @@ def test_score_wire_is_a_msgpack_map_of_camelcase_plain_types() -> None:
     ],
 )
 def test_score_decode_rejects_malformed_input_naming_the_problem(data: bytes, needle: str) -> None:
-    with pytest.raises(BusDecodeError, match=needle):
+    with pytest.raises(MessageDecodeError, match=needle):
         decode_score(data)
 
 
@@ -80,7 +80,7 @@ def test_score_decode_coerces_or_rejects_like_the_model(patch: dict[str, object]
     doc = {**msgpack.unpackb(encode_score(_score())), **patch}
     data = msgpack.packb(doc)
     if expected is None:
-        with pytest.raises(BusDecodeError, match="invalid score"):
+        with pytest.raises(MessageDecodeError, match="invalid score"):
             decode_score(data)
     else:
         got = decode_score(data)

@@ -43,7 +43,7 @@ def build_app(settings: CoreSettings) -> ServiceHost:
         return settings.service.max_result_count
 
     stores = MetadataStores.create(bus, core.bucket_prefix)
-    events = SystemEventPublisher(bus)
+    events = SystemEventPublisher(bus, host.metrics)
     uom = UnitsOfMeasure(core.uom_file)
     profiles = ProfileRegistry(stores, events, writable, uom)
     parts = ProfileParts(profiles)
@@ -53,8 +53,8 @@ def build_app(settings: CoreSettings) -> ServiceHost:
     loader = DefinitionLoader(profiles, devices, core.profiles_dir, core.devices_dir, core.default_device_service)
     secrets: dict[str, dict[str, str]] = {}
 
-    event_store = EventStore(bus, core.retention)
-    data = DataService(bus, event_store, writable)
+    event_store = EventStore(bus, host.metrics, core.retention)
+    data = DataService(bus, host.metrics, event_store, writable)
     commands = CommandService(
         bus,
         stores,

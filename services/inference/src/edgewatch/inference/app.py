@@ -21,7 +21,7 @@ def build_app(settings: InferenceSettings) -> ServiceHost:
     host = ServiceHost(SERVICE_NAME, settings)
     registry = ModelRegistry(settings.data_path("models"))
     engine = InferenceEngine(registry, settings.inference, host.metrics, lambda: settings.writable.thresholds)
-    messaging = ScoreMessaging(host.bus, engine)
+    messaging = ScoreMessaging(host.bus, host.metrics, engine)
     host.lifespan.add("models", _sync(engine.restore))
     host.lifespan.add("subscriptions", messaging.start, messaging.stop)
     host.health_checks["modelsServing"] = lambda: len([c for c, _ in engine.slots().values() if c is not None])

@@ -18,6 +18,7 @@ from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.common.contracts.feature import FeatureVector, decode_feature_vector
 from edgewatch.common.contracts.score import encode_score_doc
+from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.inference.engine import InferenceEngine
 
 __all__ = ["ScoreMessaging"]
@@ -32,11 +33,11 @@ class ScoreMessaging:
     and dead-lettered with the reason; the subscription keeps running.
     """
 
-    def __init__(self, bus: NatsBus, engine: InferenceEngine, max_batch: int = 256) -> None:
+    def __init__(self, bus: NatsBus, metrics: ServiceMetrics, engine: InferenceEngine, max_batch: int = 256) -> None:
         self.bus = bus
         self.engine = engine
         self.max_batch = max_batch
-        self.rejected = bus.metrics.counter("edgewatch_inference_vectors_rejected", "Vectors not scored", ("reason",))
+        self.rejected = metrics.counter("edgewatch_inference_vectors_rejected", "Vectors not scored", ("reason",))
         self._sub: Subscription | None = None
         self._pending: list[tuple[Msg, FeatureVector]] = []
         self._flusher: asyncio.Task[None] | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from edgewatch.common.bus import codec
+from edgewatch.common.contracts import codec
 from edgewatch.common.contracts.eventcodec import decode_add_event
 from edgewatch.receiver.store import StoredRecord
 from edgewatch.syncwire.batch import DataClass

@@ -26,6 +26,7 @@ from edgewatch.common.bus.requestreply import edgex_request
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import Alert, AlertAction, encode_alert
 from edgewatch.common.contracts.errors import EdgeXError
+from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.rules.config import ActuationSection
 from edgewatch.rules.engine import Decision
 from edgewatch.rules.rule import Action
@@ -46,13 +47,20 @@ def idempotency_key(alert_id: str, index: int) -> str:
 class Actuator:
     """Runs decisions in per-(rule, device) order and keeps the most recent alerts."""
 
-    def __init__(self, bus: NatsBus, cfg: ActuationSection, on_result: ResultCallback, history: int = 256) -> None:
+    def __init__(
+        self,
+        bus: NatsBus,
+        metrics: ServiceMetrics,
+        cfg: ActuationSection,
+        on_result: ResultCallback,
+        history: int = 256,
+    ) -> None:
         self.bus = bus
         self.cfg = cfg
         self.on_result = on_result
         self.recent: deque[Alert] = deque(maxlen=history or None)
         self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
-        m = bus.metrics
+        m = metrics
         self.alerts = m.counter("edgewatch_rules_alerts", "Alerts published", ("state", "kind"))
         self.commands = m.counter("edgewatch_rules_commands", "Commands by final result", ("result",))
         self.retries = m.counter("edgewatch_rules_command_retries", "Command attempts after the first")
@@ -139,7 +147,7 @@ class Actuator:
                 await self.bus.js.publish(
                     subject, data, headers={"Nats-Msg-Id": alert_id}, timeout=self.cfg.command_timeout
                 )
-                self.bus.metrics.messages_out.labels("alert").inc()
+                self.bus.metrics.out_counter("alert")(1)
                 return True
             except Exception as e:  # stream full, JetStream unavailable, timeout: keep the alert and retry
                 self.alert_retries.inc()

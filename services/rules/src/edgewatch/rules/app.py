@@ -21,7 +21,9 @@ def build_app(settings: RulesSettings) -> ServiceHost:
     """Build the service host (not started): store -> engine -> actuator -> manager -> subscriptions -> REST."""
     host = ServiceHost(SERVICE_NAME, settings)
     engine = RuleEngine()
-    actuator = Actuator(host.bus, settings.actuation, engine.record_action_result, settings.rules.alert_history)
+    actuator = Actuator(
+        host.bus, host.metrics, settings.actuation, engine.record_action_result, settings.rules.alert_history
+    )
     manager = RuleManager(engine, RuleStore(settings.data_path("rules")), actuator, settings.rules.stale_check_interval)
     messaging = RulesMessaging(host.bus, engine, actuator)
     manager.on_change = messaging.sync

@@ -1,77 +1,23 @@
 """The outboxes' own NATS connection: bulk pulls and acks stay off the service bus connection.
 
-A 100k backlog drain is dominated by per-message client costs, so this connection uses :class:`OutboxClient`, a
-nats-py client with two changes (nats-py is pinned; ``tests/sync/test_connection.py`` covers both):
-
-- headers are parsed by a lean parser (same result for well-formed blocks; sync never needs repeated keys);
-- a subscription may have a *direct sink*: its messages are handed to a plain function as they are parsed,
-  instead of going through the subscription's asyncio queue and delivery task (about a third of the
-  per-message cost of a pull).
+A 100k backlog drain is dominated by per-message client costs, so this connection is a
+:class:`~edgewatch.common.bus.natsadapter.SinkClient`: the suite's one header parser, and subscriptions that may
+hand their messages straight to a function as they are parsed (the puller's direct sink) instead of through the
+subscription's queue and delivery task. The nats-py internals behind both live in ``bus.natsadapter``, checked
+at import against the pinned nats-py; ``tests/sync/test_connection.py`` covers the sink.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from nats.aio.client import Client
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
+from edgewatch.common.bus.natsadapter import SinkClient
+from edgewatch.common.bus.settings import MessageBusSection
 
-from edgewatch.common.service.settings import MessageBusSection
-
-__all__ = ["OutboxClient", "OutboxConnection", "parse_headers_lean"]
+__all__ = ["OutboxConnection"]
 
 log = logging.getLogger(__name__)
-
-_WS = " \t\n\r\x0b\x0c"
-"""ASCII whitespace, as ``bytes.strip()`` removes it."""
-
-
-def parse_headers_lean(raw: bytes) -> dict[str, str]:
-    """``Name: Value`` lines of a NATS header block; names with whitespace or non-ASCII bytes are skipped.
-
-    The same result as nats-py's parser (ASCII whitespace stripped, invalid UTF-8 replaced), in one decode;
-    a line with an empty name is dropped (nats-py keeps it under ``""``).
-    """
-    out: dict[str, str] = {}
-    for line in raw.decode("utf-8", "replace").split("\r\n"):
-        name, sep, value = line.partition(":")
-        if not sep:
-            continue
-        name = name.strip(_WS)
-        if name.isascii() and len(name.split()) == 1:
-            out[name] = value.strip(_WS)
-    return out
-
-
-class OutboxClient(Client):  # type: ignore[misc]
-    """nats-py client with a lean header parser and direct-sink subscriptions."""
-
-    _parse_header_lines = staticmethod(parse_headers_lean)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._sinks: dict[int, Callable[[Msg], None]] = {}
-
-    def set_sink(self, sub: Subscription, sink: Callable[[Msg], None] | None) -> None:
-        """Deliver ``sub``'s messages straight to ``sink`` (None: back to the subscription's own delivery)."""
-        if sink is None:
-            self._sinks.pop(sub._id, None)
-        else:
-            self._sinks[sub._id] = sink
-
-    async def _process_msg(self, sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes) -> None:
-        sink = self._sinks.get(sid)
-        if sink is None or sid not in self._subs:
-            self._sinks.pop(sid, None)
-            await super()._process_msg(sid, subject, reply, data, headers)
-            return
-        self.stats["in_msgs"] += 1
-        self.stats["in_bytes"] += len(data)
-        hdr = await self._process_headers(headers) if headers else None
-        sink(Msg(self, subject.decode(), reply.decode(), data, hdr, _sid=sid))
 
 
 class OutboxConnection:
@@ -80,10 +26,10 @@ class OutboxConnection:
     def __init__(self, settings: MessageBusSection, name: str) -> None:
         self.settings = settings
         self.name = name
-        self._nc: OutboxClient | None = None
+        self._nc: SinkClient | None = None
 
     @property
-    def nc(self) -> OutboxClient:
+    def nc(self) -> SinkClient:
         """The connected client."""
         if self._nc is None:
             raise RuntimeError("outbox connection not open")
@@ -97,7 +43,7 @@ class OutboxConnection:
         async def on_error(e: Exception) -> None:
             log.debug("outbox connection error", extra={"error": repr(e)})
 
-        nc = OutboxClient()
+        nc = SinkClient()
         await nc.connect(error_cb=on_error, **opts)
         self._nc = nc
 

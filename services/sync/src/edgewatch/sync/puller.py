@@ -2,7 +2,7 @@
 
 nats-py's ``PullSubscription.fetch`` awaits every message through a task and ``wait_for``; for a backlog drain
 that per-message overhead dominates. Here messages land in a list as they are parsed (an
-:class:`~edgewatch.sync.connection.OutboxClient` direct sink; the subscription callback on a plain client), and
+:class:`~edgewatch.common.bus.natsadapter.SinkClient` direct sink; the subscription callback on a plain client), and
 ``fetch`` issues a pull request only when none is outstanding, so nothing delivered is ever dropped: messages
 that arrive after a fetch returned stay buffered, in delivery order, for the next one.
 """
@@ -19,7 +19,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from edgewatch.sync.connection import OutboxClient
+from edgewatch.common.bus.natsadapter import SinkClient
 
 __all__ = ["PullError", "Puller"]
 
@@ -50,13 +50,13 @@ class Puller:
         self._sub = await self._nc.subscribe(
             self._inbox, cb=self._on_msg, pending_msgs_limit=-1, pending_bytes_limit=-1
         )
-        if isinstance(self._nc, OutboxClient):
+        if isinstance(self._nc, SinkClient):
             self._nc.set_sink(self._sub, self._take)
 
     async def stop(self) -> None:
         """Unsubscribe (buffered, unacked messages are redelivered by the server after AckWait)."""
         if self._sub is not None:
-            if isinstance(self._nc, OutboxClient):
+            if isinstance(self._nc, SinkClient):
                 self._nc.set_sink(self._sub, None)
             try:
                 await self._sub.unsubscribe()

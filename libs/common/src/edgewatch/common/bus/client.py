@@ -3,7 +3,8 @@
 Subscriptions wrap their handler: a handler that raises, or a message that fails to decode, is counted,
 logged and dead-lettered on ``edgewatch.<service>.deadletter`` with the reason in headers; the service keeps
 running. Reconnection is unbounded: a restarted nats-server is rejoined without restarting the service, and
-nats-py re-establishes every subscription. Incoming headers keep repeated keys (:class:`Headers`).
+nats-py re-establishes every subscription. Incoming headers keep repeated keys (:class:`Headers`): the connection
+is a ``natsadapter.BusClient``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
 from edgewatch.common.bus.errors import BusDecodeError
-from edgewatch.common.bus.headers import Headers, parse_header_block
+from edgewatch.common.bus.headers import Headers
+from edgewatch.common.bus.metrics import BusMetrics, Increment
+from edgewatch.common.bus.natsadapter import BusClient
+from edgewatch.common.bus.settings import MessageBusSection
 from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.codec import MessageDecodeError
 from edgewatch.common.contracts.errors import ServiceUnavailableError
-from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.common.service.settings import MessageBusSection
 
 __all__ = ["BusDecodeError", "Handler", "NatsBus"]
 
@@ -38,23 +41,10 @@ Handler = Callable[[Msg], Awaitable[None]]
 _MAX_CACHED_SUBJECTS = 4096
 
 
-def _incrementer(child: Any) -> Callable[[float], None]:
-    """The cheapest ``inc(amount)`` of a counter child: its value's ``inc`` skips per-call checks and exemplars."""
-    value = getattr(child, "_value", None)
-    inc = getattr(value, "inc", None)
-    return inc if callable(inc) else child.inc  # type: ignore[no-any-return]
-
-
-class _Client(Client):  # type: ignore[misc]
-    """nats-py client whose header parser keeps repeated keys (EdgeX ``QueryParams``)."""
-
-    _parse_header_lines = staticmethod(parse_header_block)
-
-
 class NatsBus:
     """One service's NATS connection."""
 
-    def __init__(self, settings: MessageBusSection, client_name: str, metrics: ServiceMetrics) -> None:
+    def __init__(self, settings: MessageBusSection, client_name: str, metrics: BusMetrics) -> None:
         self.settings = settings
         self.client_name = client_name
         self.metrics = metrics
@@ -63,7 +53,7 @@ class NatsBus:
         self.reconnected = asyncio.Event()
         self._dead_letter_subject = topics.dead_letter(client_name)
         # kind or subject -> cached counter increment (no label lookup per message)
-        self._out: dict[str, Callable[[float], None]] = {}
+        self._out: dict[str, Increment] = {}
 
     @property
     def nc(self) -> Client:
@@ -89,12 +79,12 @@ class NatsBus:
         s = self.settings
 
         async def on_disconnect() -> None:
-            self.metrics.bus_connected.set(0)
+            self.metrics.set_connected(False)
             log.warning("bus disconnected")
 
         async def on_reconnect() -> None:
-            self.metrics.bus_connected.set(1)
-            self.metrics.bus_reconnects.inc()
+            self.metrics.set_connected(True)
+            self.metrics.count_reconnect()
             self.reconnected.set()
             log.info("bus reconnected")
 
@@ -107,10 +97,10 @@ class NatsBus:
             "reconnected_cb": on_reconnect,
             "error_cb": on_error,
         }
-        nc = _Client()
+        nc = BusClient()
         await nc.connect(**opts)
         self._nc = nc
-        self.metrics.bus_connected.set(1)
+        self.metrics.set_connected(True)
         log.info("bus connected", extra={"servers": ",".join(s.urls())})
 
     async def drain(self) -> None:
@@ -122,7 +112,7 @@ class NatsBus:
         except Exception:
             log.warning("bus drain did not finish; closing")
             await self._nc.close()
-        self.metrics.bus_connected.set(0)
+        self.metrics.set_connected(False)
 
     def publish(
         self, subject: str, data: bytes, headers: dict[str, str] | None = None, kind: str = ""
@@ -142,10 +132,10 @@ class NatsBus:
         inc(1)
         return nc.publish(subject, data, headers=headers or None)  # type: ignore[no-any-return]
 
-    def _out_counter(self, key: str, label: str) -> Callable[[float], None]:
+    def _out_counter(self, key: str, label: str) -> Increment:
         if len(self._out) >= _MAX_CACHED_SUBJECTS:
             self._out.clear()
-        inc = self._out[key] = _incrementer(self.metrics.messages_out.labels(label))
+        inc = self._out[key] = self.metrics.out_counter(label)
         return inc
 
     async def subscribe(self, subject: str, handler: Handler, *, queue: str = "") -> Subscription:
@@ -153,14 +143,14 @@ class NatsBus:
 
         ``messages_in`` is counted per subscription subject (the pattern, so the label stays bounded).
         """
-        counted = _incrementer(self.metrics.messages_in.labels(subject))
+        counted = self.metrics.in_counter(subject)
         dead_letter = self.dead_letter
 
         async def wrapped(msg: Msg) -> None:
             counted(1)
             try:
                 await handler(msg)
-            except BusDecodeError as e:
+            except MessageDecodeError as e:
                 await dead_letter(msg, f"decode: {e}")
             except Exception as e:
                 log.exception("bus handler failed", extra={"subject": msg.subject})
@@ -185,7 +175,7 @@ class NatsBus:
     async def dead_letter(self, msg: Msg, reason: str) -> None:
         """Count, log and republish a message that could not be processed (original headers kept)."""
         kind = reason.split(":", 1)[0]
-        self.metrics.dead_letters.labels(kind).inc()
+        self.metrics.count_dead_letter(kind)
         log.warning("dead-lettered bus message", extra={"subject": msg.subject, "reason": reason[:500]})
         orig = msg.headers
         headers = orig.copy() if isinstance(orig, Headers) else Headers(orig or {})

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from edgewatch.common.contracts.codec import MessageDecodeError
+
 __all__ = ["BusDecodeError", "ProvisioningError"]
 
 
-class BusDecodeError(ValueError):
-    """A bus message could not be decoded into its wire model (dead-lettered, never fatal)."""
+class BusDecodeError(MessageDecodeError):
+    """A bus message (envelope, subject, headers) could not be decoded (dead-lettered, never fatal).
+
+    The bus dead-letters every :class:`MessageDecodeError`: this one and the contracts codec's own.
+    """
 
 
 class ProvisioningError(RuntimeError):

@@ -1,4 +1,7 @@
-"""NATS message headers that keep repeated keys (EdgeX sends one ``QueryParams: k:v`` header per parameter)."""
+"""NATS message headers that keep repeated keys (EdgeX sends one ``QueryParams: k:v`` header per parameter).
+
+:func:`parse_header_block` is the header parser of every suite connection (``bus.natsadapter`` installs it).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from typing import Any
 
 __all__ = ["Headers", "parse_header_block"]
 
-_CRLF = b"\r\n"
+_WS = " \t\n\r\x0b\x0c"
+"""ASCII whitespace, as ``bytes.strip()`` removes it."""
 
 
 class Headers(dict[str, str]):
@@ -65,17 +69,30 @@ class Headers(dict[str, str]):
         return h
 
 
-def parse_header_block(raw: bytes) -> Headers:
-    """Parse ``Name: Value\\r\\n`` lines of a NATS header block, keeping repeated names (nats-py keeps the last)."""
-    out = Headers()
-    for line in raw.split(_CRLF):
-        if not line:
-            continue
-        name, sep, value = line.partition(b":")
+def parse_header_block(raw: bytes) -> dict[str, str]:
+    """Parse the ``Name: Value\\r\\n`` lines of a NATS header block (the one parser of every suite connection).
+
+    Names and values lose ASCII whitespace at both ends; a name that is empty, contains whitespace or is not
+    ASCII is skipped; values are UTF-8 with invalid bytes replaced. That is nats-py's own result, except that a
+    line with an empty name is dropped (nats-py keeps it under ``""``) and a repeated name keeps every value.
+
+    Returns:
+        A plain ``dict`` (the common case: one decode of the block, no per-message object beyond the dict), or,
+        once a name repeats, a :class:`Headers` holding the first value per name and every value via
+        ``getall`` (nats-py keeps only the last).
+    """
+    out: dict[str, str] = {}
+    for line in raw.decode("utf-8", "replace").split("\r\n"):
+        name, sep, value = line.partition(":")
         if not sep:
             continue
-        name = name.strip()
-        if len(name.split()) != 1 or not name.isascii():
+        name = name.strip(_WS)
+        if not name.isascii() or len(name.split()) != 1:
             continue  # empty, containing whitespace, or not ASCII: not a header name
-        out.add(name.decode("ascii"), value.strip().decode("utf-8", "replace"))
+        if name in out:
+            if not isinstance(out, Headers):
+                out = Headers(out)
+            out.add(name, value.strip(_WS))
+        else:
+            out[name] = value.strip(_WS)
     return out

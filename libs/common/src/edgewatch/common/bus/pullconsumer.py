@@ -3,7 +3,7 @@
 The loop (re-)provisions its stream and consumer before binding, and again whenever a fetch fails or the consumer
 turns out to be missing, so a restarted server, a deleted consumer or a JetStream that is briefly unavailable
 only pause consumption. Each message is acked after its handler returns (at-least-once); a message that cannot
-be decoded (BusDecodeError) is dead-lettered and terminated at once, and one whose handler keeps failing is
+be decoded (MessageDecodeError) is dead-lettered and terminated at once, and one whose handler keeps failing is
 retried with a delay up to ``max_attempts`` deliveries, then dead-lettered and terminated.
 """
 
@@ -20,8 +20,9 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, StreamConfig
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.errors import BusDecodeError, ProvisioningError
+from edgewatch.common.bus.errors import ProvisioningError
 from edgewatch.common.bus.jetstream import ensure_consumer, ensure_stream
+from edgewatch.common.contracts.codec import MessageDecodeError
 
 __all__ = ["DurablePullConsumer", "JsHandler"]
 
@@ -86,7 +87,7 @@ class DurablePullConsumer:
     async def run(self) -> None:
         """The loop: bind, fetch, handle, ack; on any failure wait ``retry_delay`` and re-provision."""
         sub: JetStreamContext.PullSubscription | None = None
-        counted = self.bus.metrics.messages_in.labels(self._label)
+        counted = self.bus.metrics.in_counter(self._label)
         try:
             while True:
                 try:
@@ -100,7 +101,7 @@ class DurablePullConsumer:
                         await ensure_consumer(js, self.stream.name or "", self.consumer)
                         continue
                     for msg in msgs:
-                        counted.inc()
+                        counted(1)
                         await self._handle(msg)
                 except asyncio.CancelledError:
                     raise
@@ -126,7 +127,7 @@ class DurablePullConsumer:
     async def _handle(self, msg: Msg) -> None:
         try:
             await self.handler(msg)
-        except BusDecodeError as e:
+        except MessageDecodeError as e:
             await self.bus.dead_letter(msg, f"decode: {e}")
             await msg.term()
             return

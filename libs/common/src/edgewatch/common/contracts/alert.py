@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from edgewatch.common.bus.codec import pack, unpack_model
+from edgewatch.common.contracts.codec import pack, unpack_model
 
 __all__ = ["ActionResult", "Alert", "AlertAction", "decode_alert", "encode_alert"]
 
@@ -62,6 +62,6 @@ def decode_alert(data: bytes) -> Alert:
     """Decode a msgpack Alert.
 
     Raises:
-        BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
+        MessageDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
     """
     return unpack_model(Alert, data, "alert")

@@ -17,7 +17,8 @@ from edgewatch.common.contracts.base import (
     EdgeXModel,
     empty,
 )
-from edgewatch.common.contracts.reading import Reading, construct
+from edgewatch.common.contracts.pydanticadapter import construct
+from edgewatch.common.contracts.reading import Reading
 from edgewatch.common.contracts.values import ValueFormatError
 
 __all__ = [

@@ -9,7 +9,8 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from edgewatch.common.bus.codec import pack, unpack_model
+from edgewatch.common.contracts.codec import pack, unpack_model
+from edgewatch.common.contracts.pydanticadapter import construct
 
 __all__ = ["FeatureVector", "WindowBasis", "WindowKind", "decode_feature_vector", "encode_feature_vector"]
 
@@ -36,7 +37,7 @@ class FeatureVector(BaseModel):
     """The features of one window of one device: ``names[i]`` is the name of ``values[i]``.
 
     Keys on the wire are camelCase; times are Unix nanoseconds (the EdgeX ``origin`` of the samples);
-    ``values`` travels as a raw little-endian float64 array (the bus codec's ndarray frame) and is decoded
+    ``values`` travels as a raw little-endian float64 array (the suite codec's ndarray frame) and is decoded
     without a copy (a read-only view); raw ``<f8`` bytes or a list of numbers are accepted too.
     Names of per-resource features are ``<resource>.<feature>`` (``Vibration.rms``, ``DE.env_bpfi``).
     """
@@ -98,7 +99,6 @@ class FeatureVector(BaseModel):
         Every field is required, so the result equals ``model_validate`` of the same data; it costs ~1 us where
         ``model_construct`` costs ~6 us (it walks defaults and aliases).
         """
-        fv = cls.__new__(cls)
         fields = {
             "device": device,
             "profile": profile,
@@ -117,11 +117,7 @@ class FeatureVector(BaseModel):
             "sequence": sequence,
             "origin": origin,
         }
-        object.__setattr__(fv, "__dict__", fields)
-        object.__setattr__(fv, "__pydantic_fields_set__", _ALL_FIELDS)
-        object.__setattr__(fv, "__pydantic_extra__", None)
-        object.__setattr__(fv, "__pydantic_private__", None)
-        return fv
+        return construct(cls, fields, None, _ALL_FIELDS)
 
     def as_dict(self) -> dict[str, float]:
         """``{name: value}`` (a convenience for tests and logs; consumers should use the arrays)."""
@@ -132,7 +128,7 @@ _ALL_FIELDS = frozenset(FeatureVector.model_fields)
 
 
 def encode_feature_vector(fv: FeatureVector) -> bytes:
-    """Encode with the bus codec: a msgpack map with camelCase keys; ``values`` as a raw ``<f8`` array."""
+    """Encode with the suite codec: a msgpack map with camelCase keys; ``values`` as a raw ``<f8`` array."""
     values = fv.values
     if values.dtype != np.dtype("<f8") or not values.flags.c_contiguous:
         values = np.ascontiguousarray(values, dtype="<f8")
@@ -161,6 +157,6 @@ def decode_feature_vector(data: bytes) -> FeatureVector:
     """Decode a FeatureVector (``values`` is a read-only view on ``data``, no copy).
 
     Raises:
-        BusDecodeError: not a suite message, not a map, or a field is missing or invalid (the message names it).
+        MessageDecodeError: not a suite message, not a map, or a field is missing or invalid (the message names it).
     """
     return unpack_model(FeatureVector, data, "feature vector")

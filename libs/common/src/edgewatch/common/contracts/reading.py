@@ -7,13 +7,14 @@ import binascii
 import math
 import time
 import uuid
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Self
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import MISSING, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 from edgewatch.common.contracts.base import EdgeXModel, empty
+from edgewatch.common.contracts.pydanticadapter import construct
 from edgewatch.common.contracts.values import (
     NUMPY_DTYPES,
     ValueFormatError,
@@ -24,7 +25,7 @@ from edgewatch.common.contracts.values import (
 )
 from edgewatch.common.contracts.valuetype import ValueType
 
-__all__ = ["Reading", "construct"]
+__all__ = ["Reading"]
 
 _OBJECT_TYPES = (ValueType.OBJECT, ValueType.OBJECT_ARRAY)
 
@@ -334,19 +335,6 @@ class Reading(EdgeXModel):
         copy = self.model_copy(update={"value": number})
         copy._cache(number)
         return copy
-
-
-_M = TypeVar("_M", bound=EdgeXModel)
-
-
-def construct(cls: type[_M], fields: dict[str, Any], private: dict[str, Any] | None) -> _M:
-    """``model_construct`` for a complete field dict (no defaults to fill, no extras)."""
-    model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", fields)
-    object.__setattr__(model, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(model, "__pydantic_extra__", {} if cls.model_config.get("extra") == "allow" else None)
-    object.__setattr__(model, "__pydantic_private__", private)
-    return model
 
 
 def _parse_cached(vt: ValueType, text: str) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from edgewatch.common.bus.codec import pack, unpack_model
+from edgewatch.common.contracts.codec import pack, unpack_model
 
 __all__ = ["Score", "decode_score", "encode_score", "encode_score_doc"]
 
@@ -53,6 +53,6 @@ def decode_score(data: bytes) -> Score:
     """Decode a msgpack Score (pydantic validation: coerces what it may, names the offending field otherwise).
 
     Raises:
-        BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
+        MessageDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
     """
     return unpack_model(Score, data, "score")

@@ -10,7 +10,6 @@ from edgewatch.common.service.lifespan import Lifespan
 from edgewatch.common.service.logging import configure_logging, correlation_id
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import (
-    MessageBusSection,
     ServiceSection,
     ServiceSettings,
     WritableSection,
@@ -19,7 +18,6 @@ from edgewatch.common.service.settings import (
 
 __all__ = [
     "Lifespan",
-    "MessageBusSection",
     "ServiceMetrics",
     "ServiceSection",
     "ServiceSettings",

@@ -27,6 +27,7 @@ from edgewatch.common.service.lifespan import Lifespan
 from edgewatch.common.service.logging import configure_logging, set_level
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSettings, WritableSection, load_settings
+from edgewatch.common.service.uvicornadapter import serve as serve_http
 
 __all__ = ["ServiceHost", "WritableCallback", "res_dir", "run_service", "service_main"]
 
@@ -151,8 +152,8 @@ class ServiceHost:
                 )
                 server = uvicorn.Server(cfg)
                 servers.append(server)
-                # _serve: serve without uvicorn's own signal capture (this host owns SIGTERM/SIGINT).
-                tasks.append(asyncio.create_task(server._serve()))
+                # without uvicorn's own signal capture: this host owns SIGTERM/SIGINT
+                tasks.append(asyncio.create_task(serve_http(server)))
             waiter = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for t in done:

@@ -3,6 +3,7 @@
 Keys use EdgeX's PascalCase in YAML (``Service: {Port: 59880}``). An environment variable named after the
 upper-cased key path joined by ``_`` overrides a value: ``SERVICE_PORT``, ``MESSAGEBUS_HOST``,
 ``WRITABLE_LOGLEVEL`` (EdgeX's pattern). Values from the environment are parsed as YAML scalars.
+The ``MessageBus`` section is the bus's own (``bus.settings.MessageBusSection``); the service settings compose it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_pascal
 
+from edgewatch.common.bus.settings import MessageBusSection
+
 __all__ = [
     "DEFAULT_DATA_DIR",
-    "MessageBusSection",
     "Section",
     "ServiceSection",
     "ServiceSettings",
@@ -58,50 +60,6 @@ class ServiceSection(Section):
             with open(self.auth_token_file, encoding="utf-8") as f:
                 return f.read().strip()
         return self.auth_token
-
-
-class MessageBusSection(Section):
-    """NATS connection (EdgeX MessageBus section)."""
-
-    protocol: Literal["nats"] = "nats"
-    host: str = Field("127.0.0.1", description="nats-server host")
-    port: int = Field(4222, ge=1, le=65535, description="nats-server client port")
-    servers: list[str] = Field(default_factory=list, description="Full server URLs; overrides Host/Port")
-    user: str = ""
-    password: str = ""
-    token: str = ""
-    credentials_file: str = Field("", description="NATS .creds file (JWT + nkey)")
-    format: Literal["nats", "json"] = Field("nats", description="EdgeX NATS message format for EdgeX topics")
-    connect_timeout: float = Field(2.0, gt=0)
-    reconnect_wait: float = Field(0.5, gt=0, description="Seconds between reconnect attempts (unbounded)")
-    drain_timeout: float = Field(5.0, gt=0)
-
-    def urls(self) -> list[str]:
-        """Server URLs to connect to."""
-        return self.servers or [f"nats://{self.host}:{self.port}"]
-
-    def connect_options(self, name: str) -> dict[str, object]:
-        """nats-py ``connect`` keywords every suite connection uses: unbounded reconnect, 64 MB pending buffer
-        while disconnected, fast dead-peer detection, and the configured credentials."""
-        opts: dict[str, object] = {
-            "servers": self.urls(),
-            "name": name,
-            "connect_timeout": self.connect_timeout,
-            "reconnect_time_wait": self.reconnect_wait,
-            "max_reconnect_attempts": -1,
-            "allow_reconnect": True,
-            "drain_timeout": self.drain_timeout,
-            "pending_size": 64 * 1024 * 1024,
-            "ping_interval": 5,
-            "max_outstanding_pings": 2,
-        }
-        if self.user:
-            opts["user"], opts["password"] = self.user, self.password
-        if self.token:
-            opts["token"] = self.token
-        if self.credentials_file:
-            opts["user_credentials"] = self.credentials_file
-        return opts
 
 
 class WritableSection(Section):

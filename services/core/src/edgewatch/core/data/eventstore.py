@@ -22,6 +22,7 @@ from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import EdgeXError, ErrorKind
 from edgewatch.common.contracts.event import AddEventRequest, Event
 from edgewatch.common.contracts.eventcodec import decode_add_event
+from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.core.buserrors import unavailable_on_bus_errors
 from edgewatch.core.config import EventRetention
 from edgewatch.core.data.index import EventIndex, IndexEntry
@@ -46,7 +47,7 @@ ALL_SUBJECT = topics.suite("core", "events") + ".>"
 class EventStore:
     """Append, query, delete; the stream's limits bound what is kept (oldest dropped first)."""
 
-    def __init__(self, bus: NatsBus, retention: EventRetention) -> None:
+    def __init__(self, bus: NatsBus, metrics: ServiceMetrics, retention: EventRetention) -> None:
         self.bus = bus
         self.retention = retention
         self.index = EventIndex()
@@ -55,8 +56,8 @@ class EventStore:
         self._target = 0
         self._inflight = asyncio.Semaphore(256)
         self._tasks: set[asyncio.Task[None]] = set()
-        self.failed = bus.metrics.counter("core_data_store_failures_total", "bus events that could not be stored")
-        self.stored = bus.metrics.counter("core_data_events_stored_total", "events written to the event stream")
+        self.failed = metrics.counter("core_data_store_failures_total", "bus events that could not be stored")
+        self.stored = metrics.counter("core_data_events_stored_total", "events written to the event stream")
 
     @property
     def stream(self) -> str:

@@ -14,6 +14,7 @@ from edgewatch.common.contracts.errors import ConflictError, ContractInvalidErro
 from edgewatch.common.contracts.event import AddEventRequest, Event
 from edgewatch.common.contracts.eventcodec import decode_add_event, media_type
 from edgewatch.common.contracts.reading import Reading
+from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.paging import Page, page_of
 from edgewatch.core.config import CoreWritable
 from edgewatch.core.data.eventstore import EventStore
@@ -29,11 +30,13 @@ QUEUE = "edgewatch-core-data"
 class DataService:
     """Events in, queries out."""
 
-    def __init__(self, bus: NatsBus, store: EventStore, writable: Callable[[], CoreWritable]) -> None:
+    def __init__(
+        self, bus: NatsBus, metrics: ServiceMetrics, store: EventStore, writable: Callable[[], CoreWritable]
+    ) -> None:
         self.bus = bus
         self.store = store
         self.writable = writable
-        self.received = bus.metrics.counter("core_data_events_received_total", "events received", ("via",))
+        self.received = metrics.counter("core_data_events_received_total", "events received", ("via",))
 
     async def start(self) -> None:
         """Subscribe to every device-service event (one replica of a queue group stores each event)."""

@@ -9,6 +9,7 @@ from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.envelope import encode_envelope, new_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.systemevent import SystemEventAction, SystemEventType, new_system_event
+from edgewatch.common.service.metrics import ServiceMetrics
 
 __all__ = ["METADATA_OWNER", "NO_PROFILE", "SystemEventPublisher"]
 
@@ -21,9 +22,9 @@ NO_PROFILE = "_"  # topic segment for entities without a profile (an empty NATS 
 class SystemEventPublisher:
     """``edgex.system-events.core-metadata.<type>.<action>.<owner>.<profile>``."""
 
-    def __init__(self, bus: NatsBus) -> None:
+    def __init__(self, bus: NatsBus, metrics: ServiceMetrics) -> None:
         self.bus = bus
-        self.published = bus.metrics.counter("core_system_events_total", "system events published", ("type",))
+        self.published = metrics.counter("core_system_events_total", "system events published", ("type",))
 
     async def publish(
         self, type_: SystemEventType, action: SystemEventAction, owner: str, profile: str, details: dict[str, Any]

@@ -6,6 +6,10 @@ ndim x u64 LE>`` and the bytes are the C-order little-endian data. Encoding and 
 msgpack implementation; its ``ext_hook`` hands over a memoryview into the received message, so a decoded array is
 an ``np.frombuffer`` view of the message buffer (read-only when it is ``bytes``): a 32-feature vector or a
 4096-sample window costs no copy on the receiving side. Datetimes travel as msgpack timestamps.
+
+The codec is part of the contracts (the suite's wire format, like ``eventcodec`` for EdgeX events), so the message
+models encode and decode themselves without the bus; the bus treats :class:`MessageDecodeError` (and its own
+``BusDecodeError`` subclass) as "dead-letter this message".
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ import msgspec
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from edgewatch.common.bus.errors import BusDecodeError
+from edgewatch.common.contracts.pydanticadapter import has_custom_serialization
 
-__all__ = ["EXT_NDARRAY", "pack", "pack_model", "unpack", "unpack_model"]
+__all__ = ["EXT_NDARRAY", "MessageDecodeError", "pack", "pack_model", "unpack", "unpack_model"]
 
 EXT_NDARRAY = 1
 _U64 = struct.Struct("<Q")
@@ -30,6 +34,11 @@ _MAX_NDIM = 32
 _CACHE_MAX = 1024
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class MessageDecodeError(ValueError):
+    """A suite message could not be decoded into its wire model (the bus dead-letters it; never fatal)."""
+
 
 # (id(dtype), shape) -> (dtype, descriptor). Keyed by id because dtype.__eq__, run on every dict hit, costs more
 # than packing a small array; the entry holds the dtype, so its id cannot be reused while the entry lives.
@@ -99,9 +108,9 @@ def _parse_descriptor(head: bytes) -> tuple[np.dtype[Any], tuple[int, ...], int,
     try:
         dtype = np.dtype(head[2 : 2 + dt_len].decode("ascii"))
     except (TypeError, ValueError, UnicodeDecodeError) as e:
-        raise BusDecodeError(f"codec: bad dtype in array descriptor: {e}") from e
+        raise MessageDecodeError(f"codec: bad dtype in array descriptor: {e}") from e
     if dtype.kind in "OV" or dtype.hasobject or dtype.byteorder == ">":
-        raise BusDecodeError(f"codec: dtype {dtype} is not a little-endian plain dtype")
+        raise MessageDecodeError(f"codec: dtype {dtype} is not a little-endian plain dtype")
     shape = tuple(_U64.unpack_from(head, 2 + dt_len + 8 * i)[0] for i in range(ndim))
     count = 1
     for n in shape:
@@ -114,10 +123,10 @@ def _ext_hook(code: int, data: memoryview) -> Any:
         return msgspec.msgpack.Ext(code, bytes(data))
     size = len(data)
     if size < 2:
-        raise BusDecodeError("codec: truncated array descriptor")
+        raise MessageDecodeError("codec: truncated array descriptor")
     head_len = 2 + data[0] + 8 * data[1]
     if data[1] > _MAX_NDIM or head_len > size:
-        raise BusDecodeError("codec: malformed array descriptor")
+        raise MessageDecodeError("codec: malformed array descriptor")
     head = bytes(data[:head_len])
     layout = _layouts.get(head)
     if layout is None:
@@ -126,7 +135,7 @@ def _ext_hook(code: int, data: memoryview) -> Any:
             _layouts[head] = layout
     dtype, shape, count, nbytes = layout
     if head_len + nbytes != size:
-        raise BusDecodeError(f"codec: array of shape {shape} {dtype} needs {nbytes} bytes, got {size - head_len}")
+        raise MessageDecodeError(f"codec: array of shape {shape} {dtype} needs {nbytes} bytes, got {size - head_len}")
     if not count:
         empty = np.empty(shape, dtype=dtype)
         empty.flags.writeable = False
@@ -143,17 +152,17 @@ def unpack(data: bytes | bytearray | memoryview) -> Any:
     """Decode what :func:`pack` produced; arrays are views into ``data`` (read-only for ``bytes``).
 
     Raises:
-        BusDecodeError: not a valid message (truncated, bad msgpack, bad array descriptor).
+        MessageDecodeError: not a valid message (truncated, bad msgpack, bad array descriptor).
     """
     try:
         return _decoder.decode(data)
-    except BusDecodeError:
+    except MessageDecodeError:
         raise
     except Exception as e:
-        cause = e.__cause__ if isinstance(e.__cause__, BusDecodeError) else None
+        cause = e.__cause__ if isinstance(e.__cause__, MessageDecodeError) else None
         if cause is not None:
             raise cause from None
-        raise BusDecodeError(f"codec: not a suite message: {type(e).__name__}: {e}") from e
+        raise MessageDecodeError(f"codec: not a suite message: {type(e).__name__}: {e}") from e
 
 
 # model class -> (wire keys, attribute getter) when a plain attribute copy equals model_dump(by_alias=True), else
@@ -163,13 +172,7 @@ _plans: dict[type[BaseModel], _Plan | None] = {}
 
 
 def _plan(cls: type[BaseModel]) -> _Plan | None:
-    deco = cls.__pydantic_decorators__
-    if (
-        deco.field_serializers
-        or deco.model_serializers
-        or deco.computed_fields
-        or cls.model_config.get("extra") == "allow"
-    ):
+    if has_custom_serialization(cls) or cls.model_config.get("extra") == "allow":
         return None
     if getattr(cls, "__pydantic_root_model__", False):
         return None
@@ -209,17 +212,17 @@ def unpack_model(cls: type[M], data: bytes | bytearray | memoryview, what: str =
     """Decode and validate a ``cls`` message; ``what`` names it in errors (default: the class name).
 
     Raises:
-        BusDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
+        MessageDecodeError: not msgpack, not a map, or a field is missing or invalid (the message names it).
     """
     label = what or cls.__name__
     try:
         doc = unpack(data)
-    except BusDecodeError as e:
-        raise BusDecodeError(f"{e} ({label} is not msgpack)") from e
+    except MessageDecodeError as e:
+        raise MessageDecodeError(f"{e} ({label} is not msgpack)") from e
     if not isinstance(doc, dict):
-        raise BusDecodeError(f"{label} must be a msgpack map, got {type(doc).__name__}")
+        raise MessageDecodeError(f"{label} must be a msgpack map, got {type(doc).__name__}")
     try:
         return cls.__pydantic_validator__.validate_python(doc)  # type: ignore[no-any-return]
     except ValidationError as e:
         fields = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
-        raise BusDecodeError(f"invalid {label}: {fields}") from e
+        raise MessageDecodeError(f"invalid {label}: {fields}") from e

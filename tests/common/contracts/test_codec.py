@@ -13,8 +13,8 @@ from nats.aio.msg import Msg
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer
 from pydantic.alias_generators import to_camel
 
-from edgewatch.common.bus import BusDecodeError, NatsBus
-from edgewatch.common.bus.codec import EXT_NDARRAY, pack, pack_model, unpack, unpack_model
+from edgewatch.common.bus import NatsBus
+from edgewatch.common.contracts.codec import EXT_NDARRAY, MessageDecodeError, pack, pack_model, unpack, unpack_model
 from tests.support.waiting import wait_until
 
 
@@ -174,14 +174,14 @@ def _ext(payload: bytes) -> bytes:
         (msgpack.packb({"a": 1}) + b"\x00", "not a suite message"),
     ],
 )
-def test_malformed_messages_raise_bus_decode_error(data: bytes, match: str) -> None:
-    with pytest.raises(BusDecodeError, match=match):
+def test_malformed_messages_raise_message_decode_error(data: bytes, match: str) -> None:
+    with pytest.raises(MessageDecodeError, match=match):
         unpack(data)
 
 
 def test_truncated_message_is_rejected() -> None:
     data = pack({"a": np.arange(100.0)})
-    with pytest.raises(BusDecodeError, match="not a suite message"):
+    with pytest.raises(MessageDecodeError, match="not a suite message"):
         unpack(data[:-8])
 
 
@@ -192,10 +192,10 @@ def test_foreign_extension_types_pass_through() -> None:
 
 def test_unpack_model_names_the_invalid_field() -> None:
     data = pack({"device": "", "windowStart": -1, "names": ["a"], "values": np.zeros(1)})
-    with pytest.raises(BusDecodeError, match="device") as e:
+    with pytest.raises(MessageDecodeError, match="device") as e:
         unpack_model(Vector, data)
     assert "windowStart" in str(e.value)
-    with pytest.raises(BusDecodeError, match="must be a msgpack map"):
+    with pytest.raises(MessageDecodeError, match="must be a msgpack map"):
         unpack_model(Vector, pack([1, 2]))
 
 

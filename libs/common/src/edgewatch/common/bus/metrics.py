@@ -1,0 +1,40 @@
+"""What the bus counts, as a protocol the service layer implements (``service.metrics.ServiceMetrics``).
+
+The bus sits below the service layer and never imports it: NatsBus and DurablePullConsumer report through a
+:class:`BusMetrics` handed to them. Hot paths fetch an :data:`Increment` once (per subscription, per publish
+kind) and call it for every message, so no label lookup happens per message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+__all__ = ["BusMetrics", "Increment"]
+
+Increment = Callable[[float], None]
+"""Adds its argument to one counter (one label set)."""
+
+
+class BusMetrics(Protocol):
+    """The bus's own counters and gauges."""
+
+    def in_counter(self, subject: str) -> Increment:
+        """The increment of messages received on ``subject`` (a subscription pattern, so the label is bounded)."""
+        ...
+
+    def out_counter(self, kind: str) -> Increment:
+        """The increment of messages published under ``kind`` (a producer name or an explicit kind)."""
+        ...
+
+    def count_dead_letter(self, reason: str) -> None:
+        """Count one dead-lettered message; ``reason`` is its kind (``decode``, ``handler``, ...)."""
+        ...
+
+    def set_connected(self, connected: bool) -> None:
+        """Record whether the connection to NATS is up."""
+        ...
+
+    def count_reconnect(self) -> None:
+        """Count one reconnection to NATS."""
+        ...
