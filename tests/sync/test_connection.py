@@ -7,7 +7,7 @@ import asyncio
 from nats.aio.msg import Msg
 
 from edgewatch.common.bus.natsadapter import SinkClient
-from edgewatch.sync.connection import OutboxConnection
+from edgewatch.sync.messaging import OutboxConnection
 from tests.conftest import bus_settings
 from tests.support.nats_server import NatsServer
 from tests.support.waiting import wait_until

@@ -15,7 +15,7 @@ from nats.aio.msg import Msg
 
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.sync.connection import OutboxConnection
+from edgewatch.sync.messaging import OutboxConnection
 from edgewatch.sync.outbox import ClassOutbox
 from edgewatch.sync.service import make_sink
 from edgewatch.sync.streams import consumer_name, ensure_streams

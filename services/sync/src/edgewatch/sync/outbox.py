@@ -23,7 +23,7 @@ from nats.js.errors import APIError, NotFoundError
 
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.encoder import BatchEncoder
-from edgewatch.sync.puller import Puller
+from edgewatch.sync.messaging import Puller
 from edgewatch.sync.record import ack_position, stored_to_record, to_record
 from edgewatch.sync.sinks.base import BatchRefusedError, BatchTooLargeError
 from edgewatch.sync.streams import consumer_name, ensure_class_stream, purge_through, recreate_consumer, stream_name

@@ -12,8 +12,8 @@ from nats.js import JetStreamContext
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.config import SyncSettings
-from edgewatch.sync.connection import OutboxConnection
 from edgewatch.sync.encoder import BatchEncoder
+from edgewatch.sync.messaging import OutboxConnection
 from edgewatch.sync.outbox import ClassOutbox
 from edgewatch.sync.sinks.base import Sink
 from edgewatch.sync.sinks.leafnode import LeafnodeSink

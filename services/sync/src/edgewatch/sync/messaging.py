@@ -1,4 +1,13 @@
-"""A lean JetStream pull consumer: one inbox subscription with a callback, explicit pull requests.
+"""sync on the bus: the outboxes' own NATS connection and a lean JetStream pull consumer.
+
+Producers need not know sync: each class stream captures its subjects (``streams.py``); the outboxes read them
+back here. :class:`OutboxConnection` keeps bulk pulls and acks off the service bus connection. A 100k backlog
+drain is dominated by per-message client costs, so it is a :class:`~edgewatch.common.bus.natsadapter.SinkClient`
+(the suite's one header parser, and subscriptions that may hand their messages straight to a function as they are
+parsed); the nats-py internals behind both live in ``bus.natsadapter``, checked at import against the pinned
+nats-py (``tests/sync/test_connection.py`` covers the sink).
+
+:class:`Puller` is the pull consumer: one inbox subscription with a callback, explicit pull requests.
 
 nats-py's ``PullSubscription.fetch`` awaits every message through a task and ``wait_for``; for a backlog drain
 that per-message overhead dominates. Here messages land in a list as they are parsed (an
@@ -11,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections import deque
+from typing import Any
 
 import nats.errors
 from nats.aio.client import Client
@@ -20,8 +31,11 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from edgewatch.common.bus.natsadapter import SinkClient
+from edgewatch.common.bus.settings import MessageBusSection
 
-__all__ = ["PullError", "Puller"]
+__all__ = ["OutboxConnection", "PullError", "Puller"]
+
+log = logging.getLogger(__name__)
 
 
 class PullError(nats.errors.Error):  # type: ignore[misc]
@@ -111,3 +125,37 @@ class Puller:
             except TimeoutError:
                 break
         return [self._buffer.popleft() for _ in range(min(n, len(self._buffer)))]
+
+
+class OutboxConnection:
+    """Connects like NatsBus (same servers, credentials, unbounded reconnect) under its own client name."""
+
+    def __init__(self, settings: MessageBusSection, name: str) -> None:
+        self.settings = settings
+        self.name = name
+        self._nc: SinkClient | None = None
+
+    @property
+    def nc(self) -> SinkClient:
+        """The connected client."""
+        if self._nc is None:
+            raise RuntimeError("outbox connection not open")
+        return self._nc
+
+    async def open(self) -> None:
+        """Connect (retrying without limit until a server answers)."""
+        s = self.settings
+        opts: dict[str, Any] = s.connect_options(self.name)
+
+        async def on_error(e: Exception) -> None:
+            log.debug("outbox connection error", extra={"error": repr(e)})
+
+        nc = SinkClient()
+        await nc.connect(error_cb=on_error, **opts)
+        self._nc = nc
+
+    async def close(self) -> None:
+        """Close (unacked messages are redelivered to the next uploader)."""
+        if self._nc is not None and not self._nc.is_closed:
+            await self._nc.close()
+        self._nc = None
