@@ -55,11 +55,16 @@ class BufferSection(Section):
 
 
 class SinkSection(Section):
-    """Where batches go: the receiver over HTTPS, or a remote JetStream (NATS to NATS)."""
+    """Where batches go: the receiver over HTTPS, a remote JetStream (NATS to NATS), or an MQTT broker."""
 
-    kind: Literal["http", "nats"] = Field("http", description="http = POST to the receiver; nats = remote JetStream")
-    url: str = Field(f"http://127.0.0.1:{ports.RECEIVER}", description="Receiver base URL (http sink)")
-    token: str = Field("", description="Bearer token for the receiver")
+    kind: Literal["http", "nats", "mqtt"] = Field(
+        "http", description="http = POST to the receiver; nats = remote JetStream; mqtt = an MQTT 5 broker"
+    )
+    url: str = Field(
+        f"http://127.0.0.1:{ports.RECEIVER}",
+        description="Receiver base URL (http sink); mqtt://host:port or mqtts://host:port (mqtt sink)",
+    )
+    token: str = Field("", description="Bearer token for the receiver (mqtt sink: the password)")
     token_file: str = Field("", description="File holding the bearer token (preferred over Token)")
     timeout: float = Field(30.0, gt=0, description="Seconds per upload attempt")
     verify_tls: bool = Field(True, description="Verify the receiver's TLS certificate")
@@ -71,6 +76,24 @@ class SinkSection(Section):
     nats_stream: str = Field("EDGEWATCH_CLOUD", description="nats sink: remote stream (created if missing)")
     nats_subject_prefix: str = Field("edgewatch.cloud", description="nats sink: subjects <prefix>.<class>.<device>")
     nats_duplicate_window: float = Field(3600.0, gt=0, description="nats sink: remote dedup window, seconds")
+    mqtt_topic_prefix: str = Field(
+        "edgewatch", min_length=1, description="mqtt sink: topics <prefix>/<gateway>/<class>/<device>"
+    )
+    mqtt_client_id: str = Field("", description="mqtt sink: client id of the persistent session (default per gateway)")
+    mqtt_username: str = Field("", description="mqtt sink: user name (password: Token / TokenFile)")
+    mqtt_cert_file: str = Field("", description="mqtt sink: client certificate (mqtts, mutual TLS)")
+    mqtt_key_file: str = Field("", description="mqtt sink: client certificate key")
+    mqtt_session_expiry: int = Field(86400, ge=0, description="mqtt sink: session expiry interval, seconds")
+    mqtt_keepalive: int = Field(30, ge=5, description="mqtt sink: keepalive, seconds")
+    mqtt_max_inflight: int = Field(
+        100, ge=1, le=65535, description="mqtt sink: unacknowledged QoS 1 publishes at most (capped by the broker)"
+    )
+
+    @model_validator(mode="after")
+    def _mqtt_url(self) -> SinkSection:
+        if self.kind == "mqtt" and not self.url.startswith(("mqtt://", "mqtts://")):
+            raise ValueError(f"Sink.Url: the mqtt sink needs mqtt://host:port or mqtts://host:port, not {self.url!r}")
+        return self
 
 
 class SyncSection(Section):

@@ -17,6 +17,7 @@ from edgewatch.sync.messaging import OutboxConnection
 from edgewatch.sync.outbox import ClassOutbox
 from edgewatch.sync.sinks.base import Sink
 from edgewatch.sync.sinks.leafnode import LeafnodeSink
+from edgewatch.sync.sinks.mqtt import MqttSink
 from edgewatch.sync.sinks.receiver import ReceiverSink
 from edgewatch.sync.status import BacklogMonitor
 from edgewatch.sync.streams import ensure_streams, stream_name
@@ -33,6 +34,8 @@ def make_sink(settings: SyncSettings, bus: NatsBus) -> Sink:
     """The configured sink (Sink.Kind)."""
     if settings.sink.kind == "nats":
         return LeafnodeSink(settings.sink, lambda: bus.nc)
+    if settings.sink.kind == "mqtt":
+        return MqttSink(settings.sink, settings.sync.gateway_id)
     return ReceiverSink(settings.sink)
 
 
