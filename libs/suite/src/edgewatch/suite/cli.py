@@ -36,6 +36,9 @@ async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
             print(f"  core-data :{p.core_data}  core-metadata :{p.core_metadata}  core-command :{p.core_command}")
             print(f"  ingest :{p.ingest}  features :{p.features}  inference :{p.inference}  rules :{p.rules}")
             print(f"  sync :{p.sync}  receiver :{p.receiver}  NATS :{p.nats} (monitoring :{p.nats_monitor})")
+            if cfg.mqtt:
+                how = f"password {cfg.secret_path('nats-token')}, any user name" if cfg.auth else "no authentication"
+                print(f"  EdgeX MQTT bus: mqtt://{cfg.mqtt_host}:{p.mqtt} ({how}; EdgeX json message format)")
             if cfg.auth:
                 print(f"  REST bearer token: {cfg.secret_path('api-token')}  (ping needs none)")
             if cfg.demo:
@@ -63,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--data-dir", help=f"all state lives here (env EDGEWATCH_DATA_DIR, default {DEFAULT_DATA_DIR})")
     up.add_argument("--ports", default="", help="port overrides: name=port,... (e.g. nats=14222)")
     up.add_argument("--no-auth", action="store_true", help="turn NATS and REST authentication off")
+    up.add_argument(
+        "--mqtt",
+        action="store_true",
+        help="EdgeX MQTT interop: nats-server also listens for MQTT (port name mqtt, 1883) and every service "
+        "uses EdgeX's json message format, so stock EdgeX 4 services on their default MQTT bus join",
+    )
+    up.add_argument("--mqtt-host", default="127.0.0.1", help="where the MQTT listener binds (default loopback)")
     up.add_argument("--log-level", default="INFO")
     st = sub.add_parser("status", help="health, rates and backlog of the running suite")
     st.add_argument("--data-dir")
@@ -75,7 +85,15 @@ def main(argv: list[str] | None = None) -> int:
             ports = Ports.parse(args.ports)
         except ValueError as e:
             ap.error(str(e))
-        cfg = SuiteConfig(data_dir, ports, demo=args.demo, auth=not args.no_auth, log_level=args.log_level)
+        cfg = SuiteConfig(
+            data_dir,
+            ports,
+            demo=args.demo,
+            auth=not args.no_auth,
+            log_level=args.log_level,
+            mqtt=args.mqtt,
+            mqtt_host=args.mqtt_host,
+        )
         return asyncio.run(run_up(cfg))
     ports_file = data_dir / "run" / "ports.json"
     ports = Ports(**json.loads(ports_file.read_text())) if ports_file.exists() else Ports()

@@ -44,6 +44,7 @@ class Ports:
     sync: int = ports.SYNC
     receiver: int = ports.RECEIVER
     modbus_sim: int = ports.MODBUS_SIM
+    mqtt: int = ports.MQTT  # nats-server's MQTT listener, only with `edgewatch up --mqtt`
 
     @classmethod
     def free(cls) -> Ports:
@@ -84,6 +85,8 @@ class SuiteConfig:
     auth: bool = True
     log_level: str = "INFO"
     demo_rise: float = 0.05  # demo pump vibration rise, mm/s per second (tests speed it up)
+    mqtt: bool = False  # EdgeX MQTT interop: nats-server's MQTT listener + every service in EdgeX's json format
+    mqtt_host: str = "127.0.0.1"  # where the MQTT listener binds (0.0.0.0 for EdgeX services in containers)
 
     @property
     def logs_dir(self) -> Path:

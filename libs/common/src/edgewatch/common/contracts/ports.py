@@ -20,6 +20,7 @@ __all__ = [
     "INFERENCE",
     "INGEST",
     "MODBUS_SIM",
+    "MQTT",
     "NATS",
     "NATS_MONITOR",
     "RECEIVER",
@@ -39,6 +40,8 @@ RULES: Final = 59930
 SYNC: Final = 59940
 RECEIVER: Final = 59950
 MODBUS_SIM: Final = 5020
+MQTT: Final = 1883
+"""nats-server's MQTT listener, only with ``edgewatch up --mqtt`` (EdgeX's default MQTT bus port)."""
 
 DEFAULTS: Final[Mapping[str, int]] = MappingProxyType(
     {
@@ -54,6 +57,7 @@ DEFAULTS: Final[Mapping[str, int]] = MappingProxyType(
         "sync": SYNC,
         "receiver": RECEIVER,
         "modbus_sim": MODBUS_SIM,
+        "mqtt": MQTT,
     }
 )
 """Port name (as ``edgewatch up --ports name=port`` spells it) -> default port."""

@@ -1,0 +1,31 @@
+"""`edgewatch up --mqtt`: nats-server gets its MQTT listener (same auth as NATS) and every service EdgeX's json
+message format; without it neither changes. The running interop is tests/system/test_edgex_mqtt_interop.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgewatch.suite.layout import Ports, SuiteConfig
+from edgewatch.suite.natsconf import write_nats_config
+from edgewatch.suite.services import build_specs
+
+
+def _envs(cfg: SuiteConfig) -> dict[str, dict[str, str]]:
+    return {s.name: dict(s.env or {}) for s in build_specs(cfg) if s.name.startswith("edgewatch-")}
+
+
+def test_mqtt_setting_adds_the_listener_and_the_json_format_everywhere(tmp_path: Path) -> None:
+    cfg = SuiteConfig(tmp_path, Ports.parse("mqtt=11883"), mqtt=True, mqtt_host="0.0.0.0")
+    conf = write_nats_config(cfg).read_text()
+    assert 'mqtt {\n  host: "0.0.0.0"\n  port: 11883\n}' in conf
+    assert 'server_name: "edgewatch-local"' in conf and "jetstream {" in conf  # nats-server's MQTT needs both
+    assert f'authorization {{ token: "{cfg.secret("nats-token")}" }}' in conf  # MQTT clients: token as password
+    envs = _envs(cfg)
+    assert len(envs) == 7
+    assert all(env.get("MESSAGEBUS_FORMAT") == "json" for env in envs.values()), envs
+
+
+def test_without_the_mqtt_setting_nothing_changes(tmp_path: Path) -> None:
+    cfg = SuiteConfig(tmp_path, Ports())
+    assert "mqtt {" not in write_nats_config(cfg).read_text()
+    assert all("MESSAGEBUS_FORMAT" not in env for env in _envs(cfg).values())
