@@ -14,6 +14,7 @@ from edgewatch.common.bus.client import BusDecodeError, NatsBus
 from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.commanderror import error_text
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.core.command.commands import CommandService
 
@@ -26,7 +27,8 @@ QUEUE = "edgewatch-core-command"
 
 
 class CommandListener:
-    """Answers bus command requests on ``edgex.response.core-command.<requestId>``."""
+    """Answers bus command requests on ``edgex.response.core-command.<requestId>``; an error's text starts with
+    its HTTP status (``"400 ..."``, commanderror.py), as the REST answer's status."""
 
     def __init__(self, bus: NatsBus, commands: CommandService) -> None:
         self.bus = bus
@@ -50,7 +52,7 @@ class CommandListener:
                 device, command, method, dict(env.query_params), env.payload, env.correlation_id
             )
         except EdgeXError as e:
-            await edgex_respond(self.bus, env, responder=RESPONDER, error=e.message, fmt=fmt)
+            await edgex_respond(self.bus, env, responder=RESPONDER, error=error_text(e), fmt=fmt)
             return
         await edgex_respond(
             self.bus, env, responder=RESPONDER, payload=res.payload, content_type=res.content_type, fmt=fmt

@@ -18,8 +18,9 @@ from edgewatch.common.bus.client import BusDecodeError, NatsBus
 from edgewatch.common.bus.envelope import Format, decode_envelope, encode_envelope, new_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.commanderror import error_text
 from edgewatch.common.contracts.device import Device
-from edgewatch.common.contracts.errors import EdgeXError
+from edgewatch.common.contracts.errors import ContractInvalidError, EdgeXError
 from edgewatch.common.contracts.event import AddEventRequest, Event, EventResponse
 from edgewatch.common.contracts.ids import request_id_for
 from edgewatch.common.contracts.profile import DeviceProfile
@@ -109,10 +110,11 @@ class Messaging:
             else:
                 raise EdgeXError(f"method {method!r} is not get or set")
         except BusDecodeError as e:
-            await edgex_respond(self.bus, env, responder=self.service, error=str(e), fmt=self.fmt)
+            text = error_text(ContractInvalidError(str(e)))  # a malformed request is the caller's error: 400
+            await edgex_respond(self.bus, env, responder=self.service, error=text, fmt=self.fmt)
             raise
         except EdgeXError as e:
-            await edgex_respond(self.bus, env, responder=self.service, error=f"{e.status} {e.message}", fmt=self.fmt)
+            await edgex_respond(self.bus, env, responder=self.service, error=error_text(e), fmt=self.fmt)
 
     async def _validate(self, msg: Msg) -> None:
         env = decode_envelope(msg)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import quote
 
 from edgewatch.common.bus.client import NatsBus
@@ -12,6 +11,7 @@ from edgewatch.common.bus.envelope import MessageEnvelope, new_envelope
 from edgewatch.common.bus.requestreply import edgex_request
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.command import CoreCommand, CoreCommandParameter, DeviceCoreCommand
+from edgewatch.common.contracts.commanderror import remote_error
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.errors import (
     ContractInvalidError,
@@ -117,7 +117,8 @@ class CommandService:
         """Run one command.
 
         Raises:
-            NotFoundError, LockedError, EdgeXError(405), ContractInvalidError, ServiceUnavailableError (timeout).
+            NotFoundError, LockedError, EdgeXError(405), ContractInvalidError, ServiceUnavailableError (timeout),
+            EdgeXError with the kind the device service answered (502 when it names none).
         """
         method = method.lower()
         for flag in _DS_FLAGS:
@@ -140,20 +141,11 @@ class CommandService:
             self.bus, subject, env, responder=d.service_name, timeout=self.timeout(), fmt=self.bus.settings.format
         )
         if reply.error_code:
-            raise _remote_error(d, command, reply)
+            raise _remote_error(d, command, method, reply)
         return CommandResult(reply.payload, reply.content_type)
 
 
-def _remote_error(d: Device, command: str, reply: MessageEnvelope) -> EdgeXError:
-    text = reply.payload.decode("utf-8", errors="replace")
-    status: Any = None
-    try:
-        doc = json.loads(text)
-        if isinstance(doc, dict):
-            status, text = doc.get("statusCode"), str(doc.get("message") or text)
-    except ValueError:
-        pass
-    kind = {400: ErrorKind.CONTRACT_INVALID, 404: ErrorKind.ENTITY_DOES_NOT_EXIST, 423: ErrorKind.SERVICE_LOCKED}.get(
-        status if isinstance(status, int) else 0, ErrorKind.SERVER
-    )
-    return EdgeXError(f"device service {d.service_name!r} failed {d.name}/{command}: {text}", kind=kind)
+def _remote_error(d: Device, command: str, method: str, reply: MessageEnvelope) -> EdgeXError:
+    """The device service's error with its kind (400 contract, 404, 405, 423, 503, ...; 502 when unclassified)."""
+    context = f"device service {d.service_name!r} failed {method.upper()} {d.name}/{command}"
+    return remote_error(reply.payload.decode("utf-8", errors="replace"), context)
