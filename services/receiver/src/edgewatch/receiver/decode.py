@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from edgewatch.common.bus.eventpayload import unwrap_event
 from edgewatch.common.contracts import codec
 from edgewatch.common.contracts.eventcodec import decode_add_event
 from edgewatch.receiver.store import StoredRecord
@@ -31,13 +32,14 @@ def jsonable(obj: Any) -> Any:
 
 
 def stored_event(rec: StoredRecord) -> dict[str, Any]:
-    """The EdgeX Event JSON of an event record (its AddEventRequest or bare Event payload).
+    """The EdgeX Event JSON of an event record (its AddEventRequest or bare Event payload, or an EdgeX envelope
+    carrying one, as syncs before the envelope decoding stored events of EdgeX's json format).
 
     Raises:
         EventDecodeError: the payload is not an EdgeX event.
     """
-    request = decode_add_event(rec.payload, rec.content_type or "application/json")
-    return request.event.to_dict()
+    payload, ctype = unwrap_event(rec.payload) or (rec.payload, rec.content_type)  # envelopes from older syncs
+    return decode_add_event(payload, ctype or "application/json").event.to_dict()
 
 
 def record_data(rec: StoredRecord) -> Any:

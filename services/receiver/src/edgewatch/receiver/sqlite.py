@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from edgewatch.common.bus.eventpayload import unwrap_event
 from edgewatch.receiver.sqliteprune import prune_before
 from edgewatch.receiver.store import GatewayProgress, RecordQuery, StoredRecord
 from edgewatch.syncwire.batch import BatchAck, BatchHeader, DataClass, PackedEvents, RecordRow, unpack_packed
@@ -86,6 +87,7 @@ def event_origin_ns(payload: bytes, content_type: str, default: int) -> int:
     m = _ORIGIN.match(payload) if not content_type else None
     if m is not None:
         return int(m.group(1))
+    payload, content_type = unwrap_event(payload) or (payload, content_type)  # an envelope from an older sync
     try:
         if "cbor" in content_type:
             import cbor2

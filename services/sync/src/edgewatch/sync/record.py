@@ -1,4 +1,5 @@
-"""Turn a JetStream message into a SyncRecord: the payload untouched plus the small header."""
+"""Turn a JetStream message into a SyncRecord: the payload untouched plus the small header (an EdgeX event sent
+as a whole envelope, in the json format or CBOR, is recorded as the event document it carries)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from nats.aio.msg import Msg
 from nats.js.api import RawStreamMsg
 
+from edgewatch.common.bus.eventpayload import unwrap_event
 from edgewatch.syncwire.batch import DEVICE_HEADER, MSG_ID_HEADER, SEQ_HEADER, DataClass, RecordRow
 
 __all__ = ["DEFAULT_CONTENT_TYPE", "ack_position", "device_of", "stored_to_record", "to_record"]
@@ -64,6 +66,8 @@ def _row(
     seq = int(seq_text) if seq_text.isdigit() else stream_seq
     msg_id = hdr.get(MSG_ID_HEADER, "") if msg_id_key else ""
     ctype = hdr.get("Content-Type", "")
+    if cls is DataClass.EVENT and (inner := unwrap_event(data, hdr)) is not None:
+        data, ctype = inner  # EdgeX's json format or a CBOR envelope: the record is the event, not its envelope
     return RecordRow(
         f"{gateway}/{cls.value}/{msg_id}" if msg_id else "",
         hdr.get(DEVICE_HEADER, "") or device_of(cls, subject),
