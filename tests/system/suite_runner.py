@@ -67,9 +67,11 @@ class RunningSuite:
 
 
 @asynccontextmanager
-async def running_suite(data_dir: Path, *, demo: bool = True, demo_rise: float = 0.05) -> AsyncIterator[RunningSuite]:
+async def running_suite(
+    data_dir: Path, *, demo: bool = True, demo_rise: float = 0.05, mqtt: bool = False
+) -> AsyncIterator[RunningSuite]:
     """Start nats-server + every service (+ the demo pump) as real processes; stop them all afterwards."""
-    cfg = SuiteConfig(data_dir, Ports.free(), demo=demo, auth=True, demo_rise=demo_rise)
+    cfg = SuiteConfig(data_dir, Ports.free(), demo=demo, auth=True, demo_rise=demo_rise, mqtt=mqtt)
     (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()))
     sup = Supervisor(build_specs(cfg), cfg.logs_dir, cfg.run_dir / "state.json")
     await sup.start(ready_timeout=90)
