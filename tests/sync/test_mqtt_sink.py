@@ -3,6 +3,7 @@ header in MQTT 5 user properties, and a batch the broker refuses (PUBACK reason 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,8 +113,8 @@ async def test_mqtt_sink_keeps_a_batch_the_broker_refuses_until_it_is_accepted(
             async def refused_and_retried() -> bool:
                 body = (await api.get("/api/v3/sync/status")).json()
                 metrics = (await api.get("/metrics")).text
-                retried = 'edgewatch_sync_upload_retries_total{class="alert"}' in metrics
-                return retried and body["classes"]["alert"]["backlogMessages"] == 5
+                m = re.search(r'^edgewatch_sync_upload_retries_total\{class="alert"\} ([0-9.]+)$', metrics, re.M)
+                return bool(m and float(m.group(1)) >= 2) and body["classes"]["alert"]["backlogMessages"] == 5
 
             await wait_until(refused_and_retried, 15, message="alert batch refused (PUBACK 0x87) and kept")
             assert consumer.snapshot() == []
