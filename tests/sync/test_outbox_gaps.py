@@ -17,7 +17,7 @@ from edgewatch.common.bus import NatsBus
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.messaging import OutboxConnection
 from edgewatch.sync.outbox import ClassOutbox
-from edgewatch.sync.service import make_sink
+from edgewatch.sync.sinks import make_sink
 from edgewatch.sync.streams import consumer_name, ensure_streams
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import Uplink

@@ -29,6 +29,7 @@ import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
 
 from edgewatch.common.bus.natsadapter import SinkClient
 from edgewatch.common.bus.settings import MessageBusSection
@@ -134,6 +135,7 @@ class OutboxConnection:
         self.settings = settings
         self.name = name
         self._nc: SinkClient | None = None
+        self._js: JetStreamContext | None = None
 
     @property
     def nc(self) -> SinkClient:
@@ -154,8 +156,15 @@ class OutboxConnection:
         await nc.connect(error_cb=on_error, **opts)
         self._nc = nc
 
+    def jetstream(self) -> JetStreamContext:
+        """The JetStream context on this connection (made once per open connection)."""
+        if self._js is None:
+            self._js = self.nc.jetstream()
+        return self._js
+
     async def close(self) -> None:
         """Close (unacked messages are redelivered to the next uploader)."""
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
         self._nc = None
+        self._js = None

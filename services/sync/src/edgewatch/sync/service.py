@@ -1,4 +1,4 @@
-"""SyncService: provisions the class streams and runs one outbox per class, the uplink and the backlog monitor."""
+"""SyncService: the running part of sync: class streams provisioned, one outbox per class, the backlog monitor."""
 
 from __future__ import annotations
 
@@ -7,64 +7,49 @@ import contextlib
 import logging
 from typing import Any
 
-from nats.js import JetStreamContext
-
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.encoder import BatchEncoder
 from edgewatch.sync.messaging import OutboxConnection
 from edgewatch.sync.outbox import ClassOutbox
 from edgewatch.sync.sinks.base import Sink
-from edgewatch.sync.sinks.leafnode import LeafnodeSink
-from edgewatch.sync.sinks.mqtt import MqttSink
-from edgewatch.sync.sinks.receiver import ReceiverSink
 from edgewatch.sync.status import BacklogMonitor
-from edgewatch.sync.streams import ensure_streams, stream_name
+from edgewatch.sync.streams import ensure_streams
 from edgewatch.sync.telemetry import SyncTelemetry
 from edgewatch.sync.uplink import Uplink
 from edgewatch.syncwire.batch import DataClass
 
-__all__ = ["SyncService", "make_sink"]
+__all__ = ["SyncService"]
 
 log = logging.getLogger(__name__)
 
 
-def make_sink(settings: SyncSettings, bus: NatsBus) -> Sink:
-    """The configured sink (Sink.Kind)."""
-    if settings.sink.kind == "nats":
-        return LeafnodeSink(settings.sink, lambda: bus.nc)
-    if settings.sink.kind == "mqtt":
-        return MqttSink(settings.sink, settings.sync.gateway_id)
-    return ReceiverSink(settings.sink)
-
-
 class SyncService:
-    """Everything edgewatch-sync runs besides the REST app."""
+    """Runs what ``app.build_app`` wired: provisions the class streams, then the outboxes and the backlog monitor."""
 
-    def __init__(self, settings: SyncSettings, bus: NatsBus, metrics: ServiceMetrics) -> None:
+    def __init__(
+        self,
+        settings: SyncSettings,
+        bus: NatsBus,
+        *,
+        telemetry: SyncTelemetry,
+        sink: Sink,
+        uplink: Uplink,
+        conn: OutboxConnection,
+        encoder: BatchEncoder,
+        outboxes: dict[DataClass, ClassOutbox],
+        monitor: BacklogMonitor,
+    ) -> None:
         self.settings = settings
         self.bus = bus
-        self.streams = {cls: stream_name(settings, cls) for cls in DataClass}
-        self.telemetry = SyncTelemetry(metrics, self.streams)
-        self.sink = make_sink(settings, bus)
-        self.uplink = Uplink(self.sink, settings.sync, self.telemetry)
-        self.conn = OutboxConnection(settings.message_bus, f"{bus.client_name}-outbox")
-        self.encoder = BatchEncoder(settings.sync.compression_level, settings.sync.pack_events)
-        self.outboxes = {
-            cls: ClassOutbox(
-                cls, lambda: self.conn.nc, lambda: self._js(), settings, self.uplink, self.telemetry, self.encoder
-            )
-            for cls in DataClass
-        }
-        self.monitor = BacklogMonitor(lambda: bus.nc, self.streams, self.telemetry)
+        self.telemetry = telemetry
+        self.sink = sink
+        self.uplink = uplink
+        self.conn = conn
+        self.encoder = encoder
+        self.outboxes = outboxes
+        self.monitor = monitor
         self._tasks: list[asyncio.Task[None]] = []
-        self._jsctx: JetStreamContext | None = None
-
-    def _js(self) -> JetStreamContext:
-        if self._jsctx is None:
-            self._jsctx = self.conn.nc.jetstream()
-        return self._jsctx
 
     async def start(self) -> None:
         """Create/update the streams, open the sink and start the outboxes."""
@@ -88,7 +73,6 @@ class SyncService:
         self.encoder.close()
         await self.sink.close()
         await self.conn.close()
-        self._jsctx = None
 
     def status(self) -> dict[str, Any]:
         """The "caught up?" view per class plus uplink state."""
