@@ -37,6 +37,7 @@ from edgewatch.common.bus.envelope import encode_envelope, new_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
 from edgewatch.common.contracts.ids import event_id_for, reading_id_for, request_id_for
+from edgewatch.suite.natsconf import NatsServerConf, nats_server_binary
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.streams import ensure_streams
 
@@ -164,8 +165,8 @@ def main() -> int:
     nats_port, recv_port, sync_port = _port(), _port(), _port()
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        binary = Path(sys.executable).parent / "nats-server"
-        nats_cmd = [str(binary), "-a", "127.0.0.1", "-p", str(nats_port), "-js", "-sd", str(tmp / "js")]
+        conf = NatsServerConf(port=nats_port, http_port=_port(), store_dir=tmp / "js").write(tmp / "nats-server.conf")
+        nats_cmd = [nats_server_binary(), "-c", str(conf)]
         procs.append(subprocess.Popen(nats_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(0.5)
         env = {**os.environ, "EDGEWATCH_DATA_DIR": str(tmp), "MESSAGEBUS_SERVERS": f"[nats://127.0.0.1:{nats_port}]"}
