@@ -11,15 +11,13 @@ import getpass
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-import pytest
-
 from tests.support.ports import free_port
+from tests.support.process import spawn, tcp_accepts, terminate, wait_ready
+from tests.support.shared import absent
 
 __all__ = ["Mosquitto", "mosquitto_binary"]
 
@@ -29,11 +27,9 @@ def mosquitto_binary() -> str:
     found = shutil.which("mosquitto") or next(
         (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.access(p, os.X_OK)), None
     )
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("mosquitto is not installed (CI installs it: apt-get install -y mosquitto)")
-    pytest.skip("mosquitto is not installed (apt-get install -y mosquitto)")
+    if not found:
+        absent("mosquitto is not installed (apt-get install -y mosquitto; CI's .ci/run installs it)")
+    return found
 
 
 class Mosquitto:
@@ -75,31 +71,12 @@ class Mosquitto:
         """Start and wait until the listener accepts connections."""
         if not self.conf.exists():
             self.write_config()
-        out = open(self.dir / "stdout.log", "ab")
-        self.proc = subprocess.Popen([self.binary, "-c", str(self.conf)], stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.logs()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start listening")
+        self.proc = spawn([self.binary, "-c", str(self.conf)], self.dir / "stdout.log")
+        wait_ready(self.proc, lambda: tcp_accepts(self.port), "mosquitto", self.logs, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (persistence is saved), then kill after ``timeout``."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout)
         self.proc = None
 
     def reload(self) -> None:

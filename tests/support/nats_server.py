@@ -6,16 +6,15 @@ restart (same port, same store) and kill -9 it.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
+import urllib.request
 from pathlib import Path
 
 from edgewatch.suite.natsconf import NatsServerConf, nats_server_binary
 from tests.support.ports import free_port
+from tests.support.process import kill9, spawn, tcp_accepts, terminate, wait_ready
 
 __all__ = ["NatsServer", "nats_server_binary"]
 
@@ -53,59 +52,27 @@ class NatsServer:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 10.0) -> None:
-        """Start and wait until the server accepts connections."""
+        """Start and wait until the server accepts clients (and JetStream is enabled, when on)."""
         conf = self.conf.write(Path(self.store_dir) / "nats-server.conf")
-        args = [nats_server_binary(), "-c", str(conf)]
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.monotonic() + timeout
-        import socket
+        self.proc = spawn([nats_server_binary(), "-c", str(conf)], self.log_path)
+        wait_ready(self.proc, self._ready, "nats-server", lambda: self.log_path.read_text(errors="replace"), timeout)
 
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nats-server exited: {self.log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                    if s.recv(4).startswith(b"INFO"):
-                        if self.jetstream:
-                            self._wait_js(deadline)
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("nats-server did not become ready")
-
-    def _wait_js(self, deadline: float) -> None:
-        import urllib.request
-
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{self.http_port}/healthz?js-enabled-only=true", timeout=0.5
-                ) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.05)
+    def _ready(self) -> bool:
+        url = f"http://127.0.0.1:{self.http_port}/healthz" + ("?js-enabled-only=true" if self.jetstream else "")
+        try:
+            with urllib.request.urlopen(url, timeout=0.5) as r:
+                return bool(r.status == 200) and tcp_accepts(self.port)
+        except OSError:
+            return False
 
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate gracefully (SIGTERM), then kill after ``timeout``."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout)
         self.proc = None
 
     def kill(self) -> None:
         """kill -9."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        kill9(self.proc)
         self.proc = None
 
     def restart(self) -> None:

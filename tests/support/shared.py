@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-__all__ = ["REPO", "SharedMissingError", "require_shared", "shared_files", "shared_mark", "shared_path", "shared_root"]
+__all__ = [
+    "REPO",
+    "SharedMissingError",
+    "absent",
+    "require_shared",
+    "shared_files",
+    "shared_mark",
+    "shared_path",
+    "shared_root",
+]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,13 +51,18 @@ def _missing(path: Path) -> str:
     return f"{path} is absent (set EDGEWATCH_SHARED to the shared folder)"
 
 
+def absent(reason: str) -> NoReturn:
+    """Something a test needs is missing: skip it with ``reason`` locally, fail it under CI."""
+    if under_ci():
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
 def require_shared(*parts: str) -> Path:
     """Inside a test or fixture: the path; when absent, skip the test with the reason (fail it under CI)."""
     path = shared_path(*parts)
     if not path.exists():
-        if under_ci():
-            pytest.fail(_missing(path), pytrace=False)
-        pytest.skip(_missing(path))
+        absent(_missing(path))
     return path
 
 

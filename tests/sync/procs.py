@@ -6,11 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-__all__ = ["ServiceProc"]
+from tests.support.process import kill9, spawn, terminate, wait_ready
+
+__all__ = ["ServiceProc", "oracle_sync"]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,27 +28,19 @@ class ServiceProc:
 
     def start(self, timeout: float = 30.0) -> None:
         """Start and wait until ``/api/v3/ping`` answers."""
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", self.module], env=self.env, cwd=REPO, stdout=log, stderr=log
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.module} exited: {self.log_path.read_text(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v3/ping", timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.module} not ready: {self.log_path.read_text(errors='replace')[-3000:]}")
+        self.proc = spawn([sys.executable, "-m", self.module], self.log_path, env=self.env, cwd=REPO)
+        wait_ready(self.proc, self._pings, self.module, lambda: self.log_path.read_text(errors="replace"), timeout, 0.1)
+
+    def _pings(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v3/ping", timeout=0.5):
+                return True
+        except OSError:
+            return False
 
     def kill9(self) -> None:
         """kill -9 (no shutdown path runs)."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        kill9(self.proc)
         self.proc = None
 
     def freeze(self) -> None:
@@ -61,15 +54,24 @@ class ServiceProc:
         os.kill(self.proc.pid, signal.SIGCONT)
 
     def stop(self) -> None:
-        """SIGTERM, then kill after 10 s."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """SIGTERM (after SIGCONT), then kill after 10 s."""
+        terminate(self.proc)
         self.proc = None
+
+
+def oracle_sync(nats_url: str, tmp_path: Path, port: int, **sink_env: str) -> ServiceProc:
+    """The sync process the counting oracles drive: fast retries, small batches, ``SINK_*`` from ``sink_env``."""
+    env = {
+        "SERVICE_PORT": str(port),
+        "MESSAGEBUS_SERVERS": f"[{nats_url}]",
+        "MESSAGEBUS_RECONNECTWAIT": "0.1",
+        "SINK_TIMEOUT": "2",
+        "SYNC_GATEWAYID": "gw-oracle",
+        "SYNC_RETRYINITIAL": "0.05",
+        "SYNC_RETRYMAX": "0.5",
+        "SYNC_BATCHMAXMSGS": "200",
+        "EDGEWATCH_DATA_DIR": str(tmp_path / "sync-data"),
+        "WRITABLE_LOGLEVEL": "WARN",
+        **{f"SINK_{k.upper()}": v for k, v in sink_env.items()},
+    }
+    return ServiceProc("edgewatch.sync", env, port, tmp_path)

@@ -28,7 +28,7 @@ from tests.support.nats_server import NatsServer
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 from tests.sync.loadgen import message
-from tests.sync.procs import ServiceProc
+from tests.sync.procs import ServiceProc, oracle_sync
 
 DEVICES = ("pump-1", "pump-2", "pump-3")
 RATE_PER_STREAM = 40  # messages/s per (class, device): 12 streams -> ~480 msg/s
@@ -99,25 +99,7 @@ async def test_oracle_expected_equals_received_through_outages_kills_and_server_
         recv_port,
         tmp_path,
     )
-    sync = ServiceProc(
-        "edgewatch.sync",
-        {
-            "SERVICE_PORT": str(sync_port),
-            "MESSAGEBUS_SERVERS": f"[{server.url}]",
-            "MESSAGEBUS_RECONNECTWAIT": "0.1",
-            "SINK_URL": f"http://127.0.0.1:{recv_port}",
-            "SINK_TOKEN": TOKEN,
-            "SINK_TIMEOUT": "2",
-            "SYNC_GATEWAYID": "gw-oracle",
-            "SYNC_RETRYINITIAL": "0.05",
-            "SYNC_RETRYMAX": "0.5",
-            "SYNC_BATCHMAXMSGS": "200",
-            "EDGEWATCH_DATA_DIR": str(tmp_path / "sync-data"),
-            "WRITABLE_LOGLEVEL": "WARN",
-        },
-        sync_port,
-        tmp_path,
-    )
+    sync = oracle_sync(server.url, tmp_path, sync_port, url=f"http://127.0.0.1:{recv_port}", token=TOKEN)
     gen = LoadGen(server.url)
     load = None
     try:

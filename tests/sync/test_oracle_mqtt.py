@@ -22,7 +22,7 @@ from tests.support.nats_server import NatsServer
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 from tests.sync.mqttconsumer import MqttConsumer
-from tests.sync.procs import ServiceProc
+from tests.sync.procs import oracle_sync
 from tests.sync.test_oracle import SCALE, LoadGen
 
 
@@ -35,25 +35,7 @@ async def test_mqtt_oracle_expected_equals_received_through_two_broker_restarts(
     consumer = MqttConsumer(broker.port)
     consumer.start()
     sync_port = free_port()
-    sync = ServiceProc(
-        "edgewatch.sync",
-        {
-            "SERVICE_PORT": str(sync_port),
-            "MESSAGEBUS_SERVERS": f"[{nats_server.url}]",
-            "MESSAGEBUS_RECONNECTWAIT": "0.1",
-            "SINK_KIND": "mqtt",
-            "SINK_URL": broker.url,
-            "SINK_TIMEOUT": "2",
-            "SYNC_GATEWAYID": "gw-oracle",
-            "SYNC_RETRYINITIAL": "0.05",
-            "SYNC_RETRYMAX": "0.5",
-            "SYNC_BATCHMAXMSGS": "200",
-            "EDGEWATCH_DATA_DIR": str(tmp_path / "sync-data"),
-            "WRITABLE_LOGLEVEL": "WARN",
-        },
-        sync_port,
-        tmp_path,
-    )
+    sync = oracle_sync(nats_server.url, tmp_path, sync_port, kind="mqtt", url=broker.url)
     gen = LoadGen(nats_server.url)
     load = None
     restarts = 0
