@@ -28,6 +28,12 @@ class ServiceMetrics:
         self.bus_connected = Gauge("edgewatch_bus_connected", "1 while connected to NATS", registry=self.registry)
         self.bus_reconnects = Counter("edgewatch_bus_reconnects", "NATS reconnections", registry=self.registry)
         self.http_errors = Counter("edgewatch_http_errors", "REST error responses", ["status"], registry=self.registry)
+        self.limit_refusals = Counter(
+            "edgewatch_limit_refusals",
+            "Inputs refused by a limit (size, depth, budget)",
+            ["limit"],
+            registry=self.registry,
+        )
 
     def counter(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
         """Register a service-specific counter."""
