@@ -25,6 +25,7 @@ from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.bus.headers import Headers, parse_header_block
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import ServiceUnavailableError
+from edgewatch.common.contracts.limits import LimitError
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
 
@@ -162,6 +163,9 @@ class NatsBus:
                 await handler(msg)
             except BusDecodeError as e:
                 await dead_letter(msg, f"decode: {e}")
+            except LimitError as e:
+                self.metrics.limit_refusals.labels(e.limit).inc()
+                await dead_letter(msg, f"limit: {e.message}")
             except Exception as e:
                 log.exception("bus handler failed", extra={"subject": msg.subject})
                 await dead_letter(msg, f"handler: {type(e).__name__}: {e}")

@@ -19,13 +19,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edgewatch.common.contracts.base import BaseResponse
 from edgewatch.common.contracts.limits import json_depth_exceeds
+from edgewatch.common.contracts.yamlsafe import YamlBudget
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSection
 
-__all__ = ["BodyLimitMiddleware", "BodyLimits", "RouteLimit", "route_limit"]
+__all__ = ["KB", "BodyLimitMiddleware", "BodyLimits", "RouteLimit", "route_limit", "yaml_budget"]
 
 KB = 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def yaml_budget(service: ServiceSection) -> YamlBudget:
+    """The YAML budget of a service: a document as large as a request, its depth and alias budgets."""
+    return YamlBudget(
+        max_bytes=service.max_request_size * KB,
+        max_depth=service.max_document_depth,
+        max_alias_nodes=service.max_yaml_alias_nodes,
+    )
 
 
 @dataclass(frozen=True)

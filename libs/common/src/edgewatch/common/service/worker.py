@@ -31,12 +31,14 @@ from edgewatch.common.contracts.limits import SizeLimitError
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSection
 
-__all__ = ["ParseWorkers", "WorkerDiedError"]
+__all__ = ["INLINE_BYTES", "ParseWorkers", "WorkerDiedError"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MB = 1024 * 1024
+INLINE_BYTES = 64 * 1024
+"""Inputs up to this size are parsed on the event loop (a millisecond or two); larger ones go to a worker."""
 _START_TIMEOUT = 120.0  # a worker's imports on a slow gateway; not part of any call's budget
 
 
