@@ -11,9 +11,11 @@ from edgewatch.suite.supervisor import ProcSpec
 
 __all__ = ["REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
 
-# service -> the port names (Ports fields) its REST apps listen on
+# service -> the port names (Ports fields) its REST apps listen on. core-command runs in a process of its own
+# (edgewatch.core with Core.Apis [command]): configuration traffic on core-metadata never delays actuation.
 SERVICE_PORTS: dict[str, tuple[str, ...]] = {
-    "core": ("core_data", "core_metadata", "core_command"),
+    "core": ("core_data", "core_metadata"),
+    "core-command": ("core_command",),
     "ingest": ("ingest",),
     "features": ("features",),
     "inference": ("inference",),
@@ -25,6 +27,9 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
 
 # every REST port of the suite (Ports field names), in documentation order
 REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for name in names)
+
+# service -> the module ``python -m edgewatch.<module>`` runs, where it is not the service's own name
+_MODULE = {"core-command": "core"}
 
 
 def ping_url(port: int) -> str:
@@ -59,13 +64,14 @@ def service_env(cfg: SuiteConfig) -> dict[str, str]:
 def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
     p = cfg.ports
     env = service_env(cfg)
-    if service == "core":
+    if service in ("core", "core-command"):
         env.update(
             {
-                "SERVICE_PORT": str(p.core_metadata),
+                "SERVICE_PORT": str(p.core_metadata if service == "core" else p.core_command),
                 "CORE_DATAPORT": str(p.core_data),
                 "CORE_METADATAPORT": str(p.core_metadata),
                 "CORE_COMMANDPORT": str(p.core_command),
+                "CORE_APIS": "[metadata, data]" if service == "core" else "[command]",
             }
         )
     elif service == "sync.receiver":
@@ -101,7 +107,7 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
 
 
 def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
-    """nats-server first, then core (metadata before everything else), the rest, and demo simulators."""
+    """nats-server first, then core (metadata before everything else), core-command, the rest, demo simulators."""
     p = cfg.ports
     conf = write_nats_config(cfg)
     specs = [ProcSpec("nats-server", [nats_server_binary(), "-c", str(conf)], tcp_port=p.nats)]
@@ -125,13 +131,13 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                 tcp_port=p.modbus_sim,
             )
         )
-    order = ["core", "sync.receiver", "sync", "ingest", "features", "inference", "rules"]
+    order = ["core", "core-command", "sync.receiver", "sync", "ingest", "features", "inference", "rules"]
     for svc in order:
         urls = tuple(ping_url(getattr(p, name)) for name in SERVICE_PORTS[svc])
         specs.append(
             ProcSpec(
                 f"edgewatch-{svc.replace('sync.receiver', 'receiver')}",
-                [sys.executable, "-m", f"edgewatch.{svc}"],
+                [sys.executable, "-m", f"edgewatch.{_MODULE.get(svc, svc)}"],
                 _svc_env(cfg, svc),
                 ping_urls=urls,
             )

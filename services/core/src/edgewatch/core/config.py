@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
 from edgewatch.common.service.settings import Section, ServiceSection, ServiceSettings, WritableSection
 
 __all__ = [
+    "ALL_APIS",
     "DEFAULT_COMMAND_PORT",
     "DEFAULT_DATA_PORT",
     "DEFAULT_METADATA_PORT",
+    "Api",
     "CoreSection",
     "CoreSettings",
     "CoreWritable",
@@ -19,6 +23,8 @@ __all__ = [
     "UoMSection",
 ]
 
+Api = Literal["metadata", "data", "command"]
+ALL_APIS: tuple[Api, ...] = ("metadata", "data", "command")
 DEFAULT_METADATA_PORT = 59881
 DEFAULT_DATA_PORT = 59880
 DEFAULT_COMMAND_PORT = 59882
@@ -69,6 +75,11 @@ class CoreSection(Section):
     uom_file: str = Field("", description="units-of-measure YAML/JSON (empty = built-in list)")
     retention: EventRetention = Field(default_factory=EventRetention)
     command_url: str = Field("", description="core-command URL in coreCommands[].url (empty = http://host:port)")
+    apis: list[Api] = Field(
+        default_factory=lambda: list(ALL_APIS),
+        min_length=1,
+        description="EdgeX APIs this process serves (edgewatch up runs [command] in a process of its own)",
+    )
 
 
 class CoreSettings(ServiceSettings):

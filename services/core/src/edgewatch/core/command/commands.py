@@ -21,6 +21,7 @@ from edgewatch.common.contracts.errors import (
     NotFoundError,
     ServiceUnavailableError,
 )
+from edgewatch.common.contracts.limits import check_json_depth
 from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
 from edgewatch.core.metadata.stores import MetadataStores
 
@@ -41,12 +42,18 @@ class CommandService:
     """Resolves device -> profile -> service and forwards over EdgeX's command topics (never hangs)."""
 
     def __init__(
-        self, bus: NatsBus, stores: MetadataStores, timeout: Callable[[], float], base_url: Callable[[], str]
+        self,
+        bus: NatsBus,
+        stores: MetadataStores,
+        timeout: Callable[[], float],
+        base_url: Callable[[], str],
+        max_depth: Callable[[], int] = lambda: 32,
     ) -> None:
         self.bus = bus
         self.stores = stores
         self.timeout = timeout
         self.base_url = base_url
+        self.max_depth = max_depth
 
     def _profile(self, d: Device) -> DeviceProfile | None:
         return self.stores.profiles.find(d.profile_name) if d.profile_name else None
@@ -125,6 +132,7 @@ class CommandService:
                 raise ContractInvalidError(f"{flag} {query[flag]!r} must be 'true' or 'false'", field=flag)
         d = self._check(device_name, command, method)
         if method == "set":
+            check_json_depth(body, self.max_depth(), "body")  # bus requests come without the REST body limits
             try:
                 doc = json.loads(body or b"{}")
             except ValueError as e:

@@ -1,0 +1,129 @@
+"""core's limits: profile uploads (alias bombs 400, oversize 413), JSON depth, events (MaxEventSize, depth, large
+ones decoded in a parse worker), bus commands with over-deep bodies, Core.Apis, refusals counted in metrics."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import cbor2
+from nats.aio.msg import Msg
+
+from edgewatch.common.bus import NatsBus
+from edgewatch.common.bus.envelope import encode_envelope, new_envelope
+from edgewatch.common.bus.requestreply import edgex_request
+from edgewatch.common.contracts import topics
+from edgewatch.core.app import build_app
+from tests.core.conftest import Core, core_settings, start_core
+from tests.core.helpers import device_req, event_doc, profile_req, service_req
+from tests.support.hostile import alias_bomb, large_profile, merge_bomb
+from tests.support.nats_server import NatsServer
+from tests.support.waiting import wait_until
+
+MB = 1024 * 1024
+
+
+def _refusals(core: Core, limit: str) -> float:
+    value = core.host.metrics.registry.get_sample_value("edgewatch_limit_refusals_total", {"limit": limit})
+    return value or 0.0
+
+
+async def test_alias_and_merge_bomb_uploads_are_400_naming_the_alias_budget(core: Core) -> None:
+    for text in (alias_bomb(pad=12), merge_bomb().replace("m0:", "name: merged\nm0:")):
+        for method in (core.meta.post, core.meta.put):
+            r = await method("/deviceprofile/uploadfile", files={"file": ("bomb.yaml", text)})
+            assert r.status_code == 400, r.text
+            assert r.json()["statusCode"] == 400 and "Service.MaxYamlAliasNodes" in r.json()["message"]
+    assert _refusals(core, "MaxYamlAliasNodes") == 4
+    assert (await core.meta.get("/deviceprofile/all")).json()["totalCount"] == 0
+
+
+async def test_profile_upload_over_max_request_size_is_413_and_a_normal_one_still_loads(core: Core) -> None:
+    r = await core.meta.post("/deviceprofile/uploadfile", files={"file": ("huge.yaml", large_profile(30 * MB))})
+    assert r.status_code == 413 and "Service.MaxRequestSize" in r.json()["message"]
+    assert _refusals(core, "MaxRequestSize") == 1
+    ok = "name: small\ndeviceResources:\n  - {name: t, properties: {valueType: Int16, readWrite: R}}\n"
+    assert (await core.meta.post("/deviceprofile/uploadfile", files={"file": ("p.yaml", ok)})).status_code == 201
+
+
+async def test_profile_upload_nested_deeper_than_the_budget_is_400(core: Core) -> None:
+    text = "name: deep\nlabels: " + "[" * 40 + "]" * 40 + "\n"
+    r = await core.meta.post("/deviceprofile/uploadfile", files={"file": ("p.yaml", text)})
+    assert r.status_code == 400 and "Service.MaxDocumentDepth" in r.json()["message"]
+
+
+async def test_device_post_with_attributes_nested_too_deep_is_400_before_validation(core: Core) -> None:
+    await core.meta.post("/deviceservice", json=[service_req("svc")])
+    await core.meta.post("/deviceprofile", json=[profile_req("P")])
+    deep: object = "x"
+    for _ in range(40):
+        deep = {"k": deep}
+    r = await core.meta.post("/device?bypassValidation=true", json=[device_req("d1", protocols={"p": deep})])
+    assert r.status_code == 400 and "MaxDocumentDepth" in r.json()["message"]
+    assert (await core.meta.get("/device/all")).json()["totalCount"] == 0
+
+
+async def test_events_over_max_event_size_are_413_and_large_ones_decode_in_a_worker(nats_server: NatsServer) -> None:
+    host, c = await start_core(core_settings(nats_server, Writable={"MaxEventSize": 512}))
+    try:
+        ev = event_doc()
+        ev["readings"] = [{**ev["readings"][0], "id": str(uuid.uuid4())} for _ in range(2000)]
+        body = json.dumps({"apiVersion": "v3", "event": ev}).encode()
+        assert 64 * 1024 < len(body) < 512 * 1024
+        r = await c.data.post("/event/svc/P/d1/t", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 201, r.text
+        ev["readings"] *= 3
+        big = json.dumps({"apiVersion": "v3", "event": ev}).encode()
+        r = await c.data.post("/event/svc/P/d1/t", content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "Writable.MaxEventSize" in r.json()["message"]
+    finally:
+        for cl in (c.meta, c.data, c.command):
+            await cl.aclose()
+        await host.__aexit__(None, None, None)
+
+
+async def test_events_nested_too_deep_are_400_in_json_and_cbor(core: Core) -> None:
+    ev = event_doc()
+    deep: object = 1
+    for _ in range(40):
+        deep = [deep]
+    ev["readings"][0] = {**ev["readings"][0], "valueType": "Object", "objectValue": deep}
+    ev["readings"][0].pop("value")
+    doc = {"apiVersion": "v3", "event": ev}
+    for body, ct in ((json.dumps(doc).encode(), "application/json"), (cbor2.dumps(doc), "application/cbor")):
+        r = await core.data.post("/event/svc/P/d1/t", content=body, headers={"content-type": ct})
+        assert r.status_code == 400 and "MaxDocumentDepth" in r.json()["message"], r.text
+
+
+async def test_deep_bus_event_is_dead_lettered_and_counted(core: Core, bus: NatsBus) -> None:
+    dead: list[Msg] = []
+
+    async def on_dead(msg: Msg) -> None:
+        dead.append(msg)
+
+    await bus.nc.subscribe(topics.dead_letter("edgewatch-core"), cb=on_dead)
+    payload = b'{"apiVersion": "v3", "event": ' + b"[" * 100 + b"]" * 100 + b"}"
+    data, headers = encode_envelope(new_envelope(payload), "nats")
+    await bus.publish(topics.device_event("svc", "P", "d1", "t"), data, headers)
+    await wait_until(lambda: dead, message="dead letter")
+    assert "MaxDocumentDepth" in dead[0].headers["Edgewatch-Reason"]
+    assert _refusals(core, "MaxDocumentDepth") == 1
+
+
+async def test_bus_command_with_a_body_nested_too_deep_is_answered_with_an_error(core: Core, bus: NatsBus) -> None:
+    await core.meta.post("/deviceservice", json=[service_req("svc")])
+    await core.meta.post("/deviceprofile", json=[profile_req("P")])
+    await core.meta.post("/device?bypassValidation=true", json=[device_req("d1")])
+    env = new_envelope(b'{"sw": ' + b"[" * 100 + b"]" * 100 + b"}")
+    reply = await edgex_request(
+        bus, topics.command_request("d1", "sw", "set"), env, responder="core-command", timeout=5
+    )
+    assert reply.error_code == 1 and "MaxDocumentDepth" in reply.error_text()
+
+
+async def test_core_apis_command_alone_serves_only_core_command(nats_server: NatsServer) -> None:
+    host = build_app(core_settings(nats_server, Core={"Apis": ["command"]}))
+    assert [label for label, _p, _a in host.apps] == ["core-command"]
+    assert host.name == "edgewatch-core-command"
+    both = build_app(core_settings(nats_server, Core={"Apis": ["metadata", "data"]}))
+    assert [label for label, _p, _a in both.apps] == ["core-metadata", "core-data"]
