@@ -119,6 +119,7 @@ async def test_bus_command_with_a_body_nested_too_deep_is_answered_with_an_error
         bus, topics.command_request("d1", "sw", "set"), env, responder="core-command", timeout=5
     )
     assert reply.error_code == 1 and "MaxDocumentDepth" in reply.error_text()
+    assert _refusals(core, "MaxDocumentDepth") == 1
 
 
 async def test_core_apis_command_alone_serves_only_core_command(nats_server: NatsServer) -> None:

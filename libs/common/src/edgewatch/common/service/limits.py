@@ -40,12 +40,18 @@ def yaml_budget(service: ServiceSection) -> YamlBudget:
 
 @dataclass(frozen=True)
 class RouteLimit:
-    """A body limit for paths starting with ``prefix``; ``json_depth`` False when the route checks depth itself."""
+    """A body limit for ``prefix`` and the paths below it (only ``prefix`` itself when ``exact``); ``json_depth``
+    False when the route checks depth itself."""
 
     prefix: str
     max_bytes: Callable[[], int]
     setting: str
     json_depth: bool = True
+    exact: bool = False
+
+    def matches(self, path: str) -> bool:
+        """Whether ``path`` is this route's."""
+        return path == self.prefix or (not self.exact and path.startswith(self.prefix.rstrip("/") + "/"))
 
 
 class BodyLimits:
@@ -64,7 +70,7 @@ class BodyLimits:
     def for_path(self, path: str) -> tuple[int, str, bool]:
         """(max bytes, setting name, check JSON depth) for a request path."""
         for r in self.routes:
-            if path.startswith(r.prefix):
+            if r.matches(path):
                 return r.max_bytes(), r.setting, r.json_depth
         return self.service().max_request_size * KB, "Service.MaxRequestSize", True
 
@@ -75,11 +81,17 @@ class BodyLimits:
 
 
 def route_limit(
-    app: FastAPI, prefix: str, max_bytes: Callable[[], int], setting: str, *, json_depth: bool = True
+    app: FastAPI,
+    prefix: str,
+    max_bytes: Callable[[], int],
+    setting: str,
+    *,
+    json_depth: bool = True,
+    exact: bool = False,
 ) -> None:
-    """Give the routes under ``prefix`` of ``app`` their own body limit in bytes (0 = no limit)."""
+    """Give ``prefix`` (and the paths below it unless ``exact``) of ``app`` its own body limit in bytes (0 = none)."""
     limits: BodyLimits = app.state.body_limits
-    limits.add(RouteLimit(prefix, max_bytes, setting, json_depth))
+    limits.add(RouteLimit(prefix, max_bytes, setting, json_depth, exact))
 
 
 def _is_json(headers: dict[bytes, bytes]) -> bool:

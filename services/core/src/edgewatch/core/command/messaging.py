@@ -11,6 +11,7 @@ from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import EdgeXError
+from edgewatch.common.contracts.limits import LimitError
 from edgewatch.core.command.commands import CommandService
 
 __all__ = ["RESPONDER", "CommandListener"]
@@ -46,6 +47,8 @@ class CommandListener:
                 device, command, method, dict(env.query_params), env.payload, env.correlation_id
             )
         except EdgeXError as e:
+            if isinstance(e, LimitError):
+                self.bus.metrics.limit_refusals.labels(e.limit).inc()
             await edgex_respond(self.bus, env, responder=RESPONDER, error=e.message, fmt=fmt)
             return
         await edgex_respond(
