@@ -69,7 +69,13 @@ def _cap_memory(extra_mb: int) -> None:
 
 
 def _portable(e: BaseException) -> tuple[str, Any]:
-    """An exception as something the parent can rebuild (EdgeX errors keep their class and fields)."""
+    """An exception as something the parent can rebuild (EdgeX errors keep their class and fields).
+
+    The traceback is dropped: its frames would keep the failed call's data (a refused bomb's buffers) alive
+    into the next call.
+    """
+    e.__traceback__ = None
+    e.__context__ = e.__cause__ = None
     if isinstance(e, EdgeXError):
         return "edgex", (type(e), e.message, dict(vars(e)))
     if isinstance(e, MemoryError):
@@ -106,6 +112,7 @@ def _serve(conn: Connection, parent: int, preload: tuple[str, ...], extra_mb: in
             conn.send(("memory", None))
         except Exception as e:
             conn.send(("exc", RuntimeError(f"result could not be sent back: {type(e).__name__}: {e}")))
+        del fn, args, reply  # nothing of this call stays alive while the worker waits for the next
 
 
 class _Proc:
