@@ -37,6 +37,8 @@ Handler = Callable[[Msg], Awaitable[None]]
 
 # Cap on cached per-subject counter children (subjects without an explicit kind); the label itself is bounded.
 _MAX_CACHED_SUBJECTS = 4096
+# Messages a subscription handles between yields to the event loop.
+_YIELD_EVERY = 32
 
 
 def _incrementer(child: Any) -> Callable[[float], None]:
@@ -156,9 +158,15 @@ class NatsBus:
         """
         counted = _incrementer(self.metrics.messages_in.labels(subject))
         dead_letter = self.dead_letter
+        handled = 0
 
         async def wrapped(msg: Msg) -> None:
+            nonlocal handled
             counted(1)
+            handled += 1
+            if handled % _YIELD_EVERY == 0:
+                # nats-py takes a queued message without suspending: a backlog would hold the loop until drained
+                await asyncio.sleep(0)
             try:
                 await handler(msg)
             except BusDecodeError as e:
