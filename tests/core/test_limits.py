@@ -128,3 +128,19 @@ async def test_core_apis_command_alone_serves_only_core_command(nats_server: Nat
     assert host.name == "edgewatch-core-command"
     both = build_app(core_settings(nats_server, Core={"Apis": ["metadata", "data"]}))
     assert [label for label, _p, _a in both.apps] == ["core-metadata", "core-data"]
+
+
+async def test_profile_larger_than_the_bus_max_payload_is_413_not_500(nats_server: NatsServer) -> None:
+    host, c = await start_core(core_settings(nats_server, Service={"MaxRequestSize": 4096}))
+    try:
+        desc = "x" * (1100 * 1024)  # the test nats-server's max_payload is 1 MB
+        r = await c.meta.post(
+            "/deviceprofile/uploadfile", files={"file": ("p.yaml", f"name: big\ndescription: {desc}\n")}
+        )
+        assert r.status_code == 413 and "max_payload" in r.json()["message"], r.text
+        r = await c.meta.post("/deviceprofile", json=[profile_req("Big", description=desc)])
+        assert r.status_code == 207 and r.json()[0]["statusCode"] == 413
+    finally:
+        for cl in (c.meta, c.data, c.command):
+            await cl.aclose()
+        await host.__aexit__(None, None, None)
