@@ -169,8 +169,12 @@ def load_profile_yaml(text: str | bytes, budget: YamlBudget = DEFAULT_BUDGET) ->
 def _read(text_or_path: str | Path) -> str:
     if isinstance(text_or_path, Path):
         return text_or_path.read_text(encoding="utf-8")
-    if "\n" not in text_or_path and len(text_or_path) < 4096 and Path(text_or_path).is_file():
-        return Path(text_or_path).read_text(encoding="utf-8")
+    if "\n" not in text_or_path and len(text_or_path) < 4096:
+        try:
+            if Path(text_or_path).is_file():
+                return Path(text_or_path).read_text(encoding="utf-8")
+        except (OSError, ValueError):  # one line of JSON is no file name (too long, NUL bytes)
+            pass
     return text_or_path
 
 
