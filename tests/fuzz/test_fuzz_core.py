@@ -54,6 +54,8 @@ async def core(nats_server: NatsServer) -> AsyncIterator[Core]:
     host, c = await start_core(core_settings(nats_server, Service=FUZZ_SERVICE))
     await c.meta.post("/deviceservice", json=[service_req("svc")])
     await c.meta.post("/deviceprofile", json=[profile_req("P")])
+    # a first upload starts the parse worker, so the figures are of inputs, not of a process start
+    await c.meta.post("/deviceprofile/uploadfile", files={"file": ("warm.yaml", PROFILE_YAML.replace("fuzz", "warm"))})
     try:
         yield c
     finally:
