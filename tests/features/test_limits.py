@@ -46,3 +46,19 @@ async def test_put_nested_too_deep_is_400(make_settings, started) -> None:  # ty
     body = b'{"waveforms": ' + b"[" * 40 + b"]" * 40 + b"}"
     r = await svc.http.put("/api/v3/features/config/pump", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400 and "MaxDocumentDepth" in r.json()["message"]
+
+
+async def test_bus_event_nested_too_deep_is_dead_lettered_as_a_limit(make_settings, started, collector, bus) -> None:  # type: ignore[no-untyped-def]
+    from edgewatch.common.bus.envelope import encode_envelope, new_envelope
+    from edgewatch.common.contracts import topics
+    from tests.support.waiting import wait_until
+
+    svc = await started(make_settings())
+    dead = await collector(topics.dead_letter("edgewatch-features"))
+    payload = b'{"apiVersion": "v3", "event": {"readings": ' + b"[" * 100 + b"]" * 100 + b"}}"
+    data, headers = encode_envelope(new_envelope(payload), "nats")
+    await bus.publish(topics.device_event("svc", "P", "pump", "t"), data, headers)
+    await wait_until(lambda: dead, message="dead letter")
+    assert dead[0].headers["Edgewatch-Reason"].startswith("limit:")
+    reg = svc.host.metrics.registry
+    assert reg.get_sample_value("edgewatch_limit_refusals_total", {"limit": "MaxDocumentDepth"}) == 1
