@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 
 from edgewatch.common.contracts.device import AutoEvent, Device, UpdateDevice
 from edgewatch.common.contracts.errors import ConflictError, ContractInvalidError, NotFoundError
+from edgewatch.common.contracts.namepattern import fullmatches
 from edgewatch.core.metadata.stores import MetadataStores, new_id, now_ms
 from edgewatch.core.metadata.sysevents import SystemEventPublisher
 
@@ -48,11 +48,7 @@ class DeviceRegistry:
             )
         if p.resource(ae.source_name) or p.command(ae.source_name):
             return
-        try:
-            rx = re.compile(ae.source_name)
-        except re.error:
-            rx = None
-        if rx is not None and any(rx.fullmatch(r.name) for r in p.device_resources):
+        if fullmatches(ae.source_name, (r.name for r in p.device_resources)):
             return
         raise ContractInvalidError(
             f"device {d.name!r}: autoEvents[{i}].sourceName {ae.source_name!r} is not a resource, command or "
