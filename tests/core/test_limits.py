@@ -7,6 +7,7 @@ import json
 import uuid
 
 import cbor2
+import psutil
 from nats.aio.msg import Msg
 
 from edgewatch.common.bus import NatsBus
@@ -144,3 +145,28 @@ async def test_profile_larger_than_the_bus_max_payload_is_413_not_500(nats_serve
         for cl in (c.meta, c.data, c.command):
             await cl.aclose()
         await host.__aexit__(None, None, None)
+
+
+def test_unresolved_source_finds_the_first_source_that_is_no_name_and_matches_nothing() -> None:
+    from edgewatch.core.metadata.devices import unresolved_source
+
+    names = frozenset({"t", "sw", "Both"})
+    assert unresolved_source(["t", "Both", "s.*"], names, ["t", "sw"]) == -1
+    assert unresolved_source(["t", "(a|aa)+$", "sw"], names, ["t", "sw", "a" * 3000 + "b"]) == 1
+    assert unresolved_source(["(?=t)"], names, ["t"]) == 0  # not RE2: matches nothing
+
+
+async def test_many_pattern_auto_events_resolve_in_a_parse_worker(core: Core) -> None:
+    resources = [{"name": f"r{i}", "properties": {"valueType": "Int16", "readWrite": "R"}} for i in range(200)]
+    await core.meta.post("/deviceservice", json=[service_req("svc")])
+    await core.meta.post("/deviceprofile", json=[profile_req("Wide", deviceResources=resources, deviceCommands=[])])
+    events = [{"interval": "1s", "sourceName": f"r{i % 200}[0-9]*"} for i in range(500)]
+    ok = await core.meta.post(
+        "/device?bypassValidation=true", json=[device_req("d1", profile="Wide", autoEvents=events)]
+    )
+    assert ok.json()[0]["statusCode"] == 201, ok.text
+    bad = [*events, {"interval": "1s", "sourceName": "(x|xx)+y"}]
+    r = await core.meta.post("/device?bypassValidation=true", json=[device_req("d2", profile="Wide", autoEvents=bad)])
+    assert r.json()[0]["statusCode"] == 400 and "autoEvents[500]" in r.json()[0]["message"]
+    workers = [p for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+    assert workers, "500 patterns x 200 resources are matched in a parse worker"

@@ -61,8 +61,9 @@ def build_app(settings: CoreSettings) -> ServiceHost:
 
     stores = MetadataStores.create(bus, core.bucket_prefix)
     events = SystemEventPublisher(bus)
-    devices = DeviceRegistry(stores, events, BusDeviceValidator(bus, lambda: settings.service.request_timeout))
     workers = ParseWorkers(service, host.metrics, preload=("edgewatch.common.contracts.yamlcompat",))
+    validator = BusDeviceValidator(bus, lambda: settings.service.request_timeout)
+    devices = DeviceRegistry(stores, events, validator, workers)
     secrets: dict[str, dict[str, str]] = {}
     host.lifespan.add("metadata-kv", stores.start, stores.stop)
     host.lifespan.add("parse-workers", _nothing, workers.close)

@@ -63,12 +63,13 @@ class CommandService:
         p = self._profile(d)
         out: list[CoreCommand] = []
         if p is not None:
+            by_name = {r.name: r for r in p.device_resources}
             for c in p.device_commands:
                 if c.is_hidden:
                     continue
                 params = []
                 for op in c.resource_operations:
-                    res = p.resource(op.device_resource)
+                    res = by_name.get(op.device_resource)
                     if res is not None:
                         params.append(
                             CoreCommandParameter(resource_name=res.name, value_type=res.properties.value_type)
