@@ -103,7 +103,7 @@ async def test_model_failing_golden_vector_is_rejected_and_old_model_keeps_servi
     assert "model m/2 rejected" in bad.json()["message"] and "golden vector" in bad.json()["message"]
     garbage = {**_upload_body("m", "3", [1.0, 3.0, 40.0], 1.0), "model": base64.b64encode(b"junk").decode()}
     r = await svc.http.post("/api/v3/model", json=garbage)
-    assert r.status_code == 400 and "cannot load" in r.json()["message"]
+    assert r.status_code == 400 and "not an ONNX model" in r.json()["message"]
     scores = await collector(topics.score_all())
     await bus.publish(topics.feature_vector("p"), vector("p", [1.1, 3.5, 42.0]))
     await wait_until(lambda: len(scores) == 1)

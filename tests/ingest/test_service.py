@@ -242,3 +242,16 @@ async def test_service_malformed_command_is_dead_lettered_and_service_keeps_serv
     get = topics.device_command_request(SERVICE_NAME, DEV, "RoomTemperature", "get")
     resp = await edgex_request(bus, get, env, responder=SERVICE_NAME, timeout=5)
     assert resp.error_code == 0
+
+
+async def test_service_set_bodies_nested_too_deep_are_refused_on_rest_and_bus(stack, bus):
+    _sim, host, http, _events = stack
+    deep = b'{"OperationMode": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+    for ct in ("application/json", "text/plain"):  # text/plain skips the middleware: the route checks itself
+        r = await http.put(f"/api/v3/device/name/{DEV}/OperationMode", content=deep, headers={"content-type": ct})
+        assert r.status_code == 400 and "MaxDocumentDepth" in r.json()["message"], r.text
+    subject = topics.device_command_request(SERVICE_NAME, DEV, "OperationMode", "set")
+    resp = await edgex_request(bus, subject, new_envelope(deep), responder=SERVICE_NAME, timeout=5)
+    assert resp.error_code == 1 and b"MaxDocumentDepth" in resp.payload
+    refused = host.metrics.registry.get_sample_value("edgewatch_limit_refusals_total", {"limit": "MaxDocumentDepth"})
+    assert refused == 3

@@ -11,9 +11,11 @@ from edgewatch.suite.supervisor import ProcSpec
 
 __all__ = ["REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
 
-# service -> the port names (Ports fields) its REST apps listen on
+# service -> the port names (Ports fields) its REST apps listen on. core-command runs in a process of its own
+# (edgewatch.core with Core.Apis [command]): configuration traffic on core-metadata never delays actuation.
 SERVICE_PORTS: dict[str, tuple[str, ...]] = {
-    "core": ("core_data", "core_metadata", "core_command"),
+    "core": ("core_data", "core_metadata"),
+    "core-command": ("core_command",),
     "ingest": ("ingest",),
     "features": ("features",),
     "inference": ("inference",),
@@ -26,6 +28,9 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
 # every REST port of the suite (Ports field names), in documentation order
 REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for name in names)
 
+# service -> the module ``python -m edgewatch.<module>`` runs, where it is not the service's own name
+_MODULE = {"core-command": "core"}
+
 
 def ping_url(port: int) -> str:
     """EdgeX ping URL on loopback."""
@@ -34,10 +39,12 @@ def ping_url(port: int) -> str:
 
 def _repo_res(service: str) -> Path:
     """``services/<svc>/res`` of an editable checkout."""
-    import importlib
+    import importlib.util
 
-    mod = importlib.import_module(f"edgewatch.{service}")
-    return Path(next(iter(mod.__path__))).resolve().parents[2] / "res"
+    spec = importlib.util.find_spec(f"edgewatch.{service}")  # located, not imported: the suite imports no service
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"edgewatch.{service} is not installed")
+    return Path(next(iter(spec.submodule_search_locations))).resolve().parents[2] / "res"
 
 
 def service_env(cfg: SuiteConfig) -> dict[str, str]:
@@ -61,13 +68,14 @@ def service_env(cfg: SuiteConfig) -> dict[str, str]:
 def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
     p = cfg.ports
     env = service_env(cfg)
-    if service == "core":
+    if service in ("core", "core-command"):
         env.update(
             {
-                "SERVICE_PORT": str(p.core_metadata),
+                "SERVICE_PORT": str(p.core_metadata if service == "core" else p.core_command),
                 "CORE_DATAPORT": str(p.core_data),
                 "CORE_METADATAPORT": str(p.core_metadata),
                 "CORE_COMMANDPORT": str(p.core_command),
+                "CORE_APIS": "[metadata, data]" if service == "core" else "[command]",
             }
         )
     else:
@@ -101,7 +109,7 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
 
 
 def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
-    """nats-server first, then core (metadata before everything else), the rest, and demo simulators."""
+    """nats-server first, then core (metadata before everything else), core-command, the rest, demo simulators."""
     p = cfg.ports
     conf = write_nats_config(cfg)
     specs = [ProcSpec("nats-server", [nats_server_binary(), "-c", str(conf)], tcp_port=p.nats)]
@@ -125,13 +133,13 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                 tcp_port=p.modbus_sim,
             )
         )
-    order = ["core", "receiver", "sync", "ingest", "features", "inference", "rules"]
+    order = ["core", "core-command", "receiver", "sync", "ingest", "features", "inference", "rules"]
     for svc in order:
         urls = tuple(ping_url(getattr(p, name)) for name in SERVICE_PORTS[svc])
         specs.append(
             ProcSpec(
                 f"edgewatch-{svc}",
-                [sys.executable, "-m", f"edgewatch.{svc}"],
+                [sys.executable, "-m", f"edgewatch.{_MODULE.get(svc, svc)}"],
                 _svc_env(cfg, svc),
                 ping_urls=urls,
             )

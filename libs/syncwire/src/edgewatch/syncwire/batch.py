@@ -29,6 +29,7 @@ __all__ = [
     "BatchAck",
     "BatchDecodeError",
     "BatchHeader",
+    "BatchTooLargeError",
     "DataClass",
     "PackedEvents",
     "RecordRow",
@@ -37,6 +38,7 @@ __all__ = [
     "decode_batch",
     "decode_batch_packed",
     "decode_batch_rows",
+    "decompress_bounded",
     "encode_batch",
     "encode_rows",
     "is_packed",
@@ -82,6 +84,50 @@ _HEAD: Final = TypeAdapter(tuple[int, str, str, DataClass, str, int, int])
 
 class BatchDecodeError(ValueError):
     """An uploaded batch is not valid zstd/msgpack or does not match the batch schema."""
+
+
+class BatchTooLargeError(BatchDecodeError):
+    """An uploaded batch decompresses (or declares it does) to more than the allowed size."""
+
+
+_DECOMPRESS_STEP = 1 << 20
+
+
+def decompress_bounded(data: bytes, max_size: int) -> bytes | bytearray:
+    """zstd ``data`` decompressed 1 MiB at a time, refused as soon as it would exceed ``max_size`` bytes.
+
+    A frame that declares its size is decoded into a buffer of exactly that size; one that does not (a zstd bomb:
+    a few KB of compressed zeros) is decoded step by step and refused at ``max_size``, so it costs at most
+    ``max_size`` bytes of memory. (``decompress(max_output_size=...)`` allocates all of ``max_size`` up front.)
+
+    Raises:
+        BatchTooLargeError: the frame declares, or decompresses to, more than ``max_size`` bytes.
+        BatchDecodeError: not zstd, or not the size it declares.
+    """
+    try:
+        size = zstandard.frame_content_size(data)
+        if size > max_size:
+            raise BatchTooLargeError(f"body: zstd frame decodes to {size} bytes, over the {max_size} limit")
+        with zstandard.ZstdDecompressor().stream_reader(data) as reader:
+            if size >= 0:
+                out = bytearray(size)
+                view, pos = memoryview(out), 0
+                while pos < size and (n := reader.readinto(view[pos : pos + _DECOMPRESS_STEP])):
+                    pos += n
+                view.release()
+                if pos != size or reader.read(1):
+                    raise BatchDecodeError(f"body: zstd frame does not decode to the {size} bytes it declares")
+                return out
+            chunks: list[bytes] = []
+            total = 0
+            while chunk := reader.read(_DECOMPRESS_STEP):
+                total += len(chunk)
+                if total > max_size:
+                    raise BatchTooLargeError(f"body: zstd frame decodes to more than the {max_size} limit")
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except zstandard.ZstdError as e:
+        raise BatchDecodeError(f"body: not a zstd frame within {max_size} bytes ({e})") from e
 
 
 class SyncRecord(BaseModel):
@@ -261,13 +307,7 @@ def decode_batch_packed(
 
 
 def _decode(data: bytes, max_size: int, *, unpack: bool) -> tuple[BatchHeader, list[RecordRow], PackedEvents | None]:
-    try:
-        size = zstandard.frame_content_size(data)
-        if size > max_size:
-            raise BatchDecodeError(f"body: zstd frame decodes to {size} bytes, over the {max_size} limit")
-        raw = zstandard.ZstdDecompressor().decompress(data, max_output_size=max_size)
-    except zstandard.ZstdError as e:
-        raise BatchDecodeError(f"body: not a zstd frame within {max_size} bytes ({e})") from e
+    raw = decompress_bounded(data, max_size)
     try:
         doc: Any = msgpack.unpackb(raw, raw=False, strict_map_key=True, use_list=False)
     except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as e:

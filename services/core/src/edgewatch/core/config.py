@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_pascal
@@ -11,6 +11,8 @@ from edgewatch.common.contracts import ports
 from edgewatch.common.service.settings import Section, ServiceSettings, WritableSection
 
 __all__ = [
+    "ALL_APIS",
+    "Api",
     "CoreSection",
     "CoreSettings",
     "CoreWritable",
@@ -18,6 +20,9 @@ __all__ = [
     "ProfileChange",
     "UoMSection",
 ]
+
+Api = Literal["metadata", "data", "command"]
+ALL_APIS: tuple[Api, ...] = ("metadata", "data", "command")
 
 
 class ProfileChange(Section):
@@ -65,6 +70,11 @@ class CoreSection(Section):
     uom_file: str = Field("", description="units-of-measure YAML/JSON (empty = built-in list)")
     retention: EventRetention = Field(default_factory=EventRetention)
     command_url: str = Field("", description="core-command URL in coreCommands[].url (empty = http://host:port)")
+    apis: list[Api] = Field(
+        default_factory=lambda: list(ALL_APIS),
+        min_length=1,
+        description="EdgeX APIs this process serves (edgewatch up runs [command] in a process of its own)",
+    )
 
 
 class CoreSettings(ServiceSettings):

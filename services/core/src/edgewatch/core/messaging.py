@@ -16,6 +16,7 @@ from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.commanderror import error_text
 from edgewatch.common.contracts.errors import EdgeXError
+from edgewatch.common.contracts.limits import LimitError
 from edgewatch.core.command.commands import CommandService
 
 __all__ = ["RESPONDER", "CommandListener"]
@@ -52,6 +53,8 @@ class CommandListener:
                 device, command, method, dict(env.query_params), env.payload, env.correlation_id
             )
         except EdgeXError as e:
+            if isinstance(e, LimitError):
+                self.bus.metrics.count_limit_refusal(e.limit)
             await edgex_respond(self.bus, env, responder=RESPONDER, error=error_text(e), fmt=fmt)
             return
         await edgex_respond(

@@ -14,7 +14,7 @@ from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import Event
-from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
+from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event_within
 from edgewatch.common.contracts.feature import FeatureVector, encode_feature_vector
 from edgewatch.features.pipeline import FeaturePipeline
 from edgewatch.features.readings import BlockInput, ScalarInput, classify
@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 class EventConsumer:
     """Subscribes to every device event, feeds the pipeline and publishes what it produces."""
 
-    def __init__(self, bus: NatsBus, pipeline: FeaturePipeline) -> None:
+    def __init__(self, bus: NatsBus, pipeline: FeaturePipeline, max_depth: Callable[[], int] = lambda: 32) -> None:
         self.bus = bus
         self.pipeline = pipeline
+        self.max_depth = max_depth
 
     async def start(self) -> None:
         """Subscribe to ``edgex.events.device.>`` (``NatsBus.subscribe`` returns once the server has it)."""
@@ -46,7 +47,7 @@ class EventConsumer:
         """
         env = decode_envelope(msg)
         try:
-            event = decode_add_event(env.payload, env.content_type).event
+            event = decode_add_event_within(env.payload, env.content_type, self.max_depth()).event
         except EventDecodeError as e:
             raise BusDecodeError(f"event: {e}") from e
         for fv in self.process(event):

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from edgewatch.common.contracts.feature import FeatureVector
 from edgewatch.features.extractor import ScalarExtractor, WaveformExtractor
-from edgewatch.features.spec import FeatureConfig, WaveformSpec
+from edgewatch.features.spec import MAX_WINDOW_SAMPLES, FeatureConfig, WaveformSpec
 from edgewatch.features.store import DEFAULT_VERSION, ConfigStore
 from edgewatch.features.window import ScalarWindow, ScalarWindower, WaveformWindower, ns
 
@@ -176,6 +176,9 @@ class FeaturePipeline:
         if wf is None or wf.fs != fs:
             if spec.samples(fs) < _MIN_WINDOW:
                 self.stats["window_too_short"] += 1
+                return []
+            if spec.samples(fs) > MAX_WINDOW_SAMPLES:  # a time window at a sample rate from the reading's tag
+                self.stats["window_too_long"] += 1
                 return []
             wf = self._waveform(st, resource, spec, version, fs, profile_spec)
         w = wf.windower

@@ -14,6 +14,8 @@ from pydantic.alias_generators import to_camel
 from edgewatch.features.bearing import BearingGeometry, fault_multipliers
 
 __all__ = [
+    "MAX_BANDS",
+    "MAX_WINDOW_SAMPLES",
     "SCALAR_FEATURES",
     "BearingSpec",
     "EnvelopeSpec",
@@ -24,6 +26,11 @@ __all__ = [
     "WaveformSpec",
     "WindowSpec",
 ]
+
+MAX_WINDOW_SAMPLES = 1 << 20
+"""Longest waveform window (samples): its buffer and FFT stay within tens of MB and a fraction of a second."""
+MAX_BANDS = 64
+"""Energy bands per waveform at most."""
 
 ScalarFeature = Literal["mean", "std", "rms", "min", "max", "delta", "zscore"]
 SCALAR_FEATURES: tuple[ScalarFeature, ...] = ("mean", "std", "rms", "min", "max", "delta", "zscore")
@@ -50,6 +57,8 @@ class WindowSpec(Spec):
     def _check(self) -> WindowSpec:
         if self.basis == "count" and self.size != int(self.size):
             raise ValueError(f"size: a count window needs a whole number of samples, got {self.size:g}")
+        if self.basis == "count" and self.size > MAX_WINDOW_SAMPLES:
+            raise ValueError(f"size: {self.size:g} samples is more than {MAX_WINDOW_SAMPLES}")
         if self.hop is not None:
             if self.hop > self.size:
                 raise ValueError(f"hop: {self.hop:g} is larger than size {self.size:g}")
@@ -138,16 +147,22 @@ class WaveformSpec(Spec):
 
     @model_validator(mode="after")
     def _check(self) -> WaveformSpec:
+        if len(self.bands) > MAX_BANDS:
+            raise ValueError(f"bands: {len(self.bands)} bands is more than {MAX_BANDS}")
+        seen: set[tuple[float, float]] = set()
         for i, (lo, hi) in enumerate(self.bands):
             if not 0 <= lo < hi:
                 raise ValueError(f"bands.{i}: need 0 <= lo < hi, got [{lo:g}, {hi:g}]")
-            if (lo, hi) in self.bands[:i]:
+            if (lo, hi) in seen:
                 raise ValueError(f"bands.{i}: [{lo:g}, {hi:g}] is listed twice")
+            seen.add((lo, hi))
         fs = self.sample_rate_hz
         if fs is not None:
             n = self.samples(fs)
             if n < 8:
                 raise ValueError(f"window.size: {n} samples at {fs:g} Hz; need at least 8")
+            if n > MAX_WINDOW_SAMPLES:
+                raise ValueError(f"window.size: {n} samples at {fs:g} Hz is more than {MAX_WINDOW_SAMPLES}")
             env = self.envelope
             if env is not None and env.band_hz[0] >= fs / 2:
                 raise ValueError(f"envelope.bandHz: starts at or above Nyquist ({fs / 2:g} Hz)")

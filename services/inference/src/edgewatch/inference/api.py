@@ -5,28 +5,37 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from edgewatch.common.contracts.base import API_VERSION
-from edgewatch.common.contracts.errors import ContractInvalidError
+from edgewatch.common.contracts.errors import ContractInvalidError, EdgeXError
+from edgewatch.common.contracts.limits import check_json_depth, check_size
+from edgewatch.common.contracts.yamlcompat import validation_text
 from edgewatch.common.service.http import API_PREFIX
+from edgewatch.common.service.settings import ServiceSection
+from edgewatch.common.service.worker import ParseWorkers
 from edgewatch.inference.baseline import build_standardized_distance, golden_input, reference_score
 from edgewatch.inference.engine import InferenceEngine
+from edgewatch.inference.modelcheck import check_graph
 from edgewatch.inference.models import FeatureNames, GoldenVector, ModelMeta, RegistryName, meta_summary
-from edgewatch.inference.session import LoadedModel
+from edgewatch.inference.session import LoadedModel, load_model
 
 __all__ = [
     "ActivateRequest",
     "BaselineRequest",
     "RollbackRequest",
     "ThresholdRequest",
+    "UploadLimits",
     "UploadRequest",
+    "parse_upload",
     "router",
     "threshold_router",
 ]
@@ -93,8 +102,59 @@ def _loaded(m: LoadedModel | None) -> dict[str, Any] | None:
     return None if m is None else {**meta_summary(m.meta), "providers": m.providers}
 
 
-def router(engine: InferenceEngine) -> APIRouter:
-    """Routes bound to one engine."""
+@dataclass(frozen=True)
+class UploadLimits:
+    """Bounds of one model upload: the model's bytes, its graph's nodes, the JSON body's nesting."""
+
+    max_bytes: int
+    max_nodes: int
+    max_depth: int
+
+
+def parse_upload(body: bytes, limits: UploadLimits, providers: list[str]) -> tuple[UploadRequest, ModelMeta, bytes]:
+    """Parse and check a model upload in a parse worker: the request, then the model's size and graph, then a
+    trial load with its golden vector. The request comes back without its base64 model.
+
+    Raises:
+        StructureLimitError: the body nests too deep, or the graph is too large (400).
+        SizeLimitError: the model is over Inference.MaxModelSize (413).
+        ContractInvalidError: not an UploadRequest, or the model is not base64 (400).
+        ModelValidationError: the model fails a graph check, does not load, or fails its golden vector (400).
+    """
+    check_json_depth(body, limits.max_depth)
+    try:
+        req = UploadRequest.model_validate_json(body)
+    except ValidationError as e:
+        raise ContractInvalidError(validation_text(e), field="body") from None
+    try:
+        data = base64.b64decode(req.model, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise ContractInvalidError(f"model: not base64: {e}", field="model") from e
+    check_size(len(data), limits.max_bytes, "model", "Inference.MaxModelSize")
+    meta = ModelMeta(
+        name=req.name,
+        version=req.version,
+        sha256=req.sha256,
+        input_names=req.input_names,
+        threshold=req.threshold,
+        golden=req.golden,
+        created=time.time_ns(),
+    )
+    check_graph(meta.name, meta.version, data, limits.max_nodes)
+    load_model(meta, data, providers)  # the trial load: a model ONNX Runtime chokes on fails here, in the worker
+    return req.model_copy(update={"model": ""}), meta, data
+
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": UploadRequest.model_json_schema(by_alias=True)}},
+    }
+}
+
+
+def router(engine: InferenceEngine, workers: ParseWorkers, service: Callable[[], ServiceSection]) -> APIRouter:
+    """Routes bound to one engine; uploads are parsed and checked in a parse worker."""
     r = APIRouter(prefix=f"{API_PREFIX}/model")
 
     @r.get("")
@@ -107,21 +167,20 @@ def router(engine: InferenceEngine) -> APIRouter:
         slots = [{"slot": k, "current": _loaded(c), "previous": _loaded(p)} for k, (c, p) in engine.slots().items()]
         return _ok(slots=slots, baselineProgress=engine.baseline_progress(), thresholds=engine.thresholds())
 
-    @r.post("")
-    async def upload(req: UploadRequest) -> JSONResponse:
+    @r.post("", openapi_extra=UPLOAD_BODY)
+    async def upload(request: Request) -> JSONResponse:
+        cfg = engine.cfg
         try:
-            data = base64.b64decode(req.model, validate=True)
-        except (binascii.Error, ValueError) as e:
-            raise ContractInvalidError(f"model: not base64: {e}", field="model") from e
-        meta = ModelMeta(
-            name=req.name,
-            version=req.version,
-            sha256=req.sha256,
-            input_names=req.input_names,
-            threshold=req.threshold,
-            golden=req.golden,
-            created=time.time_ns(),
-        )
+            req, meta, data = await workers.run(
+                parse_upload,
+                await request.body(),
+                UploadLimits(cfg.max_model_size * 1024, cfg.max_model_nodes, service().max_document_depth),
+                cfg.providers,
+                what="model upload",
+            )
+        except EdgeXError:
+            engine.rejected_models.inc()
+            raise
         stored = await engine.upload(meta, data, activate=req.activate, device=req.device)
         return _ok(201, model=meta_summary(stored))
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from edgewatch.common.service.host import ServiceHost
+from edgewatch.common.service.http import API_PREFIX
+from edgewatch.common.service.limits import KB, route_limit
+from edgewatch.common.service.worker import ParseWorkers
 from edgewatch.inference.api import router, threshold_router
 from edgewatch.inference.config import InferenceSettings
 from edgewatch.inference.engine import InferenceEngine
@@ -25,8 +28,13 @@ def build_app(settings: InferenceSettings) -> ServiceHost:
     host.lifespan.add("models", _sync(engine.restore))
     host.lifespan.add("subscriptions", messaging.start, messaging.stop)
     host.health_checks["modelsServing"] = lambda: len([c for c, _ in engine.slots().values() if c is not None])
+    workers = ParseWorkers(lambda: settings.service, host.metrics, preload=("edgewatch.inference.api",))
+    host.lifespan.add("parse-workers", _sync(lambda: None), workers.close)
     app = host.new_app("edgewatch inference", settings.service.port)
-    app.include_router(router(engine))
+    app.include_router(router(engine, workers, lambda: settings.service))
+    # the base64 model (4/3 of its bytes) plus its metadata, which is held to Service.MaxRequestSize
+    model_body = lambda: settings.inference.max_model_size * KB * 4 // 3 + settings.service.max_request_size * KB  # noqa: E731
+    route_limit(app, f"{API_PREFIX}/model", model_body, "Inference.MaxModelSize", json_depth=False, exact=True)
     app.include_router(threshold_router(engine))
     return host
 

@@ -30,6 +30,12 @@ class InferenceSection(Section):
     )
     std_rel_floor: float = Field(0.02, ge=0, description="Auto-fit std floor as a fraction of |mean|")
     std_abs_floor: float = Field(1e-6, gt=0, description="Auto-fit absolute std floor")
+    max_model_size: int = Field(
+        16384, ge=1, description="Largest model file in KB (the base64 upload body may be a third larger); 413 above"
+    )
+    max_model_nodes: int = Field(
+        10_000, ge=1, description="Most graph nodes of an uploaded model, subgraphs and functions included; 400 above"
+    )
     contributions_top: int = Field(
         5, ge=0, le=10_000, description="Send the k features contributing most to each score (0 = none)"
     )

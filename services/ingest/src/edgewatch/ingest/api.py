@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from edgewatch.common.contracts.base import BaseResponse
 from edgewatch.common.contracts.errors import ContractInvalidError
 from edgewatch.common.contracts.event import EventResponse
+from edgewatch.common.contracts.limits import check_json_depth
 from edgewatch.common.service.http import API_PREFIX
 from edgewatch.ingest.commands import CommandService
 
@@ -29,8 +31,8 @@ def _flag(request: Request, key: str, default: bool) -> bool:
     return v
 
 
-def command_router(commands: CommandService) -> APIRouter:
-    """Routes of the device command API."""
+def command_router(commands: CommandService, max_depth: Callable[[], int] = lambda: 32) -> APIRouter:
+    """Routes of the device command API (SET bodies of any content type within ``max_depth``)."""
     router = APIRouter()
 
     @router.get(f"{API_PREFIX}/device/name/{{name}}/{{command}}")
@@ -46,6 +48,7 @@ def command_router(commands: CommandService) -> APIRouter:
     @router.put(f"{API_PREFIX}/device/name/{{name}}/{{command}}")
     async def set_command(name: str, command: str, request: Request) -> JSONResponse:
         body = await request.body()
+        check_json_depth(body, max_depth())
         try:
             settings: Any = json.loads(body) if body else None
         except ValueError as e:

@@ -53,12 +53,13 @@ def build_app(settings: IngestSettings) -> ServiceHost:
         registry,
         settings.message_bus.format,
         on_system_event=definitions.on_system_event if metadata is not None else None,
+        max_depth=lambda: settings.service.max_document_depth,
     )
     host.lifespan.add("messaging", messaging.start, None)
     host.lifespan.add("devices", definitions.start, definitions.stop)
     host.health_checks["devicesLoaded"] = definitions.loaded.is_set
     app = host.new_app("edgewatch ingest", settings.service.port, sdk_version=SDK_VERSION)
-    app.include_router(command_router(commands))
+    app.include_router(command_router(commands, lambda: settings.service.max_document_depth))
     app.state.registry = registry  # for tests and introspection only; domain code gets it by constructor
     app.state.definitions = definitions
     return host

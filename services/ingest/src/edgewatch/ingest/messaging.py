@@ -23,6 +23,7 @@ from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.errors import ContractInvalidError, EdgeXError
 from edgewatch.common.contracts.event import AddEventRequest, Event, EventResponse
 from edgewatch.common.contracts.ids import request_id_for
+from edgewatch.common.contracts.limits import LimitError, check_json_depth
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.contracts.systemevent import SystemEvent
 from edgewatch.ingest.commands import CommandService
@@ -67,8 +68,10 @@ class Messaging:
         registry: DeviceRegistry,
         fmt: Format = "nats",
         on_system_event: Callable[[SystemEvent], Awaitable[None]] | None = None,
+        max_depth: Callable[[], int] = lambda: 32,
     ) -> None:
         self.bus = bus
+        self.max_depth = max_depth
         self.service = service
         self.commands = commands
         self.registry = registry
@@ -99,6 +102,7 @@ class Messaging:
                 payload = EventResponse(event=event).to_json() if ret else b""
                 await edgex_respond(self.bus, env, responder=self.service, payload=payload, fmt=self.fmt)
             elif method == "set":
+                check_json_depth(env.payload, self.max_depth(), "payload")
                 try:
                     settings: Any = json.loads(env.payload) if env.payload else {}
                 except ValueError as e:
@@ -114,6 +118,8 @@ class Messaging:
             await edgex_respond(self.bus, env, responder=self.service, error=text, fmt=self.fmt)
             raise
         except EdgeXError as e:
+            if isinstance(e, LimitError):
+                self.bus.metrics.count_limit_refusal(e.limit)
             await edgex_respond(self.bus, env, responder=self.service, error=error_text(e), fmt=self.fmt)
 
     async def _validate(self, msg: Msg) -> None:

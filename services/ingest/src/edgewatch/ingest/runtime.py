@@ -7,7 +7,6 @@ command settings into driver writes.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.errors import ContractInvalidError, ErrorKind, NotFoundError
 from edgewatch.common.contracts.event import Event, Reading, new_event
 from edgewatch.common.contracts.ids import event_id_for, reading_id_for
+from edgewatch.common.contracts.namepattern import fullmatches
 from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
 from edgewatch.common.contracts.values import ValueFormatError, format_value, parse_value
 from edgewatch.common.contracts.valuetype import ValueType
@@ -121,11 +121,7 @@ class DeviceRuntime:
         elif source in self.resources:
             names = (source,)
         else:
-            try:
-                rx = re.compile(source)
-            except re.error:
-                rx = None
-            names = tuple(n for n in self.resources if rx is not None and rx.fullmatch(n))
+            names = tuple(fullmatches(source, self.resources))
             if not names:
                 raise ProfileConfigError(
                     f"autoEvents[{index}].sourceName {source!r} is no resource, command or matching regex",
@@ -164,11 +160,7 @@ class DeviceRuntime:
         return ops
 
     def _regex_resources(self, pattern: str) -> list[str]:
-        try:
-            rx = re.compile(pattern)
-        except re.error:
-            return []
-        return [n for n, r in self.resources.items() if readable(r.read_write) and rx.fullmatch(n)]
+        return fullmatches(pattern, [n for n, r in self.resources.items() if readable(r.read_write)])
 
     async def read_values(self, names: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
         """Read resources and apply read transforms: (values, transform errors by resource).

@@ -22,8 +22,12 @@ class ReceiverSection(Section):
     synchronous: Literal["FULL", "NORMAL"] = Field(
         "FULL", description="SQLite synchronous (WAL): FULL survives a power cut after the ack; NORMAL may not"
     )
-    max_batch_bytes: int = Field(32 * MiB, gt=0, description="Largest compressed batch accepted (413 above)")
-    max_decoded_bytes: int = Field(256 * MiB, gt=0, description="Largest batch once decompressed (413 above)")
+    max_batch_bytes: int = Field(
+        32 * MiB, gt=0, description="Largest compressed batch accepted; 413 above, before the body is read"
+    )
+    max_decoded_bytes: int = Field(
+        64 * MiB, gt=0, description="Largest batch once decompressed (decoded 1 MiB at a time; 413 above)"
+    )
     stream_keepalive: float = Field(15.0, gt=0, description="Seconds between keepalive comments on the live stream")
     retention_days: float = Field(
         0.0, ge=0, description="Delete records received more than this many days ago (0 = keep everything)"

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from edgewatch.common.contracts.yamlsafe import DEFAULT_BUDGET, YamlBudget, YamlBudgetError, safe_load
 from edgewatch.rules.rule import Rule
 from edgewatch.rules.state import RunState
 
@@ -27,14 +28,20 @@ class RuleFileError(ValueError):
     """A rule file cannot be read or holds an invalid rule; the message names the file, rule and field."""
 
 
-def load_rule_file(path: Path) -> list[Rule]:
-    """Rules from a YAML or JSON file holding one rule or a list of rules.
+def load_rule_file(path: Path, budget: YamlBudget = DEFAULT_BUDGET) -> list[Rule]:
+    """Rules from a YAML or JSON file holding one rule or a list of rules, within the YAML ``budget``.
 
     Raises:
-        RuleFileError: unreadable file, bad syntax, or an invalid rule.
+        RuleFileError: unreadable file, larger or deeper than the budget, alias bombs, bad syntax, or an invalid
+            rule.
     """
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if budget.max_bytes and size > budget.max_bytes:
+            raise RuleFileError(f"{path}: {size} bytes exceeds the {budget.max_bytes}-byte limit (MaxRequestSize)")
+        doc = safe_load(path.read_bytes(), budget)
+    except YamlBudgetError as e:
+        raise RuleFileError(f"{path}: {e.message}") from e
     except (OSError, yaml.YAMLError) as e:
         raise RuleFileError(f"{path}: {e}") from e
     items = doc if isinstance(doc, list) else [doc]

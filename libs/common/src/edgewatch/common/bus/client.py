@@ -30,6 +30,7 @@ from edgewatch.common.bus.settings import MessageBusSection
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.codec import MessageDecodeError
 from edgewatch.common.contracts.errors import ServiceUnavailableError
+from edgewatch.common.contracts.limits import LimitError
 
 __all__ = ["BusDecodeError", "Handler", "NatsBus"]
 
@@ -39,6 +40,8 @@ Handler = Callable[[Msg], Awaitable[None]]
 
 # Cap on cached per-subject counter children (subjects without an explicit kind); the label itself is bounded.
 _MAX_CACHED_SUBJECTS = 4096
+# Messages a subscription handles between yields to the event loop.
+_YIELD_EVERY = 32
 
 
 class NatsBus:
@@ -145,13 +148,22 @@ class NatsBus:
         """
         counted = self.metrics.in_counter(subject)
         dead_letter = self.dead_letter
+        handled = 0
 
         async def wrapped(msg: Msg) -> None:
+            nonlocal handled
             counted(1)
+            handled += 1
+            if handled % _YIELD_EVERY == 0:
+                # nats-py takes a queued message without suspending: a backlog would hold the loop until drained
+                await asyncio.sleep(0)
             try:
                 await handler(msg)
             except MessageDecodeError as e:
                 await dead_letter(msg, f"decode: {e}")
+            except LimitError as e:
+                self.metrics.count_limit_refusal(e.limit)
+                await dead_letter(msg, f"limit: {e.message}")
             except Exception as e:
                 log.exception("bus handler failed", extra={"subject": msg.subject})
                 await dead_letter(msg, f"handler: {type(e).__name__}: {e}")

@@ -31,6 +31,10 @@ class BusMetrics(Protocol):
         """Count one dead-lettered message; ``reason`` is its kind (``decode``, ``handler``, ...)."""
         ...
 
+    def count_limit_refusal(self, limit: str) -> None:
+        """Count one input refused by a limit (size, depth, budget); ``limit`` names it."""
+        ...
+
     def set_connected(self, connected: bool) -> None:
         """Record whether the connection to NATS is up."""
         ...

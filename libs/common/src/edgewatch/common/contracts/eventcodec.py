@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from edgewatch.common.contracts.errors import ContractInvalidError
 from edgewatch.common.contracts.event import AddEventRequest, Event
+from edgewatch.common.contracts.limits import check_json_depth, check_object_depth
 from edgewatch.common.contracts.valuetype import ValueType
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "EventDecodeError",
     "content_type_for",
     "decode_add_event",
+    "decode_add_event_within",
     "encode_add_event",
     "media_type",
 ]
@@ -76,6 +78,31 @@ def decode_add_event(data: bytes | bytearray | memoryview, content_type: str | N
             raise EventDecodeError(f"malformed CBOR event body: {e}") from None
         return _from_document(doc)
     raise EventDecodeError(f"unsupported event content type {content_type!r}", field="Content-Type")
+
+
+def decode_add_event_within(
+    data: bytes | bytearray | memoryview, content_type: str | None, max_depth: int
+) -> AddEventRequest:
+    """:func:`decode_add_event` of a document nested at most ``max_depth`` deep (a module-level function, so a
+    parse worker can run it).
+
+    Raises:
+        StructureLimitError: nested deeper (400).
+        EventDecodeError: see :func:`decode_add_event`.
+    """
+    if isinstance(data, memoryview):
+        data = data.tobytes()
+    kind = media_type(content_type)
+    if kind == CONTENT_CBOR:
+        try:
+            doc = cbor2.loads(bytes(data))
+        except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError) as e:
+            raise EventDecodeError(f"malformed CBOR event body: {e}") from None
+        check_object_depth(doc, max_depth, "event")
+        return _from_document(doc)
+    if kind == CONTENT_JSON:
+        check_json_depth(bytes(data), max_depth, "event")
+    return decode_add_event(data, content_type)
 
 
 def _from_document(doc: Any) -> AddEventRequest:

@@ -137,11 +137,11 @@ def check_profile(p: DeviceProfile) -> None:
     Raises:
         ValueError: a rule is broken.
     """
-    seen: set[str] = set()
+    seen: dict[str, DeviceResource] = {}  # by name: a lookup per resource operation stays O(1)
     for r in p.device_resources:
         if r.name in seen:
             raise ValueError(f"profile {p.name!r}: duplicate deviceResource name {r.name!r}")
-        seen.add(r.name)
+        seen[r.name] = r
         if r.properties.value_type is ValueType.BINARY and writable(r.properties.read_write):
             raise ValueError(
                 f"profile {p.name!r} resource {r.name!r}: properties.readWrite {r.properties.read_write!r} "
@@ -153,7 +153,7 @@ def check_profile(p: DeviceProfile) -> None:
             raise ValueError(f"profile {p.name!r}: duplicate deviceCommand name {c.name!r}")
         cmds.add(c.name)
         for i, op in enumerate(c.resource_operations):
-            res = p.resource(op.device_resource)
+            res = seen.get(op.device_resource)
             if res is None:
                 raise ValueError(
                     f"profile {p.name!r} command {c.name!r}: resourceOperations[{i}].deviceResource "

@@ -20,9 +20,31 @@ from pydantic import BaseModel, ValidationError
 
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.errors import ContractInvalidError
+from edgewatch.common.contracts.limits import (
+    LimitError,
+    SizeLimitError,
+    StructureLimitError,
+    check_json_depth,
+    check_size,
+)
 from edgewatch.common.contracts.profile import DeviceProfile
+from edgewatch.common.contracts.yamlsafe import (
+    DEFAULT_BUDGET,
+    Expansion,
+    YamlBudget,
+    YamlBudgetError,
+    compose,
+    flatten_mapping,
+)
 
-__all__ = ["coerce_for", "compose_literal", "load_device_definitions", "load_profile_yaml", "validation_text"]
+__all__ = [
+    "budget_error",
+    "coerce_for",
+    "compose_literal",
+    "load_device_definitions",
+    "load_profile_yaml",
+    "validation_text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,31 +55,32 @@ class _Lit:
     typed: Any
 
 
-def compose_literal(text: str) -> Any:
-    """Parse YAML into dicts/lists whose scalars are ``_Lit`` (text + typed value).
+def compose_literal(text: str | bytes, budget: YamlBudget = DEFAULT_BUDGET) -> Any:
+    """Parse YAML into dicts/lists whose scalars are ``_Lit`` (text + typed value), within ``budget``.
 
     Raises:
+        YamlBudgetError: over a bound of ``budget`` (size, depth, alias expansion).
         yaml.YAMLError: the text is not YAML.
     """
-    loader = yaml.SafeLoader(text)
+    loader, node = compose(text, budget)
     try:
-        node = loader.get_single_node()
-        return None if node is None else _build(loader, node)
+        return None if node is None else _build(loader, node, Expansion(budget), 0)
     finally:
         loader.dispose()
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+def _build(loader: Any, node: yaml.Node, exp: Expansion, depth: int) -> Any:
+    exp.visit(node, depth)
     if isinstance(node, yaml.ScalarNode):
         return _Lit(str(node.value), loader.construct_object(node, deep=True))
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, n) for n in node.value]
+        return [_build(loader, n, exp, depth + 1) for n in node.value]
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
+        flatten_mapping(node, exp, depth)
         out: dict[Any, Any] = {}
         for k, v in node.value:
-            key = _build(loader, k)
-            out[key.text if isinstance(key, _Lit) else json.dumps(_plain(key))] = _build(loader, v)
+            key = _build(loader, k, exp, depth + 1)
+            out[key.text if isinstance(key, _Lit) else json.dumps(_plain(key))] = _build(loader, v, exp, depth + 1)
         return out
     raise yaml.YAMLError(f"unsupported YAML node {type(node).__name__}")
 
@@ -114,16 +137,24 @@ def validation_text(e: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in e.errors())
 
 
-def load_profile_yaml(text: str | bytes) -> DeviceProfile:
-    """A DeviceProfile from YAML (or JSON) text, decoded the way yaml.v3 decodes it.
+def budget_error(e: YamlBudgetError, what: str) -> LimitError:
+    """The EdgeX refusal of a document over its YAML budget: 413 for its size, 400 for its structure."""
+    cls = SizeLimitError if e.size else StructureLimitError
+    return cls(f"{what}: {e.message}", limit=e.limit, field="file")
+
+
+def load_profile_yaml(text: str | bytes, budget: YamlBudget = DEFAULT_BUDGET) -> DeviceProfile:
+    """A DeviceProfile from YAML (or JSON) text, decoded the way yaml.v3 decodes it, within ``budget``.
 
     Raises:
-        ContractInvalidError: not YAML, not a mapping, or the profile fails validation (message names the field).
+        SizeLimitError: larger than the budget allows (413).
+        ContractInvalidError: not YAML, not a mapping, over the budget's depth or alias expansion, or the profile
+            fails validation (message names the field).
     """
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
     try:
-        tree = compose_literal(text)
+        tree = compose_literal(text, budget)
+    except YamlBudgetError as e:
+        raise budget_error(e, "profile file") from None
     except yaml.YAMLError as e:
         raise ContractInvalidError(f"profile file is not valid YAML: {e}", field="file") from e
     if not isinstance(tree, dict):
@@ -138,8 +169,12 @@ def load_profile_yaml(text: str | bytes) -> DeviceProfile:
 def _read(text_or_path: str | Path) -> str:
     if isinstance(text_or_path, Path):
         return text_or_path.read_text(encoding="utf-8")
-    if "\n" not in text_or_path and len(text_or_path) < 4096 and Path(text_or_path).is_file():
-        return Path(text_or_path).read_text(encoding="utf-8")
+    if "\n" not in text_or_path and len(text_or_path) < 4096:
+        try:
+            if Path(text_or_path).is_file():
+                return Path(text_or_path).read_text(encoding="utf-8")
+        except (OSError, ValueError):  # one line of JSON is no file name (too long, NUL bytes)
+            pass
     return text_or_path
 
 
@@ -149,17 +184,23 @@ def load_device_definitions(
     service_name: str = "",
     admin_state: str = "UNLOCKED",
     operating_state: str = "UP",
+    budget: YamlBudget = DEFAULT_BUDGET,
 ) -> list[Device]:
-    """Devices from a definition file: YAML with a top-level ``deviceList:`` or a JSON array.
+    """Devices from a definition file: YAML with a top-level ``deviceList:`` or a JSON array, within ``budget``.
 
     Like the device SDK, absent ``serviceName``/``adminState``/``operatingState`` are filled in.
 
     Raises:
-        ContractInvalidError: unreadable document or an invalid device (message names the device and field).
+        SizeLimitError: larger than the budget allows (413).
+        ContractInvalidError: unreadable document, over the budget's depth or alias expansion, or an invalid
+            device (message names the device and field).
     """
     text = _read(text_or_path)
     items: list[Any]
     if text.lstrip().startswith("["):
+        data = text.encode("utf-8", "surrogatepass")
+        check_size(len(data), budget.max_bytes, "device file", "MaxRequestSize")
+        check_json_depth(data, budget.max_depth, "device file")
         try:
             raw = json.loads(text)
         except ValueError as e:
@@ -167,7 +208,9 @@ def load_device_definitions(
         items = [coerce_for(_lit_tree(x), Device) for x in raw]
     else:
         try:
-            tree = compose_literal(text)
+            tree = compose_literal(text, budget)
+        except YamlBudgetError as e:
+            raise budget_error(e, "device file") from None
         except yaml.YAMLError as e:
             raise ContractInvalidError(f"device file is not valid YAML: {e}", field="file") from e
         if not isinstance(tree, dict) or not isinstance(tree.get("deviceList"), list):

@@ -25,6 +25,7 @@ from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.service.http import install_common
 from edgewatch.common.service.lifespan import Lifespan
 from edgewatch.common.service.logging import configure_logging, set_level
+from edgewatch.common.service.looplag import LoopLagMonitor
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSettings, WritableSection, load_settings
 from edgewatch.common.service.uvicornadapter import serve as serve_http
@@ -139,6 +140,7 @@ class ServiceHost:
         servers: list[uvicorn.Server] = []
         tasks: list[asyncio.Task[None]] = []
         watcher = asyncio.create_task(self.watch_config()) if self.settings.config_file else None
+        lag = asyncio.create_task(LoopLagMonitor(self.metrics).run())
         try:
             for _label, port, app in self.apps:
                 cfg = uvicorn.Config(
@@ -162,6 +164,7 @@ class ServiceHost:
                     raise exc if exc is not None else RuntimeError("an HTTP server exited unexpectedly")
         finally:
             log.info("shutting down")
+            lag.cancel()
             if watcher is not None:
                 watcher.cancel()
             for server in servers:

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edgewatch.common.contracts.base import API_VERSION, BaseResponse
 from edgewatch.common.contracts.errors import EdgeXError
+from edgewatch.common.contracts.limits import LimitError
+from edgewatch.common.service.limits import BodyLimitMiddleware, BodyLimits
 from edgewatch.common.service.logging import correlation_id
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSettings
@@ -159,7 +161,7 @@ def install_common(
     *,
     sdk_version: str | None = None,
 ) -> None:
-    """Add the common routes, the correlation/auth middleware and EdgeX error handlers to ``app``."""
+    """Add the common routes, the correlation/auth and body-limit middleware and EdgeX error handlers to ``app``."""
     app.include_router(common_router(service_name, version, settings_getter, metrics, health, sdk_version=sdk_version))
 
     def token() -> str:
@@ -169,11 +171,16 @@ def install_common(
             log.error("cannot read Service.AuthTokenFile; refusing all protected requests")
             return str(uuid.uuid4())
 
+    # Body limits inside auth: an unauthenticated request is refused before its body is read.
+    app.state.body_limits = BodyLimits(lambda: settings_getter().service, metrics)
+    app.add_middleware(BodyLimitMiddleware, limits=app.state.body_limits)
     app.add_middleware(CorrelationAuthMiddleware, token_getter=token)
 
     @app.exception_handler(EdgeXError)
     async def _edgex(_: Request, exc: EdgeXError) -> JSONResponse:
         metrics.http_errors.labels(str(exc.status)).inc()
+        if isinstance(exc, LimitError):
+            metrics.limit_refusals.labels(exc.limit).inc()
         return edgex_error_response(exc.status, exc.message)
 
     @app.exception_handler(RequestValidationError)

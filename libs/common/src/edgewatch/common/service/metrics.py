@@ -34,6 +34,12 @@ class ServiceMetrics:
         self.bus_connected = Gauge("edgewatch_bus_connected", "1 while connected to NATS", registry=self.registry)
         self.bus_reconnects = Counter("edgewatch_bus_reconnects", "NATS reconnections", registry=self.registry)
         self.http_errors = Counter("edgewatch_http_errors", "REST error responses", ["status"], registry=self.registry)
+        self.limit_refusals = Counter(
+            "edgewatch_limit_refusals",
+            "Inputs refused by a limit (size, depth, budget)",
+            ["limit"],
+            registry=self.registry,
+        )
 
     def in_counter(self, subject: str) -> Increment:
         """``BusMetrics``: the increment of ``edgewatch_bus_messages_in{subject}``."""
@@ -46,6 +52,10 @@ class ServiceMetrics:
     def count_dead_letter(self, reason: str) -> None:
         """``BusMetrics``: one more ``edgewatch_bus_dead_letters{reason}``."""
         self.dead_letters.labels(reason).inc()
+
+    def count_limit_refusal(self, limit: str) -> None:
+        """``BusMetrics``: one more ``edgewatch_limit_refusals{limit}``."""
+        self.limit_refusals.labels(limit).inc()
 
     def set_connected(self, connected: bool) -> None:
         """``BusMetrics``: ``edgewatch_bus_connected`` to 1 or 0."""

@@ -49,6 +49,24 @@ class ServiceSection(Section):
     auth_token: str = Field("", description="Bearer token required on REST routes other than ping (empty = off)")
     auth_token_file: str = Field("", description="File holding the bearer token (preferred over AuthToken)")
     max_result_count: int = Field(1024, ge=1, description="EdgeX MaxResultCount for paged queries")
+    max_request_size: int = Field(
+        1024, ge=0, description="EdgeX MaxRequestSize: largest request body in KB (0 = no limit); 413 above"
+    )
+    max_document_depth: int = Field(
+        32, ge=1, le=128, description="Deepest nesting of a JSON, YAML or CBOR document accepted; 400 deeper"
+    )
+    max_yaml_alias_nodes: int = Field(
+        10000, ge=0, description="Nodes a YAML document may add by expanding aliases and merge keys; 400 beyond"
+    )
+    parse_timeout: float = Field(
+        10.0, gt=0, description="Seconds a parse worker may spend on one input; 413 beyond (the worker is replaced)"
+    )
+    parse_workers: int = Field(1, ge=1, le=16, description="Worker processes for CPU-heavy parsing and checks")
+    parse_memory_limit: int = Field(
+        512,
+        ge=0,
+        description="MB a parse worker may allocate beyond its code (0 = no cap); 413 for an input needing more",
+    )
 
     def bearer_token(self) -> str:
         """The REST bearer token in force: the content of AuthTokenFile if set, else AuthToken ("" = off).

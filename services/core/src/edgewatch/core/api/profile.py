@@ -26,7 +26,9 @@ from edgewatch.common.contracts.responses import (
     item_ok,
 )
 from edgewatch.common.contracts.yamlcompat import load_profile_yaml
+from edgewatch.common.contracts.yamlsafe import YamlBudget
 from edgewatch.common.service.paging import page_of, parse_labels, parse_page
+from edgewatch.common.service.worker import ParseWorkers
 from edgewatch.core.api.common import json_response, multi_status
 from edgewatch.core.metadata.profiles import ProfileRegistry
 
@@ -35,9 +37,14 @@ __all__ = ["profile_router"]
 PREFIX = "/api/v3/deviceprofile"
 
 
-def profile_router(profiles: ProfileRegistry, max_count: Callable[[], int]) -> APIRouter:
-    """Profile CRUD, upload and queries."""
+def profile_router(
+    profiles: ProfileRegistry, max_count: Callable[[], int], workers: ParseWorkers, budget: Callable[[], YamlBudget]
+) -> APIRouter:
+    """Profile CRUD, upload and queries; uploaded YAML is parsed in a parse worker within the YAML budget."""
     r = APIRouter(tags=["deviceprofile"])
+
+    async def parse_upload(file: UploadFile) -> DeviceProfile:
+        return await workers.run(load_profile_yaml, await file.read(), budget(), what="profile file")
 
     def listing(keep: Callable[[DeviceProfile], bool], offset: str | None, limit: str | None) -> JSONResponse:
         page = parse_page(offset, limit, max_count())
@@ -67,12 +74,12 @@ def profile_router(profiles: ProfileRegistry, max_count: Callable[[], int]) -> A
 
     @r.post(f"{PREFIX}/uploadfile", status_code=201, response_model=BaseWithIdResponse)
     async def upload_profile(file: UploadFile = File(...)) -> JSONResponse:
-        p = load_profile_yaml(await file.read())
+        p = await parse_upload(file)
         return json_response(BaseWithIdResponse(id=await profiles.add(p)), 201)
 
     @r.put(f"{PREFIX}/uploadfile", response_model=BaseResponse)
     async def replace_profile_file(file: UploadFile = File(...)) -> JSONResponse:
-        p = load_profile_yaml(await file.read())
+        p = await parse_upload(file)
         await profiles.replace(p)
         return json_response(BaseResponse())
 

@@ -21,6 +21,7 @@ from edgewatch.common.contracts.errors import (
     NotFoundError,
     ServiceUnavailableError,
 )
+from edgewatch.common.contracts.limits import check_json_depth
 from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
 from edgewatch.core.metadata.stores import MetadataStores
 
@@ -41,12 +42,18 @@ class CommandService:
     """Resolves device -> profile -> service and forwards over EdgeX's command topics (never hangs)."""
 
     def __init__(
-        self, bus: NatsBus, stores: MetadataStores, timeout: Callable[[], float], base_url: Callable[[], str]
+        self,
+        bus: NatsBus,
+        stores: MetadataStores,
+        timeout: Callable[[], float],
+        base_url: Callable[[], str],
+        max_depth: Callable[[], int] = lambda: 32,
     ) -> None:
         self.bus = bus
         self.stores = stores
         self.timeout = timeout
         self.base_url = base_url
+        self.max_depth = max_depth
 
     def _profile(self, d: Device) -> DeviceProfile | None:
         return self.stores.profiles.find(d.profile_name) if d.profile_name else None
@@ -56,12 +63,13 @@ class CommandService:
         p = self._profile(d)
         out: list[CoreCommand] = []
         if p is not None:
+            by_name = {r.name: r for r in p.device_resources}
             for c in p.device_commands:
                 if c.is_hidden:
                     continue
                 params = []
                 for op in c.resource_operations:
-                    res = p.resource(op.device_resource)
+                    res = by_name.get(op.device_resource)
                     if res is not None:
                         params.append(
                             CoreCommandParameter(resource_name=res.name, value_type=res.properties.value_type)
@@ -126,6 +134,7 @@ class CommandService:
                 raise ContractInvalidError(f"{flag} {query[flag]!r} must be 'true' or 'false'", field=flag)
         d = self._check(device_name, command, method)
         if method == "set":
+            check_json_depth(body, self.max_depth(), "body")  # bus requests come without the REST body limits
             try:
                 doc = json.loads(body or b"{}")
             except ValueError as e:

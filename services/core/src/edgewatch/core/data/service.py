@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from nats.aio.msg import Msg
 
@@ -12,7 +12,7 @@ from edgewatch.common.bus.envelope import CONTENT_JSON, decode_envelope, encode_
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import ConflictError, ContractInvalidError, EdgeXError, ErrorKind
 from edgewatch.common.contracts.event import AddEventRequest, Event
-from edgewatch.common.contracts.eventcodec import decode_add_event, media_type
+from edgewatch.common.contracts.eventcodec import media_type
 from edgewatch.common.contracts.reading import Reading
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.paging import Page, page_of
@@ -26,14 +26,22 @@ log = logging.getLogger(__name__)
 
 QUEUE = "edgewatch-core-data"
 
+Decode = Callable[[bytes, str], Awaitable[AddEventRequest]]
+
 
 class DataService:
     """Events in, queries out."""
 
     def __init__(
-        self, bus: NatsBus, metrics: ServiceMetrics, store: EventStore, writable: Callable[[], CoreWritable]
+        self,
+        bus: NatsBus,
+        metrics: ServiceMetrics,
+        store: EventStore,
+        writable: Callable[[], CoreWritable],
+        decode: Decode,
     ) -> None:
         self.bus = bus
+        self.decode = decode
         self.store = store
         self.writable = writable
         self.received = metrics.counter("core_data_events_received_total", "events received", ("via",))
@@ -44,7 +52,7 @@ class DataService:
 
     async def _on_bus_event(self, msg: Msg) -> None:
         env = decode_envelope(msg)
-        req = decode_add_event(env.payload, env.content_type)
+        req = await self.decode(env.payload, env.content_type)
         self.received.labels("bus").inc()
         if self.writable().persist_data:
             # A JSON payload that validated is stored as received (no re-encoding); CBOR is stored as JSON.
@@ -62,7 +70,7 @@ class DataService:
             raise EdgeXError(
                 f"event of {len(body)} bytes exceeds MaxEventSize {limit_kb} KB", kind=ErrorKind.LIMIT_EXCEEDED
             )
-        req = decode_add_event(body, content_type)
+        req = await self.decode(body, content_type)
         ev = req.event
         if not service:
             raise ContractInvalidError("serviceName in the path must not be empty", field="serviceName")

@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 
-from edgewatch.common.contracts.device import AutoEvent, Device, UpdateDevice
+from edgewatch.common.contracts.device import Device, UpdateDevice
 from edgewatch.common.contracts.errors import ConflictError, ContractInvalidError, NotFoundError
+from edgewatch.common.contracts.namepattern import compile_pattern
+from edgewatch.common.service.worker import ParseWorkers
 from edgewatch.core.metadata.stores import MetadataStores, new_id, now_ms
 from edgewatch.core.metadata.sysevents import SystemEventPublisher
 
-__all__ = ["DeviceRegistry", "DeviceValidator"]
+__all__ = ["DeviceRegistry", "DeviceValidator", "unresolved_source"]
+
+_INLINE_MATCHES = 20_000
+"""Pattern-by-resource matches done on the loop (about a millisecond); more go to a parse worker."""
 
 DeviceValidator = Callable[[Device], Awaitable[None]]
+
+
+def unresolved_source(sources: list[str], names: frozenset[str], resources: list[str]) -> int:
+    """Index of the first autoEvent source that is no resource or command name and, as an RE2 pattern, matches
+    no resource name; -1 when all resolve."""
+    for i, source in enumerate(sources):
+        if source in names:
+            continue
+        rx = compile_pattern(source)
+        if rx is None or not any(rx.fullmatch(n) is not None for n in resources):
+            return i
+    return -1
 
 
 class DeviceRegistry:
     """The devices; ``validate`` asks the owning device service (raises 503 / 500)."""
 
-    def __init__(self, stores: MetadataStores, events: SystemEventPublisher, validate: DeviceValidator) -> None:
+    def __init__(
+        self,
+        stores: MetadataStores,
+        events: SystemEventPublisher,
+        validate: DeviceValidator,
+        workers: ParseWorkers | None = None,
+    ) -> None:
+        self.workers = workers
         self.stores = stores
         self.store = stores.devices
         self.events = events
@@ -27,42 +50,43 @@ class DeviceRegistry:
     async def _publish(self, action: str, d: Device) -> None:
         await self.events.publish("device", action, d.service_name, d.profile_name, d.to_dict())  # type: ignore[arg-type]
 
-    def _check_refs(self, d: Device) -> None:
+    async def _check_refs(self, d: Device) -> None:
         """Checks 1-3: service exists, profile exists, every autoEvent source resolves (400 otherwise)."""
         if self.stores.services.find(d.service_name) is None:
             raise ContractInvalidError(
                 f"device {d.name!r}: device service {d.service_name!r} does not exist", field="serviceName"
             )
-        if d.profile_name and self.stores.profiles.find(d.profile_name) is None:
+        p = self.stores.profiles.find(d.profile_name) if d.profile_name else None
+        if d.profile_name and p is None:
             raise ContractInvalidError(
                 f"device {d.name!r}: device profile {d.profile_name!r} does not exist", field="profileName"
             )
-        for i, ae in enumerate(d.auto_events or []):
-            self._check_source(d, i, ae)
-
-    def _check_source(self, d: Device, i: int, ae: AutoEvent) -> None:
-        p = self.stores.profiles.find(d.profile_name) if d.profile_name else None
+        events = d.auto_events or []
+        if not events:
+            return
         if p is None:
             raise ContractInvalidError(
-                f"device {d.name!r}: autoEvents[{i}].sourceName {ae.source_name!r} needs a profile", field="autoEvents"
+                f"device {d.name!r}: autoEvents[0].sourceName {events[0].source_name!r} needs a profile",
+                field="autoEvents",
             )
-        if p.resource(ae.source_name) or p.command(ae.source_name):
-            return
-        try:
-            rx = re.compile(ae.source_name)
-        except re.error:
-            rx = None
-        if rx is not None and any(rx.fullmatch(r.name) for r in p.device_resources):
-            return
-        raise ContractInvalidError(
-            f"device {d.name!r}: autoEvents[{i}].sourceName {ae.source_name!r} is not a resource, command or "
-            f"resource pattern of profile {p.name!r}",
-            field="autoEvents",
-        )
+        sources = [ae.source_name for ae in events]
+        names = frozenset([*(r.name for r in p.device_resources), *(c.name for c in p.device_commands)])
+        resources = [r.name for r in p.device_resources]
+        patterns = sum(1 for s in sources if s not in names)
+        if self.workers is not None and patterns * len(resources) > _INLINE_MATCHES:
+            i = await self.workers.run(unresolved_source, sources, names, resources, what="autoEvents")
+        else:
+            i = unresolved_source(sources, names, resources)
+        if i >= 0:
+            raise ContractInvalidError(
+                f"device {d.name!r}: autoEvents[{i}].sourceName {sources[i]!r} is not a resource, command or "
+                f"resource pattern of profile {p.name!r}",
+                field="autoEvents",
+            )
 
     async def add(self, d: Device, *, force: bool = False, bypass_validation: bool = False) -> str:
         """POST /device item; returns the id. With ``force`` an existing device is updated instead of 409."""
-        self._check_refs(d)
+        await self._check_refs(d)
         existing = self.store.find(d.name)
         if existing is not None and not force:
             raise ConflictError(f"device {d.name!r} already exists", field="name")
@@ -94,7 +118,7 @@ class DeviceRegistry:
         """PATCH /device item (pointer semantics)."""
         cur = self.resolve(upd.id, upd.name)
         new = upd.apply(cur)
-        self._check_refs(new)
+        await self._check_refs(new)
         if new.name != cur.name and self.store.find(new.name) is not None:
             raise ConflictError(f"device {new.name!r} already exists", field="name")
         if not bypass_validation:

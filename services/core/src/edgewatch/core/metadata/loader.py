@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.deviceservice import DeviceService
 from edgewatch.common.contracts.errors import ConflictError, ContractInvalidError, EdgeXError
+from edgewatch.common.contracts.limits import check_size
 from edgewatch.common.contracts.yamlcompat import load_device_definitions, load_profile_yaml
+from edgewatch.common.contracts.yamlsafe import DEFAULT_BUDGET, YamlBudget
 from edgewatch.core.metadata.devices import DeviceRegistry
 from edgewatch.core.metadata.profiles import ProfileRegistry
 
@@ -30,12 +33,14 @@ class DefinitionLoader:
         profiles_dir: str,
         devices_dir: str,
         default_service: str,
+        budget: Callable[[], YamlBudget] = lambda: DEFAULT_BUDGET,
     ) -> None:
         self.profiles = profiles
         self.devices = devices
         self.profiles_dir = profiles_dir
         self.devices_dir = devices_dir
         self.default_service = default_service
+        self.budget = budget
         self.pending: dict[str, Device] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -49,11 +54,17 @@ class DefinitionLoader:
             return []
         return sorted(p for p in root.iterdir() if p.suffix.lower() in _SUFFIXES and p.is_file())
 
+    def _read(self, path: Path) -> str:
+        """A definition file's text, refused unread when larger than the YAML budget (413)."""
+        check_size(path.stat().st_size, self.budget().max_bytes, path.name, "MaxRequestSize")
+        return path.read_text(encoding="utf-8", errors="replace")
+
     async def load(self) -> None:
-        """Load both directories; errors name the file and never stop the service."""
+        """Load both directories (each file within the YAML budget); errors name the file, never stop the service."""
+        budget = self.budget()
         for path in self._files(self.profiles_dir):
             try:
-                await self.profiles.add(load_profile_yaml(path.read_text(encoding="utf-8")))
+                await self.profiles.add(load_profile_yaml(self._read(path), budget))
                 log.info("profile loaded from %s", path)
             except ConflictError:
                 log.info("profile in %s already exists", path)
@@ -61,7 +72,7 @@ class DefinitionLoader:
                 log.error("profile file %s rejected: %s", path, e.message)
         for path in self._files(self.devices_dir):
             try:
-                devs = load_device_definitions(path, service_name=self.default_service)
+                devs = load_device_definitions(self._read(path), service_name=self.default_service, budget=budget)
             except EdgeXError as e:
                 log.error("device file %s rejected: %s", path, e.message)
                 continue

@@ -21,6 +21,9 @@ __all__ = ["EntityStore", "kv_key"]
 
 log = logging.getLogger(__name__)
 
+_YIELD_EVERY = 32
+"""Watch entries applied between yields to the event loop (a queued entry is taken without suspending)."""
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -39,6 +42,7 @@ class EntityStore(Generic[M]):
         self.kind = kind
         self.name_of = name_of
         self.items: dict[str, M] = {}
+        self._raw: dict[str, bytes] = {}  # KV key -> the value last applied or written (skips re-parsing echoes)
         self._kv: KeyValue | None = None
         self._task: asyncio.Task[None] | None = None
         self._loaded = asyncio.Event()
@@ -78,13 +82,18 @@ class EntityStore(Generic[M]):
         assert self._kv is not None
         watcher = await self._kv.watchall()
         replayed: set[str] | None = set()
+        seen = 0
         try:
             async for entry in watcher:
+                seen += 1
+                if seen % _YIELD_EVERY == 0:  # a burst of writes queues entries: let commands and pings run
+                    await asyncio.sleep(0)
                 if entry is None:
                     if replayed is not None:
                         # Names the bucket no longer holds at all (not even as delete markers) are dropped.
                         for name in [n for n in self.items if kv_key(n) not in replayed]:
                             self.items.pop(name, None)
+                            self._raw.pop(kv_key(name), None)
                             self._notify(name, None)
                     replayed = None
                     self._loaded.set()
@@ -98,20 +107,23 @@ class EntityStore(Generic[M]):
 
     def _apply_entry(self, key: str, value: bytes | None, op: str | None) -> None:
         if op in (KV_DEL, KV_PURGE) or not value:
+            self._raw.pop(key, None)
             gone = [n for n in self.items if kv_key(n) == key]
             for n in gone:
                 self.items.pop(n, None)
                 self._notify(n, None)
             return
+        if self._raw.get(key) == value:
+            return  # this replica's own write coming back, or a re-delivery: nothing to parse (large profiles cost)
         try:
             ent = self.model.model_validate_json(value)
         except ValidationError:
             log.error("unreadable %s in KV bucket %s key %s; ignored", self.kind, self.bucket, key)
             return
+        self._raw[key] = value
         name = self.name_of(ent)
-        if self.items.get(name) != ent:
-            self.items[name] = ent
-            self._notify(name, ent)
+        self.items[name] = ent
+        self._notify(name, ent)
 
     def _notify(self, name: str, ent: M | None) -> None:
         for cb in self.on_change:
@@ -161,17 +173,21 @@ class EntityStore(Generic[M]):
         if name in self.items:
             raise ConflictError(f"{self.kind} {name!r} already exists", field="name")
         try:
+            data = self._encode(ent)
             with unavailable_on_bus_errors(f"adding {self.kind} {name!r}"):
-                await self.kv.create(kv_key(name), self._encode(ent))
+                await self.kv.create(kv_key(name), data)
         except KeyWrongLastSequenceError:
             raise ConflictError(f"{self.kind} {name!r} already exists", field="name") from None
+        self._raw[kv_key(name)] = data
         self._set(name, ent)
 
     async def put(self, ent: M) -> None:
         """Write (add or replace) an entity."""
         name = self.name_of(ent)
+        data = self._encode(ent)
         with unavailable_on_bus_errors(f"writing {self.kind} {name!r}"):
-            await self.kv.put(kv_key(name), self._encode(ent))
+            await self.kv.put(kv_key(name), data)
+        self._raw[kv_key(name)] = data
         self._set(name, ent)
 
     async def delete(self, name: str) -> M:
@@ -183,6 +199,7 @@ class EntityStore(Generic[M]):
         ent = self.get(name)
         with unavailable_on_bus_errors(f"deleting {self.kind} {name!r}"), contextlib.suppress(KeyNotFoundError):
             await self.kv.delete(kv_key(name))
+        self._raw.pop(kv_key(name), None)
         if self.items.pop(name, None) is not None:
             self._notify(name, None)
         return ent

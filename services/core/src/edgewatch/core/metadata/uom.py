@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+from edgewatch.common.contracts.yamlsafe import safe_load
 
 __all__ = ["DEFAULT_UOM", "UnitsOfMeasure"]
 
@@ -31,7 +31,7 @@ class UnitsOfMeasure:
     def __init__(self, path: str = "") -> None:
         self.document: dict[str, Any] = DEFAULT_UOM
         if path:
-            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            loaded = safe_load(Path(path).read_bytes())
             if not isinstance(loaded, dict):
                 raise ValueError(f"{path}: units-of-measure file must be a mapping with a Units key")
             self.document = loaded

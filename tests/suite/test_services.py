@@ -1,0 +1,20 @@
+"""The process table of ``edgewatch up``: core-command runs in a process of its own, apart from core-metadata and
+core-data, each serving only its own APIs on the EdgeX ports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgewatch.suite.layout import Ports, SuiteConfig
+from edgewatch.suite.services import REST_PORTS, build_specs
+
+
+def test_core_command_runs_apart_from_core_metadata_and_core_data(tmp_path: Path) -> None:
+    cfg = SuiteConfig(tmp_path, ports=Ports.free())
+    specs = {s.name: s for s in build_specs(cfg)}
+    core, command = specs["edgewatch-core"], specs["edgewatch-core-command"]
+    assert core.argv[-1] == command.argv[-1] == "edgewatch.core"
+    assert core.env["CORE_APIS"] == "[metadata, data]" and command.env["CORE_APIS"] == "[command]"
+    assert command.env["SERVICE_PORT"] == str(cfg.ports.core_command)
+    assert core.ping_urls != command.ping_urls and str(cfg.ports.core_command) in command.ping_urls[0]
+    assert {"core_data", "core_metadata", "core_command"} <= set(REST_PORTS)
