@@ -132,9 +132,11 @@ async def test_core_apis_command_alone_serves_only_core_command(nats_server: Nat
 
 
 async def test_profile_larger_than_the_bus_max_payload_is_413_not_500(nats_server: NatsServer) -> None:
-    host, c = await start_core(core_settings(nats_server, Service={"MaxRequestSize": 4096}))
+    max_payload = int(nats_server.conf.max_payload.removesuffix("MB")) * 1024 * 1024
+    request_kb = max_payload // 1024 + 1024  # the request limit lets it through; the bus's max_payload does not
+    host, c = await start_core(core_settings(nats_server, Service={"MaxRequestSize": request_kb}))
     try:
-        desc = "x" * (1100 * 1024)  # the test nats-server's max_payload is 1 MB
+        desc = "x" * (max_payload + 100 * 1024)
         r = await c.meta.post(
             "/deviceprofile/uploadfile", files={"file": ("p.yaml", f"name: big\ndescription: {desc}\n")}
         )

@@ -22,8 +22,8 @@ from edgewatch.rules.store import RuleFileError, load_rule_file
 from edgewatch.syncwire.batch import BATCH_CONTENT_TYPE, DataClass, encode_rows
 from tests.fuzz.report import EntryStats, fuzz_settings
 from tests.fuzz.strategies import json_bodies, mutated, yaml_documents
+from tests.receiver.test_receiver import _batch
 from tests.support.hostile import zstd_bomb
-from tests.sync.test_receiver import _batch
 
 SERVICE = {"MaxRequestSize": 256, "ParseTimeout": 2.0}
 RULE = {
@@ -74,7 +74,7 @@ async def _warm(name: str, client: httpx.AsyncClient) -> None:
     """One input through the parse worker, so the figures are of inputs, not of a process start."""
     if name == "inference":
         await client.post("/api/v3/model", json={**_upload(_MODEL), "version": "warm"})
-    elif name == "sync.receiver":
+    elif name == "receiver":
         await client.post("/api/v3/sync/batch", content=zstd_bomb(2 << 20), headers=BATCH_HEADERS)
 
 
@@ -170,5 +170,5 @@ async def test_fuzz_receiver_batch(
 ) -> None:
     stats = entry("receiver POST /sync/batch (zstd + msgpack)")
     db = str(tmp_path_factory.mktemp("receiver") / "r.db")
-    c = await service("sync.receiver", Receiver={"DbPath": db, "MaxDecodedBytes": 16 << 20})
+    c = await service("receiver", Receiver={"DbPath": db, "MaxDecodedBytes": 16 << 20})
     await _answer(stats, c, len(body), c.post("/api/v3/sync/batch", content=body, headers=BATCH_HEADERS))
