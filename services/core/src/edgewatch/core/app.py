@@ -59,9 +59,9 @@ def build_app(settings: CoreSettings) -> ServiceHost:
     def budget() -> YamlBudget:
         return yaml_budget(settings.service)
 
-    stores = MetadataStores.create(bus, core.bucket_prefix)
-    events = SystemEventPublisher(bus, host.metrics)
     workers = ParseWorkers(service, host.metrics, preload=("edgewatch.common.contracts.yamlcompat",))
+    stores = MetadataStores.create(bus, core.bucket_prefix, workers)
+    events = SystemEventPublisher(bus, host.metrics)
     validator = BusDeviceValidator(bus, lambda: settings.service.request_timeout)
     devices = DeviceRegistry(stores, events, validator, workers)
     secrets: dict[str, dict[str, str]] = {}

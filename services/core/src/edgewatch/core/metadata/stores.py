@@ -11,6 +11,7 @@ from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.deviceservice import DeviceService
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.contracts.provisionwatcher import ProvisionWatcher
+from edgewatch.common.service.worker import ParseWorkers
 from edgewatch.core.metadata.store import EntityStore
 
 __all__ = ["MetadataStores", "new_id", "now_ms"]
@@ -36,10 +37,10 @@ class MetadataStores:
     watchers: EntityStore[ProvisionWatcher]
 
     @classmethod
-    def create(cls, bus: NatsBus, prefix: str) -> MetadataStores:
-        """Stores for ``bus`` (not started)."""
+    def create(cls, bus: NatsBus, prefix: str, workers: ParseWorkers | None = None) -> MetadataStores:
+        """Stores for ``bus`` (not started); large watched profiles are decoded in ``workers``."""
         return cls(
-            profiles=EntityStore(bus, f"{prefix}-profiles", DeviceProfile, "device profile", lambda e: e.name),
+            profiles=EntityStore(bus, f"{prefix}-profiles", DeviceProfile, "device profile", lambda e: e.name, workers),
             devices=EntityStore(bus, f"{prefix}-devices", Device, "device", lambda e: e.name),
             services=EntityStore(bus, f"{prefix}-deviceservices", DeviceService, "device service", lambda e: e.name),
             watchers=EntityStore(
