@@ -86,10 +86,10 @@ def build_app(settings: CoreSettings) -> ServiceHost:
         meta = host.new_app("edgewatch core-metadata", core.metadata_port, label="core-metadata")
         for router in (
             profile_router(profiles, max_count, workers, budget),
-            profile_part_router(ProfileParts(profiles)),
-            device_router(devices, max_count),
-            service_router(ServiceRegistry(stores, events), max_count),
-            watcher_router(WatcherRegistry(stores, events), max_count),
+            profile_part_router(ProfileParts(profiles), workers),
+            device_router(devices, max_count, workers),
+            service_router(ServiceRegistry(stores, events), max_count, workers),
+            watcher_router(WatcherRegistry(stores, events), max_count, workers),
             uom_router(uom),
             secret_router(secrets),
         ):
