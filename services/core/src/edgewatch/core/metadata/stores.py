@@ -38,13 +38,14 @@ class MetadataStores:
 
     @classmethod
     def create(cls, bus: NatsBus, prefix: str, workers: ParseWorkers | None = None) -> MetadataStores:
-        """Stores for ``bus`` (not started); large watched profiles are decoded in ``workers``."""
+        """Stores for ``bus`` (not started); watched values over 64 KiB (large profiles) are decoded in ``workers``."""
+        w = workers
         return cls(
-            profiles=EntityStore(bus, f"{prefix}-profiles", DeviceProfile, "device profile", lambda e: e.name, workers),
-            devices=EntityStore(bus, f"{prefix}-devices", Device, "device", lambda e: e.name),
-            services=EntityStore(bus, f"{prefix}-deviceservices", DeviceService, "device service", lambda e: e.name),
+            profiles=EntityStore(bus, f"{prefix}-profiles", DeviceProfile, "device profile", lambda e: e.name, w),
+            devices=EntityStore(bus, f"{prefix}-devices", Device, "device", lambda e: e.name, w),
+            services=EntityStore(bus, f"{prefix}-deviceservices", DeviceService, "device service", lambda e: e.name, w),
             watchers=EntityStore(
-                bus, f"{prefix}-provisionwatchers", ProvisionWatcher, "provision watcher", lambda e: e.name
+                bus, f"{prefix}-provisionwatchers", ProvisionWatcher, "provision watcher", lambda e: e.name, w
             ),
         )
 
