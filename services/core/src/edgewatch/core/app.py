@@ -59,9 +59,9 @@ def build_app(settings: CoreSettings) -> ServiceHost:
     def budget() -> YamlBudget:
         return yaml_budget(settings.service)
 
-    stores = MetadataStores.create(bus, core.bucket_prefix)
-    events = SystemEventPublisher(bus, host.metrics)
     workers = ParseWorkers(service, host.metrics, preload=("edgewatch.common.contracts.yamlcompat",))
+    stores = MetadataStores.create(bus, core.bucket_prefix, workers)
+    events = SystemEventPublisher(bus, host.metrics)
     validator = BusDeviceValidator(bus, lambda: settings.service.request_timeout)
     devices = DeviceRegistry(stores, events, validator, workers)
     secrets: dict[str, dict[str, str]] = {}
@@ -86,10 +86,10 @@ def build_app(settings: CoreSettings) -> ServiceHost:
         meta = host.new_app("edgewatch core-metadata", core.metadata_port, label="core-metadata")
         for router in (
             profile_router(profiles, max_count, workers, budget),
-            profile_part_router(ProfileParts(profiles)),
-            device_router(devices, max_count),
-            service_router(ServiceRegistry(stores, events), max_count),
-            watcher_router(WatcherRegistry(stores, events), max_count),
+            profile_part_router(ProfileParts(profiles), workers),
+            device_router(devices, max_count, workers),
+            service_router(ServiceRegistry(stores, events), max_count, workers),
+            watcher_router(WatcherRegistry(stores, events), max_count, workers),
             uom_router(uom),
             secret_router(secrets),
         ):

@@ -13,6 +13,8 @@ from edgewatch.common.contracts.device import AddDeviceRequest, Device, UpdateDe
 from edgewatch.common.contracts.errors import ContractInvalidError, NotFoundError
 from edgewatch.common.contracts.responses import DeviceResponse, MultiDevicesResponse, item_created, item_ok
 from edgewatch.common.service.paging import page_of, parse_labels, parse_page
+from edgewatch.common.service.worker import ParseWorkers
+from edgewatch.core.api.body import off_loop_bodies
 from edgewatch.core.api.common import json_response, multi_status, parse_bool
 from edgewatch.core.metadata.devices import DeviceRegistry
 
@@ -21,9 +23,9 @@ __all__ = ["device_router"]
 PREFIX = "/api/v3/device"
 
 
-def device_router(devices: DeviceRegistry, max_count: Callable[[], int]) -> APIRouter:
-    """Device add / patch / delete and queries."""
-    r = APIRouter(tags=["device"])
+def device_router(devices: DeviceRegistry, max_count: Callable[[], int], workers: ParseWorkers) -> APIRouter:
+    """Device add / patch / delete and queries; large JSON bodies are validated in a parse worker."""
+    r = APIRouter(tags=["device"], route_class=off_loop_bodies(workers))
 
     def listing(keep: Callable[[Device], bool], offset: str | None, limit: str | None) -> JSONResponse:
         items, total = page_of(devices.all(), parse_page(offset, limit, max_count()), keep)

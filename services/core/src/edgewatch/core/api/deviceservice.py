@@ -24,15 +24,17 @@ from edgewatch.common.contracts.responses import (
     item_ok,
 )
 from edgewatch.common.service.paging import page_of, parse_labels, parse_page
+from edgewatch.common.service.worker import ParseWorkers
+from edgewatch.core.api.body import off_loop_bodies
 from edgewatch.core.api.common import json_response, multi_status
 from edgewatch.core.metadata.services import ServiceRegistry, WatcherRegistry
 
 __all__ = ["service_router", "watcher_router"]
 
 
-def service_router(services: ServiceRegistry, max_count: Callable[[], int]) -> APIRouter:
-    """Device service routes (/deviceservice...)."""
-    r = APIRouter(tags=["deviceservice"])
+def service_router(services: ServiceRegistry, max_count: Callable[[], int], workers: ParseWorkers) -> APIRouter:
+    """Device service routes (/deviceservice...); large JSON bodies are validated in a parse worker."""
+    r = APIRouter(tags=["deviceservice"], route_class=off_loop_bodies(workers))
     prefix = "/api/v3/deviceservice"
 
     @r.post(prefix, status_code=207)
@@ -71,9 +73,9 @@ def service_router(services: ServiceRegistry, max_count: Callable[[], int]) -> A
     return r
 
 
-def watcher_router(watchers: WatcherRegistry, max_count: Callable[[], int]) -> APIRouter:
-    """Provision watcher routes (/provisionwatcher...)."""
-    r = APIRouter(tags=["provisionwatcher"])
+def watcher_router(watchers: WatcherRegistry, max_count: Callable[[], int], workers: ParseWorkers) -> APIRouter:
+    """Provision watcher routes (/provisionwatcher...); large JSON bodies are validated in a parse worker."""
+    r = APIRouter(tags=["provisionwatcher"], route_class=off_loop_bodies(workers))
     prefix = "/api/v3/provisionwatcher"
 
     def listing(keep: Callable[[ProvisionWatcher], bool], offset: str | None, limit: str | None) -> JSONResponse:

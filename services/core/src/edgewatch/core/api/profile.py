@@ -29,6 +29,7 @@ from edgewatch.common.contracts.yamlcompat import load_profile_yaml
 from edgewatch.common.contracts.yamlsafe import YamlBudget
 from edgewatch.common.service.paging import page_of, parse_labels, parse_page
 from edgewatch.common.service.worker import ParseWorkers
+from edgewatch.core.api.body import off_loop_bodies
 from edgewatch.core.api.common import json_response, multi_status
 from edgewatch.core.metadata.profiles import ProfileRegistry
 
@@ -40,8 +41,9 @@ PREFIX = "/api/v3/deviceprofile"
 def profile_router(
     profiles: ProfileRegistry, max_count: Callable[[], int], workers: ParseWorkers, budget: Callable[[], YamlBudget]
 ) -> APIRouter:
-    """Profile CRUD, upload and queries; uploaded YAML is parsed in a parse worker within the YAML budget."""
-    r = APIRouter(tags=["deviceprofile"])
+    """Profile CRUD, upload and queries; uploaded YAML and large JSON bodies are parsed in a parse worker (YAML
+    within the YAML budget)."""
+    r = APIRouter(tags=["deviceprofile"], route_class=off_loop_bodies(workers))
 
     async def parse_upload(file: UploadFile) -> DeviceProfile:
         return await workers.run(load_profile_yaml, await file.read(), budget(), what="profile file")

@@ -17,6 +17,8 @@ from edgewatch.common.contracts.profile import (
     UpdateDeviceResourceRequest,
 )
 from edgewatch.common.contracts.responses import DeviceResourceResponse, item_created, item_ok
+from edgewatch.common.service.worker import ParseWorkers
+from edgewatch.core.api.body import off_loop_bodies
 from edgewatch.core.api.common import json_response, multi_status
 from edgewatch.core.metadata.profileparts import ProfileParts
 
@@ -25,9 +27,10 @@ __all__ = ["profile_part_router"]
 PREFIX = "/api/v3/deviceprofile"
 
 
-def profile_part_router(parts: ProfileParts) -> APIRouter:
-    """Resource and command add / patch / delete, and GET of one resource."""
-    r = APIRouter(tags=["deviceprofile"])
+def profile_part_router(parts: ProfileParts, workers: ParseWorkers) -> APIRouter:
+    """Resource and command add / patch / delete, and GET of one resource; large JSON bodies are validated in a
+    parse worker."""
+    r = APIRouter(tags=["deviceprofile"], route_class=off_loop_bodies(workers))
 
     @r.post(f"{PREFIX}/resource", status_code=207)
     async def add_resources(reqs: list[AddDeviceResourceRequest]) -> JSONResponse:

@@ -1,4 +1,8 @@
-"""A JetStream KV bucket with an in-memory index kept coherent by a KV watch (writes go to KV first)."""
+"""A JetStream KV bucket with an in-memory index kept coherent by a KV watch (writes go to KV first).
+
+A watched value larger than ``INLINE_BYTES`` (a large profile) is decoded and validated in a parse worker, so
+applying another writer's change never holds the event loop for more than a few milliseconds (core-command's
+loop forwards commands while core-metadata uploads profiles)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.contracts.errors import ConflictError, EdgeXError, ErrorKind, NotFoundError
+from edgewatch.common.service.worker import INLINE_BYTES, ParseWorkers
 from edgewatch.core.buserrors import unavailable_on_bus_errors
 
 __all__ = ["EntityStore", "kv_key"]
@@ -27,6 +32,14 @@ _YIELD_EVERY = 32
 M = TypeVar("M", bound=BaseModel)
 
 
+def validate_json_or_none(model: type[M], value: bytes) -> M | None:
+    """``value`` as ``model``, or None when it is not one (run in a parse worker: a ValidationError does not pickle)."""
+    try:
+        return model.model_validate_json(value)
+    except ValidationError:
+        return None
+
+
 def kv_key(name: str) -> str:
     """KV keys allow only ``[-/_=.a-zA-Z0-9]``; EdgeX names allow anything, so keys are base64url of the name."""
     return base64.urlsafe_b64encode(name.encode()).decode().rstrip("=") or "_"
@@ -35,8 +48,19 @@ def kv_key(name: str) -> str:
 class EntityStore(Generic[M]):
     """Entities of one kind keyed by name; ``items`` mirrors the bucket (loaded at start, then watched)."""
 
-    def __init__(self, bus: NatsBus, bucket: str, model: type[M], kind: str, name_of: Callable[[M], str]) -> None:
+    def __init__(
+        self,
+        bus: NatsBus,
+        bucket: str,
+        model: type[M],
+        kind: str,
+        name_of: Callable[[M], str],
+        workers: ParseWorkers | None = None,
+        inline_bytes: int = INLINE_BYTES,
+    ) -> None:
         self.bus = bus
+        self.workers = workers
+        self.inline_bytes = inline_bytes
         self.bucket = bucket
         self.model = model
         self.kind = kind
@@ -100,7 +124,14 @@ class EntityStore(Generic[M]):
                     continue
                 if replayed is not None:
                     replayed.add(entry.key)
-                self._apply_entry(entry.key, entry.value, entry.operation)
+                value = entry.value
+                if value and entry.operation not in (KV_DEL, KV_PURGE) and self._raw.get(entry.key) != value:
+                    ent = await self._decode(entry.key, value)
+                    if self._raw.get(entry.key) == value:
+                        continue  # this replica wrote the same value while it was decoded
+                    self._apply_value(entry.key, value, ent)
+                else:
+                    self._apply_entry(entry.key, value, entry.operation)
         finally:
             with contextlib.suppress(Exception):
                 await watcher.stop()  # type: ignore[no-untyped-call]
@@ -115,9 +146,24 @@ class EntityStore(Generic[M]):
             return
         if self._raw.get(key) == value:
             return  # this replica's own write coming back, or a re-delivery: nothing to parse (large profiles cost)
+        self._apply_value(key, value, validate_json_or_none(self.model, value))
+
+    async def _decode(self, key: str, value: bytes) -> M | None:
+        """The entity in ``value`` (None if unreadable): a large one is decoded in a parse worker.
+
+        A worker that cannot take it (busy queue, budget, crash) leaves it to the loop: the index must follow the
+        bucket, and the value was validated by the replica that wrote it.
+        """
+        if self.workers is None or len(value) <= self.inline_bytes:
+            return validate_json_or_none(self.model, value)
         try:
-            ent = self.model.model_validate_json(value)
-        except ValidationError:
+            return await self.workers.run(validate_json_or_none, self.model, bytes(value), what=self.kind)
+        except EdgeXError as e:
+            log.warning("%s %s decoded on the loop: parse worker refused it (%s)", self.kind, key, e.message)
+            return validate_json_or_none(self.model, value)
+
+    def _apply_value(self, key: str, value: bytes, ent: M | None) -> None:
+        if ent is None:
             log.error("unreadable %s in KV bucket %s key %s; ignored", self.kind, self.bucket, key)
             return
         self._raw[key] = value

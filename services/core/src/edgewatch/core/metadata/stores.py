@@ -11,6 +11,7 @@ from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.deviceservice import DeviceService
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.contracts.provisionwatcher import ProvisionWatcher
+from edgewatch.common.service.worker import ParseWorkers
 from edgewatch.core.metadata.store import EntityStore
 
 __all__ = ["MetadataStores", "new_id", "now_ms"]
@@ -36,14 +37,15 @@ class MetadataStores:
     watchers: EntityStore[ProvisionWatcher]
 
     @classmethod
-    def create(cls, bus: NatsBus, prefix: str) -> MetadataStores:
-        """Stores for ``bus`` (not started)."""
+    def create(cls, bus: NatsBus, prefix: str, workers: ParseWorkers | None = None) -> MetadataStores:
+        """Stores for ``bus`` (not started); watched values over 64 KiB (large profiles) are decoded in ``workers``."""
+        w = workers
         return cls(
-            profiles=EntityStore(bus, f"{prefix}-profiles", DeviceProfile, "device profile", lambda e: e.name),
-            devices=EntityStore(bus, f"{prefix}-devices", Device, "device", lambda e: e.name),
-            services=EntityStore(bus, f"{prefix}-deviceservices", DeviceService, "device service", lambda e: e.name),
+            profiles=EntityStore(bus, f"{prefix}-profiles", DeviceProfile, "device profile", lambda e: e.name, w),
+            devices=EntityStore(bus, f"{prefix}-devices", Device, "device", lambda e: e.name, w),
+            services=EntityStore(bus, f"{prefix}-deviceservices", DeviceService, "device service", lambda e: e.name, w),
             watchers=EntityStore(
-                bus, f"{prefix}-provisionwatchers", ProvisionWatcher, "provision watcher", lambda e: e.name
+                bus, f"{prefix}-provisionwatchers", ProvisionWatcher, "provision watcher", lambda e: e.name, w
             ),
         )
 
