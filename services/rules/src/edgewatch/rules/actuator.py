@@ -1,5 +1,8 @@
 """Actuator: carries out decisions: sends EdgeX commands through core-command and publishes Alerts.
 
+A raise's actions run in order, each after its optional ``delay``; an action with ``confirm`` then reads the
+resource back through core-command, and a value that does not match fails the action (the value read is in
+the Alert). With ``onActionFailure: stop`` a failed action skips the ones after it (reported, not dropped).
 Every command carries an idempotency key in the envelope's correlationID, the same on every retry, so a
 receiver can drop a duplicate when an answer (not the command) was lost. A command that never succeeds is
 retried with exponential backoff and then reported (in the Alert, the log, a counter and the rule's error
@@ -27,6 +30,7 @@ from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import Alert, AlertAction, encode_alert
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.rules.config import ActuationSection
+from edgewatch.rules.confirm import ReadBack
 from edgewatch.rules.engine import Decision
 from edgewatch.rules.rule import Action
 from edgewatch.rules.state import AlertState
@@ -51,12 +55,14 @@ class Actuator:
         self.cfg = cfg
         self.on_result = on_result
         self.recent: deque[Alert] = deque(maxlen=history or None)
+        self.read_back = ReadBack(bus, cfg)
         self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
         m = bus.metrics
         self.alerts = m.counter("edgewatch_rules_alerts", "Alerts published", ("state", "kind"))
         self.commands = m.counter("edgewatch_rules_commands", "Commands by final result", ("result",))
         self.retries = m.counter("edgewatch_rules_command_retries", "Command attempts after the first")
         self.alert_retries = m.counter("edgewatch_rules_alert_publish_retries", "Alert publishes retried (not stored)")
+        self.confirmations = m.counter("edgewatch_rules_confirmations", "Action read-back confirmations", ("result",))
 
     def submit(self, d: Decision) -> asyncio.Task[None]:
         """Queue a decision behind earlier ones of the same (rule, device)."""
@@ -88,12 +94,11 @@ class Actuator:
             log.exception("decision failed", extra={"rule": d.rule.name, "device": d.device})
 
     async def execute(self, d: Decision) -> Alert:
-        """Run a decision's actions (raises only), then publish its Alert."""
+        """Run a decision's actions (raises outside a cooldown only), then publish its Alert."""
         actions: list[AlertAction] = []
-        if d.state is AlertState.RAISED:
+        if d.state is AlertState.RAISED and d.act:
             specs = d.rule.actions if d.kind == "threshold" else (d.rule.stale.actions if d.rule.stale else [])
-            for i, spec in enumerate(specs):
-                actions.append(await self.command(spec, spec.device or d.device, idempotency_key(d.alert_id, i)))
+            actions = await self.run_actions(d, specs)
             failed = [a for a in actions if a.result == "failed"]
             self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
         alert = Alert(
@@ -118,6 +123,36 @@ class Actuator:
             extra={"rule": alert.rule, "device": alert.device, "state": alert.state, "alertKind": alert.kind},
         )
         return alert
+
+    async def run_actions(self, d: Decision, specs: list[Action]) -> list[AlertAction]:
+        """Each action in order: wait its delay, SET it, confirm it; stop after a failure when the rule says so."""
+        out: list[AlertAction] = []
+        failed = ""
+        for i, spec in enumerate(specs):
+            device, key = spec.device or d.device, idempotency_key(d.alert_id, i)
+            if failed and d.rule.on_action_failure == "stop":
+                out.append(_not_run(spec, device, key, f"not run: {failed} failed before it"))
+                continue
+            if spec.delay:
+                await asyncio.sleep(spec.delay)
+            action = await self.command(spec, device, key)
+            if action.result == "ok" and spec.confirm is not None:
+                action = await self._confirm(spec, device, key, action)
+            if action.result == "failed" and not failed:
+                failed = f"{device}/{spec.command}"
+            out.append(action)
+        return out
+
+    async def _confirm(self, spec: Action, device: str, key: str, action: AlertAction) -> AlertAction:
+        res = await self.read_back.confirm(spec, device, key)
+        self.confirmations.labels("ok" if res.ok else "failed").inc()
+        if res.ok:
+            return action.model_copy(update={"read_back": res.value})
+        log.error(
+            "action not confirmed",
+            extra={"device": device, "command": spec.command, "readBack": res.value, "error": res.error},
+        )
+        return action.model_copy(update={"result": "failed", "error": res.error, "read_back": res.value})
 
     async def publish_alert(self, subject: str, data: bytes, alert_id: str) -> bool:
         """Publish an Alert so that it is never silently lost; returns True when a stream stored it.
@@ -185,3 +220,15 @@ class Actuator:
             attempts=attempt,
             idempotency_key=key,
         )
+
+
+def _not_run(spec: Action, device: str, key: str, why: str) -> AlertAction:
+    return AlertAction(
+        command=spec.command,
+        device=device,
+        settings=dict(spec.settings),
+        result="failed",
+        error=why,
+        attempts=0,
+        idempotency_key=key,
+    )
