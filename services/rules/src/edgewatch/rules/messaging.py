@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
@@ -18,9 +17,9 @@ from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
 from edgewatch.common.contracts.feature import decode_feature_vector
 from edgewatch.common.contracts.score import decode_score
-from edgewatch.common.contracts.valuetype import ValueType
 from edgewatch.rules.actuator import Actuator
 from edgewatch.rules.engine import RuleEngine
+from edgewatch.rules.samples import event_readings
 
 __all__ = ["RulesMessaging"]
 
@@ -80,14 +79,6 @@ class RulesMessaging:
         except EventDecodeError as e:
             raise BusDecodeError(f"event: {e.message}") from e
         wanted = self.engine.names_in_use("reading")
-        for r in event.readings:
-            if r.resource_name not in wanted:
-                continue
-            if r.is_null or not (r.value_type.is_numeric or r.value_type is ValueType.BOOL):
-                continue
-            value = r.typed_value()
-            if not isinstance(value, (int, float, np.integer, np.floating, np.bool_)):
-                continue  # arrays
-            t = r.origin or event.origin
-            for d in self.engine.on_sample("reading", event.device_name, r.resource_name, float(value), t):
+        for resource, value, t in event_readings(event, wanted):
+            for d in self.engine.on_sample("reading", event.device_name, resource, value, t):
                 self.actuator.submit(d)
