@@ -14,7 +14,8 @@ instance, named after its first leaf's device.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
 from edgewatch.rules.condition import Condition, Source
@@ -27,6 +28,8 @@ _NS = 1_000_000_000
 
 # ("leaf", index) | ("all", children) | ("any", children) | ("not", (child,))
 Node = tuple[str, tuple["Node", ...] | int]
+# the tree compiled into nested closures over (instance leaf states, sample time); plain functions, no eval
+Truth = Callable[[list[DeviceState], int], bool | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,9 @@ class CompoundPlan:
     unknown: Literal["hold", "raise", "clear"]
     wild: bool  # some leaf follows the instance's device
     fixed_device: str  # the single instance's device when no leaf is wild
+    aging: bool = False  # some leaf has a maxAge: the truth can change with time alone
+    trivial_gate: bool = False  # no rule-level debounce: the state simply follows the truth
+    fn: Truth = field(default=lambda _leaves, _now: None, repr=False)
 
     @classmethod
     def of(cls, rule: Rule) -> CompoundPlan:
@@ -82,8 +88,18 @@ class CompoundPlan:
             return (c.op, tuple(build(x) for x in c.children))
 
         tree = build(rule.condition)
-        wild = any(not x.device for x in leaves)
-        return cls(tuple(leaves), tree, Criteria.gate(rule.debounce), rule.unknown, wild, leaves[0].device)
+        gate = Criteria.gate(rule.debounce)
+        return cls(
+            leaves=tuple(leaves),
+            tree=tree,
+            gate=gate,
+            unknown=rule.unknown,
+            wild=any(not x.device for x in leaves),
+            fixed_device=leaves[0].device,
+            aging=any(x.max_age_ns for x in leaves),
+            trivial_gate=gate.count == 1 and gate.hold_ns == 0 and gate.clear_count == 1,
+            fn=_compile(tree, leaves),
+        )
 
     def new_instance(self, shared: list[DeviceState]) -> DeviceState:
         """An instance state whose leaves are its own (``*`` leaves) or the rule's shared ones (named)."""
@@ -93,34 +109,7 @@ class CompoundPlan:
 
     def truth(self, leaves: list[DeviceState], now_ns: int) -> bool | None:
         """The tree's value over the instance's leaf states at sample time ``now_ns`` (None = unknown)."""
-        return self._eval(self.tree, leaves, now_ns)
-
-    def _eval(self, node: Node, leaves: list[DeviceState], now_ns: int) -> bool | None:
-        op, arg = node
-        if op == "leaf":
-            return self._leaf(arg, leaves, now_ns)  # type: ignore[arg-type]
-        kids: tuple[Node, ...] = arg  # type: ignore[assignment]
-        if op == "not":
-            v = self._eval(kids[0], leaves, now_ns)
-            return None if v is None else not v
-        unknown = False
-        decisive = op == "any"  # any: one true decides; all: one false decides
-        for k in kids:
-            v = self._eval(k, leaves, now_ns)
-            if v is None:
-                unknown = True
-            elif v is decisive:
-                return decisive
-        return None if unknown else not decisive
-
-    def _leaf(self, i: int, leaves: list[DeviceState], now_ns: int) -> bool | None:
-        s = leaves[i]
-        if s.last_value is None:
-            return None
-        age = self.leaves[i].max_age_ns
-        if age and now_ns - s.last_sample_ns > age:
-            return None
-        return s.state is AlertState.RAISED
+        return self.fn(leaves, now_ns)
 
     # --- messages ------------------------------------------------------------------------------------------
 
@@ -141,6 +130,45 @@ class CompoundPlan:
         stale = bool(leaf.max_age_ns) and now_ns - s.last_sample_ns > leaf.max_age_ns
         verdict = "unknown, stale" if stale else "true" if s.state is AlertState.RAISED else "false"
         return f"{who} = {s.last_value:.6g} ({leaf.comparator} {leaf.criteria.threshold:g}: {verdict})"
+
+
+def _compile(node: Node, leaves: list[Leaf]) -> Truth:
+    """Nested closures computing the three-valued truth of ``node`` (built once per rule)."""
+    op, arg = node
+    if op == "leaf":
+        i: int = arg  # type: ignore[assignment]
+        age = leaves[i].max_age_ns
+        raised = AlertState.RAISED
+
+        def leaf(states: list[DeviceState], now: int) -> bool | None:
+            s = states[i]
+            if s.last_value is None or (age and now - s.last_sample_ns > age):
+                return None
+            return s.state is raised
+
+        return leaf
+    kids = tuple(_compile(k, leaves) for k in arg)  # type: ignore[union-attr]
+    if op == "not":
+        (child,) = kids
+
+        def negate(states: list[DeviceState], now: int) -> bool | None:
+            v = child(states, now)
+            return None if v is None else not v
+
+        return negate
+    decisive = op == "any"  # any: one true decides; all: one false decides
+
+    def group(states: list[DeviceState], now: int) -> bool | None:
+        unknown = False
+        for k in kids:
+            v = k(states, now)
+            if v is None:
+                unknown = True
+            elif v is decisive:
+                return decisive
+        return None if unknown else not decisive
+
+    return group
 
 
 def _label(src: Source, c: Condition) -> str:

@@ -56,9 +56,11 @@ class RuleRuntime:
     started_mono: float = field(default_factory=time.monotonic)
     raises: int = 0
     cooldown_ns: int = field(init=False)
+    what: str = field(init=False)  # "mean score" / "reading Current": messages' subject, formatted once
 
     def __post_init__(self) -> None:
         rule = self.rule
+        self.what = _what(rule)
         self.cooldown_ns = int(rule.cooldown.seconds * 1e9) if rule.cooldown is not None else 0
         if rule.compound:
             self.plan = CompoundPlan.of(rule)
@@ -208,9 +210,10 @@ class RuleEngine:
                 tr = ds.update(rt.criteria, value, t_ns)
                 if tr is not None:
                     out.append(self._decide(rt, device, ds, tr, t_ns))
-        leaves = self._cindex.get(key)
-        if leaves:
-            self._compound(leaves, device, value, t_ns, out)
+        if self._cindex:
+            leaves = self._cindex.get(key)
+            if leaves:
+                self._compound(leaves, device, value, t_ns, out)
         return out
 
     def _compound(
@@ -224,17 +227,32 @@ class RuleEngine:
             if leaf.device:  # a named device: one state, shared by every instance
                 if leaf.device != device:
                     continue
-                rt.shared[leaf.index].update(leaf.criteria, value, t_ns)
+                changed = _feed(rt.shared[leaf.index], leaf, value, t_ns)
                 if plan.wild:
-                    targets = list(rt.devices.items())
+                    for dev, inst in list(rt.devices.items()):
+                        self._evaluate(rt, plan, dev, inst, leaf, t_ns, changed, out)
+                    continue
+                device_ = plan.fixed_device
+                inst = self._instance(rt, device_, now, out)
+            else:  # the hot path (a leaf following the sample's device), inlined
+                device_ = device
+                found = rt.devices.get(device)
+                if found is None or found.stale:
+                    inst = self._instance(rt, device, now, out)
                 else:
-                    targets = [(plan.fixed_device, self._instance(rt, plan.fixed_device, now, out))]
-            else:
-                inst = self._instance(rt, device, now, out)
-                inst.leaves[leaf.index].update(leaf.criteria, value, t_ns)
-                targets = [(device, inst)]
-            for dev, inst in targets:
-                self._evaluate(rt, plan, dev, inst, leaf, t_ns, out)
+                    inst = found
+                    inst.last_seen_mono = now
+                ls = inst.leaves[leaf.index]
+                state, known = ls.state, ls.last_value is not None
+                ls.update(leaf.criteria, value, t_ns)
+                changed = ls.state is not state or (ls.last_value is not None) is not known
+                if not changed and inst.evaluated and not plan.aging and plan.trivial_gate:
+                    truth = inst.truth  # unchanged tree, no debounce: nothing to decide unless state and truth differ
+                    if truth is not None and (inst.state is AlertState.RAISED) is truth:
+                        if t_ns > inst.last_sample_ns:
+                            inst.last_sample_ns = t_ns
+                        continue
+            self._evaluate(rt, plan, device_, inst, leaf, t_ns, changed, out)
 
     def _instance(self, rt: RuleRuntime, device: str, now: float, out: list[Decision]) -> DeviceState:
         inst = rt.devices.get(device)
@@ -253,15 +271,24 @@ class RuleEngine:
         inst: DeviceState,
         leaf: Leaf,
         t_ns: int,
+        changed: bool,
         out: list[Decision],
     ) -> None:
-        now_ns = max(t_ns, inst.last_sample_ns)  # the instance's clock: the newest sample time it has seen
-        truth = plan.truth(inst.leaves, now_ns)
+        now_ns = t_ns if t_ns > inst.last_sample_ns else inst.last_sample_ns  # the instance's newest sample time
+        if changed or plan.aging or not inst.evaluated:
+            truth = inst.truth = plan.truth(inst.leaves, now_ns)
+            inst.evaluated = True
+        else:  # no leaf changed its truth and nothing ages: the tree cannot have changed
+            truth = inst.truth
         if truth is None:
             if plan.unknown == "hold":
                 inst.last_sample_ns = now_ns
                 return
             truth = plan.unknown == "raise"
+        if plan.trivial_gate and (inst.state is AlertState.RAISED) is truth:
+            # no debounce and no change: update() would decide nothing; keep what status shows current
+            inst.last_sample_ns, inst.last_value = now_ns, 1.0 if truth else 0.0
+            return
         tr = inst.update(plan.gate, 1.0 if truth else 0.0, now_ns)
         if tr is None:
             return
@@ -293,7 +320,7 @@ class RuleEngine:
                 if not ds.stale and age > stale.seconds:
                     ds.stale = True
                     ds.stale_incident = alert_id = str(uuid.uuid4())
-                    msg = f"no {_what(rt.rule)} from {device} for {age:.1f}s (limit {stale.seconds:g}s)"
+                    msg = f"no {rt.what} from {device} for {age:.1f}s (limit {stale.seconds:g}s)"
                     out.append(
                         Decision(
                             rt.rule, device, "stale", AlertState.RAISED, age, stale.seconds, alert_id, alert_id, msg
@@ -304,18 +331,17 @@ class RuleEngine:
     def _stale_cleared(self, rt: RuleRuntime, device: str, ds: DeviceState) -> Decision:
         ds.stale = False
         limit = rt.rule.stale.seconds if rt.rule.stale is not None else 0.0
-        msg = f"{_what(rt.rule)} from {device} arriving again"
+        msg = f"{rt.what} from {device} arriving again"
         return Decision(
             rt.rule, device, "stale", AlertState.NORMAL, 0.0, limit, str(uuid.uuid4()), ds.stale_incident, msg
         )
 
     def _decide(self, rt: RuleRuntime, device: str, ds: DeviceState, tr: Transition, t_ns: int) -> Decision:
-        cond = rt.rule.condition
-        what = f"{_what(rt.rule)} of {device}"
+        cmp, c = rt.rule.condition.comparator, rt.criteria
         if tr.state is AlertState.RAISED:
-            msg = f"{what} {tr.value:.6g} {cond.comparator} {cond.threshold:g} for {tr.samples} sample(s)"
+            msg = f"{rt.what} of {device} {tr.value:.6g} {cmp} {c.threshold:g} for {tr.samples} sample(s)"
         else:
-            msg = f"{what} {tr.value:.6g} no longer {cond.comparator} clear threshold {cond.clear:g}"
+            msg = f"{rt.what} of {device} {tr.value:.6g} no longer {cmp} clear threshold {c.clear:g}"
         return self._transition(rt, device, ds, tr, tr.value, tr.threshold, msg, t_ns)
 
     def _transition(
@@ -342,6 +368,13 @@ class RuleEngine:
             elif rt.rule.actions:
                 ds.last_action_ns = t_ns
         return Decision(rt.rule, device, "threshold", tr.state, value, threshold, alert_id, ds.incident, msg, t_ns, act)
+
+
+def _feed(ls: DeviceState, leaf: Leaf, value: float, t_ns: int) -> bool:
+    """Update one leaf; True when its truth (raised / normal / unknown) may have changed."""
+    state, known = ls.state, ls.last_value is not None
+    ls.update(leaf.criteria, value, t_ns)
+    return ls.state is not state or (ls.last_value is not None) is not known
 
 
 def _what(rule: Rule) -> str:

@@ -124,6 +124,8 @@ class DeviceState:
     stale_incident: str = ""
     last_action_ns: int | None = None  # sample time of the last raise that acted (cooldown)
     leaves: list[DeviceState] = field(default_factory=list)  # compound rules: one state per comparison
+    truth: bool | None = None  # compound rules: the tree's last value (valid once evaluated is set)
+    evaluated: bool = False
 
     def update(self, c: Criteria, value: float, t_ns: int) -> Transition | None:
         """Feed one sample taken at ``t_ns``; returns the raise/clear it causes, if any."""
