@@ -40,6 +40,7 @@ __all__ = ["Actuator", "idempotency_key"]
 log = logging.getLogger(__name__)
 
 ResultCallback = Callable[[str, str], None]
+STREAM_CHECK_S = 5.0  # how long a "does a stream capture this alert subject" answer is trusted
 
 
 def idempotency_key(alert_id: str, index: int) -> str:
@@ -56,6 +57,7 @@ class Actuator:
         self.on_result = on_result
         self.recent: deque[Alert] = deque(maxlen=history or None)
         self.read_back = ReadBack(bus, cfg)
+        self._captured: dict[str, tuple[bool, float]] = {}  # alert subject -> (a stream captures it, checked at)
         self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
         m = bus.metrics
         self.alerts = m.counter("edgewatch_rules_alerts", "Alerts published", ("state", "kind"))
@@ -166,9 +168,7 @@ class Actuator:
         delay = max(self.cfg.backoff_initial, 0.1)
         while True:
             try:
-                try:
-                    await self.bus.js.find_stream_name_by_subject(subject)
-                except JsNotFoundError:
+                if not await self._stream_captures(subject):
                     await self.bus.publish(subject, data, kind="alert")
                     return False
                 await self.bus.js.publish(
@@ -177,10 +177,26 @@ class Actuator:
                 self.bus.metrics.messages_out.labels("alert").inc()
                 return True
             except Exception as e:  # stream full, JetStream unavailable, timeout: keep the alert and retry
+                self._captured.pop(subject, None)  # look the stream up again (it may be gone, or back)
                 self.alert_retries.inc()
                 log.warning("alert not stored yet; retrying", extra={"subject": subject, "error": repr(e)[:300]})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, max(self.cfg.backoff_max, 0.1))
+
+    async def _stream_captures(self, subject: str) -> bool:
+        """Whether a JetStream stream captures ``subject``; remembered for STREAM_CHECK_S (one API round trip per
+        alert would otherwise sit in front of every alert and, through the per-device order, the next command)."""
+        now = time.monotonic()
+        known = self._captured.get(subject)
+        if known is not None and now - known[1] < STREAM_CHECK_S:
+            return known[0]
+        try:
+            await self.bus.js.find_stream_name_by_subject(subject)
+            found = True
+        except JsNotFoundError:
+            found = False
+        self._captured[subject] = (found, now)
+        return found
 
     async def command(self, spec: Action, device: str, key: str) -> AlertAction:
         """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost."""
