@@ -40,7 +40,7 @@ __all__ = ["Actuator", "idempotency_key"]
 log = logging.getLogger(__name__)
 
 ResultCallback = Callable[[str, str], None]
-STREAM_CHECK_S = 5.0  # how long a "does a stream capture this alert subject" answer is trusted
+STREAM_CHECK_S = 5.0  # how long "a stream captures this alert subject" is trusted
 
 
 def idempotency_key(alert_id: str, index: int) -> str:
@@ -57,7 +57,7 @@ class Actuator:
         self.on_result = on_result
         self.recent: deque[Alert] = deque(maxlen=history or None)
         self.read_back = ReadBack(bus, cfg)
-        self._captured: dict[str, tuple[bool, float]] = {}  # alert subject -> (a stream captures it, checked at)
+        self._captured: dict[str, float] = {}  # alert subject -> when a stream was last seen capturing it
         self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
         m = bus.metrics
         self.alerts = m.counter("edgewatch_rules_alerts", "Alerts published", ("state", "kind"))
@@ -184,19 +184,20 @@ class Actuator:
                 delay = min(delay * 2, max(self.cfg.backoff_max, 0.1))
 
     async def _stream_captures(self, subject: str) -> bool:
-        """Whether a JetStream stream captures ``subject``; remembered for STREAM_CHECK_S (one API round trip per
-        alert would otherwise sit in front of every alert and, through the per-device order, the next command)."""
+        """Whether a JetStream stream captures ``subject``. A yes is remembered for STREAM_CHECK_S (an API round
+        trip in front of every alert also delays, through the per-device order, the next command); a no is not,
+        so an alert stream created later (sync started) stores the very next alert."""
         now = time.monotonic()
         known = self._captured.get(subject)
-        if known is not None and now - known[1] < STREAM_CHECK_S:
-            return known[0]
+        if known is not None and now - known < STREAM_CHECK_S:
+            return True
         try:
             await self.bus.js.find_stream_name_by_subject(subject)
-            found = True
         except JsNotFoundError:
-            found = False
-        self._captured[subject] = (found, now)
-        return found
+            self._captured.pop(subject, None)
+            return False
+        self._captured[subject] = now
+        return True
 
     async def command(self, spec: Action, device: str, key: str) -> AlertAction:
         """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost."""
