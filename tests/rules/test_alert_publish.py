@@ -45,3 +45,11 @@ async def test_alert_without_any_alert_stream_goes_to_live_subscribers(bus: Nats
     await bus.nc.flush()
     assert await _actuator(bus).publish_alert("edgewatch.rules.alert.r2", b"alert-2", "id-2") is False
     await wait_until(lambda: got == [b"alert-2"])
+
+
+async def test_alert_stream_created_later_stores_the_next_alert(bus: NatsBus) -> None:
+    act = _actuator(bus)
+    assert await act.publish_alert("edgewatch.rules.alert.r3", b"alert-3", "id-3") is False  # no stream yet
+    await bus.js.add_stream(StreamConfig(name="ALERTS3", subjects=["edgewatch.rules.alert.>"]))
+    assert await act.publish_alert("edgewatch.rules.alert.r3", b"alert-4", "id-4") is True  # sync started: stored
+    assert (await bus.js.get_last_msg("ALERTS3", "edgewatch.rules.alert.r3")).data == b"alert-4"
