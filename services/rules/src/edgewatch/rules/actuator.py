@@ -3,11 +3,12 @@
 A raise's actions run in order, each after its optional ``delay``; an action with ``confirm`` then reads the
 resource back through core-command, and a value that does not match fails the action (the value read is in
 the Alert). With ``onActionFailure: stop`` a failed action skips the ones after it (reported, not dropped).
-Every command carries an idempotency key in the envelope's correlationID, the same on every retry, so a
-receiver can drop a duplicate when an answer (not the command) was lost. A command that never succeeds is
+A raise's commands wait only for the earlier commands of the same (rule, device), never for an earlier Alert
+to be stored. Every command carries an idempotency key in the envelope's correlationID, the same on every
+retry, so a receiver can drop a duplicate when an answer (not the command) was lost. A command that never succeeds is
 retried with exponential backoff and then reported (in the Alert, the log, a counter and the rule's error
-state), never dropped silently. Decisions of one (rule, device) run in order: a clear never overtakes the
-raise it ends.
+state), never dropped silently. Alerts of one (rule, device) are published in decision order: a clear never
+overtakes the raise it ends.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from nats.js.errors import NotFoundError as JsNotFoundError
 
@@ -58,7 +60,8 @@ class Actuator:
         self.recent: deque[Alert] = deque(maxlen=history or None)
         self.read_back = ReadBack(bus, cfg)
         self._captured: dict[str, float] = {}  # alert subject -> when a stream was last seen capturing it
-        self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}  # last Alert queued per (rule, device)
+        self._acting: dict[tuple[str, str], asyncio.Task[list[AlertAction]]] = {}  # last actions queued
         m = bus.metrics
         self.alerts = m.counter("edgewatch_rules_alerts", "Alerts published", ("state", "kind"))
         self.commands = m.counter("edgewatch_rules_commands", "Commands by final result", ("result",))
@@ -67,42 +70,73 @@ class Actuator:
         self.confirmations = m.counter("edgewatch_rules_confirmations", "Action read-back confirmations", ("result",))
 
     def submit(self, d: Decision) -> asyncio.Task[None]:
-        """Queue a decision behind earlier ones of the same (rule, device)."""
+        """Queue a decision: its actions behind the earlier actions of the same (rule, device), its Alert behind
+        its own actions and the earlier Alerts of the same (rule, device). A command never waits for an earlier
+        Alert to be stored (sync's alert buffer may be full for as long as the uplink is down)."""
         key = (d.rule.name, d.device)
-        prev = self._tails.get(key)
-        task = asyncio.create_task(self._after(prev, d))
-        self._tails[key] = task
-        task.add_done_callback(lambda t: self._tails.pop(key, None) if self._tails.get(key) is t else None)
+        specs = self._specs(d)
+        acting: asyncio.Task[list[AlertAction]] | None = None
+        if specs:
+            acting = asyncio.create_task(self._act_after(self._acting.get(key), d, specs))
+            _keep_tail(self._acting, key, acting)
+        task = asyncio.create_task(self._announce_after(self._tails.get(key), acting, d))
+        _keep_tail(self._tails, key, task)
         return task
 
     async def idle(self) -> None:
         """Wait until every queued decision is done."""
-        while self._tails:
-            await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
+        while self._tails or self._acting:
+            await asyncio.gather(*self._tails.values(), *self._acting.values(), return_exceptions=True)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Let in-flight decisions finish for up to ``grace`` seconds, then cancel the rest."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.idle(), grace)
-        for t in list(self._tails.values()):
+        for t in [*self._tails.values(), *self._acting.values()]:
             t.cancel()
 
-    async def _after(self, prev: asyncio.Task[None] | None, d: Decision) -> None:
+    async def _act_after(
+        self, prev: asyncio.Task[list[AlertAction]] | None, d: Decision, specs: list[Action]
+    ) -> list[AlertAction]:
         if prev is not None:
             await asyncio.wait([prev])  # waits without re-raising prev's outcome; our own cancel still propagates
         try:
-            await self.execute(d)
+            return await self.act(d, specs)
+        except Exception:
+            log.exception("actions failed", extra={"rule": d.rule.name, "device": d.device})
+            return []
+
+    async def _announce_after(
+        self, prev: asyncio.Task[None] | None, acting: asyncio.Task[list[AlertAction]] | None, d: Decision
+    ) -> None:
+        actions = await acting if acting is not None else []
+        if prev is not None:
+            await asyncio.wait([prev])
+        try:
+            await self.announce(d, actions)
         except Exception:
             log.exception("decision failed", extra={"rule": d.rule.name, "device": d.device})
 
+    def _specs(self, d: Decision) -> list[Action]:
+        """The actions a decision runs: a raise's, outside a cooldown."""
+        if d.state is not AlertState.RAISED or not d.act:
+            return []
+        return d.rule.actions if d.kind == "threshold" else (d.rule.stale.actions if d.rule.stale else [])
+
     async def execute(self, d: Decision) -> Alert:
         """Run a decision's actions (raises outside a cooldown only), then publish its Alert."""
-        actions: list[AlertAction] = []
-        if d.state is AlertState.RAISED and d.act:
-            specs = d.rule.actions if d.kind == "threshold" else (d.rule.stale.actions if d.rule.stale else [])
-            actions = await self.run_actions(d, specs)
-            failed = [a for a in actions if a.result == "failed"]
-            self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
+        specs = self._specs(d)
+        return await self.announce(d, await self.act(d, specs) if specs else [])
+
+    async def act(self, d: Decision, specs: list[Action]) -> list[AlertAction]:
+        """Run ``specs`` for ``d`` and report the outcome to the rule's run state."""
+        actions = await self.run_actions(d, specs)
+        failed = [a for a in actions if a.result == "failed"]
+        self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
+        return actions
+
+    async def announce(self, d: Decision, actions: list[AlertAction]) -> Alert:
+        """Publish the Alert of ``d`` with the outcome of its actions."""
         alert = Alert(
             id=d.alert_id,
             incident=d.incident,
@@ -237,6 +271,12 @@ class Actuator:
             attempts=attempt,
             idempotency_key=key,
         )
+
+
+def _keep_tail(tails: dict[tuple[str, str], Any], key: tuple[str, str], task: asyncio.Task[Any]) -> None:
+    """Remember ``task`` as the last of ``key`` until it is done (unless a later one took its place)."""
+    tails[key] = task
+    task.add_done_callback(lambda t: tails.pop(key, None) if tails.get(key) is t else None)
 
 
 def _not_run(spec: Action, device: str, key: str, why: str) -> AlertAction:
