@@ -103,6 +103,12 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
         env["SINK_URL"] = f"http://127.0.0.1:{p.receiver}"
         if cfg.auth:
             env["SINK_TOKENFILE"] = str(cfg.secret_path("receiver-token"))
+    if service == "rules":  # dry runs read recorded samples from core-data and the receiver
+        env["DRYRUN_COREDATAURL"] = f"http://127.0.0.1:{p.core_data}"
+        env["DRYRUN_RECEIVERURL"] = f"http://127.0.0.1:{p.receiver}"
+        if cfg.auth:
+            env["DRYRUN_COREDATATOKENFILE"] = str(cfg.secret_path("api-token"))
+            env["DRYRUN_RECEIVERTOKENFILE"] = str(cfg.secret_path("receiver-token"))
     if service == "receiver" and cfg.auth:
         env["SERVICE_AUTHTOKENFILE"] = str(cfg.secret_path("receiver-token"))
     return env

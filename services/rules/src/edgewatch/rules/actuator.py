@@ -1,10 +1,14 @@
 """Actuator: carries out decisions: sends EdgeX commands through core-command and publishes Alerts.
 
-Every command carries an idempotency key in the envelope's correlationID, the same on every retry, so a
-receiver can drop a duplicate when an answer (not the command) was lost. A command that never succeeds is
+A raise's actions run in order, each after its optional ``delay``; an action with ``confirm`` then reads the
+resource back through core-command, and a value that does not match fails the action (the value read is in
+the Alert). With ``onActionFailure: stop`` a failed action skips the ones after it (reported, not dropped).
+A raise's commands wait only for the earlier commands of the same (rule, device), never for an earlier Alert
+to be stored. Every command carries an idempotency key in the envelope's correlationID, the same on every
+retry, so a receiver can drop a duplicate when an answer (not the command) was lost. A command that never succeeds is
 retried with exponential backoff and then reported (in the Alert, the log, a counter and the rule's error
-state), never dropped silently. Decisions of one (rule, device) run in order: a clear never overtakes the
-raise it ends.
+state), never dropped silently. Alerts of one (rule, device) are published in decision order: a clear never
+overtakes the raise it ends.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from nats.js.errors import NotFoundError as JsNotFoundError
 
@@ -28,6 +33,7 @@ from edgewatch.common.contracts.alert import Alert, AlertAction, encode_alert
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.rules.config import ActuationSection
+from edgewatch.rules.confirm import ReadBack
 from edgewatch.rules.engine import Decision
 from edgewatch.rules.rule import Action
 from edgewatch.rules.state import AlertState
@@ -37,6 +43,7 @@ __all__ = ["Actuator", "idempotency_key"]
 log = logging.getLogger(__name__)
 
 ResultCallback = Callable[[str, str], None]
+STREAM_CHECK_S = 5.0  # how long "a stream captures this alert subject" is trusted
 
 
 def idempotency_key(alert_id: str, index: int) -> str:
@@ -59,51 +66,85 @@ class Actuator:
         self.cfg = cfg
         self.on_result = on_result
         self.recent: deque[Alert] = deque(maxlen=history or None)
-        self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self.read_back = ReadBack(bus, cfg)
+        self._captured: dict[str, float] = {}  # alert subject -> when a stream was last seen capturing it
+        self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}  # last Alert queued per (rule, device)
+        self._acting: dict[tuple[str, str], asyncio.Task[list[AlertAction]]] = {}  # last actions queued
         m = metrics
         self.alerts = m.counter("edgewatch_rules_alerts", "Alerts published", ("state", "kind"))
         self.commands = m.counter("edgewatch_rules_commands", "Commands by final result", ("result",))
         self.retries = m.counter("edgewatch_rules_command_retries", "Command attempts after the first")
         self.alert_retries = m.counter("edgewatch_rules_alert_publish_retries", "Alert publishes retried (not stored)")
+        self.confirmations = m.counter("edgewatch_rules_confirmations", "Action read-back confirmations", ("result",))
 
     def submit(self, d: Decision) -> asyncio.Task[None]:
-        """Queue a decision behind earlier ones of the same (rule, device)."""
+        """Queue a decision: its actions behind the earlier actions of the same (rule, device), its Alert behind
+        its own actions and the earlier Alerts of the same (rule, device). A command never waits for an earlier
+        Alert to be stored (sync's alert buffer may be full for as long as the uplink is down)."""
         key = (d.rule.name, d.device)
-        prev = self._tails.get(key)
-        task = asyncio.create_task(self._after(prev, d))
-        self._tails[key] = task
-        task.add_done_callback(lambda t: self._tails.pop(key, None) if self._tails.get(key) is t else None)
+        specs = self._specs(d)
+        acting: asyncio.Task[list[AlertAction]] | None = None
+        if specs:
+            acting = asyncio.create_task(self._act_after(self._acting.get(key), d, specs))
+            _keep_tail(self._acting, key, acting)
+        task = asyncio.create_task(self._announce_after(self._tails.get(key), acting, d))
+        _keep_tail(self._tails, key, task)
         return task
 
     async def idle(self) -> None:
         """Wait until every queued decision is done."""
-        while self._tails:
-            await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
+        while self._tails or self._acting:
+            await asyncio.gather(*self._tails.values(), *self._acting.values(), return_exceptions=True)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Let in-flight decisions finish for up to ``grace`` seconds, then cancel the rest."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.idle(), grace)
-        for t in list(self._tails.values()):
+        for t in [*self._tails.values(), *self._acting.values()]:
             t.cancel()
 
-    async def _after(self, prev: asyncio.Task[None] | None, d: Decision) -> None:
+    async def _act_after(
+        self, prev: asyncio.Task[list[AlertAction]] | None, d: Decision, specs: list[Action]
+    ) -> list[AlertAction]:
         if prev is not None:
             await asyncio.wait([prev])  # waits without re-raising prev's outcome; our own cancel still propagates
         try:
-            await self.execute(d)
+            return await self.act(d, specs)
+        except Exception:
+            log.exception("actions failed", extra={"rule": d.rule.name, "device": d.device})
+            return []
+
+    async def _announce_after(
+        self, prev: asyncio.Task[None] | None, acting: asyncio.Task[list[AlertAction]] | None, d: Decision
+    ) -> None:
+        actions = await acting if acting is not None else []
+        if prev is not None:
+            await asyncio.wait([prev])
+        try:
+            await self.announce(d, actions)
         except Exception:
             log.exception("decision failed", extra={"rule": d.rule.name, "device": d.device})
 
+    def _specs(self, d: Decision) -> list[Action]:
+        """The actions a decision runs: a raise's, outside a cooldown."""
+        if d.state is not AlertState.RAISED or not d.act:
+            return []
+        return d.rule.actions if d.kind == "threshold" else (d.rule.stale.actions if d.rule.stale else [])
+
     async def execute(self, d: Decision) -> Alert:
-        """Run a decision's actions (raises only), then publish its Alert."""
-        actions: list[AlertAction] = []
-        if d.state is AlertState.RAISED:
-            specs = d.rule.actions if d.kind == "threshold" else (d.rule.stale.actions if d.rule.stale else [])
-            for i, spec in enumerate(specs):
-                actions.append(await self.command(spec, spec.device or d.device, idempotency_key(d.alert_id, i)))
-            failed = [a for a in actions if a.result == "failed"]
-            self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
+        """Run a decision's actions (raises outside a cooldown only), then publish its Alert."""
+        specs = self._specs(d)
+        return await self.announce(d, await self.act(d, specs) if specs else [])
+
+    async def act(self, d: Decision, specs: list[Action]) -> list[AlertAction]:
+        """Run ``specs`` for ``d`` and report the outcome to the rule's run state."""
+        actions = await self.run_actions(d, specs)
+        failed = [a for a in actions if a.result == "failed"]
+        self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
+        return actions
+
+    async def announce(self, d: Decision, actions: list[AlertAction]) -> Alert:
+        """Publish the Alert of ``d`` with the outcome of its actions."""
         alert = Alert(
             id=d.alert_id,
             incident=d.incident,
@@ -127,6 +168,36 @@ class Actuator:
         )
         return alert
 
+    async def run_actions(self, d: Decision, specs: list[Action]) -> list[AlertAction]:
+        """Each action in order: wait its delay, SET it, confirm it; stop after a failure when the rule says so."""
+        out: list[AlertAction] = []
+        failed = ""
+        for i, spec in enumerate(specs):
+            device, key = spec.device or d.device, idempotency_key(d.alert_id, i)
+            if failed and d.rule.on_action_failure == "stop":
+                out.append(_not_run(spec, device, key, f"not run: {failed} failed before it"))
+                continue
+            if spec.delay:
+                await asyncio.sleep(spec.delay)
+            action = await self.command(spec, device, key)
+            if action.result == "ok" and spec.confirm is not None:
+                action = await self._confirm(spec, device, key, action)
+            if action.result == "failed" and not failed:
+                failed = f"{device}/{spec.command}"
+            out.append(action)
+        return out
+
+    async def _confirm(self, spec: Action, device: str, key: str, action: AlertAction) -> AlertAction:
+        res = await self.read_back.confirm(spec, device, key)
+        self.confirmations.labels("ok" if res.ok else "failed").inc()
+        if res.ok:
+            return action.model_copy(update={"read_back": res.value})
+        log.error(
+            "action not confirmed",
+            extra={"device": device, "command": spec.command, "readBack": res.value, "error": res.error},
+        )
+        return action.model_copy(update={"result": "failed", "error": res.error, "read_back": res.value})
+
     async def publish_alert(self, subject: str, data: bytes, alert_id: str) -> bool:
         """Publish an Alert so that it is never silently lost; returns True when a stream stored it.
 
@@ -139,9 +210,7 @@ class Actuator:
         delay = max(self.cfg.backoff_initial, 0.1)
         while True:
             try:
-                try:
-                    await self.bus.js.find_stream_name_by_subject(subject)
-                except JsNotFoundError:
+                if not await self._stream_captures(subject):
                     await self.bus.publish(subject, data, kind="alert")
                     return False
                 await self.bus.js.publish(
@@ -150,10 +219,27 @@ class Actuator:
                 self.bus.metrics.out_counter("alert")(1)
                 return True
             except Exception as e:  # stream full, JetStream unavailable, timeout: keep the alert and retry
+                self._captured.pop(subject, None)  # look the stream up again (it may be gone, or back)
                 self.alert_retries.inc()
                 log.warning("alert not stored yet; retrying", extra={"subject": subject, "error": repr(e)[:300]})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, max(self.cfg.backoff_max, 0.1))
+
+    async def _stream_captures(self, subject: str) -> bool:
+        """Whether a JetStream stream captures ``subject``. A yes is remembered for STREAM_CHECK_S (an API round
+        trip in front of every alert also delays, through the per-device order, the next command); a no is not,
+        so an alert stream created later (sync started) stores the very next alert."""
+        now = time.monotonic()
+        known = self._captured.get(subject)
+        if known is not None and now - known < STREAM_CHECK_S:
+            return True
+        try:
+            await self.bus.js.find_stream_name_by_subject(subject)
+        except JsNotFoundError:
+            self._captured.pop(subject, None)
+            return False
+        self._captured[subject] = now
+        return True
 
     async def command(self, spec: Action, device: str, key: str) -> AlertAction:
         """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost."""
@@ -198,3 +284,21 @@ class Actuator:
             attempts=attempt,
             idempotency_key=key,
         )
+
+
+def _keep_tail(tails: dict[tuple[str, str], Any], key: tuple[str, str], task: asyncio.Task[Any]) -> None:
+    """Remember ``task`` as the last of ``key`` until it is done (unless a later one took its place)."""
+    tails[key] = task
+    task.add_done_callback(lambda t: tails.pop(key, None) if tails.get(key) is t else None)
+
+
+def _not_run(spec: Action, device: str, key: str, why: str) -> AlertAction:
+    return AlertAction(
+        command=spec.command,
+        device=device,
+        settings=dict(spec.settings),
+        result="failed",
+        error=why,
+        attempts=0,
+        idempotency_key=key,
+    )

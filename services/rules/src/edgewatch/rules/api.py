@@ -1,4 +1,4 @@
-"""REST routes of edgewatch-rules: rule CRUD, validate, start/stop, status, recent alerts."""
+"""REST routes of edgewatch-rules: rule CRUD, validate, dry run, start/stop, status, recent alerts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from edgewatch.common.contracts.base import API_VERSION
 from edgewatch.common.contracts.errors import ContractInvalidError
 from edgewatch.common.service.http import API_PREFIX
+from edgewatch.rules.dryrun import DryRunRequest
 from edgewatch.rules.engine import RuleRuntime
 from edgewatch.rules.manager import RuleManager
 from edgewatch.rules.rule import Rule
@@ -54,6 +55,10 @@ def router(manager: RuleManager) -> APIRouter:
     @r.post("/rule/validate")
     async def validate(rule: Rule) -> JSONResponse:
         return _ok(valid=True, rule=rule.to_doc())
+
+    @r.post("/rule/dryrun")
+    async def dryrun(req: DryRunRequest) -> JSONResponse:
+        return _ok(**await manager.dry_run(req))
 
     @r.get("/rule")
     async def all_rules() -> JSONResponse:

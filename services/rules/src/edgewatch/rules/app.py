@@ -7,6 +7,7 @@ from edgewatch.rules.actuator import Actuator
 from edgewatch.rules.api import router
 from edgewatch.rules.config import RulesSettings
 from edgewatch.rules.engine import RuleEngine
+from edgewatch.rules.history import History
 from edgewatch.rules.manager import RuleManager
 from edgewatch.rules.messaging import RulesMessaging
 from edgewatch.rules.state import RunState
@@ -18,13 +19,16 @@ SERVICE_NAME = "edgewatch-rules"
 
 
 def build_app(settings: RulesSettings) -> ServiceHost:
-    """Build the service host (not started): store -> engine -> actuator -> manager -> subscriptions -> REST."""
+    """Build the service host (not started): store -> engine -> actuator -> history -> manager -> subscriptions
+    -> REST."""
     host = ServiceHost(SERVICE_NAME, settings)
     engine = RuleEngine()
     actuator = Actuator(
         host.bus, host.metrics, settings.actuation, engine.record_action_result, settings.rules.alert_history
     )
-    manager = RuleManager(engine, RuleStore(settings.data_path("rules")), actuator, settings.rules.stale_check_interval)
+    store = RuleStore(settings.data_path("rules"))
+    history = History(settings.dry_run)
+    manager = RuleManager(engine, store, actuator, settings.rules.stale_check_interval, history)
     messaging = RulesMessaging(host.bus, engine, actuator)
     manager.on_change = messaging.sync
 

@@ -10,7 +10,7 @@ from pydantic import Field
 from edgewatch.common.contracts import ports
 from edgewatch.common.service.settings import Section, ServiceSettings
 
-__all__ = ["ActuationSection", "RulesSection", "RulesSettings"]
+__all__ = ["ActuationSection", "DryRunSection", "RulesSection", "RulesSettings"]
 
 
 class RulesSection(Section):
@@ -34,12 +34,27 @@ class ActuationSection(Section):
     backoff_max: float = Field(5.0, ge=0, description="Longest wait between retries")
 
 
+class DryRunSection(Section):
+    """Where ``POST /api/v3/rule/dryrun`` reads recorded samples for a time range (YAML section ``DryRun``)."""
+
+    core_data_url: str = Field(f"http://127.0.0.1:{ports.CORE_DATA}", description="core-data base URL (EdgeX events)")
+    core_data_token_file: str = Field("", description="Bearer token file for core-data (empty = none)")
+    receiver_url: str = Field(
+        f"http://127.0.0.1:{ports.RECEIVER}", description="Receiver base URL (events, scores, features)"
+    )
+    receiver_token_file: str = Field("", description="Bearer token file for the receiver (empty = none)")
+    page_size: int = Field(1000, ge=1, le=100_000, description="Records per query (<= the source's MaxResultCount)")
+    max_samples: int = Field(200_000, ge=1, description="A range holding more records than this is refused")
+    timeout: float = Field(10.0, gt=0, description="Seconds per query")
+
+
 class RulesSettings(ServiceSettings):
     """Settings of edgewatch-rules."""
 
     default_port: ClassVar[int] = ports.RULES
     rules: RulesSection = Field(default_factory=RulesSection)
     actuation: ActuationSection = Field(default_factory=ActuationSection)
+    dry_run: DryRunSection = Field(default_factory=DryRunSection)
 
     def rule_files(self) -> list[Path]:
         """``Rules.Files`` resolved against the config file's directory."""

@@ -1,4 +1,4 @@
-"""RuleManager: the rules use cases (CRUD, start/stop, seeding, the staleness watchdog) over engine and store."""
+"""RuleManager: the rules use cases (CRUD, start/stop, dry runs, seeding, the staleness watchdog)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+from edgewatch.common.contracts.errors import ContractInvalidError
 from edgewatch.rules.actuator import Actuator
+from edgewatch.rules.dryrun import DryRunRequest, dry_run
 from edgewatch.rules.engine import RuleEngine, RuleRuntime
+from edgewatch.rules.history import History
 from edgewatch.rules.rule import Rule
 from edgewatch.rules.state import RunState
 from edgewatch.rules.store import RuleStore, load_rule_file
@@ -24,10 +28,18 @@ OnChange = Callable[[], Awaitable[None]]
 class RuleManager:
     """Keeps the engine, the store and the bus subscriptions in step."""
 
-    def __init__(self, engine: RuleEngine, store: RuleStore, actuator: Actuator, stale_interval: float) -> None:
+    def __init__(
+        self,
+        engine: RuleEngine,
+        store: RuleStore,
+        actuator: Actuator,
+        stale_interval: float,
+        history: History | None = None,
+    ) -> None:
         self.engine = engine
         self.store = store
         self.actuator = actuator
+        self.history = history
         self.stale_interval = stale_interval
         self.on_change: OnChange | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -76,6 +88,22 @@ class RuleManager:
         rt = self.engine.set_run_state(name, state)
         self.store.save(rt.rule, rt.run_state)
         return rt
+
+    async def dry_run(self, req: DryRunRequest) -> dict[str, Any]:
+        """Alerts and actions a rule would have produced over recorded samples; nothing acts, live state untouched.
+
+        Raises:
+            NotFoundError: no stored rule of that name.
+            ContractInvalidError, ServiceUnavailableError: the range cannot be read (see ``History.samples``).
+        """
+        rule = req.rule if req.rule is not None else self.engine.get(req.name).rule
+        if req.samples is not None:
+            samples = req.samples
+        else:
+            if req.range is None or self.history is None:
+                raise ContractInvalidError("range: this service reads no recorded samples", field="range")
+            samples = await self.history.samples(rule, req.range)
+        return await asyncio.to_thread(dry_run, rule, samples)  # a long run must not stall live evaluation
 
     async def _changed(self) -> None:
         if self.on_change is not None:

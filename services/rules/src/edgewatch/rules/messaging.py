@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
@@ -18,9 +17,9 @@ from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
 from edgewatch.common.contracts.feature import decode_feature_vector
 from edgewatch.common.contracts.score import decode_score
-from edgewatch.common.contracts.valuetype import ValueType
 from edgewatch.rules.actuator import Actuator
-from edgewatch.rules.engine import RuleEngine
+from edgewatch.rules.engine import Decision, RuleEngine
+from edgewatch.rules.samples import event_readings
 
 __all__ = ["RulesMessaging"]
 
@@ -56,11 +55,25 @@ class RulesMessaging:
             await sub.unsubscribe()
         self._subs.clear()
 
+    async def _hand_over(self, decisions: list[Decision]) -> None:
+        """Queue decisions with the actuator and let it send at once.
+
+        nats-py runs one subscription's callbacks back to back without yielding while messages are queued, so a
+        command submitted here would wait for the whole backlog (a burst of events) before its task ran, and its
+        bytes would wait again for the client's flusher task. The first yield runs the actuator up to its request
+        (into the client's buffer), the second lets the flusher write it; without decisions nothing yields.
+        """
+        if not decisions:
+            return
+        for d in decisions:
+            self.actuator.submit(d)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
     async def on_score(self, msg: Msg) -> None:
         """One Score -> the rules watching scores."""
         s = decode_score(msg.data)
-        for d in self.engine.on_sample("score", s.device, "", s.score, s.window_end or s.origin):
-            self.actuator.submit(d)
+        await self._hand_over(self.engine.on_sample("score", s.device, "", s.score, s.window_end or s.origin))
 
     async def on_feature(self, msg: Msg) -> None:
         """One FeatureVector -> the rules watching its features."""
@@ -69,8 +82,7 @@ class RulesMessaging:
         t = fv.window_end or fv.origin
         for i, name in enumerate(fv.names):
             if name in wanted:
-                for d in self.engine.on_sample("feature", fv.device, name, float(fv.values[i]), t):
-                    self.actuator.submit(d)
+                await self._hand_over(self.engine.on_sample("feature", fv.device, name, float(fv.values[i]), t))
 
     async def on_event(self, msg: Msg) -> None:
         """One EdgeX event (``nats`` or ``json`` format) -> the rules watching its numeric/Bool readings."""
@@ -80,14 +92,5 @@ class RulesMessaging:
         except EventDecodeError as e:
             raise BusDecodeError(f"event: {e.message}") from e
         wanted = self.engine.names_in_use("reading")
-        for r in event.readings:
-            if r.resource_name not in wanted:
-                continue
-            if r.is_null or not (r.value_type.is_numeric or r.value_type is ValueType.BOOL):
-                continue
-            value = r.typed_value()
-            if not isinstance(value, (int, float, np.integer, np.floating, np.bool_)):
-                continue  # arrays
-            t = r.origin or event.origin
-            for d in self.engine.on_sample("reading", event.device_name, r.resource_name, float(value), t):
-                self.actuator.submit(d)
+        for resource, value, t in event_readings(event, wanted):
+            await self._hand_over(self.engine.on_sample("reading", event.device_name, resource, value, t))

@@ -4,7 +4,8 @@
 debounce (consecutive count and hold time) while normal; clear condition (hysteresis) with its own count while
 raised. It returns the transition, if any; acting on it is the engine's job. ``Criteria`` is a rule's
 condition flattened once (operator functions, thresholds, nanosecond durations) so a sample costs a few
-attribute reads and one comparison.
+attribute reads and one comparison; ``Criteria.leaf`` does the same for one comparison of a compound rule, whose
+leaves are each a ``DeviceState`` of their own.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from edgewatch.rules.condition import Condition, Debounce, Window
 from edgewatch.rules.rule import Rule
 
 __all__ = ["AlertState", "Criteria", "DeviceState", "RunState", "Transition"]
 
 _NS = 1_000_000_000
+_PLAIN = frozenset({"mean", "max", "min"})
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
@@ -60,9 +63,20 @@ class Criteria:
 
     @classmethod
     def of(cls, rule: Rule) -> Criteria:
-        """Flatten ``rule``."""
-        c, d, w = rule.condition, rule.debounce, rule.window
-        agg = "last" if w.aggregate == "last" or w.max_samples == 1 else w.aggregate
+        """Flatten a single-condition ``rule``."""
+        return cls.leaf(rule.condition, rule.debounce, rule.window)
+
+    @classmethod
+    def leaf(cls, c: Condition, d: Debounce | None, w: Window | None) -> Criteria:
+        """Flatten one comparison with its debounce and window (defaults when absent).
+
+        Raises:
+            ValueError: ``c`` is a group, not a comparison.
+        """
+        if c.comparator is None or c.threshold is None:
+            raise ValueError("a group is not a comparison")
+        d, w = d or Debounce(), w or Window()
+        agg = "last" if w.aggregate == "last" or (w.max_samples == 1 and w.aggregate in _PLAIN) else w.aggregate
         return cls(
             op=_OPS[c.comparator],
             threshold=c.threshold,
@@ -72,9 +86,14 @@ class Criteria:
             clear_count=d.clear_count,
             aggregate=agg,
             max_samples=w.max_samples,
-            min_samples=w.samples or 1,
+            min_samples=w.min_samples,
             window_ns=int(w.seconds * _NS),
         )
+
+    @classmethod
+    def gate(cls, d: Debounce) -> Criteria:
+        """A compound rule's own state machine: fed 1.0 while its tree holds and 0.0 while it does not."""
+        return cls(_OPS[">"], 0.5, 0.5, d.count, int(d.seconds * _NS), d.clear_count, "last", 1, 1, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +122,10 @@ class DeviceState:
     incident: str = ""
     stale: bool = False
     stale_incident: str = ""
+    last_action_ns: int | None = None  # sample time of the last raise that acted (cooldown)
+    leaves: list[DeviceState] = field(default_factory=list)  # compound rules: one state per comparison
+    truth: bool | None = None  # compound rules: the tree's last value (valid once evaluated is set)
+    evaluated: bool = False
 
     def update(self, c: Criteria, value: float, t_ns: int) -> Transition | None:
         """Feed one sample taken at ``t_ns``; returns the raise/clear it causes, if any."""
@@ -134,7 +157,7 @@ class DeviceState:
         return None
 
     def _aggregate(self, c: Criteria, value: float, t_ns: int) -> float | None:
-        """The window's aggregate; None until a window with an explicit sample count is full."""
+        """The window's aggregate (or delta / rate); None until the window can decide."""
         buf, times = self.window, self.window_t
         buf.append(value)
         times.append(t_ns)
@@ -148,6 +171,16 @@ class DeviceState:
                 times.popleft()
         if len(buf) < c.min_samples:
             return None
-        if c.aggregate == "mean":
+        agg = c.aggregate
+        if agg == "mean":
             return sum(buf) / len(buf)
-        return max(buf) if c.aggregate == "max" else min(buf)
+        if agg == "max":
+            return max(buf)
+        if agg == "min":
+            return min(buf)
+        if len(buf) < 2:
+            return None
+        if agg == "delta":
+            return buf[-1] - buf[0]
+        dt = times[-1] - times[0]  # rate: per second of sample time
+        return (buf[-1] - buf[0]) * _NS / dt if dt > 0 else None

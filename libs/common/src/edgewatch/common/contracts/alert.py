@@ -26,6 +26,7 @@ class AlertAction(_Wire):
     settings: dict[str, str] = Field(default_factory=dict, description="The flat SET settings map")
     result: ActionResult = Field(description="ok: core-command answered errorCode 0; failed: retries exhausted")
     error: str = Field("", description="Last error when the result is failed")
+    read_back: str = Field("", description="Value read back by the action's confirmation (empty when none)")
     attempts: int = Field(0, ge=0, description="Requests sent (retries included)")
     idempotency_key: str = Field(min_length=1, description="Sent as the envelope correlationID on every attempt")
 
