@@ -25,8 +25,7 @@ async def _publish(_e: Event) -> None:
 async def typed(options: OpcUaOptions):  # type: ignore[no-untyped-def]
     sim = await start_opcua_sim(items=type_variables())
     rows = [
-        (vt, vt, {"nodeId": f"ns=2;s=Types.{vt}"}, {"readWrite": "R"} if vt == "Binary" else {})
-        for vt, *_ in TYPE_ROWS
+        (vt, vt, {"nodeId": f"ns=2;s=Types.{vt}"}, {"readWrite": "R"} if vt == "Binary" else {}) for vt, *_ in TYPE_ROWS
     ]
     registry = DeviceRegistry("edgewatch-ingest", {"opcua": options}, _publish)
     await registry.put_profile(make_profile("types", rows))
