@@ -1,4 +1,5 @@
-"""The ``edgewatch`` command: ``up`` runs the whole suite locally (no Docker), ``status`` reports on it."""
+"""The ``edgewatch`` command: ``up`` runs the whole suite locally (no Docker), ``status`` reports on it, ``opcua
+browse`` writes an EdgeX device profile for an OPC UA server's variables."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 import signal
 import sys
 
+from edgewatch.suite import opcuacmd
 from edgewatch.suite.layout import DEFAULT_DATA_DIR, Ports, SuiteConfig, resolve_data_dir
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.status import collect_status, format_status
@@ -67,9 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     st = sub.add_parser("status", help="health, rates and backlog of the running suite")
     st.add_argument("--data-dir")
     st.add_argument("--json", action="store_true")
+    opcuacmd.add_parser(sub)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s edgewatch %(levelname)s %(message)s")
-    data_dir = resolve_data_dir(args.data_dir)
+    data_dir = resolve_data_dir(args.data_dir or None)
+    if args.cmd == "opcua":
+        logging.getLogger("asyncua").setLevel(logging.ERROR)
+        return opcuacmd.run(args, data_dir)
     if args.cmd == "up":
         try:
             ports = Ports.parse(args.ports)

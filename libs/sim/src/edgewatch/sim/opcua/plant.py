@@ -27,7 +27,8 @@ D = ua.VariantType.Double
 
 
 def _mixer(name: str, value: Any, vt: ua.VariantType = D, **kw: Any) -> Variable:
-    return Variable(f"Mixer1.{name}", ua.NodeId(f"Mixer1.{name}", NS_PLANT), value, vt, folder=MIXER, **kw)
+    node = ua.NodeId(f"Mixer1.{name}", NS_PLANT)
+    return Variable(f"Mixer1.{name}", node, value, vt, folder=MIXER, browse_name=name, **kw)
 
 
 def _simulation(name: str, ident: int, value: Any, vt: ua.VariantType = D) -> Variable:
