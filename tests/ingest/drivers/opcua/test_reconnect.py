@@ -73,3 +73,19 @@ async def test_polled_device_goes_down_and_up_without_fabricated_readings(option
     finally:
         await rec.close()
         await sim.close()
+
+
+async def test_the_echo_of_an_operating_state_change_does_not_restart_the_device(options: OpcUaOptions) -> None:
+    rec = Recorder(options)
+    try:
+        await rec.registry.put_profile(make_profile("tank", [("Level", "Float64", {"nodeId": "ns=2;s=Level"}, {})]))
+        device = make_device(DEV, "tank", "opc.tcp://127.0.0.1:1/none", Subscribe="Level")
+        await rec.registry.put_device(device)
+        runtime = rec.registry.runtimes[DEV]
+        # core-metadata's system event for the operatingState ingest itself PATCHed: same device, other state
+        await rec.registry.put_device(device.model_copy(update={"operating_state": "DOWN"}))
+        assert rec.registry.runtimes[DEV] is runtime
+        await rec.registry.put_device(device.model_copy(update={"description": "moved"}))  # a real change restarts
+        assert rec.registry.runtimes[DEV] is not runtime
+    finally:
+        await rec.close()

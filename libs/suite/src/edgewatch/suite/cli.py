@@ -41,7 +41,9 @@ async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
             if cfg.auth:
                 print(f"  REST bearer token: {cfg.secret_path('api-token')}  (ping needs none)")
             if cfg.demo:
-                print(f"  demo: Modbus pump simulator on :{p.modbus_sim}; watch `edgewatch status`")
+                print(
+                    f"  demo: Modbus pump on :{p.modbus_sim}, OPC UA mixer on :{p.opcua_sim}; watch `edgewatch status`"
+                )
             print("Ctrl-C stops everything.", flush=True)
             await waiter
         else:
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="edgewatch", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     up = sub.add_parser("up", help="run nats-server and every service locally, supervised")
-    up.add_argument("--demo", action="store_true", help="also run the simulated devices (a Modbus pump)")
+    up.add_argument("--demo", action="store_true", help="also run simulated devices (a Modbus pump, an OPC UA mixer)")
     up.add_argument("--data-dir", help=f"all state lives here (env EDGEWATCH_DATA_DIR, default {DEFAULT_DATA_DIR})")
     up.add_argument("--ports", default="", help="port overrides: name=port,... (e.g. nats=14222)")
     up.add_argument("--no-auth", action="store_true", help="turn NATS and REST authentication off")

@@ -44,6 +44,7 @@ class Ports:
     sync: int = ports.SYNC
     receiver: int = ports.RECEIVER
     modbus_sim: int = ports.MODBUS_SIM
+    opcua_sim: int = ports.OPCUA_SIM
 
     @classmethod
     def free(cls) -> Ports:

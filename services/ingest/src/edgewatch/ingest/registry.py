@@ -122,6 +122,15 @@ class DeviceRegistry:
     async def put_device(self, device: Device) -> None:
         """Add or replace a device and (re)start its poll loop; a config error is recorded, not raised."""
         async with self._lock:
+            current, running = self.devices.get(device.name), self.runtimes.get(device.name)
+            if (
+                current is not None
+                and running is not None
+                and running.profile == self.profiles.get(device.profile_name)
+            ):
+                # The echo of our own operatingState PATCH (or the same device again): nothing to restart.
+                if device.model_copy(update={"operating_state": current.operating_state}) == current:
+                    return
             await self._stop(device.name)
             self.devices[device.name] = device
             self.errors.pop(device.name, None)

@@ -22,6 +22,7 @@ __all__ = [
     "MODBUS_SIM",
     "NATS",
     "NATS_MONITOR",
+    "OPCUA_SIM",
     "RECEIVER",
     "RULES",
     "SYNC",
@@ -39,6 +40,7 @@ RULES: Final = 59930
 SYNC: Final = 59940
 RECEIVER: Final = 59950
 MODBUS_SIM: Final = 5020
+OPCUA_SIM: Final = 4841  # beside OPC UA's registered 4840, which a real server on the gateway may hold
 
 DEFAULTS: Final[Mapping[str, int]] = MappingProxyType(
     {
@@ -54,6 +56,7 @@ DEFAULTS: Final[Mapping[str, int]] = MappingProxyType(
         "sync": SYNC,
         "receiver": RECEIVER,
         "modbus_sim": MODBUS_SIM,
+        "opcua_sim": OPCUA_SIM,
     }
 )
 """Port name (as ``edgewatch up --ports name=port`` spells it) -> default port."""

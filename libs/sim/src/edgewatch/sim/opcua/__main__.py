@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s opcua-sim %(levelname)s %(message)s")
     logging.getLogger("asyncua").setLevel(logging.WARNING)
+    logging.getLogger("asyncua.server.monitored_item_service").setLevel(logging.ERROR)  # "Percent not implemented"
     if args.secure and not args.pki:
         ap.error("--secure needs --pki")
     dynamics: Dynamics | None = None

@@ -197,10 +197,10 @@ class OpcUaDriver:
         return Sample(value, None, status_tags(status))
 
     async def _inputs(self, name: str, method: MethodCall, given: Any) -> list[ua.Variant]:
-        texts = list(method.inputs) if given is None else _as_texts(given)
         args = await self.session.method_arguments(method.method_id)
-        if args is None:  # no InputArguments declared: send the texts as Strings (what EdgeX does)
-            return [ua.Variant(t, ua.VariantType.String) for t in texts]
+        if args is None:  # no InputArguments: a SET is only the trigger; a GET sends inputMap as Strings, as EdgeX
+            return [] if given is not None else [ua.Variant(t, ua.VariantType.String) for t in method.inputs]
+        texts = list(method.inputs) if given is None else _as_texts(given)
         if len(texts) != len(args):
             sig = ", ".join(f"{x.Name}" for x in args) or "none"
             raise OpcUaTypeError(
@@ -301,7 +301,7 @@ def create_driver(device: Device, profile: DeviceProfile, options: Any) -> OpcUa
     link = parse_link(device.name, device.protocols, options.defaults)
     ok, bad = parse_profile_attributes(profile, device.name, link.subscribe)
     missing = [n for n in link.subscribe if n not in ok and n not in bad]
-    if missing:
+    if missing and profile.device_resources:  # (device validation may not know the profile yet: no resources)
         raise ProfileConfigError(f"Subscribe names resources the profile lacks: {missing}", device=device.name)
     for name in link.subscribe:
         r = profile.resource(name)

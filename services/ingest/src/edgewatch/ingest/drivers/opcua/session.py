@@ -34,6 +34,12 @@ __all__ = ["Limits", "OpcUaSession", "SessionListener", "SessionStats"]
 
 log = logging.getLogger(__name__)
 
+# asyncua logs every endpoint lookup at INFO and every connection problem with a traceback; the session logs what
+# happened once, with the endpoint and the reason.
+logging.getLogger("asyncua").setLevel(logging.WARNING)
+for noisy in ("asyncua.client.client", "asyncua.client.ua_client", "asyncua.client.ua_session"):
+    logging.getLogger(noisy).setLevel(logging.CRITICAL)
+
 T = TypeVar("T")
 _LOST = frozenset(
     {
@@ -115,6 +121,7 @@ class OpcUaSession:
         self._task: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()
         self._attempting = False
+        self._closed = False
         self._types: dict[ua.NodeId, NodeType | int] = {}
         self._arguments: dict[ua.NodeId, list[ua.Argument]] = {}
 
@@ -137,11 +144,14 @@ class OpcUaSession:
 
     async def close(self) -> None:
         """Stop reconnecting and close the connection."""
+        self._closed = True  # a cancellation asyncua swallows must not leave a live loop behind
+        self._listeners.clear()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            done, _ = await asyncio.wait({task}, timeout=5.0)  # asyncua may delay a cancellation; never hang here
+            if not done:
+                log.error("opcua session task did not stop within 5s", extra={"endpoint": self.endpoint})
         client, self.client = self.client, None
         if client is not None:
             await close_client(client)
@@ -162,7 +172,7 @@ class OpcUaSession:
 
     async def _run(self) -> None:
         delay = self.backoff_initial
-        while True:
+        while not self._closed:
             self._attempting = True
             self._settled.clear()
             try:
@@ -179,6 +189,9 @@ class OpcUaSession:
                 await asyncio.sleep(delay)
                 delay = min(self.backoff_max, delay * 2)
                 continue
+            if self._closed:
+                await close_client(client)
+                return
             lost = asyncio.Event()
 
             async def on_lost(exc: Exception, lost: asyncio.Event = lost) -> None:
@@ -200,6 +213,8 @@ class OpcUaSession:
             for listener in list(self._listeners):
                 await listener.session_up(self, client)
             await lost.wait()
+            if self._closed:
+                return
             self.stats.losses += 1
             self.client = None
             log.warning("opcua session lost", extra={"endpoint": self.endpoint, "error": self.last_error})
