@@ -11,22 +11,36 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
+from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import Event, new_event
 from edgewatch.common.contracts.ids import event_id_for, reading_id_for
+from edgewatch.common.contracts.values import format_value
 from edgewatch.ingest.drivers.base import Sample, SubscribingDriver
+from edgewatch.ingest.eventtemplate import EventTemplate
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.runtime import DeviceRuntime
 from edgewatch.protocols.errors import ProtocolError
 
-__all__ = ["DeviceSubscriber", "SubscriberStats"]
+__all__ = ["DeviceSubscriber", "EncodedPublisher", "SubscriberStats"]
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[Event], Awaitable[None]]
 StateChange = Callable[[str, str], Awaitable[None]]
+
+
+@runtime_checkable
+class EncodedPublisher(Protocol):
+    """A publisher that also takes a ready AddEventRequest body (the fast path for one-reading events)."""
+
+    service: str
+
+    def publish_encoded(self, subject: str, body: bytes, event_id: str) -> Awaitable[None]:
+        """Publish an AddEventRequest JSON body (of event ``event_id``) on an EdgeX event subject."""
 
 
 @dataclass(slots=True)
@@ -54,6 +68,9 @@ class DeviceSubscriber:
         self.stats = SubscriberStats()
         self.state = ""
         self.reason = ""
+        self._fast = publish if isinstance(publish, EncodedPublisher) else None
+        self._templates: dict[tuple[str, int], tuple[Mapping[str, Any] | None, EventTemplate | None]] = {}
+        self._subjects: dict[str, str] = {}
 
     async def start(self) -> None:
         """Subscribe (the driver keeps the subscription across reconnects)."""
@@ -82,21 +99,51 @@ class DeviceSubscriber:
     async def data_changed(self, changes: Sequence[tuple[str, Sample]]) -> None:
         """Publish one event per change, in order."""
         rt = self.runtime
+        published = 0
         for name, sample in changes:
             self.stats.changes += 1
             try:
-                event = self._event(rt, name, sample)
+                if self._fast is not None and sample.good and (template := self._template(rt, name, sample)):
+                    spec = rt.resources[name]
+                    text = format_value(spec.value_type, spec.transform.read(sample.value))
+                    eid, body = template.render(sample.origin if sample.origin is not None else time.time_ns(), text)
+                    publish = self._fast.publish_encoded(self._subject(name), body, eid)
+                else:
+                    publish = self.publish(self._event(rt, name, sample))
             except ProtocolError as e:
                 self._drop(type(e).__name__, name, e.message)
                 continue
             try:
-                await self.publish(event)
+                await publish
             except Exception as e:  # the device is fine; the bus is not: count, log, go on
                 self._drop("publish", name, repr(e)[:300])
                 continue
-            self.stats.events += 1
-            if self.metrics is not None:
-                self.metrics.event(rt.name, 1)
+            published += 1
+        self.stats.events += published
+        if self.metrics is not None and published:
+            self.metrics.event(rt.name, published, events=published)
+
+    def _template(self, rt: DeviceRuntime, name: str, sample: Sample) -> EventTemplate | None:
+        key = (name, id(sample.tags))
+        cached = self._templates.get(key)
+        if cached is not None and cached[0] is sample.tags:
+            return cached[1]
+        spec = rt.resources[name]
+        tags = {**(spec.tags or {}), **(sample.tags or {})} or None
+        template = EventTemplate.build(
+            rt.name, rt.profile.name, name, spec.value_type, units=spec.units, tags=tags, event_tags=rt.device.tags
+        )
+        self._templates[key] = (sample.tags, template)  # the tags object is kept, so its id stays unique
+        return template
+
+    def _subject(self, name: str) -> str:
+        subject = self._subjects.get(name)
+        if subject is None:
+            assert self._fast is not None
+            subject = self._subjects[name] = topics.device_event(
+                self._fast.service, self.runtime.profile.name, self.runtime.name, name
+            )
+        return subject
 
     def _event(self, rt: DeviceRuntime, name: str, sample: Sample) -> Event:
         spec = rt.resources[name]

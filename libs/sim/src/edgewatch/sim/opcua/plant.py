@@ -156,14 +156,21 @@ class PlantDynamics:
 
 
 def bulk_variables(count: int) -> list[Variable]:
-    """``Bulk.R00000``..: ``count`` Double variables (``ns=2;s=Bulk.R<i>``) for load tests."""
+    """``Bulk.R00000``..: ``count`` Double variables (``ns=2;s=Bulk.R<i>``) for load tests, and ``Bulk.Step``
+    (``ns=2;s=Bulk.Step``, UInt32): how many times :class:`BulkDynamics` has changed them all."""
+    step = Variable(
+        "Bulk.Step", ua.NodeId("Bulk.Step", NS_PLANT), 0, ua.VariantType.UInt32, folder="Bulk", browse_name="Step"
+    )
     return [
-        Variable(f"Bulk.R{i:05d}", ua.NodeId(f"Bulk.R{i:05d}", NS_PLANT), 0.0, D, folder="Bulk") for i in range(count)
-    ]
+        Variable(
+            f"Bulk.R{i:05d}", ua.NodeId(f"Bulk.R{i:05d}", NS_PLANT), 0.0, D, folder="Bulk", browse_name=f"R{i:05d}"
+        )
+        for i in range(count)
+    ] + [step]
 
 
 class BulkDynamics:
-    """Changes every bulk variable once per call (a new value each time)."""
+    """Changes every bulk variable once per call (a new value each time), then counts the step in ``Bulk.Step``."""
 
     def __init__(self) -> None:
         self.step = 0
@@ -171,6 +178,7 @@ class BulkDynamics:
 
     async def __call__(self, sim: Any, _t: float) -> None:
         if not self.keys:
-            self.keys = [k for k in sim.variables if k.startswith("Bulk.")]
+            self.keys = [k for k in sim.variables if k.startswith("Bulk.R")]
         self.step += 1
         await sim.set_many({k: float(self.step) + i * 1e-3 for i, k in enumerate(self.keys)})
+        await sim.set_value("Bulk.Step", self.step)

@@ -380,6 +380,7 @@ class OpcUaSim:
 
     async def _run_dynamics(self) -> None:
         assert self.dynamics is not None
+        due = time.monotonic()
         while True:
             try:
                 out = self.dynamics(self, time.monotonic() - self._t0)
@@ -387,7 +388,11 @@ class OpcUaSim:
                     await out
             except Exception:  # a dynamics bug must not stop the simulator
                 log.exception("opcua sim dynamics failed")
-            await asyncio.sleep(self.dynamics_period)
+            due += self.dynamics_period  # a fixed rate: the time a step takes is not added to the period
+            now = time.monotonic()
+            if due < now:  # fell behind: no burst to catch up, and a pause so the server still serves its clients
+                due = now + self.dynamics_period / 4
+            await asyncio.sleep(due - now)
 
 
 def _initial(vt: ValueType, default: str) -> Any:

@@ -244,9 +244,11 @@ class OpcUaDriver:
     async def unsubscribe(self) -> None:
         """Delete the subscription."""
         monitor, self.monitor = self.monitor, None
-        if monitor is not None and self._session is not None:
-            self._session.remove_listener(monitor)
-            await monitor.delete(self._session)
+        if monitor is not None:
+            if self._session is not None:
+                self._session.remove_listener(monitor)
+                await monitor.delete(self._session)
+            await monitor.close()
 
 
 def _as_texts(given: Any) -> list[str]:

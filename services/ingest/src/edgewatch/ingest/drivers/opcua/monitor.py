@@ -2,8 +2,10 @@
 
 Each device has its own publishing interval (EdgeX device-opc-ua: one subscribed device per service, a fixed
 500 ms). Items carry their resource's sampling interval, queue size, discard policy and deadband filter. What the
-server pushes is turned into Samples and delivered to the device's sink in arrival order, awaited, so a slow sink
-slows the subscription's publish loop down instead of queueing without bound. Before delivery:
+server pushes is turned into Samples and handed, with the availability changes, in arrival order to a per-device
+delivery task through a short bounded queue: the session's publish loop sends its next PublishRequest while the
+previous batch is being published, and a sink that falls behind by more than the queue slows the loop down
+instead of queueing without bound. Before delivery:
 
 - exact repeats are dropped: after a reconnect the server sends every item's current value again; when value,
   StatusCode and timestamp equal what was last delivered, it is the same reading, not a new one;
@@ -13,6 +15,8 @@ slows the subscription's publish loop down instead of queueing without bound. Be
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 from collections.abc import Sequence
@@ -33,6 +37,9 @@ __all__ = ["DeviceMonitor", "MonitorStats", "MonitoredResource"]
 
 log = logging.getLogger(__name__)
 
+_QUEUED_BATCHES = 4  # publish responses in flight between the publish loop and the sink
+Delivery = list[tuple[str, Sample]] | tuple[bool, str]
+
 
 @dataclass(frozen=True, slots=True)
 class MonitoredResource:
@@ -42,11 +49,11 @@ class MonitoredResource:
     node_id: ua.NodeId
     spec: MonitorSpec
     value_type: ValueType
+    node_text: str = ""  # the node id as text (for messages; filled in when empty)
 
-    @property
-    def node_text(self) -> str:
-        """The node id as text."""
-        return str(self.node_id.to_string())
+    def __post_init__(self) -> None:
+        if not self.node_text:
+            object.__setattr__(self, "node_text", str(self.node_id.to_string()))
 
 
 @dataclass(slots=True)
@@ -83,6 +90,8 @@ class DeviceMonitor:
         self._last: dict[str, tuple[int | None, str, Any]] = {}
         self._spans: dict[str, float] = {}
         self._up: bool | None = None
+        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=_QUEUED_BATCHES)
+        self._task: asyncio.Task[None] | None = None
 
     # --- SessionListener -----------------------------------------------------------------------------------
 
@@ -112,11 +121,35 @@ class DeviceMonitor:
         except DeviceIOError as e:
             log.info("opcua subscription not deleted", extra={"device": self.device, "error": e.message})
 
+    async def close(self) -> None:
+        """Stop delivering (what is still queued is dropped: the device is being stopped)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def _availability(self, up: bool, reason: str) -> None:
         if self._up is up:
             return
         self._up = up
-        await self.sink.availability_changed(up, reason)
+        await self._put((up, reason))
+
+    async def _put(self, item: Delivery) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._deliver(), name=f"opcua delivery {self.device}")
+        await self._queue.put(item)
+
+    async def _deliver(self) -> None:
+        while True:
+            item = await self._queue.get()
+            try:
+                if isinstance(item, tuple):
+                    await self.sink.availability_changed(*item)
+                else:
+                    await self.sink.data_changed(item)
+            except Exception:  # a sink bug must not stop the device's deliveries
+                log.exception("opcua delivery failed", extra={"device": self.device})
 
     # --- creation ------------------------------------------------------------------------------------------
 
@@ -226,7 +259,7 @@ class DeviceMonitor:
                 )
         if changes:
             self.stats.delivered += len(changes)
-            await self.sink.data_changed(changes)
+            await self._put(changes)
 
     def _keep(self, r: MonitoredResource, sample: Sample) -> bool:
         status = str(sample.tags[STATUS_CODE_TAG]) if sample.tags else ""
