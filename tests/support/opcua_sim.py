@@ -15,6 +15,7 @@ from edgewatch.common.contracts.event import Event
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.ingest.drivers.opcua.pool import OpcUaOptions
 from edgewatch.ingest.registry import DeviceRegistry
+from edgewatch.ingest.scheduler import PollerSettings
 from edgewatch.sim.opcua.launch import start_opcua_sim
 from edgewatch.sim.opcua.model import Variable
 from edgewatch.sim.opcua.server import OpcUaSim
@@ -147,7 +148,8 @@ class Recorder:
         async def state(name: str, value: str) -> None:
             self.states.append((name, value))
 
-        self.registry = DeviceRegistry("edgewatch-ingest", {"opcua": self.options}, publish)
+        fast = PollerSettings(backoff_max=0.5)  # a DOWN device is probed often: tests wait less
+        self.registry = DeviceRegistry("edgewatch-ingest", {"opcua": self.options}, publish, poller=fast)
         self.registry.state_sinks.append(state)
 
     def values(self, device: str, resource: str) -> list[str | None]:

@@ -37,6 +37,7 @@ from edgewatch.common.contracts.valuetype import ValueType
 from edgewatch.protocols.opcua.attributes import parse_attributes
 from edgewatch.protocols.opcua.datatypes import VALUE_TYPE_VARIANTS
 from edgewatch.protocols.opcua.security import Pki
+from edgewatch.sim.opcua.address import AddressSpaceBuilder
 from edgewatch.sim.opcua.model import Dynamics, Method, Variable
 
 __all__ = ["APPLICATION_URI", "OpcUaSim", "free_port"]
@@ -72,12 +73,6 @@ class _Users:
         if self.users.get(username) == password:
             return User(role=UserRole.User, name=username)
         return None
-
-
-@dataclass
-class _Folder:
-    node: Node
-    is_object: bool
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -188,13 +183,12 @@ class OpcUaSim:
         server.set_identity_tokens(tokens)
         for uri in self.namespaces:
             await server.register_namespace(uri)
-        await self._ensure_namespaces(server)
-        self._nodes = {}
-        folders: dict[str, _Folder] = {"": _Folder(server.nodes.objects, False)}
-        for var in self.variables.values():
-            await self._add_variable(server, folders, var)
+        builder = AddressSpaceBuilder(server, {m.object_folder for m in self.methods.values()}, self._call)
+        nodes = [v.node_id for v in self.variables.values()] + [m.node_id for m in self.methods.values()]
+        await builder.ensure_namespaces(max([n.NamespaceIndex for n in nodes] + [0]))
+        self._nodes = {key: await builder.variable(var) for key, var in self.variables.items()}
         for method in self.methods.values():
-            await self._add_method(server, folders, method)
+            await builder.method(method)
         for key, dv in self._saved.items():
             if key in self._nodes:
                 await server.write_attribute_value(self._nodes[key].nodeid, dv)
@@ -281,95 +275,19 @@ class OpcUaSim:
         dv = self.data_value(key)
         return None if dv.Value is None else dv.Value.Value
 
-    # --- building ------------------------------------------------------------------------------------------
+    # --- calls -------------------------------------------------------------------------------------------
 
-    async def _ensure_namespaces(self, server: Server) -> None:
-        needed = max(
-            [v.node_id.NamespaceIndex for v in self.variables.values()]
-            + [m.node_id.NamespaceIndex for m in self.methods.values()]
-            + [0]
-        )
-        array = await server.get_namespace_array()
-        while len(array) <= needed:
-            await server.register_namespace(f"urn:edgewatch:sim:ns{len(array)}")
-            array = await server.get_namespace_array()
-
-    async def _folder(self, server: Server, folders: dict[str, _Folder], path: str, *, as_object: bool) -> Node:
-        if path in folders:
-            return folders[path].node
-        parent_path, _, name = path.rpartition("/")
-        parent = await self._folder(server, folders, parent_path, as_object=False)
-        ns = 2 if len(await server.get_namespace_array()) > 2 else 1
-        node_id = ua.NodeId(path.replace("/", "."), ns)
-        if as_object:
-            node = await parent.add_object(node_id, ua.QualifiedName(name, ns))
-        else:
-            node = await parent.add_folder(node_id, ua.QualifiedName(name, ns))
-        folders[path] = _Folder(node, as_object)
-        return node
-
-    async def _add_variable(self, server: Server, folders: dict[str, _Folder], var: Variable) -> None:
-        objects = {m.object_folder for m in self.methods.values()}
-        parent = await self._folder(server, folders, var.folder, as_object=var.folder in objects)
-        name = var.browse_name or var.key
-        is_array = isinstance(var.value, list)
-        data_type = var.data_type or ua.NodeId(int(var.variant_type), 0)
-        node = await parent.add_variable(
-            var.node_id,
-            ua.QualifiedName(name, var.node_id.NamespaceIndex),
-            ua.Variant(var.value, var.variant_type, is_array=is_array or None),
-            datatype=data_type,
-        )
-        rank = var.value_rank if var.value_rank is not None else (1 if is_array else -1)
-        await node.write_value_rank(rank)
-        if rank >= 1:
-            await node.write_array_dimensions([0] * rank)
-        if var.writable:
-            await node.set_writable()
-        if var.description:
-            await node.write_attribute(
-                ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText(var.description)))
-            )
-        if var.eu_range is not None:
-            await node.add_property(0, "EURange", ua.Range(*var.eu_range), datatype=ua.NodeId(ua.ObjectIds.Range))
-        if var.units:
-            eu = ua.EUInformation(DisplayName=ua.LocalizedText(var.units), Description=ua.LocalizedText(var.units))
-            await node.add_property(0, "EngineeringUnits", eu, datatype=ua.NodeId(ua.ObjectIds.EUInformation))
-        self._nodes[var.key] = node
-
-    async def _add_method(self, server: Server, folders: dict[str, _Folder], method: Method) -> None:
-        parent = await self._folder(server, folders, method.object_folder, as_object=True)
-
-        async def call(_parent: ua.NodeId, *args: ua.Variant) -> Any:
-            values = [a.Value if isinstance(a, ua.Variant) else a for a in args]
-            if len(values) != len(method.inputs):
-                code = (
-                    ua.StatusCodes.BadArgumentsMissing
-                    if len(values) < len(method.inputs)
-                    else (ua.StatusCodes.BadTooManyArguments)
-                )
-                return ua.StatusCode(code)
-            for a, (_name, vt) in zip(args, method.inputs, strict=True):
-                if isinstance(a, ua.Variant) and a.VariantType != vt:
-                    return ua.StatusCode(ua.StatusCodes.BadInvalidArgument)
-            self.calls.append((method.key, values))
-            result = method.handler(self, values)
-            return await result if inspect.isawaitable(result) else result
-
-        def arg(name: str, vt: ua.VariantType) -> ua.Argument:
-            a = ua.Argument()
-            a.Name = name
-            a.DataType = ua.NodeId(int(vt), 0)
-            a.ValueRank = -1
-            return a
-
-        await parent.add_method(
-            method.node_id,
-            ua.QualifiedName(method.key.rpartition(".")[2], method.node_id.NamespaceIndex),
-            call,
-            [arg(n, vt) for n, vt in method.inputs],
-            [arg(n, vt) for n, vt in method.outputs],
-        )
+    async def _call(self, method: Method, args: list[ua.Variant]) -> Any:
+        values = [a.Value if isinstance(a, ua.Variant) else a for a in args]
+        if len(values) != len(method.inputs):
+            few = len(values) < len(method.inputs)
+            return ua.StatusCode(ua.StatusCodes.BadArgumentsMissing if few else ua.StatusCodes.BadTooManyArguments)
+        for a, (_name, vt) in zip(args, method.inputs, strict=True):
+            if isinstance(a, ua.Variant) and a.VariantType != vt:
+                return ua.StatusCode(ua.StatusCodes.BadInvalidArgument)
+        self.calls.append((method.key, values))
+        result = method.handler(self, values)
+        return await result if inspect.isawaitable(result) else result
 
     def _on_read(self, event: ServerItemCallback, _dispatcher: Any) -> None:
         if not event.is_external:
