@@ -21,12 +21,13 @@ CASES = [
     (V.UINT16, [0, 65535]),
     (V.BOOL, [True, False]),
 ]
-TAGS = [None, {"opcuaStatus": "Good", "opcuaStatusCode": "0x00000000"}, {"unit": "é\"quoted\"", "n": 123}]
+TAGS = [None, {"opcuaStatus": "Good", "opcuaStatusCode": "0x00000000"}, {"unit": 'é"quoted"', "n": 123}]
 
 
 def _models(device: str, vt: V, value: object, origin: int, units: str, tags, event_tags) -> bytes:  # type: ignore[no-untyped-def]
     eid = event_id_for(device, "Temp", origin)
-    reading = Reading.simple(device, "prof", "Temp", vt, value, origin=origin, units=units, tags=tags, id=reading_id_for(eid, 0))
+    rid = reading_id_for(eid, 0)
+    reading = Reading.simple(device, "prof", "Temp", vt, value, origin=origin, units=units, tags=tags, id=rid)
     event = new_event(device, "prof", "Temp", [reading], origin=origin, id=eid, tags=event_tags)
     return AddEventRequest.of(event, request_id_for(eid)).to_json()
 
