@@ -43,7 +43,8 @@ def _opcua_options(settings: IngestSettings) -> OpcUaOptions:
         backoff_max=d.reconnect_max,
         max_per_request=o.max_nodes_per_request,
     )
-    return OpcUaOptions(pool, LinkDefaults(o.policy, o.mode, o.publishing_interval, o.timestamp_origin))
+    defaults = LinkDefaults(o.policy, o.mode, o.publishing_interval, o.timestamp_origin, o.cert_file, o.key_file)
+    return OpcUaOptions(pool, defaults)
 
 
 def build_app(settings: IngestSettings) -> ServiceHost:

@@ -43,11 +43,13 @@ class ModbusSection(Section):
 
 
 class OpcUaSection(Section):
-    """OPC UA driver settings (YAML key ``OPCUA``; EdgeX device-opc-ua's ``OPCUAServer.Policy/Mode`` become the
-    ``Policy`` / ``Mode`` defaults here, and each device may set its own)."""
+    """OPC UA driver settings (YAML key ``OPCUA``; EdgeX device-opc-ua's ``OPCUAServer.Policy/Mode/CertFile/KeyFile``
+    become the ``Policy`` / ``Mode`` / ``CertFile`` / ``KeyFile`` defaults here, and each device may set its own)."""
 
     policy: str = Field("None", description="Default SecurityPolicy: None, Basic256Sha256, Aes128Sha256RsaOaep, ...")
     mode: str = Field("", description="Default SecurityMode: Sign, SignAndEncrypt (empty: SignAndEncrypt if secure)")
+    cert_file: str = Field("", description="Client certificate for every device instead of the generated one")
+    key_file: str = Field("", description="Private key of CertFile")
     pki_dir: str = Field("", description="Client PKI folder (own/, trusted/, rejected/); empty = <DataDir>/opcua/pki")
     secrets_dir: str = Field("", description="Folder of PasswordSecret files; empty = <DataDir>/secrets")
     application_uri: str = Field("urn:edgewatch:ingest", description="ApplicationUri of the client certificate")

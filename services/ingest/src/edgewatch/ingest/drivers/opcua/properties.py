@@ -76,6 +76,8 @@ class LinkDefaults:
     mode: str = ""  # empty: SignAndEncrypt for a secure policy, None otherwise
     publishing_interval: float = 1.0  # seconds
     timestamp_origin: Origin = "source"
+    cert_file: str = ""  # a client certificate for every device (EdgeX OPCUAServer.CertFile / KeyFile)
+    key_file: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +150,8 @@ def parse_link(device: str, protocols: Mapping[str, Mapping[str, Any]], defaults
     origin = _text(props, "TimestampOrigin").lower() or defaults.timestamp_origin
     if origin not in ORIGINS:
         raise ProfileConfigError(f"TimestampOrigin {origin!r} is not one of {', '.join(ORIGINS)}", device=device)
-    cert_file, key_file = _text(props, "CertFile"), _text(props, "KeyFile")
+    cert_file = _text(props, "CertFile") or defaults.cert_file
+    key_file = _text(props, "KeyFile") or defaults.key_file
     if bool(cert_file) != bool(key_file):
         raise ProfileConfigError("CertFile and KeyFile go together", device=device)
     key = SessionKey(endpoint, security, user, secret, secret_file, cert_file, key_file)
