@@ -92,22 +92,30 @@ class DeviceMonitor:
         self._up: bool | None = None
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=_QUEUED_BATCHES)
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._creating = asyncio.Lock()
+        self._created_for = -1  # the session generation the subscription exists on
 
     # --- SessionListener -----------------------------------------------------------------------------------
 
     async def session_up(self, session: OpcUaSession, client: Client) -> None:
-        """Create the subscription and its items; the device is UP once they exist."""
-        try:
-            await self._create(session, client)
-        except DeviceIOError as e:
-            log.error("opcua subscription failed", extra={"device": self.device, "error": e.message})
-            await self._availability(False, f"subscription failed: {e.message}")
-            return
+        """Create the subscription and its items (once per connection); the device is UP once they exist."""
+        async with self._creating:  # the session and a new device's registration may both ask at once
+            if self._created_for == session.generation or self._closed:
+                return
+            try:
+                await self._create(session, client)
+            except DeviceIOError as e:
+                log.error("opcua subscription failed", extra={"device": self.device, "error": e.message})
+                await self._availability(False, f"subscription failed: {e.message}")
+                return
+            self._created_for = session.generation
         await self._availability(True, "")
 
     async def session_down(self, reason: str) -> None:
         """The server-side subscription is gone with the session."""
         self.subscription_id = None
+        self._created_for = -1
         await self._availability(False, reason)
 
     async def delete(self, session: OpcUaSession) -> None:
@@ -123,6 +131,7 @@ class DeviceMonitor:
 
     async def close(self) -> None:
         """Stop delivering (what is still queued is dropped: the device is being stopped)."""
+        self._closed = True  # a publish response still in flight must not start delivering again
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -136,6 +145,8 @@ class DeviceMonitor:
         await self._put((up, reason))
 
     async def _put(self, item: Delivery) -> None:
+        if self._closed:
+            return
         if self._task is None:
             self._task = asyncio.create_task(self._deliver(), name=f"opcua delivery {self.device}")
         await self._queue.put(item)

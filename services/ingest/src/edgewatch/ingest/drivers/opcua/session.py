@@ -264,8 +264,8 @@ class OpcUaSession:
         """
         self.start()
         if self.client is None and (self._attempting or not self._settled.is_set()):
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.client_options.timeout * 4 + 2):
+            with contextlib.suppress(TimeoutError):  # at most one request timeout: callers have their own deadlines
+                async with asyncio.timeout(self.client_options.timeout):
                     await self._settled.wait()
         client = self.client
         if client is None:
