@@ -55,7 +55,9 @@ class OpcUaSection(Section):
     application_uri: str = Field("urn:edgewatch:ingest", description="ApplicationUri of the client certificate")
     request_timeout: float = Field(5.0, gt=0, description="Answer timeout of one OPC UA request, seconds")
     session_timeout: float = Field(120.0, gt=0, description="Session timeout requested from servers, seconds")
-    watchdog_interval: float = Field(1.0, gt=0, description="Seconds between liveness probes of a connected server")
+    watchdog_interval: float = Field(
+        5.0, gt=0, description="Seconds between liveness probes of a connected server (a closed socket is seen at once)"
+    )
     publishing_interval: float = Field(1.0, gt=0, description="Default publishing interval of a device, seconds")
     timestamp_origin: Literal["source", "server", "gateway"] = Field(
         "source", description="Reading origin: source timestamp (server as fallback), server timestamp, or gateway"

@@ -53,7 +53,7 @@ class ClientOptions:
     application_uri: str = "urn:edgewatch:ingest"
     timeout: float = 5.0  # per request, seconds
     session_timeout: float = 120.0  # seconds the server keeps a session of a vanished client
-    watchdog: float = 1.0  # seconds between liveness probes of the server
+    watchdog: float = 5.0  # seconds between liveness probes of the server (also the probe's timeout)
 
 
 async def server_certificate(endpoint: str, security: Security, timeout: float = 5.0) -> bytes:

@@ -23,6 +23,32 @@ def _argument(name: str, vt: ua.VariantType) -> ua.Argument:
     return a
 
 
+def _add_item(var: Variable, parent: ua.NodeId) -> ua.AddNodesItem:
+    is_array = isinstance(var.value, list)
+    rank = var.value_rank if var.value_rank is not None else (1 if is_array else -1)
+    name = var.browse_name or var.key
+    attrs = ua.VariableAttributes()
+    attrs.DisplayName = ua.LocalizedText(name)
+    attrs.Description = ua.LocalizedText(var.description or name)
+    attrs.DataType = var.data_type or ua.NodeId(int(var.variant_type), 0)
+    attrs.Value = ua.Variant(var.value, var.variant_type, is_array=is_array or None)
+    attrs.ValueRank = rank
+    attrs.ArrayDimensions = [0] * rank if rank >= 1 else None
+    access = ua.AccessLevel.CurrentRead.mask | (ua.AccessLevel.CurrentWrite.mask if var.writable else 0)
+    attrs.AccessLevel = attrs.UserAccessLevel = access
+    attrs.WriteMask = attrs.UserWriteMask = 0
+    attrs.Historizing = False
+    item = ua.AddNodesItem()
+    item.RequestedNewNodeId = var.node_id
+    item.BrowseName = ua.QualifiedName(name, var.node_id.NamespaceIndex)
+    item.NodeClass = ua.NodeClass.Variable
+    item.ParentNodeId = parent
+    item.ReferenceTypeId = ua.NodeId(ua.ObjectIds.HasComponent)
+    item.TypeDefinition = ua.NodeId(ua.ObjectIds.BaseDataVariableType)
+    item.NodeAttributes = attrs
+    return item
+
+
 class AddressSpaceBuilder:
     """Adds variables and methods under folders (or objects, for the paths methods hang on) below Objects."""
 
@@ -53,31 +79,27 @@ class AddressSpaceBuilder:
         self._folders[path] = node
         return node
 
-    async def variable(self, var: Variable) -> Node:
-        """Add one variable (and its EURange / EngineeringUnits properties)."""
-        parent = await self._folder(var.folder)
-        is_array = isinstance(var.value, list)
-        node = await parent.add_variable(
-            var.node_id,
-            ua.QualifiedName(var.browse_name or var.key, var.node_id.NamespaceIndex),
-            ua.Variant(var.value, var.variant_type, is_array=is_array or None),
-            datatype=var.data_type or ua.NodeId(int(var.variant_type), 0),
-        )
-        rank = var.value_rank if var.value_rank is not None else (1 if is_array else -1)
-        await node.write_value_rank(rank)
-        if rank >= 1:
-            await node.write_array_dimensions([0] * rank)
-        if var.writable:
-            await node.set_writable()
-        if var.description:
-            text = ua.DataValue(ua.Variant(ua.LocalizedText(var.description)))
-            await node.write_attribute(ua.AttributeIds.Description, text)
-        if var.eu_range is not None:
-            await node.add_property(0, "EURange", ua.Range(*var.eu_range), datatype=ua.NodeId(ua.ObjectIds.Range))
-        if var.units:
-            eu = ua.EUInformation(DisplayName=ua.LocalizedText(var.units), Description=ua.LocalizedText(var.units))
-            await node.add_property(0, "EngineeringUnits", eu, datatype=ua.NodeId(ua.ObjectIds.EUInformation))
-        return node
+    async def variables(self, variables: list[Variable]) -> dict[str, Node]:
+        """Add variables, many per AddNodes call (asyncua's one-by-one helpers take seconds for thousands), then
+        their EURange / EngineeringUnits properties."""
+        items = []
+        for var in variables:
+            parent = await self._folder(var.folder)
+            items.append(_add_item(var, parent.nodeid))
+        session = self.server.iserver.isession
+        for i in range(0, len(items), 1000):
+            for result in await session.add_nodes(items[i : i + 1000]):
+                result.StatusCode.check()
+        nodes = {var.key: self.server.get_node(var.node_id) for var in variables}
+        for var in variables:
+            node = nodes[var.key]
+            if var.eu_range is not None:
+                rng = ua.Range(*var.eu_range)
+                await node.add_property(0, "EURange", rng, datatype=ua.NodeId(ua.ObjectIds.Range))
+            if var.units:
+                eu = ua.EUInformation(DisplayName=ua.LocalizedText(var.units), Description=ua.LocalizedText(var.units))
+                await node.add_property(0, "EngineeringUnits", eu, datatype=ua.NodeId(ua.ObjectIds.EUInformation))
+        return nodes
 
     async def method(self, method: Method) -> None:
         """Add one method on its object; calls go to ``call(method, input Variants)``."""

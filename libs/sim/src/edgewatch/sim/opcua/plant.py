@@ -161,12 +161,13 @@ def bulk_variables(count: int) -> list[Variable]:
     step = Variable(
         "Bulk.Step", ua.NodeId("Bulk.Step", NS_PLANT), 0, ua.VariantType.UInt32, folder="Bulk", browse_name="Step"
     )
-    return [
-        Variable(
-            f"Bulk.R{i:05d}", ua.NodeId(f"Bulk.R{i:05d}", NS_PLANT), 0.0, D, folder="Bulk", browse_name=f"R{i:05d}"
-        )
-        for i in range(count)
-    ] + [step]
+    # 100 per folder: asyncua checks every new node against all its siblings, so one flat folder is quadratic
+    out = []
+    for i in range(count):
+        name = f"R{i:05d}"
+        node = ua.NodeId(f"Bulk.{name}", NS_PLANT)
+        out.append(Variable(f"Bulk.{name}", node, 0.0, D, folder=f"Bulk/G{i // 100:03d}", browse_name=name))
+    return [*out, step]
 
 
 class BulkDynamics:

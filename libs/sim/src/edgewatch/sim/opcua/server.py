@@ -186,7 +186,7 @@ class OpcUaSim:
         builder = AddressSpaceBuilder(server, {m.object_folder for m in self.methods.values()}, self._call)
         nodes = [v.node_id for v in self.variables.values()] + [m.node_id for m in self.methods.values()]
         await builder.ensure_namespaces(max([n.NamespaceIndex for n in nodes] + [0]))
-        self._nodes = {key: await builder.variable(var) for key, var in self.variables.items()}
+        self._nodes = await builder.variables(list(self.variables.values()))
         for method in self.methods.values():
             await builder.method(method)
         for key, dv in self._saved.items():
@@ -258,11 +258,12 @@ class OpcUaSim:
             raise RuntimeError("the simulator is not running")
         now = datetime.now(UTC)
         write = self.server.write_attribute_value
-        for key, value in values.items():
+        for i, (key, value) in enumerate(values.items(), 1):
             var = self.variables[key]
-            await write(
-                var.node_id, ua.DataValue(ua.Variant(value, var.variant_type), SourceTimestamp=now, ServerTimestamp=now)
-            )
+            dv = ua.DataValue(ua.Variant(value, var.variant_type), SourceTimestamp=now, ServerTimestamp=now)
+            await write(var.node_id, dv)
+            if i % 250 == 0:
+                await asyncio.sleep(0)  # let the server answer its clients between chunks, as a PLC scan would
 
     def data_value(self, key: str) -> ua.DataValue:
         """The current DataValue of a variable."""

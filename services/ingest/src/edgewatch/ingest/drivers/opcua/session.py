@@ -2,7 +2,7 @@
 
 The task connects (security, trust list, identity: :func:`edgewatch.protocols.opcua.client.open_client`), tells
 its listeners (each device's subscription) that the session is up so they create their subscriptions, waits until
-asyncua reports the connection lost (socket closed, or the 1 s watchdog probe unanswered), tells the listeners it
+asyncua reports the connection lost (socket closed, or its watchdog probe unanswered), tells the listeners it
 is down, and reconnects with exponential backoff. Requests made while the session is down fail at once with the
 last connect error (no network wait); a request made while a connect attempt is in flight waits for it.
 
@@ -52,6 +52,7 @@ _LOST = frozenset(
         ua.StatusCodes.BadShutdown,
     }
 )
+_MAX_PUBLISH = 8  # PublishRequests in flight per session
 _LIMIT_NODES = (
     ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerRead,
     ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerWrite,
@@ -122,6 +123,7 @@ class OpcUaSession:
         self._settled = asyncio.Event()
         self._attempting = False
         self._closed = False
+        self._publishers: list[asyncio.Task[None]] = []
         self._types: dict[ua.NodeId, NodeType | int] = {}
         self._arguments: dict[ua.NodeId, list[ua.Argument]] = {}
 
@@ -152,6 +154,7 @@ class OpcUaSession:
             done, _ = await asyncio.wait({task}, timeout=5.0)  # asyncua may delay a cancellation; never hang here
             if not done:
                 log.error("opcua session task did not stop within 5s", extra={"endpoint": self.endpoint})
+        self._stop_publishers()
         client, self.client = self.client, None
         if client is not None:
             await close_client(client)
@@ -162,6 +165,7 @@ class OpcUaSession:
         self.start()
         if self.client is not None:
             await listener.session_up(self, self.client)
+            self._ensure_publishers(self.client)
         elif not self._attempting and self.last_error:
             await listener.session_down(self.last_error)
 
@@ -212,10 +216,12 @@ class OpcUaSession:
             log.info("opcua session up", extra={"endpoint": self.endpoint, "security": str(self.key.security)})
             for listener in list(self._listeners):
                 await listener.session_up(self, client)
+            self._ensure_publishers(client)
             await lost.wait()
             if self._closed:
                 return
             self.stats.losses += 1
+            self._stop_publishers()
             self.client = None
             log.warning("opcua session lost", extra={"endpoint": self.endpoint, "error": self.last_error})
             await self._tell_down(self.last_error)
@@ -232,6 +238,23 @@ class OpcUaSession:
             options=self.client_options,
             certificate=cert,
         )
+
+    def _ensure_publishers(self, client: Client) -> None:
+        """Keep one PublishRequest in flight per subscription (up to ``_MAX_PUBLISH``): asyncua keeps one per
+        session, so with several subscriptions (one per device) a subscription whose turn comes late has its
+        queue overwritten before it is fetched and loses values (OPC UA Part 4 recommends several requests)."""
+        loop = getattr(client.uaclient.session, "_publish_loop", None)  # asyncua's own loop, run more times
+        if loop is None:
+            return
+        self._publishers = [t for t in self._publishers if not t.done()]
+        wanted = min(len(self._listeners), _MAX_PUBLISH) - 1  # asyncua runs one itself
+        while len(self._publishers) < wanted:
+            self._publishers.append(asyncio.create_task(loop(), name=f"opcua publish {self.endpoint}"))
+
+    def _stop_publishers(self) -> None:
+        for task in self._publishers:
+            task.cancel()
+        self._publishers = []
 
     async def _tell_down(self, reason: str) -> None:
         for listener in list(self._listeners):
