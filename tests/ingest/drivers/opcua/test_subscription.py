@@ -90,3 +90,16 @@ async def test_queue_size_keeps_every_change_of_one_publishing_interval(line) ->
     await wait_until(lambda: "3e+00" in rec.values(DEV, "Queued") and "3e+00" in rec.values(DEV, "Latest"), 5)
     assert rec.values(DEV, "Queued")[-3:] == ["1e+00", "2e+00", "3e+00"]  # queueSize 5
     assert "2e+00" not in rec.values(DEV, "Latest")  # queueSize 1: the latest value only
+
+
+async def test_devices_on_one_endpoint_share_one_session_with_a_publish_request_each(line) -> None:  # type: ignore[no-untyped-def]
+    sim, rec = line
+    for name in ("line-2", "line-3"):
+        await rec.registry.put_device(make_device(name, "line", sim.endpoint, PublishingInterval="250ms"))
+    await wait_until(lambda: rec.values("line-3", "Latest"), 10, message="third device subscribed")
+    (session,) = rec.options.pool.sessions.values()  # one endpoint, one security, one identity: one session
+    assert session.users == 3 and session.stats.connects == 1
+    assert len([t for t in session._publishers if not t.done()]) == 2  # asyncua's own request + 2: one per device
+    await sim.set_value("Latest", 42.0)
+    for name in (DEV, "line-2", "line-3"):
+        await wait_until(lambda name=name: "4.2e+01" in rec.values(name, "Latest"), 5)  # type: ignore[misc]
