@@ -116,7 +116,9 @@ def simulator(items: int, interval: float, tmp: Path) -> Iterator[str]:
         yield f"opc.tcp://127.0.0.1:{port}/edgewatch/sim"
 
 
-def definitions(tmp: Path, endpoint: str, devices: int, per_device: int, sampling_ms: float, publish: str) -> Path:
+def definitions(
+    tmp: Path, endpoint: str, devices: int, per_device: int, sampling_ms: float, publish: str, queue: int = 1
+) -> Path:
     """Profiles and devices for ``devices`` x ``per_device`` monitored bulk variables."""
     root = tmp / f"defs-{devices}x{per_device}"
     (root / "profiles").mkdir(parents=True)
@@ -126,7 +128,11 @@ def definitions(tmp: Path, endpoint: str, devices: int, per_device: int, samplin
         resources = [
             {
                 "name": f"R{i:05d}",
-                "attributes": {"nodeId": f"ns=2;s=Bulk.R{i:05d}", "monitored": True, "samplingInterval": sampling_ms},
+                "attributes": {
+                    "nodeId": f"ns=2;s=Bulk.R{i:05d}",
+                    "samplingInterval": sampling_ms,
+                    "queueSize": queue,
+                },
                 "properties": {"valueType": "Float64", "readWrite": "R"},
             }
             for i in range(d * per_device, (d + 1) * per_device)
@@ -159,7 +165,7 @@ def ingest(defs: Path, nats_port: int, tmp: Path) -> Iterator[psutil.Process]:
 
 
 async def raw_client(
-    endpoint: str, items: int, sampling_ms: float, publish_ms: float, warmup: float, window: float
+    endpoint: str, items: int, sampling_ms: float, publish_ms: float, warmup: float, window: float, queue: int = 1
 ) -> None:
     from asyncua import Client, ua
 
@@ -174,7 +180,7 @@ async def raw_client(
     sub = await client.create_subscription(params, None, queue_maxsize=10_000_000)
     nodes = [client.get_node(ua.NodeId(f"Bulk.R{i:05d}", 2)) for i in range(items)]
     for i in range(0, items, 1000):
-        await sub.subscribe_data_change(nodes[i : i + 1000], queuesize=1, sampling_interval=sampling_ms)
+        await sub.subscribe_data_change(nodes[i : i + 1000], queuesize=queue, sampling_interval=sampling_ms)
     count = 0
 
     async def consume() -> None:
@@ -212,10 +218,10 @@ async def raw_client(
 
 
 def run_raw(
-    endpoint: str, items: int, sampling_ms: float, publish_ms: float, warmup: float, window: float
+    endpoint: str, items: int, sampling_ms: float, publish_ms: float, warmup: float, window: float, queue: int = 1
 ) -> dict[str, float]:
     args = [sys.executable, str(HERE), "--raw", endpoint, str(items), str(sampling_ms), str(publish_ms)]
-    args += [str(warmup), str(window)]
+    args += [str(warmup), str(window), str(queue)]
     done = subprocess.run(args, capture_output=True, text=True, timeout=warmup + window + 120, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the bare asyncua client failed:\n{done.stderr[-3000:]}")
@@ -238,7 +244,7 @@ def part1(tmp: Path, window: float, rounds: int, interval: float = 0.1) -> float
             deadline = time.monotonic() + 60
             while nats_in_msgs(monitor) < items and time.monotonic() < deadline:  # subscribed and publishing
                 time.sleep(0.5)
-            args = [sys.executable, str(HERE), "--raw", endpoint, str(items), "0", "100", "0", "0"]
+            args = [sys.executable, str(HERE), "--raw", endpoint, str(items), "0", "100", "0", "0", "1"]
             client = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             assert client.stdin is not None and client.stdout is not None
             try:
@@ -318,8 +324,10 @@ async def watch_steps(endpoint: str, nats_port: int, monitor: int, steps: int, l
 def part2(tmp: Path, window: float) -> None:
     items, devices = 5000, 10
     with nats_server() as (nport, monitor), simulator(items, 1.0, tmp) as endpoint:
-        raw = run_raw(endpoint, items, 1000, 1000, 5.0, window)
-        defs = definitions(tmp, endpoint, devices, items // devices, 1000, "1s")
+        # queue size 2: a change period equal to the publishing interval puts two changes into some intervals
+        # (timer jitter); with queue size 1 the first would be overwritten by design, which is not ingest losing it
+        raw = run_raw(endpoint, items, 1000, 1000, 8.0, window, queue=2)
+        defs = definitions(tmp, endpoint, devices, items // devices, 1000, "1s", queue=2)
         with ingest(defs, nport, tmp / "ingest-5000") as proc:
             time.sleep(8.0)  # connect, 10 subscriptions x 500 items, first values
             cpu0, c0 = proc.cpu_times(), time.perf_counter()
@@ -333,7 +341,10 @@ def part2(tmp: Path, window: float) -> None:
     lags = sorted(got["lags"])
     p50 = lags[len(lags) // 2] if lags else float("nan")
     p99 = lags[int(len(lags) * 0.99)] if lags else float("nan")
-    print(f"part 2: {items} monitored items at 1 s sampling, one endpoint, {devices} devices x {items // devices}")
+    print(
+        f"part 2: {items} monitored items at 1 s sampling (1 s publishing, queue size 2), one endpoint,"
+        f" {devices} devices x {items // devices}"
+    )
     print(
         f"  over {got['steps']} whole simulator steps ({got['seconds']:.1f} s): {changes} changes,"
         f" {got['events']} EdgeX events on NATS ({rate:.0f} events/s)"
@@ -358,11 +369,13 @@ def part2(tmp: Path, window: float) -> None:
 def main() -> None:
     logging.getLogger("asyncua").setLevel(logging.ERROR)
     if len(sys.argv) > 1 and sys.argv[1] == "--raw":
-        endpoint, items, sampling, publish, warmup, window = sys.argv[2:8]
+        endpoint, items, sampling, publish, warmup, window, queue = sys.argv[2:9]
         pin = cpus("consumer")
         if pin is not None:
             os.sched_setaffinity(0, pin)
-        asyncio.run(raw_client(endpoint, int(items), float(sampling), float(publish), float(warmup), float(window)))
+        asyncio.run(
+            raw_client(endpoint, int(items), float(sampling), float(publish), float(warmup), float(window), int(queue))
+        )
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="shorter windows, one round")
