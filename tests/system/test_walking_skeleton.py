@@ -2,7 +2,8 @@
 
 simulated Modbus pump -> ingest -> EdgeX event -> features -> inference (ONNX model built in code) -> rules
 (score over threshold) -> core-command -> ingest writes the PumpStop coil -> sync forwards events, scores and
-alerts to the cloud receiver. Every hop is asserted separately, so a broken hop names itself.
+alerts to the cloud receiver. Every hop is asserted separately, so a broken hop names itself. Beside the pump, the
+demo's OPC UA mixer (secured endpoint, user from a generated secret) pushes and is polled into EdgeX events too.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ VECTORS = "edgewatch.features.vector.demo-pump"
 SCORES = "edgewatch.inference.score.demo-pump"
 ALERTS = "edgewatch.rules.alert.>"
 COMMANDS = "edgex.device.command.request.edgewatch-ingest.demo-pump.PumpStop.set"
+MIXER = "edgex.events.device.edgewatch-ingest.demo-mixer.demo-mixer.>"
 
 
 async def _tap_all(s: RunningSuite) -> None:
-    for subject in (EVENTS, VECTORS, SCORES, ALERTS, COMMANDS):
+    for subject in (EVENTS, VECTORS, SCORES, ALERTS, COMMANDS, MIXER):
         await s.tap(subject)
 
 
@@ -55,6 +57,14 @@ async def test_walking_skeleton_flows_from_modbus_to_actuation_and_cloud(tmp_pat
         assert msg.headers is not None and msg.headers.get("Content-Type") == "application/json"
         event = json.loads(msg.data)["event"]
         assert event["deviceName"] == "demo-pump" and event["readings"][0]["profileName"] == "demo-pump"
+
+        # hop 1b: the OPC UA mixer, over Basic256Sha256 SignAndEncrypt: pushed (subscription) and polled sources
+        def mixer_sources() -> set[str]:
+            return {json.loads(m.data)["event"]["sourceName"] for m in s.seen[MIXER]}
+
+        await wait_until(lambda: {"Speed", "Level"} <= mixer_sources(), timeout=30, message="OPC UA mixer events")
+        mixer = next(json.loads(m.data)["event"] for m in s.seen[MIXER])
+        assert mixer["readings"][0]["tags"]["opcuaStatus"] == "Good"
 
         # hop 2: features turns readings into FeatureVectors (msgpack)
         await wait_until(lambda: s.count(VECTORS) >= 1, timeout=45, message="FeatureVectors from features")

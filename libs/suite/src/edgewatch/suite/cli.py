@@ -1,4 +1,5 @@
-"""The ``edgewatch`` command: ``up`` runs the whole suite locally (no Docker), ``status`` reports on it."""
+"""The ``edgewatch`` command: ``up`` runs the whole suite locally (no Docker), ``status`` reports on it, ``opcua
+browse`` writes an EdgeX device profile for an OPC UA server's variables."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 import signal
 import sys
 
+from edgewatch.suite import opcuacmd
 from edgewatch.suite.layout import DEFAULT_DATA_DIR, Ports, SuiteConfig, resolve_data_dir
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.status import collect_status, format_status
@@ -42,7 +44,9 @@ async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
             if cfg.auth:
                 print(f"  REST bearer token: {cfg.secret_path('api-token')}  (ping needs none)")
             if cfg.demo:
-                print(f"  demo: Modbus pump simulator on :{p.modbus_sim}; watch `edgewatch status`")
+                print(
+                    f"  demo: Modbus pump on :{p.modbus_sim}, OPC UA mixer on :{p.opcua_sim}; watch `edgewatch status`"
+                )
             print("Ctrl-C stops everything.", flush=True)
             await waiter
         else:
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="edgewatch", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     up = sub.add_parser("up", help="run nats-server and every service locally, supervised")
-    up.add_argument("--demo", action="store_true", help="also run the simulated devices (a Modbus pump)")
+    up.add_argument("--demo", action="store_true", help="also run simulated devices (a Modbus pump, an OPC UA mixer)")
     up.add_argument("--data-dir", help=f"all state lives here (env EDGEWATCH_DATA_DIR, default {DEFAULT_DATA_DIR})")
     up.add_argument("--ports", default="", help="port overrides: name=port,... (e.g. nats=14222)")
     up.add_argument("--no-auth", action="store_true", help="turn NATS and REST authentication off")
@@ -77,9 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     st = sub.add_parser("status", help="health, rates and backlog of the running suite")
     st.add_argument("--data-dir")
     st.add_argument("--json", action="store_true")
+    opcuacmd.add_parser(sub)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s edgewatch %(levelname)s %(message)s")
-    data_dir = resolve_data_dir(args.data_dir)
+    data_dir = resolve_data_dir(args.data_dir or None)
+    if args.cmd == "opcua":
+        logging.getLogger("asyncua").setLevel(logging.ERROR)
+        return opcuacmd.run(args, data_dir)
     if args.cmd == "up":
         try:
             ports = Ports.parse(args.ports)

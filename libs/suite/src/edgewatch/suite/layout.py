@@ -45,6 +45,7 @@ class Ports:
     receiver: int = ports.RECEIVER
     modbus_sim: int = ports.MODBUS_SIM
     mqtt: int = ports.MQTT  # nats-server's MQTT listener, only with `edgewatch up --mqtt`
+    opcua_sim: int = ports.OPCUA_SIM
 
     @classmethod
     def free(cls) -> Ports:

@@ -1,10 +1,13 @@
-"""The process table of a local suite: nats-server, the services, the cloud receiver and demo simulators."""
+"""The process table of a local suite: nats-server, the services, the cloud receiver and demo simulators (a Modbus
+pump and a secured OPC UA mixer)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from edgewatch.protocols.opcua.security import Pki
+from edgewatch.sim.opcua.server import APPLICATION_URI as OPCUA_SIM_URI
 from edgewatch.suite.layout import SuiteConfig
 from edgewatch.suite.natsconf import nats_server_binary, write_nats_config
 from edgewatch.suite.supervisor import ProcSpec
@@ -86,6 +89,7 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
                 "CLIENTS_COREMETADATA_HOST": "127.0.0.1",
                 "CLIENTS_COREMETADATA_PORT": str(p.core_metadata),
                 "EDGEWATCH_DEMO_MODBUS_PORT": str(p.modbus_sim),
+                "EDGEWATCH_DEMO_OPCUA_PORT": str(p.opcua_sim),
             }
         )
         if cfg.auth:
@@ -114,6 +118,32 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
     return env
 
 
+def _opcua_sim(cfg: SuiteConfig) -> ProcSpec:
+    """The demo's OPC UA mixer: secure endpoints only, user ``demo`` with a generated password; its certificate is
+    made here and put in ingest's trust list (the explicit trust step an operator does for a real server)."""
+    sim_pki = cfg.data_dir / "opcua" / "sim-pki"
+    cert, _ = Pki(sim_pki).own_certificate(OPCUA_SIM_URI, name="edgewatch-sim")
+    Pki(cfg.data_dir / "opcua" / "pki").trust(cert.read_bytes())
+    password = cfg.secret_path("opcua-demo-password")
+    return ProcSpec(
+        "opcua-sim",
+        [
+            sys.executable,
+            "-m",
+            "edgewatch.sim.opcua",
+            "--port",
+            str(cfg.ports.opcua_sim),
+            "--secure",
+            "--pki",
+            str(sim_pki),
+            "--user",
+            f"demo={password}",
+            "--no-anonymous",
+        ],
+        tcp_port=cfg.ports.opcua_sim,
+    )
+
+
 def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
     """nats-server first, then core (metadata before everything else), core-command, the rest, demo simulators."""
     p = cfg.ports
@@ -139,6 +169,7 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                 tcp_port=p.modbus_sim,
             )
         )
+        specs.append(_opcua_sim(cfg))
     order = ["core", "core-command", "receiver", "sync", "ingest", "features", "inference", "rules"]
     for svc in order:
         urls = tuple(ping_url(getattr(p, name)) for name in SERVICE_PORTS[svc])

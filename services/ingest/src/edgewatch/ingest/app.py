@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from edgewatch.common.service.host import ServiceHost
 from edgewatch.ingest.api import command_router
 from edgewatch.ingest.commands import CommandService
@@ -9,16 +12,39 @@ from edgewatch.ingest.config import IngestSettings
 from edgewatch.ingest.definitions import Definitions
 from edgewatch.ingest.drivers.modbus.driver import ModbusOptions
 from edgewatch.ingest.drivers.modbus.protocol import ConnectionPool
+from edgewatch.ingest.drivers.opcua.pool import OpcUaOptions, SessionPool
+from edgewatch.ingest.drivers.opcua.properties import LinkDefaults
 from edgewatch.ingest.messaging import EventPublisher, Messaging
 from edgewatch.ingest.metadata import MetadataClient
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.registry import DeviceRegistry
 from edgewatch.ingest.scheduler import PollerSettings
+from edgewatch.protocols.opcua.client import ClientOptions
+from edgewatch.protocols.opcua.security import Pki
 
 __all__ = ["SDK_VERSION", "SERVICE_NAME", "build_app"]
 
 SERVICE_NAME = "edgewatch-ingest"
 SDK_VERSION = "edgewatch-0.1.0"
+
+
+async def _noop() -> None:
+    return None
+
+
+def _opcua_options(settings: IngestSettings) -> OpcUaOptions:
+    o, d = settings.opcua, settings.device
+    data = Path(os.path.expanduser(settings.data_dir))
+    pool = SessionPool(
+        Pki(o.pki_dir or data / "opcua" / "pki"),
+        Path(os.path.expanduser(o.secrets_dir)) if o.secrets_dir else data / "secrets",
+        ClientOptions(o.application_uri, o.request_timeout, o.session_timeout, o.watchdog_interval),
+        backoff_initial=d.reconnect_initial,
+        backoff_max=d.reconnect_max,
+        max_per_request=o.max_nodes_per_request,
+    )
+    defaults = LinkDefaults(o.policy, o.mode, o.publishing_interval, o.timestamp_origin, o.cert_file, o.key_file)
+    return OpcUaOptions(pool, defaults)
 
 
 def build_app(settings: IngestSettings) -> ServiceHost:
@@ -33,9 +59,10 @@ def build_app(settings: IngestSettings) -> ServiceHost:
         max_gap_bits=m.max_gap_bits,
         default_timeout=m.default_timeout,
     )
+    opcua = _opcua_options(settings)
     registry = DeviceRegistry(
         SERVICE_NAME,
-        options,
+        {"modbus-tcp": options, "modbus-rtu": options, "opcua": opcua},
         publisher,
         poller=PollerSettings(allowed_fails=d.allowed_fails, backoff_max=d.backoff_max),
         metrics=metrics,
@@ -56,6 +83,7 @@ def build_app(settings: IngestSettings) -> ServiceHost:
         max_depth=lambda: settings.service.max_document_depth,
     )
     host.lifespan.add("messaging", messaging.start, None)
+    host.lifespan.add("opcua sessions", _noop, opcua.pool.close)
     host.lifespan.add("devices", definitions.start, definitions.stop)
     host.health_checks["devicesLoaded"] = definitions.loaded.is_set
     app = host.new_app("edgewatch ingest", settings.service.port, sdk_version=SDK_VERSION)

@@ -16,7 +16,6 @@ from edgewatch.common.contracts.event import Event
 from edgewatch.ingest.errors import DeviceIOError
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.registry import DeviceRegistry
-from edgewatch.protocols.errors import TransformOverflowError
 
 __all__ = ["CommandService"]
 
@@ -51,10 +50,10 @@ class CommandService:
         try:
             rt = self.registry.runtime(device)
             ops = rt.resolve(command, "get", regex=regex)
-            values, errors = await rt.read_values([op.resource for op in ops])
-            if errors:
-                raise TransformOverflowError(next(iter(errors.values())))
-            event = rt.event(command, {op.resource: values[op.resource] for op in ops}, ops)
+            got = await rt.read([op.resource for op in ops])
+            if got.errors:  # a transform overflow, or a resource the device refused (the error names it)
+                raise next(iter(got.errors.values()))
+            event = rt.event(command, {op.resource: got.values[op.resource] for op in ops}, ops, got.samples)
             if event is None:  # pragma: no cover - resolve() guarantees at least one operation
                 raise EdgeXError("command produced no reading")
         except EdgeXError as e:

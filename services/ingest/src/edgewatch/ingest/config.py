@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -17,6 +17,7 @@ __all__ = [
     "DeviceSection",
     "IngestSettings",
     "ModbusSection",
+    "OpcUaSection",
 ]
 
 DEFAULT_RES = Path(__file__).resolve().parents[3] / "res"
@@ -39,6 +40,29 @@ class ModbusSection(Section):
     max_gap_registers: int = Field(16, ge=0, description="Unused registers a block read may bridge")
     max_gap_bits: int = Field(128, ge=0, description="Unused coils/inputs a block read may bridge")
     default_timeout: float = Field(1.0, gt=0, description="Request timeout when a device sets no Timeout, seconds")
+
+
+class OpcUaSection(Section):
+    """OPC UA driver settings (YAML key ``OPCUA``; EdgeX device-opc-ua's ``OPCUAServer.Policy/Mode/CertFile/KeyFile``
+    become the ``Policy`` / ``Mode`` / ``CertFile`` / ``KeyFile`` defaults here, and each device may set its own)."""
+
+    policy: str = Field("None", description="Default SecurityPolicy: None, Basic256Sha256, Aes128Sha256RsaOaep, ...")
+    mode: str = Field("", description="Default SecurityMode: Sign, SignAndEncrypt (empty: SignAndEncrypt if secure)")
+    cert_file: str = Field("", description="Client certificate for every device instead of the generated one")
+    key_file: str = Field("", description="Private key of CertFile")
+    pki_dir: str = Field("", description="Client PKI folder (own/, trusted/, rejected/); empty = <DataDir>/opcua/pki")
+    secrets_dir: str = Field("", description="Folder of PasswordSecret files; empty = <DataDir>/secrets")
+    application_uri: str = Field("urn:edgewatch:ingest", description="ApplicationUri of the client certificate")
+    request_timeout: float = Field(5.0, gt=0, description="Answer timeout of one OPC UA request, seconds")
+    session_timeout: float = Field(120.0, gt=0, description="Session timeout requested from servers, seconds")
+    watchdog_interval: float = Field(
+        5.0, gt=0, description="Seconds between liveness probes of a connected server (a closed socket is seen at once)"
+    )
+    publishing_interval: float = Field(1.0, gt=0, description="Default publishing interval of a device, seconds")
+    timestamp_origin: Literal["source", "server", "gateway"] = Field(
+        "source", description="Reading origin: source timestamp (server as fallback), server timestamp, or gateway"
+    )
+    max_nodes_per_request: int = Field(1000, ge=1, description="Nodes per Read/Write/CreateMonitoredItems request")
 
 
 class ClientSection(Section):
@@ -82,5 +106,6 @@ class IngestSettings(ServiceSettings):
     default_port: ClassVar[int] = ports.INGEST
     device: DeviceSection = Field(default_factory=DeviceSection)
     modbus: ModbusSection = Field(default_factory=ModbusSection)
+    opcua: OpcUaSection = Field(default_factory=OpcUaSection, alias="OPCUA")
     clients: ClientsSection = Field(default_factory=ClientsSection)
     base_address: str = Field("", description="URL core-command uses to reach this service (default from Service)")

@@ -15,7 +15,18 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from edgewatch.common.bus.client import BusDecodeError, NatsBus
-from edgewatch.common.bus.envelope import Format, decode_envelope, encode_envelope, new_envelope
+from edgewatch.common.bus.envelope import (
+    CONTENT_JSON,
+    H_API_VERSION,
+    H_CONTENT_TYPE,
+    H_CORRELATION_ID,
+    H_ERROR_CODE,
+    H_REQUEST_ID,
+    Format,
+    decode_envelope,
+    encode_envelope,
+    new_envelope,
+)
 from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.commanderror import error_text
@@ -48,6 +59,22 @@ class EventPublisher:
         env = new_envelope(AddEventRequest.of(event, request_id_for(event.id)).to_json())
         body, headers = encode_envelope(env, self.fmt)
         await self.bus.publish(subject, body, headers, kind="event")
+
+    def publish_encoded(self, subject: str, body: bytes, event_id: str) -> Awaitable[None]:
+        """Publish a ready AddEventRequest JSON body (the subscriber's one-reading events). In the ``nats`` format
+        the envelope headers are written directly, with derived ids: RequestId is the body's requestId and the
+        correlation id is the event id (both unique per event, like every id ingest derives: contracts.ids)."""
+        if self.fmt != "nats":
+            payload, headers = encode_envelope(new_envelope(body), self.fmt)
+            return self.bus.publish(subject, payload, headers, kind="event")
+        headers = {
+            H_CORRELATION_ID: event_id,
+            H_CONTENT_TYPE: CONTENT_JSON,
+            H_REQUEST_ID: request_id_for(event_id),
+            H_API_VERSION: "v3",
+            H_ERROR_CODE: "0",
+        }
+        return self.bus.publish(subject, body, headers, kind="event")
 
 
 def _flag(params: dict[str, str], key: str, default: bool) -> bool:

@@ -23,9 +23,9 @@ class IngestMetrics:
             "edgewatch_ingest_device_up", "1 while a device is UP, 0 while DOWN", ("device",)
         )
 
-    def event(self, device: str, readings: int) -> None:
-        """Count one published event."""
-        self.events.labels(device).inc()
+    def event(self, device: str, readings: int, *, events: int = 1) -> None:
+        """Count published events (one by default) and their readings."""
+        self.events.labels(device).inc(events)
         self.readings.labels(device).inc(readings)
 
     def error(self, device: str, kind: str) -> None:

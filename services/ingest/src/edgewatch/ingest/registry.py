@@ -1,14 +1,14 @@
-"""DeviceRegistry: the devices and profiles this service drives, each device's runtime and poll task.
+"""DeviceRegistry: the devices and profiles this service drives, each device's runtime, poll task and subscription.
 
 Adds, updates and deletes (from local files, core-metadata, or its system events) are applied live: an updated
-device or profile restarts the affected poll loops with freshly parsed attributes.
+device or profile restarts the affected poll loops and subscriptions with freshly parsed attributes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.device import Device
@@ -16,10 +16,11 @@ from edgewatch.common.contracts.errors import LockedError, NotFoundError
 from edgewatch.common.contracts.event import Event
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.ingest.drivers import driver_for, load_factory
-from edgewatch.ingest.drivers.base import PollingDriver
+from edgewatch.ingest.drivers.base import PollingDriver, SubscribingDriver
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.runtime import DeviceRuntime
 from edgewatch.ingest.scheduler import DevicePoller, PollerSettings
+from edgewatch.ingest.subscriber import DeviceSubscriber
 from edgewatch.protocols.errors import ProfileConfigError, ProtocolError
 
 __all__ = ["DeviceRegistry", "StateSink"]
@@ -35,7 +36,7 @@ class DeviceRegistry:
     def __init__(
         self,
         service: str,
-        driver_options: object,
+        driver_options: Mapping[str, object] | object,
         publish: Callable[[Event], Awaitable[None]],
         *,
         poller: PollerSettings | None = None,
@@ -51,6 +52,7 @@ class DeviceRegistry:
         self.devices: dict[str, Device] = {}
         self.runtimes: dict[str, DeviceRuntime] = {}
         self.pollers: dict[str, DevicePoller] = {}
+        self.subscribers: dict[str, DeviceSubscriber] = {}
         self.errors: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
@@ -73,8 +75,15 @@ class DeviceRegistry:
             raise LockedError(f"device {name!r} is LOCKED", field="name")
         poller = self.pollers.get(name)
         if for_command and (dev.operating_state == "DOWN" or (poller is not None and poller.state == "DOWN")):
-            raise LockedError(f"device {name!r} is DOWN", field="name")
+            why = getattr(rt.driver, "last_error", "")
+            raise LockedError(f"device {name!r} is DOWN" + (f": {why}" if why else ""), field="name")
         return rt
+
+    def options_for(self, protocol: str) -> object:
+        """The options of one protocol's driver (one object for every protocol when not given per protocol)."""
+        if isinstance(self.driver_options, Mapping):
+            return self.driver_options.get(protocol)
+        return self.driver_options
 
     def validate(self, device: Device) -> None:
         """Check that a device could run here (driver, protocol properties, profile, AutoEvents).
@@ -87,7 +96,7 @@ class DeviceRegistry:
             raise ProfileConfigError(f"no supported protocol in {sorted(device.protocols)}", device=device.name)
         profile = self.profiles.get(device.profile_name)
         factory = load_factory(proto)
-        driver = factory(device, profile or DeviceProfile(name="empty"), self.driver_options)
+        driver = factory(device, profile or DeviceProfile(name="empty"), self.options_for(proto))
         if profile is not None and isinstance(driver, PollingDriver):
             DeviceRuntime(device, profile, driver)
 
@@ -113,6 +122,15 @@ class DeviceRegistry:
     async def put_device(self, device: Device) -> None:
         """Add or replace a device and (re)start its poll loop; a config error is recorded, not raised."""
         async with self._lock:
+            current, running = self.devices.get(device.name), self.runtimes.get(device.name)
+            if (
+                current is not None
+                and running is not None
+                and running.profile == self.profiles.get(device.profile_name)
+            ):
+                # The echo of our own operatingState PATCH (or the same device again): nothing to restart.
+                if device.model_copy(update={"operating_state": current.operating_state}) == current:
+                    return
             await self._stop(device.name)
             self.devices[device.name] = device
             self.errors.pop(device.name, None)
@@ -128,6 +146,10 @@ class DeviceRegistry:
                 poller = DevicePoller(rt, self.publish, self._state, self.poller_settings, self.metrics)
                 self.pollers[device.name] = poller
                 poller.start()
+                if isinstance(rt.driver, SubscribingDriver) and rt.driver.monitored:
+                    subscriber = DeviceSubscriber(rt, self.publish, self._state, self.metrics)
+                    self.subscribers[device.name] = subscriber
+                    await subscriber.start()
             if self.metrics is not None:
                 self.metrics.device_up.labels(device.name).set(1 if device.operating_state != "DOWN" else 0)
 
@@ -145,28 +167,36 @@ class DeviceRegistry:
         proto = driver_for(device.protocols)
         if proto is None:
             raise ProfileConfigError(f"no supported protocol in {sorted(device.protocols)}", device=device.name)
-        driver = load_factory(proto)(device, profile, self.driver_options)
+        driver = load_factory(proto)(device, profile, self.options_for(proto))
         if not isinstance(driver, PollingDriver):
             raise ProfileConfigError(f"driver for {proto} cannot poll", device=device.name)
         rt = DeviceRuntime(device, profile, driver)
-        for job in rt.jobs:  # names become subject tokens: refuse what NATS cannot carry, once, at load
-            try:
-                for source in job.resources if job.per_resource else (job.source,):
-                    topics.device_event(self.service, profile.name, device.name, source)
-            except ValueError as e:
-                raise ProfileConfigError(f"cannot publish events: {e}", device=device.name) from None
+        # names become subject tokens: refuse what NATS cannot carry, once, at load
+        sources = [s for job in rt.jobs for s in (job.resources if job.per_resource else (job.source,))]
+        if isinstance(driver, SubscribingDriver):
+            sources += list(driver.monitored)  # pushed changes are published with the resource as source
+        try:
+            for source in sources:
+                topics.device_event(self.service, profile.name, device.name, source)
+        except ValueError as e:
+            raise ProfileConfigError(f"cannot publish events: {e}", device=device.name) from None
         return rt
 
     async def _stop(self, name: str) -> None:
         poller = self.pollers.pop(name, None)
         if poller is not None:
             await poller.stop()
+        subscriber = self.subscribers.pop(name, None)
+        if subscriber is not None:
+            await subscriber.stop()
         rt = self.runtimes.pop(name, None)
         if rt is not None:
             await rt.driver.close()
 
     async def _state(self, name: str, state: str) -> None:
         dev = self.devices.get(name)
+        if dev is not None and dev.operating_state == state:
+            return  # a device's poller and subscription may both report the same change
         if dev is not None:
             self.devices[name] = dev.model_copy(update={"operating_state": state})
             rt = self.runtimes.get(name)

@@ -20,12 +20,14 @@ from edgewatch.common.contracts.namepattern import fullmatches
 from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
 from edgewatch.common.contracts.values import ValueFormatError, format_value, parse_value
 from edgewatch.common.contracts.valuetype import ValueType
-from edgewatch.ingest.drivers.base import PollingDriver
+from edgewatch.ingest.drivers.base import PollingDriver, Sample
 from edgewatch.ingest.errors import IngestError
 from edgewatch.protocols.errors import ProfileConfigError, ProtocolError, TransformOverflowError
 from edgewatch.protocols.transform import Transform
 
-__all__ = ["AutoEventJob", "CommandOp", "DeviceRuntime", "ResourceSpec"]
+__all__ = ["AutoEventJob", "CommandOp", "DeviceRuntime", "ReadResult", "ResourceSpec"]
+
+_OBJECTS = (ValueType.OBJECT, ValueType.OBJECT_ARRAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,17 @@ class ResourceSpec:
     units: str
     default_value: str
     tags: dict[str, Any] | None
+    media_type: str = ""
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """What one read gave: values after transforms, errors by resource (no reading), and the samples of drivers
+    that deliver origins, tags or bad qualities with their values (``values`` holds None for a bad sample)."""
+
+    values: dict[str, Any]
+    errors: dict[str, ProtocolError]
+    samples: dict[str, Sample]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +109,14 @@ class DeviceRuntime:
                     f"invalid transform property: {e}", device=device.name, resource=r.name
                 ) from None
             self.resources[r.name] = ResourceSpec(
-                r.name, vt, r.properties.read_write, transform, r.properties.units, r.properties.default_value, r.tags
+                r.name,
+                vt,
+                r.properties.read_write,
+                transform,
+                r.properties.units,
+                r.properties.default_value,
+                r.tags,
+                r.properties.media_type,
             )
         self.commands: dict[str, tuple[str, tuple[CommandOp, ...]]] = {
             c.name: (
@@ -162,27 +182,61 @@ class DeviceRuntime:
     def _regex_resources(self, pattern: str) -> list[str]:
         return fullmatches(pattern, [n for n, r in self.resources.items() if readable(r.read_write)])
 
-    async def read_values(self, names: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
-        """Read resources and apply read transforms: (values, transform errors by resource).
+    async def read(self, names: Sequence[str]) -> ReadResult:
+        """Read resources and apply read transforms.
 
         Raises:
             DeviceIOError: the device failed.
         """
         raw = await self.driver.read(names)
         out: dict[str, Any] = {}
-        errors: dict[str, str] = {}
+        errors: dict[str, ProtocolError] = {}
+        samples: dict[str, Sample] = {}
         for n, v in raw.items():
+            if isinstance(v, Sample):
+                if v.error is not None:
+                    errors[n] = v.error
+                    continue
+                samples[n] = v
+                if not v.good:
+                    out[n] = None
+                    continue
+                v = v.value
             try:
                 out[n] = self.resources[n].transform.read(v)
             except TransformOverflowError as e:
-                errors[n] = e.message
-        return out, errors
+                errors[n] = TransformOverflowError(e.message, device=self.name, resource=n)
+        return ReadResult(out, errors, samples)
+
+    async def read_values(self, names: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
+        """:meth:`read` as (values, error message by resource)."""
+        got = await self.read(names)
+        return got.values, {n: e.message for n, e in got.errors.items()}
 
     def reading(
-        self, name: str, value: Any, origin: int, mappings: Mapping[str, str] | None = None, id: str | None = None
+        self,
+        name: str,
+        value: Any,
+        origin: int,
+        mappings: Mapping[str, str] | None = None,
+        id: str | None = None,
+        sample: Sample | None = None,
     ) -> Reading:
-        """An EdgeX reading (Go value string); a mapped value becomes a String reading, as in the device SDK."""
+        """An EdgeX reading (Go value string); a mapped value becomes a String reading, as in the device SDK.
+
+        ``sample``: what the driver said about the value: its origin and tags win, and a bad sample becomes a null
+        reading (EdgeX 4) carrying the tags, never a good reading.
+        """
         spec = self.resources[name]
+        tags = spec.tags
+        if sample is not None:
+            if sample.origin is not None:
+                origin = sample.origin
+            if sample.tags:
+                tags = {**spec.tags, **sample.tags} if spec.tags else dict(sample.tags)
+            if not sample.good:
+                null = Reading.null(self.name, self.profile.name, name, spec.value_type, origin=origin, id=id)
+                return null.model_copy(update={"tags": tags or {}, "units": spec.units})
         if mappings:
             text = format_value(spec.value_type, value)
             if text in mappings:
@@ -196,6 +250,14 @@ class DeviceRuntime:
                     units=spec.units,
                     id=id,
                 )
+        if spec.value_type is ValueType.BINARY:
+            media = spec.media_type or "application/octet-stream"
+            return Reading.binary(self.name, self.profile.name, name, value, media, origin=origin, tags=tags, id=id)
+        if spec.value_type in _OBJECTS:
+            array = spec.value_type is ValueType.OBJECT_ARRAY
+            return Reading.object(
+                self.name, self.profile.name, name, value, array=array, origin=origin, tags=tags, id=id
+            )
         return Reading.simple(
             self.name,
             self.profile.name,
@@ -204,19 +266,27 @@ class DeviceRuntime:
             value,
             origin=origin,
             units=spec.units,
-            tags=spec.tags,
+            tags=tags,
             id=id,
         )
 
-    def event(self, source: str, values: Mapping[str, Any], ops: Sequence[CommandOp] | None = None) -> Event | None:
-        """One event for ``source`` from read values (None when no reading survived)."""
+    def event(
+        self,
+        source: str,
+        values: Mapping[str, Any],
+        ops: Sequence[CommandOp] | None = None,
+        samples: Mapping[str, Sample] | None = None,
+    ) -> Event | None:
+        """One event for ``source`` from read values (None when no reading survived); ``samples`` give readings
+        their own origins and tags."""
         origin = max(time.time_ns(), self._last_origin + 1)
         self._last_origin = origin
         maps = {op.resource: op.mappings for op in ops or ()}
+        got = samples or {}
         # Name-based ids (contracts.ids): unique per device/source/origin and free on the sync uplink.
         event_id = event_id_for(self.name, source, origin)
         readings = [
-            self.reading(n, v, origin, maps.get(n), reading_id_for(event_id, i))
+            self.reading(n, v, origin, maps.get(n), reading_id_for(event_id, i), got.get(n))
             for i, (n, v) in enumerate(values.items())
         ]
         if not readings:
@@ -242,6 +312,9 @@ class DeviceRuntime:
             if op.mappings and isinstance(raw, str):
                 reverse = {v: k for k, v in op.mappings.items()}
                 raw = reverse.get(raw, raw)
+            if spec.value_type in _OBJECTS:  # any JSON: given as JSON, or as JSON text
+                values[op.resource] = _object_value(raw, self.name, op.resource)
+                continue
             try:
                 if isinstance(raw, str):
                     value = parse_value(spec.value_type, raw)
@@ -258,6 +331,15 @@ class DeviceRuntime:
         if not values:
             raise ContractInvalidError("no value given for any resource of the command", field="settings")
         return values
+
+
+def _object_value(raw: Any, device: str, resource: str) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValueFormatError(f"{device}/{resource}: Object value is not JSON", field=resource) from None
 
 
 def _json(v: Any) -> str:

@@ -21,8 +21,8 @@ from typing import Any
 from edgewatch.common.contracts.event import Event
 from edgewatch.ingest.errors import DeviceIOError, IngestError, ModbusExceptionError
 from edgewatch.ingest.metrics import IngestMetrics
-from edgewatch.ingest.runtime import AutoEventJob, DeviceRuntime
-from edgewatch.protocols.errors import ProtocolError
+from edgewatch.ingest.runtime import AutoEventJob, DeviceRuntime, ReadResult
+from edgewatch.protocols.errors import ProtocolError, TransformOverflowError
 
 __all__ = ["DevicePoller", "PollStats", "PollerSettings"]
 
@@ -105,11 +105,11 @@ class DevicePoller:
             names = list(dict.fromkeys(n for j in due for n in j.resources))
             try:
                 try:
-                    values, errors = await self.runtime.read_values(names)
+                    got = await self.runtime.read(names)
                 except ModbusExceptionError as e:
                     # The device answered, so it is up; one refused resource must not silence the other sources.
                     self._count(type(e).__name__)
-                    values, errors = await self._read_sources_separately(due)
+                    got = await self._read_sources_separately(due)
             except (DeviceIOError, ProtocolError) as e:
                 await self._failed(e, due)
                 continue
@@ -118,9 +118,10 @@ class DevicePoller:
                 await self._failed(IngestError(f"{type(e).__name__}: {e}"), due)
                 continue
             await self._succeeded()
-            for n, msg in errors.items():
-                self._count("transform")
-                log.warning("reading dropped", extra={"device": self.runtime.name, "resource": n, "error": msg})
+            values = got.values
+            for n, err in got.errors.items():
+                self._count("transform" if isinstance(err, TransformOverflowError) else type(err).__name__)
+                log.warning("reading dropped", extra={"device": self.runtime.name, "resource": n, "error": err.message})
             now = time.monotonic()
             if self._stopping:  # a cancellation swallowed by a library call must still end the loop
                 return
@@ -134,13 +135,13 @@ class DevicePoller:
                 groups = [(n, {n: v}) for n, v in mine.items()] if j.per_resource else [(j.source, mine)]
                 published = False
                 for source, vals in groups:
-                    published = await self._publish(source, vals, j) or published
+                    published = await self._publish(source, vals, j, got) or published
                 if published:
                     j.last = mine
             self.stats.cycles += 1  # completed cycles: read and published
 
-    async def _publish(self, source: str, values: dict[str, Any], job: AutoEventJob) -> bool:
-        event = self.runtime.event(source, values, job.ops)
+    async def _publish(self, source: str, values: dict[str, Any], job: AutoEventJob, got: ReadResult) -> bool:
+        event = self.runtime.event(source, values, job.ops, got.samples)
         if event is None:
             return False
         try:
@@ -155,19 +156,19 @@ class DevicePoller:
             self.metrics.event(self.runtime.name, len(event.readings))
         return True
 
-    async def _read_sources_separately(self, due: Sequence[AutoEventJob]) -> tuple[dict[str, Any], dict[str, str]]:
-        values: dict[str, Any] = {}
-        errors: dict[str, str] = {}
+    async def _read_sources_separately(self, due: Sequence[AutoEventJob]) -> ReadResult:
+        out = ReadResult({}, {}, {})
         for j in due:
             try:
-                v, errs = await self.runtime.read_values(list(j.resources))
+                got = await self.runtime.read(list(j.resources))
             except ModbusExceptionError as e:
                 self._count(type(e).__name__)
                 log.warning("source refused by the device", extra={"device": self.runtime.name, "error": e.message})
                 continue
-            values.update(v)
-            errors.update(errs)
-        return values, errors
+            out.values.update(got.values)
+            out.errors.update(got.errors)
+            out.samples.update(got.samples)
+        return out
 
     def _count(self, kind: str) -> None:
         self.stats.errors_by_kind[kind] = self.stats.errors_by_kind.get(kind, 0) + 1

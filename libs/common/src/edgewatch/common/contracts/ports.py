@@ -23,6 +23,7 @@ __all__ = [
     "MQTT",
     "NATS",
     "NATS_MONITOR",
+    "OPCUA_SIM",
     "RECEIVER",
     "RULES",
     "SYNC",
@@ -42,6 +43,7 @@ RECEIVER: Final = 59950
 MODBUS_SIM: Final = 5020
 MQTT: Final = 1883
 """nats-server's MQTT listener, only with ``edgewatch up --mqtt`` (EdgeX's default MQTT bus port)."""
+OPCUA_SIM: Final = 4841  # beside OPC UA's registered 4840, which a real server on the gateway may hold
 
 DEFAULTS: Final[Mapping[str, int]] = MappingProxyType(
     {
@@ -58,6 +60,7 @@ DEFAULTS: Final[Mapping[str, int]] = MappingProxyType(
         "receiver": RECEIVER,
         "modbus_sim": MODBUS_SIM,
         "mqtt": MQTT,
+        "opcua_sim": OPCUA_SIM,
     }
 )
 """Port name (as ``edgewatch up --ports name=port`` spells it) -> default port."""

@@ -6,14 +6,25 @@ import importlib
 from collections.abc import Mapping
 from typing import Final
 
-from edgewatch.ingest.drivers.base import Driver, DriverFactory, PollingDriver
+from edgewatch.ingest.drivers.base import Driver, DriverFactory, PollingDriver, PushSink, Sample, SubscribingDriver
 
-__all__ = ["DRIVERS", "Driver", "DriverFactory", "PollingDriver", "driver_for", "load_factory"]
+__all__ = [
+    "DRIVERS",
+    "Driver",
+    "DriverFactory",
+    "PollingDriver",
+    "PushSink",
+    "Sample",
+    "SubscribingDriver",
+    "driver_for",
+    "load_factory",
+]
 
 #: protocol name (a key of Device.protocols) -> "module:factory"
 DRIVERS: Final[dict[str, str]] = {
     "modbus-tcp": "edgewatch.ingest.drivers.modbus.driver:create_driver",
     "modbus-rtu": "edgewatch.ingest.drivers.modbus.driver:create_driver",
+    "opcua": "edgewatch.ingest.drivers.opcua.driver:create_driver",
 }
 
 

@@ -1,11 +1,36 @@
-"""What a protocol driver offers the device runtime: Protocols checked by capability, never by class name."""
+"""What a protocol driver offers the device runtime: Protocols checked by capability, never by class name.
+
+``PollingDriver`` (Modbus, OPC UA reads) is read by the scheduler's poll loop; ``SubscribingDriver`` (OPC UA
+monitored items) pushes values itself to a :class:`PushSink`. A driver may return plain values, or
+:class:`Sample` objects when the protocol delivers a timestamp, a quality or a per-resource error with each value.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Driver", "DriverFactory", "PollingDriver"]
+from edgewatch.protocols.errors import ProtocolError
+
+__all__ = ["Driver", "DriverFactory", "PollingDriver", "PushSink", "Sample", "SubscribingDriver"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value with what the protocol says about it.
+
+    ``origin``: when the device sampled it (Unix ns; None = the gateway's clock when the event is built).
+    ``tags``: reading tags (e.g. the OPC UA StatusCode). ``good``: False means the value is unusable; it is
+    published as an EdgeX null reading carrying the tags, never as a good reading. ``error``: the device refused
+    this resource (an unknown node...): no reading, the error goes to the caller.
+    """
+
+    value: Any
+    origin: int | None = None
+    tags: Mapping[str, Any] | None = None
+    good: bool = True
+    error: ProtocolError | None = None
 
 
 @runtime_checkable
@@ -32,12 +57,37 @@ class Driver(Protocol):
 class PollingDriver(Driver, Protocol):
     """A driver that reads on demand; the scheduler polls it and may ask for many resources at once."""
 
-    async def read(self, resources: Sequence[str]) -> dict[str, Any]:
-        """Read the named resources in as few requests as the protocol allows.
+    async def read(self, resources: Sequence[str]) -> Mapping[str, Any]:
+        """Read the named resources in as few requests as the protocol allows (values or :class:`Sample`).
 
         Raises:
             DeviceIOError: the device failed or answered with an error.
         """
+
+
+class PushSink(Protocol):
+    """Where a subscribing driver delivers what the device pushes."""
+
+    async def data_changed(self, changes: Sequence[tuple[str, Sample]]) -> None:
+        """Values of monitored resources, in arrival order (awaited: a slow sink slows the subscription down)."""
+
+    async def availability_changed(self, up: bool, reason: str) -> None:
+        """The device became reachable (subscriptions in place) or unreachable."""
+
+
+@runtime_checkable
+class SubscribingDriver(Driver, Protocol):
+    """A driver whose device pushes changes (OPC UA monitored items); the runtime subscribes once per device."""
+
+    @property
+    def monitored(self) -> Sequence[str]:
+        """The resources the device pushes (empty: nothing to subscribe)."""
+
+    async def subscribe(self, sink: PushSink) -> None:
+        """Start pushing to ``sink``; kept in place across reconnects until :meth:`unsubscribe`."""
+
+    async def unsubscribe(self) -> None:
+        """Stop pushing."""
 
 
 class DriverFactory(Protocol):
