@@ -34,6 +34,7 @@ from asyncua.server.internal_server import InternalServer
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.contracts.values import ValueFormatError, parse_value
 from edgewatch.common.contracts.valuetype import ValueType
+from edgewatch.protocols.opcua.asyncuaadapter import clock_task
 from edgewatch.protocols.opcua.attributes import parse_attributes
 from edgewatch.protocols.opcua.datatypes import VALUE_TYPE_VARIANTS
 from edgewatch.protocols.opcua.security import Pki
@@ -211,7 +212,7 @@ class OpcUaSim:
         if server is None:
             return
         self._saved = {k: server.read_attribute_value(n.nodeid) for k, n in self._nodes.items()}
-        clock = server.iserver.time_task  # asyncua's stop waits up to 1 s for its clock loop to notice
+        clock = clock_task(server.iserver)  # asyncua's stop waits up to 1 s for its clock loop to notice
         if clock is not None:
             clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -24,6 +24,7 @@ from asyncua.common.ua_utils import data_type_to_variant_type
 
 from edgewatch.ingest.drivers.opcua.properties import SessionKey, read_password
 from edgewatch.ingest.errors import DeviceConnectError, DeviceIOError, DeviceTimeoutError
+from edgewatch.protocols.opcua.asyncuaadapter import publish_loop
 from edgewatch.protocols.opcua.client import ClientOptions, close_client, open_client
 from edgewatch.protocols.opcua.datatypes import NodeType, variant_type_of
 from edgewatch.protocols.opcua.errors import OpcUaConnectError
@@ -243,9 +244,10 @@ class OpcUaSession:
         """Keep one PublishRequest in flight per subscription (up to ``_MAX_PUBLISH``): asyncua keeps one per
         session, so with several subscriptions (one per device) a subscription whose turn comes late has its
         queue overwritten before it is fetched and loses values (OPC UA Part 4 recommends several requests)."""
-        loop = getattr(client.uaclient.session, "_publish_loop", None)  # asyncua's own loop, run more times
-        if loop is None:
+        session = client.uaclient.session
+        if session is None:
             return
+        loop = publish_loop(session)  # asyncua's own loop, run more times
         self._publishers = [t for t in self._publishers if not t.done()]
         wanted = min(len(self._listeners), _MAX_PUBLISH) - 1  # asyncua runs one itself
         while len(self._publishers) < wanted:
