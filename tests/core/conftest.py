@@ -55,10 +55,15 @@ async def start_core(settings: CoreSettings) -> tuple[ServiceHost, Core]:
 @pytest.fixture
 async def core(nats_server: NatsServer) -> AsyncIterator[Core]:
     """core with default settings on the test nats-server."""
-    host, c = await start_core(core_settings(nats_server))
+    _host, c = await start_core(core_settings(nats_server))
     try:
         yield c
     finally:
-        for cl in (c.meta, c.data, c.command):
-            await cl.aclose()
-        await host.__aexit__(None, None, None)
+        await stop_core(c)
+
+
+async def stop_core(c: Core) -> None:
+    """Close the clients, then stop the host (every core test's teardown)."""
+    for cl in (c.meta, c.data, c.command):
+        await cl.aclose()
+    await c.host.__aexit__(None, None, None)

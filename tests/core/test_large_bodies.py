@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from edgewatch.common.service.worker import INLINE_BYTES
-from tests.core.conftest import Core, core_settings, start_core
+from tests.core.conftest import Core, core_settings, start_core, stop_core
 from tests.core.helpers import device_req, profile_req, service_req
 from tests.support.nats_server import NatsServer
 
@@ -25,12 +25,6 @@ def _size(doc: Any) -> int:
     return len(json.dumps(doc, separators=(",", ":")))
 
 
-async def _close(c: Core) -> None:
-    for cl in (c.meta, c.data, c.command):
-        await cl.aclose()
-    await c.host.__aexit__(None, None, None)
-
-
 @pytest.fixture
 async def budgetless(nats_server: NatsServer) -> AsyncIterator[Core]:
     """core whose parse worker has no time for anything (1 µs): whatever reaches it is refused with 413."""
@@ -38,7 +32,7 @@ async def budgetless(nats_server: NatsServer) -> AsyncIterator[Core]:
     try:
         yield c
     finally:
-        await _close(c)
+        await stop_core(c)
 
 
 async def test_large_device_and_profile_lists_are_added(core: Core) -> None:

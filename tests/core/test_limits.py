@@ -15,7 +15,7 @@ from edgewatch.common.bus.envelope import encode_envelope, new_envelope
 from edgewatch.common.bus.requestreply import edgex_request
 from edgewatch.common.contracts import topics
 from edgewatch.core.app import build_app
-from tests.core.conftest import Core, core_settings, start_core
+from tests.core.conftest import Core, core_settings, start_core, stop_core
 from tests.core.helpers import device_req, event_doc, profile_req, service_req
 from tests.support.hostile import alias_bomb, large_profile, merge_bomb
 from tests.support.nats_server import NatsServer
@@ -65,7 +65,7 @@ async def test_device_post_with_attributes_nested_too_deep_is_400_before_validat
 
 
 async def test_events_over_max_event_size_are_413_and_large_ones_decode_in_a_worker(nats_server: NatsServer) -> None:
-    host, c = await start_core(core_settings(nats_server, Writable={"MaxEventSize": 512}))
+    _host, c = await start_core(core_settings(nats_server, Writable={"MaxEventSize": 512}))
     try:
         ev = event_doc()
         ev["readings"] = [{**ev["readings"][0], "id": str(uuid.uuid4())} for _ in range(2000)]
@@ -78,9 +78,7 @@ async def test_events_over_max_event_size_are_413_and_large_ones_decode_in_a_wor
         r = await c.data.post("/event/svc/P/d1/t", content=big, headers={"content-type": "application/json"})
         assert r.status_code == 413 and "Writable.MaxEventSize" in r.json()["message"]
     finally:
-        for cl in (c.meta, c.data, c.command):
-            await cl.aclose()
-        await host.__aexit__(None, None, None)
+        await stop_core(c)
 
 
 async def test_events_nested_too_deep_are_400_in_json_and_cbor(core: Core) -> None:
@@ -134,7 +132,7 @@ async def test_core_apis_command_alone_serves_only_core_command(nats_server: Nat
 async def test_profile_larger_than_the_bus_max_payload_is_413_not_500(nats_server: NatsServer) -> None:
     max_payload = int(nats_server.conf.max_payload.removesuffix("MB")) * 1024 * 1024
     request_kb = max_payload // 1024 + 1024  # the request limit lets it through; the bus's max_payload does not
-    host, c = await start_core(core_settings(nats_server, Service={"MaxRequestSize": request_kb}))
+    _host, c = await start_core(core_settings(nats_server, Service={"MaxRequestSize": request_kb}))
     try:
         desc = "x" * (max_payload + 100 * 1024)
         r = await c.meta.post(
@@ -144,9 +142,7 @@ async def test_profile_larger_than_the_bus_max_payload_is_413_not_500(nats_serve
         r = await c.meta.post("/deviceprofile", json=[profile_req("Big", description=desc)])
         assert r.status_code == 207 and r.json()[0]["statusCode"] == 413
     finally:
-        for cl in (c.meta, c.data, c.command):
-            await cl.aclose()
-        await host.__aexit__(None, None, None)
+        await stop_core(c)
 
 
 def test_unresolved_source_finds_the_first_source_that_is_no_name_and_matches_nothing() -> None:

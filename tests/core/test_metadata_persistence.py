@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from tests.core.conftest import Core, core_settings, start_core
+from tests.core.conftest import core_settings, start_core, stop_core
 from tests.core.helpers import device_req, event_doc, profile_req, service_req
 from tests.support.nats_server import NatsServer
 from tests.support.waiting import wait_until
-
-
-async def _close(c: Core) -> None:
-    for cl in (c.meta, c.data, c.command):
-        await cl.aclose()
-    await c.host.__aexit__(None, None, None)
 
 
 async def test_metadata_survives_restart_of_core_and_nats_server(nats_server: NatsServer) -> None:
@@ -44,7 +38,7 @@ async def test_metadata_survives_restart_of_core_and_nats_server(nats_server: Na
             for p in ("/device/all", "/deviceprofile/all", "/deviceservice/all", "/provisionwatcher/all")
         }
     finally:
-        await _close(c)
+        await stop_core(c)
 
     nats_server.restart()
 
@@ -60,7 +54,7 @@ async def test_metadata_survives_restart_of_core_and_nats_server(nats_server: Na
         r = await c.meta.post("/deviceprofile", json=[profile_req("P")])
         assert r.json()[0]["statusCode"] == 409
     finally:
-        await _close(c)
+        await stop_core(c)
 
 
 async def test_two_core_replicas_see_each_others_writes_through_the_kv_watch(nats_server: NatsServer) -> None:
@@ -82,8 +76,8 @@ async def test_two_core_replicas_see_each_others_writes_through_the_kv_watch(nat
 
         await wait_until(gone_in_a, message="replica a sees the delete")
     finally:
-        await _close(a)
-        await _close(b)
+        await stop_core(a)
+        await stop_core(b)
 
 
 async def test_core_keeps_working_across_a_nats_server_restart(nats_server: NatsServer) -> None:
@@ -107,7 +101,7 @@ async def test_core_keeps_working_across_a_nats_server_restart(nats_server: Nats
         names = [p["name"] for p in (await c.meta.get("/deviceprofile/all")).json()["profiles"]]
         assert names == ["A", "B"]
     finally:
-        await _close(c)
+        await stop_core(c)
 
     _host, c = await start_core(core_settings(nats_server))
     try:
@@ -115,4 +109,4 @@ async def test_core_keeps_working_across_a_nats_server_restart(nats_server: Nats
         assert names == ["A", "B"]
         assert (await c.data.get(f"/event/id/{ev['id']}")).status_code == 200
     finally:
-        await _close(c)
+        await stop_core(c)

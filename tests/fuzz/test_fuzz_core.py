@@ -18,7 +18,7 @@ from edgewatch.common.bus.envelope import encode_envelope, new_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.common.contracts.yamlcompat import load_device_definitions
-from tests.core.conftest import Core, core_settings, start_core
+from tests.core.conftest import Core, core_settings, start_core, stop_core
 from tests.core.helpers import device_doc, event_doc, profile_req, service_req
 from tests.fuzz.report import EntryStats, fuzz_settings
 from tests.fuzz.strategies import json_bodies, json_values, mutated, yaml_documents
@@ -51,7 +51,7 @@ FUZZ_SERVICE = {"MaxRequestSize": 256, "ParseTimeout": 2.0, "RequestTimeout": 1.
 @pytest.fixture
 async def core(nats_server: NatsServer) -> AsyncIterator[Core]:
     """core with small limits (size refusals are cheap to reach) and a device service, profile and device."""
-    host, c = await start_core(core_settings(nats_server, Service=FUZZ_SERVICE))
+    _host, c = await start_core(core_settings(nats_server, Service=FUZZ_SERVICE))
     await c.meta.post("/deviceservice", json=[service_req("svc")])
     await c.meta.post("/deviceprofile", json=[profile_req("P")])
     # a first upload starts the parse worker, so the figures are of inputs, not of a process start
@@ -59,9 +59,7 @@ async def core(nats_server: NatsServer) -> AsyncIterator[Core]:
     try:
         yield c
     finally:
-        for cl in (c.meta, c.data, c.command):
-            await cl.aclose()
-        await host.__aexit__(None, None, None)
+        await stop_core(c)
 
 
 async def _alive(core: Core) -> None:

@@ -9,21 +9,7 @@ import yaml
 from edgewatch.common.contracts.limits import SizeLimitError, StructureLimitError
 from edgewatch.common.contracts.yamlcompat import load_device_definitions, load_profile_yaml
 from edgewatch.common.contracts.yamlsafe import YamlBudget, YamlBudgetError, safe_load
-
-
-def alias_bomb(levels: int = 9, width: int = 9, key: str = "deviceResources") -> str:
-    """The billion-laughs profile: each level an array of ``width`` aliases of the level below (about 1 KB)."""
-    lines = ["name: bomb", f"a0: &a0 [{', '.join(['lol'] * width)}]"]
-    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels + 1)]
-    lines.append(f"{key}: *a{levels}")
-    return "\n".join(lines) + "\n"
-
-
-def merge_bomb(levels: int = 9, width: int = 9) -> str:
-    """Merge keys copying a mapping nine times per level."""
-    lines = ["m0: &m0 {" + ", ".join(f"k{i}: {i}" for i in range(width)) + "}"]
-    lines += [f"m{i}: &m{i} {{<<: [{', '.join([f'*m{i - 1}'] * width)}]}}" for i in range(1, levels + 1)]
-    return "\n".join(lines) + "\n"
+from tests.support.hostile import alias_bomb, merge_bomb
 
 
 def test_alias_bomb_profile_is_refused_with_400_naming_the_alias_budget() -> None:
