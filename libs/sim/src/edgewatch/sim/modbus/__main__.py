@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
 
 from edgewatch.sim.modbus.demo import PumpDynamics
 from edgewatch.sim.modbus.server import Dynamics, start_modbus_sim
+from edgewatch.sim.serving import serve_until_interrupted
 
 __all__ = ["main"]
 
@@ -28,18 +27,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
 
-    async def run() -> None:
-        dyn: Dynamics | None = PumpDynamics(rise=args.rise) if args.demo_pump else None
-        units = range(1, args.units + 1) if args.units > 0 else None
-        sim = await start_modbus_sim(args.profile, args.host, args.port, args.unit_id, unit_ids=units, dynamics=dyn)
-        log.info("modbus simulator for %s listening on %s:%d", sim.profile.name, args.host, sim.port)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await sim.close()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    dyn: Dynamics | None = PumpDynamics(rise=args.rise) if args.demo_pump else None
+    units = range(1, args.units + 1) if args.units > 0 else None
+    serve_until_interrupted(
+        lambda: start_modbus_sim(args.profile, args.host, args.port, args.unit_id, unit_ids=units, dynamics=dyn),
+        lambda sim: log.info("modbus simulator for %s listening on %s:%d", sim.profile.name, args.host, sim.port),
+    )
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from edgewatch.common.contracts.yamlcompat import load_profile_yaml
 from edgewatch.sim.opcua.launch import start_opcua_sim
 from edgewatch.sim.opcua.model import Dynamics
 from edgewatch.sim.opcua.plant import BulkDynamics, PlantDynamics
+from edgewatch.sim.serving import serve_until_interrupted
 
 __all__ = ["main"]
 
@@ -59,8 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     profiles = [load_profile_yaml(Path(p).read_text(encoding="utf-8")) for p in args.profile]
     users = _users(args.user)
 
-    async def run() -> None:
-        sim = await start_opcua_sim(
+    serve_until_interrupted(
+        lambda: start_opcua_sim(
             profiles=profiles,
             plant=not args.no_plant,
             bulk=args.bulk,
@@ -73,15 +72,9 @@ def main(argv: list[str] | None = None) -> None:
             anonymous=not args.no_anonymous,
             dynamics=dynamics,
             dynamics_period=period,
-        )
-        log.info("OPC UA simulator on %s (secure=%s)", sim.endpoint, args.secure)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await sim.close()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        ),
+        lambda sim: log.info("OPC UA simulator on %s (secure=%s)", sim.endpoint, args.secure),
+    )
 
 
 if __name__ == "__main__":
