@@ -62,7 +62,7 @@ async def test_walking_skeleton_flows_from_modbus_to_actuation_and_cloud(tmp_pat
         def mixer_sources() -> set[str]:
             return {json.loads(m.data)["event"]["sourceName"] for m in s.seen[MIXER]}
 
-        await wait_until(lambda: {"Speed", "Level"} <= mixer_sources(), timeout=30, message="OPC UA mixer events")
+        await wait_until(lambda: {"Speed", "Level"} <= mixer_sources(), timeout=60, message="OPC UA mixer events")
         mixer = next(json.loads(m.data)["event"] for m in s.seen[MIXER])
         assert mixer["readings"][0]["tags"]["opcuaStatus"] == "Good"
 
