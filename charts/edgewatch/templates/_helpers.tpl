@@ -152,8 +152,3 @@ file, TLS files when tls.enabled. Arguments: root, user (NATS user, "" = none), 
 - {name: {{ $k | quote }}, value: {{ $v | toString | quote }}}
 {{- end }}
 {{- end }}
-
-{{/* The container securityContext of every component. */}}
-{{- define "edgewatch.containerSecurityContext" -}}
-{{ toYaml .Values.containerSecurityContext }}
-{{- end }}
