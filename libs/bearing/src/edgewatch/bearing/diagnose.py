@@ -37,8 +37,8 @@ from edgewatch.bearing.timedomain import TIME_FEATURES, time_features
 __all__ = [
     "FAMILIES",
     "VERDICTS",
-    "DiagnosisSettings",
     "Diagnoser",
+    "DiagnosisSettings",
     "WindowDiagnosis",
     "candidate_bands",
     "window_length",

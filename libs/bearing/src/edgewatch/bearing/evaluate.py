@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edgewatch.bearing.diagnose import FAMILIES, VERDICTS, DiagnosisSettings, Diagnoser, window_length
+from edgewatch.bearing.diagnose import FAMILIES, VERDICTS, Diagnoser, DiagnosisSettings, window_length
 from edgewatch.bearing.manifest import Recording
 from edgewatch.bearing.matfile import read_channel, read_rpm
 

@@ -134,7 +134,7 @@ def read_manifest(path: Path, data: Path) -> list[Recording]:
     if missing:
         raise ManifestError(path, 1, missing[0], f"missing column(s) {', '.join(missing)} (header: {header})")
     reader.fieldnames = header
-    out = []
+    out: list[Recording] = []
     for row in reader:
         if len(out) >= MAX_ROWS:
             raise ManifestError(path, reader.line_num, "file", f"more than {MAX_ROWS} rows")

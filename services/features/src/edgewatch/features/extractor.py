@@ -12,9 +12,9 @@ import scipy.fft
 from numpy.typing import NDArray
 
 from edgewatch.bearing.geometry import fault_multipliers
-from edgewatch.features.spec import ScalarSpec, WaveformSpec
 from edgewatch.bearing.spectrum import EnvelopePlan, SpectrumPlan, envelope_names, spectrum_names
 from edgewatch.bearing.timedomain import TIME_FEATURES, time_features
+from edgewatch.features.spec import ScalarSpec, WaveformSpec
 
 __all__ = ["DEFAULT_BAND_COUNT", "ScalarExtractor", "WaveformExtractor", "default_bands"]
 
