@@ -7,7 +7,7 @@ import pytest
 import scipy.signal
 from numpy.typing import NDArray
 
-from edgewatch.bearing.diagnose import DiagnosisSettings, Diagnoser, window_length
+from edgewatch.bearing.diagnose import Diagnoser, DiagnosisSettings, window_length
 from edgewatch.bearing.geometry import BearingGeometry, fault_multipliers
 
 SKF_6205 = BearingGeometry(9, 0.3126, 1.537)  # CWRU's drive-end bearing
