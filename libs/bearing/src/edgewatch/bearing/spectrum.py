@@ -90,17 +90,25 @@ class EnvelopePlan:
         idx = centre[:, None] + np.clip(offs[None, :], -tol[:, None], tol[:, None])
         return np.clip(idx, 1, top)
 
-    def envelope_spectrum(self, spec: NDArray[np.complex128]) -> NDArray[np.float64]:
-        """One-sided amplitude spectrum of the squared envelope of the band ``[k0, k1)`` of ``spec``.
-
-        Bin ``i`` is ``i·df`` Hz (``df = fs/n``, the window's resolution); it has ``m//2 + 1`` bins, so it reaches
-        the band width. A squared-envelope line of amplitude ``A`` reads ``A``.
-        """
+    def squared_envelope(self, spec: NDArray[np.complex128]) -> NDArray[np.float64]:
+        """``|z|²`` of the analytic signal of the band ``[k0, k1)`` of ``spec``, on the decimated grid (``m`` long)."""
         buf = np.zeros(self.m, dtype=np.complex128)
         buf[: self.k1 - self.k0] = spec[self.k0 : self.k1]
         zz = scipy.fft.ifft(buf, overwrite_x=True).view(np.float64)
         zz *= zz
-        e = zz[0::2] + zz[1::2]  # |z|^2 from the interleaved (re, im) pairs
+        e: NDArray[np.float64] = zz[0::2] + zz[1::2]  # |z|^2 from the interleaved (re, im) pairs
+        return e
+
+    def envelope_spectrum(
+        self, spec: NDArray[np.complex128], squared: NDArray[np.float64] | None = None
+    ) -> NDArray[np.float64]:
+        """One-sided amplitude spectrum of the squared envelope of the band ``[k0, k1)`` of ``spec``.
+
+        Bin ``i`` is ``i·df`` Hz (``df = fs/n``, the window's resolution); it has ``m//2 + 1`` bins, so it reaches
+        the band width. A squared-envelope line of amplitude ``A`` reads ``A``. ``squared``: the
+        :meth:`squared_envelope` of ``spec`` when the caller has it already (left unchanged).
+        """
+        e = self.squared_envelope(spec) if squared is None else squared.copy()
         e -= float(np.add.reduce(e)) / self.m
         es: NDArray[np.float64] = np.abs(scipy.fft.rfft(e))
         # |z'| = (2/n)·m·|ifft|, so |z'|² carries (2m/n)²; the one-sided amplitude adds 2/m.
