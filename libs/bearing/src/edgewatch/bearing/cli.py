@@ -40,11 +40,13 @@ def _report(results: list[RecordingResult]) -> dict[str, Any]:
         "recordings": [
             {
                 "file": r.file,
+                "channel": r.channel,
                 "label": r.label,
                 "rpm": r.rpm,
                 "windows": len(r.verdicts),
                 "shares": {k: round(v, 4) for k, v in r.shares.items()},
                 "verdict": r.verdict,
+                "medians": {k: round(v, 3) for k, v in r.medians().items()},
             }
             for r in results
         ],
@@ -60,11 +62,12 @@ def _report(results: list[RecordingResult]) -> dict[str, Any]:
 
 
 def _print(report: dict[str, Any]) -> None:
-    head = f"{'file':44} {'label':6} {'win':>4} " + " ".join(f"{v:>7}" for v in VERDICTS) + "  verdict"
+    head = f"{'file':40} {'chan':7} {'label':6} {'win':>4} " + " ".join(f"{v:>7}" for v in VERDICTS) + "  verdict"
     print(head)
     for r in report["recordings"]:
         shares = " ".join(f"{r['shares'][v]:7.1%}" for v in VERDICTS)
-        print(f"{r['file'][:44]:44} {r['label'] or '?':6} {r['windows']:4d} {shares}  {r['verdict']}")
+        line = f"{r['file'][-40:]:40} {r['channel']:7} {r['label'] or '?':6} {r['windows']:4d} {shares}"
+        print(f"{line}  {r['verdict']}")
     g = report["goals"]
     print(
         f"fault recordings detected {g['detected']}/{g['faultRecordings']}, type right {g['typeRight']}/"

@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from edgewatch.bearing.diagnose import FAMILIES, VERDICTS, Diagnoser, DiagnosisSettings, window_length
 from edgewatch.bearing.manifest import Recording
 from edgewatch.bearing.matfile import read_channel, read_rpm
@@ -39,12 +41,21 @@ class RecordingResult:
     """One recording's windows and verdicts."""
 
     file: str
+    channel: str
     label: str | None
     rpm: float
     verdicts: list[str]
     verdict: str
     scores: list[dict[str, float]] = field(repr=False)
     kurtosis: list[float] = field(repr=False)
+    impulsiveness: list[float] = field(repr=False)
+
+    def medians(self) -> dict[str, float]:
+        """Median over the windows of each family score, the kurtosis and the impulsiveness (the evidence)."""
+        out = {f: float(np.median([s[f] for s in self.scores])) for f in FAMILIES}
+        out["kurtosis"] = float(np.median(self.kurtosis))
+        out["impulsiveness"] = float(np.median(self.impulsiveness))
+        return out
 
     @property
     def shares(self) -> dict[str, float]:
@@ -74,12 +85,14 @@ def evaluate_recording(rec: Recording, settings: DiagnosisSettings | None = None
     verdicts = [d.verdict for d in out]
     return RecordingResult(
         rec.file,
+        rec.channel,
         rec.label,
         rpm,
         verdicts,
         recording_verdict(verdicts),
         [d.scores for d in out],
         [d.kurtosis for d in out],
+        [d.impulsiveness for d in out],
     )
 
 
