@@ -79,3 +79,23 @@ def test_the_cli_exits_2_with_the_field_in_the_message_and_writes_nothing(
 )
 def test_the_label_comes_from_a_cwru_file_name(name: str, label: str | None) -> None:
     assert label_from_name(name) == label
+
+
+def test_an_unreadable_or_empty_manifest_is_refused(tmp_path: Path, data: Path) -> None:
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\xff\xfe\x00\x81 not text")
+    with pytest.raises(ManifestError) as err:
+        read_manifest(garbage, data)
+    assert err.value.field == "manifest"
+    with pytest.raises(ManifestError, match="no rows"):
+        read_manifest(write(tmp_path, HEADER), data)
+
+
+def test_a_file_that_is_not_a_mat_recording_exits_1_naming_it(
+    tmp_path: Path, data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (data / "a.mat").write_bytes(b"MATLAB 5.0 MAT-file, but truncated")
+    out = tmp_path / "out.csv"
+    assert main(["--data", str(data), "--manifest", str(write(tmp_path, HEADER, GOOD)), "--predictions", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "a.mat" in err and not out.exists()

@@ -18,15 +18,15 @@ class RecordingError(ValueError):
 def _names(path: Path) -> list[str]:
     try:
         return [name for name, _shape, _cls in scipy.io.whosmat(str(path))]
-    except (OSError, ValueError, TypeError, NotImplementedError) as exc:
-        raise RecordingError(f"{path}: not a readable MATLAB v5 file: {exc}") from None
+    except Exception as exc:  # scipy's reader raises IndexError, ValueError, struct.error... on a damaged file
+        raise RecordingError(f"{path}: not a readable MATLAB v5 file: {exc!r}") from None
 
 
 def _load(path: Path, name: str) -> NDArray[np.float64]:
     try:
         value = scipy.io.loadmat(str(path), variable_names=[name])[name]
-    except (OSError, ValueError, TypeError, NotImplementedError, KeyError) as exc:
-        raise RecordingError(f"{path}: cannot read {name}: {exc}") from None
+    except Exception as exc:  # as in _names: any failure of the third-party reader is this file's fault
+        raise RecordingError(f"{path}: cannot read {name}: {exc!r}") from None
     return np.asarray(value, dtype=np.float64).ravel()
 
 
