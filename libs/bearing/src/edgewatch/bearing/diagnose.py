@@ -64,9 +64,10 @@ class DiagnosisSettings:
 
     ``detect_threshold``: a family score (median line prominence over the median envelope level) at which a
     window is a fault. White Gaussian noise scores 2.3 on average, at most 3.2 in 150 windows (the largest of a
-    few Rayleigh-distributed bins over their median). The one fitted constant: the healthy CWRU baseline in ../shared (``normal_0_97``, DE and FE
-    channels, every 50 %-overlapping window, DE geometry at 1796 rpm) scores at most 6.5, from deterministic
-    lines that sit near 2·BPFI and 3·BPFI in one band; 8 is that maximum with a 25 % margin.
+    few Rayleigh-distributed bins over their median). The one fitted constant: the healthy CWRU baseline in
+    ../shared (``normal_0_97``, DE and FE channels, every 50 %-overlapping window, DE geometry at 1796 rpm)
+    scores at most 6.5, from deterministic lines that sit near 2·BPFI and 3·BPFI in one band; 8 is that maximum
+    with a 25 % margin.
     ``impulsive_threshold``: the spectral kurtosis of a band's squared envelope, winsorized at its 99th
     percentile, at which the band carries repetitive impacts. A Gaussian band's squared envelope is exponential
     (spectral kurtosis 0; winsorized -0.07 with a spread of 0.04 at 12 kHz, 0.02 at 48 kHz; the largest over the
