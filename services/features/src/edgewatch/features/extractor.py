@@ -11,10 +11,10 @@ import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
 
-from edgewatch.features.bearing import fault_multipliers
+from edgewatch.bearing.geometry import fault_multipliers
+from edgewatch.bearing.spectrum import EnvelopePlan, SpectrumPlan, envelope_names, spectrum_names
+from edgewatch.bearing.timedomain import TIME_FEATURES, time_features
 from edgewatch.features.spec import ScalarSpec, WaveformSpec
-from edgewatch.features.spectrum import EnvelopePlan, SpectrumPlan, envelope_names, spectrum_names
-from edgewatch.features.timedomain import TIME_FEATURES, time_features
 
 __all__ = ["DEFAULT_BAND_COUNT", "ScalarExtractor", "WaveformExtractor", "default_bands"]
 

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from edgewatch.features.bearing import BearingGeometry, fault_multipliers
+from edgewatch.bearing.geometry import BearingGeometry, fault_multipliers
 
 __all__ = [
     "MAX_BANDS",
