@@ -11,6 +11,18 @@ service scores the vectors that queued up together in one batch (up to 256); a l
 reported separately. End to end: the real service (build_app) on a real nats-server; a client publishes
 FeatureVector messages and counts the Score messages that come back.
 
+Micro-batching (issue 13): the scoring stage as the service runs it (``MicroBatcher`` -> ``score_off_loop``:
+prepare on the event loop, ``session.run`` in the worker thread, Score documents and ``encode_score_doc`` back
+on the loop), from a decoded vector queued to its encoded Score, for a burst of K vectors arriving at once
+(a window tick closing K devices' windows). Two configurations of the same code: one ``session.run`` per
+message (``MaxBatch`` 1) and micro-batched (``MaxBatch`` 256, ``BatchDeadlineMs`` 2). For each, K doubles
+from 1 until the p99 latency of a burst passes the budget (``P99_BUDGET_S``, 50 ms: a fifth of the ANCHORS
+3.4 edge target of 250 ms end to end, 1 % of the demo's 5 s window, and wide enough that the shared 2-core
+VM's scheduling noise does not decide the ladder); the throughput is that of the largest K within budget
+(K / median time to drain the burst). Decoding the FeatureVector (about 7 us, once per message in either
+configuration, in the subscription callback) is not part of the stage and is measured by the lines above.
+Goal: micro-batched at least 10x the per-message throughput at the same p99 budget.
+
 Sides run interleaved in short rounds; ratios are medians of per-round ratios (a load burst on a shared
 machine disturbs one round, not the result). Goals: the batched path at least half the bare ORT rate; a lone
 vector (decode + score + encode) within the ANCHORS section 3 budget of 1 ms p99 per window for linear models
@@ -37,14 +49,19 @@ from edgewatch.common.contracts.feature import FeatureVector, decode_feature_vec
 from edgewatch.common.contracts.score import encode_score_doc
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.inference.app import build_app
+from edgewatch.inference.batching import MicroBatcher
 from edgewatch.inference.config import InferenceSection, InferenceSettings
 from edgewatch.inference.engine import InferenceEngine
+from edgewatch.inference.messaging import score_off_loop
 from edgewatch.inference.models import ModelRegistry
 
 N_FEATURES = 28
 VECTORS = 2048
 BATCH = 256
 ROUNDS = 15
+P99_BUDGET_S = 0.050
+BURST_ROUNDS = 5
+MAX_BURST = 16384
 NAMES = [
     f"{r}.{f}"
     for r in ("Current", "Pressure", "Temperature", "Vibration")
@@ -133,6 +150,69 @@ def in_process(engine: InferenceEngine, messages: list[bytes]) -> tuple[float, f
     return statistics.median(batched), statistics.median(lone), min(t_bare), min(t_svc), min(t_lone), p99
 
 
+async def burst_stage(
+    engine: InferenceEngine, fvs: list[FeatureVector], max_batch: int, deadline_s: float
+) -> tuple[int, float, float]:
+    """Largest burst K with p99 <= budget, its throughput (vectors/s) and p99 (s), for one batcher setting."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(1, thread_name_prefix="bench-ort")
+    lat: list[float] = []
+    done = asyncio.Event()
+    remaining = 0
+
+    async def process(batch: list[tuple[float, FeatureVector]]) -> None:
+        nonlocal remaining
+        outcomes, _ = await score_off_loop(engine, executor, [fv for _, fv in batch])
+        now = loop.time()
+        for (t0, _), doc in zip(batch, outcomes, strict=True):
+            encode_score_doc(doc)  # type: ignore[arg-type]
+            lat.append(now - t0)
+        remaining -= len(batch)
+        if remaining == 0:
+            done.set()
+
+    batcher: MicroBatcher[tuple[float, FeatureVector]] = MicroBatcher(process, max_batch, deadline_s)
+    batcher.start()
+    best = (0, 0.0, 0.0)
+    k = 1
+    try:
+        while k <= MAX_BURST:
+            lat.clear()
+            drains = []
+            for r in range(BURST_ROUNDS):
+                remaining = k
+                done.clear()
+                t0 = loop.time()
+                for i in range(k):
+                    batcher.put((loop.time(), fvs[(r * k + i) % len(fvs)]))
+                await done.wait()
+                drains.append(loop.time() - t0)
+            p99 = float(np.percentile(lat, 99))
+            if p99 > P99_BUDGET_S:
+                break
+            best = (k, k / statistics.median(drains), p99)
+            k *= 2
+    finally:
+        await batcher.stop()
+        executor.shutdown()
+    return best
+
+
+async def batching(
+    engine: InferenceEngine, messages: list[bytes]
+) -> tuple[tuple[int, float, float], tuple[int, float, float]]:
+    fvs = [decode_feature_vector(m) for m in messages]
+    gc.disable()
+    try:
+        single = await burst_stage(engine, fvs, 1, 0.0)
+        batched = await burst_stage(engine, fvs, 256, 0.002)
+    finally:
+        gc.enable()
+    return single, batched
+
+
 async def end_to_end(messages: list[bytes], data_dir: Path, nats_url: str) -> float:
     """Vectors/s through the running service over NATS (publish all, wait for every score)."""
     import nats
@@ -178,6 +258,15 @@ def main() -> None:
         print(f"service path, batches of {BATCH}:       {svc_s * 1e6:8.2f} us/vector")
         print(f"service path, lone vectors:           {lone_s * 1e6:8.2f} us/vector, p99 {lone_p99 * 1e6:.1f} us")
         print(f"lone vector vs bare ORT (median ratio): {lone_ratio:.3f}")
+        (k1, rate1, p1), (kb, rateb, pb) = asyncio.run(batching(engine, messages))
+        print(
+            f"scoring stage, one session.run per message: burst {k1:5d} within p99 {P99_BUDGET_S * 1e3:.0f} ms, "
+            f"{rate1:8.0f} vectors/s (p99 {p1 * 1e3:.2f} ms)"
+        )
+        print(
+            f"scoring stage, micro-batched (256, 2 ms):   burst {kb:5d} within p99 {P99_BUDGET_S * 1e3:.0f} ms, "
+            f"{rateb:8.0f} vectors/s (p99 {pb * 1e3:.2f} ms)"
+        )
         port = _free_port()
         server = subprocess.Popen(
             [
@@ -201,6 +290,8 @@ def main() -> None:
     print(f"RESULT inference_vs_bare_ort {ratio:.3f} ratio (goal >= 0.5)")
     print(f"RESULT inference_lone_vector_p99_us {lone_p99 * 1e6:.1f} us (goal <= 1000)")
     print(f"RESULT inference_e2e_nats_vectors_per_s {e2e:.0f} vectors/s (goal >= 1000)")
+    speedup = rateb / rate1 if rate1 else float("inf")
+    print(f"RESULT inference_batching_speedup {speedup:.1f} x (goal >= 10)")
 
 
 def _free_port() -> int:

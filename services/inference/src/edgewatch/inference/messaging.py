@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -22,11 +24,25 @@ from edgewatch.common.contracts.feature import FeatureVector, decode_feature_vec
 from edgewatch.common.contracts.score import encode_score_doc
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.inference.batching import MicroBatcher
-from edgewatch.inference.engine import InferenceEngine
+from edgewatch.inference.engine import InferenceEngine, Outcome
+from edgewatch.inference.scoring import VectorLike
 
-__all__ = ["ScoreMessaging"]
+__all__ = ["ScoreMessaging", "score_off_loop"]
 
 log = logging.getLogger(__name__)
+
+
+async def score_off_loop(
+    engine: InferenceEngine, executor: Executor | None, fvs: Sequence[VectorLike]
+) -> tuple[list[Outcome], list[dict[str, Any]]]:
+    """Score one batch: prepare on the loop, ``session.run`` in ``executor``, finish on the loop.
+
+    Returns the outcome per vector and the shadow Score documents (see ``InferenceEngine.finish``).
+    """
+    plan = engine.prepare(fvs)
+    if any(g.x is not None for g in plan.groups):
+        await asyncio.get_running_loop().run_in_executor(executor, plan.run)
+    return engine.finish(plan)
 
 
 class ScoreMessaging:
@@ -75,10 +91,7 @@ class ScoreMessaging:
     async def _score(self, batch: list[tuple[Msg, FeatureVector]]) -> None:
         """Score one batch (session.run in the worker thread) and publish its Scores."""
         try:
-            plan = self.engine.prepare([fv for _, fv in batch])
-            if any(g.x is not None for g in plan.groups):
-                await asyncio.get_running_loop().run_in_executor(self._executor, plan.run)
-            outcomes, shadows = self.engine.finish(plan)
+            outcomes, shadows = await score_off_loop(self.engine, self._executor, [fv for _, fv in batch])
         except Exception as e:
             log.exception("batch scoring failed")
             for msg, _ in batch:
