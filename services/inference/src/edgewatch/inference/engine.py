@@ -179,7 +179,8 @@ class InferenceEngine:
         """After a batch: promote shadows whose criteria pass (when automatic), end or fail probations."""
         for key, slot in list(self._slots.items()):
             run = slot.shadow
-            if run is not None and self.cfg.shadow_auto_promote and run.verdict(self.cfg).passed:
+            auto = run is not None and self.cfg.shadow_auto_promote and run.vectors >= self.cfg.shadow_min_vectors
+            if auto and run is not None and run.verdict(self.cfg).passed:
                 self._promote(key, slot, "auto")
             p = slot.probation
             if p is None or slot.current is not p.model:
