@@ -136,7 +136,7 @@ class UploadLimits:
     max_depth: int
 
 
-def parse_upload(body: bytes, limits: UploadLimits, providers: list[str]) -> tuple[UploadRequest, ModelMeta, bytes]:
+def parse_upload(body: bytes, limits: UploadLimits) -> tuple[UploadRequest, ModelMeta, bytes]:
     """Parse and check a model upload in a parse worker: the request, then the model's size and graph, then a
     trial load with its golden vector. The request comes back without its base64 model.
 
@@ -176,7 +176,7 @@ def parse_upload(body: bytes, limits: UploadLimits, providers: list[str]) -> tup
     # The trial load: a model ONNX Runtime chokes on, or whose input does not match, fails here, in the worker.
     # On CPU whatever the preference list says: the checks do not depend on the provider, and a TensorRT engine
     # build would take the worker's whole time budget (the engine's real load checks the golden vectors again).
-    load_model(meta, data, [p for p in providers if p == CPU] or [CPU])
+    load_model(meta, data, [CPU])
     return req.model_copy(update={"model": ""}), meta, data
 
 
@@ -217,7 +217,6 @@ def router(engine: InferenceEngine, workers: ParseWorkers, service: Callable[[],
                 parse_upload,
                 await request.body(),
                 UploadLimits(cfg.max_model_size * 1024, cfg.max_model_nodes, service().max_document_depth),
-                cfg.providers,
                 what="model upload",
             )
         except EdgeXError:
