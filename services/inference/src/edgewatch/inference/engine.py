@@ -142,7 +142,10 @@ class InferenceEngine:
                 plan.out[i] = e
                 continue
             if model is not None:
-                serving.setdefault(id(model), Group(model, "", False)).rows.append(i)
+                g = serving.get(id(model))
+                if g is None:
+                    g = serving[id(model)] = Group(model, "", False)
+                g.rows.append(i)
         alive: list[int] = []
         windows: dict[tuple[int, int], npt.NDArray[np.float64] | None] = {}
         for g in serving.values():

@@ -249,15 +249,31 @@ def serving_docs(
     assert g.scores is not None
     meta, values, seqs = g.model.meta, g.scores.tolist(), dev.seq
     tops = top_contributions(meta.input_names, g.contrib, top_k)
-    default = meta.threshold
+    default, plain = meta.threshold, meta.persistence.raise_ == 1 and meta.persistence.clear == 1
+    name, version, sha = meta.name, meta.version, meta.sha256
     for k, i in enumerate(g.rows):
         fv = plan.fvs[i]
         device, value = fv.device, values[k]
         threshold = overrides.get(device, default)
         over = value > threshold
-        alarm = dev.alarm(device, meta, over)
+        alarm = over if plain else dev.alarm(device, meta, over)
         seq = seqs[device] = seqs.get(device, 0) + 1
-        doc = score_doc(fv, meta, value, threshold, alarm, over, now, seq)
+        doc: dict[str, Any] = {  # score_doc inlined: this loop runs once per vector
+            "device": device,
+            "profile": fv.profile,
+            "modelName": name,
+            "modelVersion": version,
+            "modelSha256": sha,
+            "score": value,
+            "threshold": threshold,
+            "isAnomaly": alarm,
+            "overThreshold": over,
+            "windowStart": fv.window_start,
+            "windowEnd": fv.window_end,
+            "featureConfigVersion": str(fv.config_version),
+            "origin": now,
+            "sequence": seq,
+        }
         if tops is not None:
             doc["contributions"] = tops[k]
         plan.out[i] = doc
