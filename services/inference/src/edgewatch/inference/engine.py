@@ -74,6 +74,7 @@ class InferenceEngine:
         self.provider_cfg = provider_cfg or ProviderConfig()
         self._writable_thresholds = writable_thresholds
         self._slots: dict[str, _Slot] = {}
+        self._watched: set[str] = set()  # slots with a shadow or a probation: the only ones looked at per batch
         self._baselines = BaselineCollector(cfg)
         self._dev = DeviceState()
         self._state = registry.read_state()
@@ -150,7 +151,7 @@ class InferenceEngine:
         windows: dict[tuple[int, int], npt.NDArray[np.float64] | None] = {}
         for g in serving.values():
             serving_inputs(self._dev, plan, g, alive, windows)
-        has_shadow = any(s.shadow is not None for s in self._slots.values())
+        has_shadow = any(self._slots[k].shadow is not None for k in self._watched)
         shadows = shadow_inputs(self._dev, plan, sorted(alive), windows, self._shadow_for) if has_shadow else []
         plan.groups = [*serving.values(), *shadows]
         return plan
@@ -161,7 +162,8 @@ class InferenceEngine:
         Returns the outcome per vector (as ``score_batch``) and the shadow Score documents.
         """
         now, overrides = time.time_ns(), self.thresholds()
-        probations = {id(s.probation.model): s.probation for s in self._slots.values() if s.probation is not None}
+        watched = [self._slots[k] for k in self._watched]
+        probations = {id(s.probation.model): s.probation for s in watched if s.probation is not None}
         shadows: list[dict[str, Any]] = []
         top_k = self.cfg.contributions_top
         for g in plan.groups:
@@ -180,7 +182,11 @@ class InferenceEngine:
 
     def _decide(self) -> None:
         """After a batch: promote shadows whose criteria pass (when automatic), end or fail probations."""
-        for key, slot in list(self._slots.items()):
+        for key in list(self._watched):
+            slot = self._slots[key]
+            if slot.shadow is None and slot.probation is None:
+                self._watched.discard(key)
+                continue
             run = slot.shadow
             auto = run is not None and self.cfg.shadow_auto_promote and run.vectors >= self.cfg.shadow_min_vectors
             if auto and run is not None and run.verdict(self.cfg).passed:
@@ -347,6 +353,7 @@ class InferenceEngine:
             raise ShadowConflictError(key, [f"{loaded.meta.name}/{loaded.meta.version} already serves this slot"])
         slot = self._slot(key)
         slot.shadow = ShadowRun(loaded, key)
+        self._watched.add(key)
         self._event("shadowStarted", key, loaded)
         return slot.shadow
 
@@ -388,6 +395,7 @@ class InferenceEngine:
         self._install(key, run.model, "promote")
         slot.shadow = None
         slot.probation = Probation(run.model, key, run.serving_rate)
+        self._watched.add(key)
         self._prune()
         self._event("promoted", key, run.model, how=how, shadow=figures)
         log.info("shadow model promoted", extra={"slot": key, "model": f"{run.model.meta.name}", "how": how})
