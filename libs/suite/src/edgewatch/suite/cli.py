@@ -10,7 +10,7 @@ import logging
 import signal
 import sys
 
-from edgewatch.suite import opcuacmd
+from edgewatch.suite import modelcmd, opcuacmd
 from edgewatch.suite.layout import DEFAULT_DATA_DIR, Ports, SuiteConfig, resolve_data_dir
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.status import collect_status, format_status
@@ -63,6 +63,9 @@ async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``edgewatch`` console script."""
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["model"] and args_in[1:2] and args_in[1] in ("train", "quantize", "eval"):
+        return modelcmd.forward(args_in[1:])  # their own CLIs parse the rest (options included)
     ap = argparse.ArgumentParser(prog="edgewatch", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     up = sub.add_parser("up", help="run nats-server and every service locally, supervised")
@@ -82,9 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--data-dir")
     st.add_argument("--json", action="store_true")
     opcuacmd.add_parser(sub)
+    modelcmd.add_parser(sub)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s edgewatch %(levelname)s %(message)s")
     data_dir = resolve_data_dir(args.data_dir or None)
+    if args.cmd == "model":
+        return modelcmd.run(args, data_dir)
     if args.cmd == "opcua":
         logging.getLogger("asyncua").setLevel(logging.ERROR)
         return opcuacmd.run(args, data_dir)

@@ -7,7 +7,7 @@ import binascii
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -25,8 +25,17 @@ from edgewatch.common.service.worker import ParseWorkers
 from edgewatch.inference.baseline import build_standardized_distance, golden_input, reference_score
 from edgewatch.inference.engine import InferenceEngine
 from edgewatch.inference.modelcheck import check_graph
-from edgewatch.inference.models import FeatureNames, GoldenVector, ModelMeta, RegistryName, meta_summary
-from edgewatch.inference.session import LoadedModel, load_model
+from edgewatch.inference.models import (
+    MAX_WINDOW,
+    Calibration,
+    FeatureNames,
+    GoldenVector,
+    ModelMeta,
+    PersistenceSpec,
+    RegistryName,
+    meta_summary,
+)
+from edgewatch.inference.session import CPU, LoadedModel, load_model
 
 __all__ = [
     "ActivateRequest",
@@ -56,8 +65,16 @@ class UploadRequest(_Req):
     threshold: float
     golden: GoldenVector
     sha256: str = ""
+    window: int = Field(1, ge=1, le=MAX_WINDOW, description="W > 1: the model scores [N, W, F] windows")
+    algorithm: str = Field("", max_length=64)
+    threshold_method: Literal["quantile", "pot", "fixed"] = "fixed"
+    calibration: Calibration | None = None
+    persistence: PersistenceSpec = Field(default_factory=PersistenceSpec)
+    quantized: bool = False
+    golden_set: list[GoldenVector] = Field(default_factory=list, max_length=64)
     model: str = Field(min_length=1, description="The .onnx file, base64")
     activate: bool = True
+    shadow: bool = Field(False, description="Score beside the slot's serving model instead of serving (see /shadow)")
     device: str = Field("", description="Serve only this device (empty = every device without its own model)")
 
 
@@ -99,7 +116,15 @@ def _ok(status: int = 200, **body: Any) -> JSONResponse:
 
 
 def _loaded(m: LoadedModel | None) -> dict[str, Any] | None:
-    return None if m is None else {**meta_summary(m.meta), "providers": m.providers}
+    if m is None:
+        return None
+    return {
+        **meta_summary(m.meta),
+        "providers": m.providers,  # what ORT runs the session on (get_providers)
+        "requestedProviders": list(m.requested),
+        "providerOptions": m.provider_options,  # what ORT reports it applied (get_provider_options)
+        "cpuFallback": m.cpu_fallback,
+    }
 
 
 @dataclass(frozen=True)
@@ -111,7 +136,7 @@ class UploadLimits:
     max_depth: int
 
 
-def parse_upload(body: bytes, limits: UploadLimits, providers: list[str]) -> tuple[UploadRequest, ModelMeta, bytes]:
+def parse_upload(body: bytes, limits: UploadLimits) -> tuple[UploadRequest, ModelMeta, bytes]:
     """Parse and check a model upload in a parse worker: the request, then the model's size and graph, then a
     trial load with its golden vector. The request comes back without its base64 model.
 
@@ -139,9 +164,19 @@ def parse_upload(body: bytes, limits: UploadLimits, providers: list[str]) -> tup
         threshold=req.threshold,
         golden=req.golden,
         created=time.time_ns(),
+        window=req.window,
+        algorithm=req.algorithm,
+        threshold_method=req.threshold_method,
+        calibration=req.calibration,
+        persistence=req.persistence,
+        quantized=req.quantized,
+        golden_set=req.golden_set,
     )
     check_graph(meta.name, meta.version, data, limits.max_nodes)
-    load_model(meta, data, providers)  # the trial load: a model ONNX Runtime chokes on fails here, in the worker
+    # The trial load: a model ONNX Runtime chokes on, or whose input does not match, fails here, in the worker.
+    # On CPU whatever the preference list says: the checks do not depend on the provider, and a TensorRT engine
+    # build would take the worker's whole time budget (the engine's real load checks the golden vectors again).
+    load_model(meta, data, [CPU])
     return req.model_copy(update={"model": ""}), meta, data
 
 
@@ -165,7 +200,14 @@ def router(engine: InferenceEngine, workers: ParseWorkers, service: Callable[[],
     @r.get("/active")
     async def active() -> JSONResponse:
         slots = [{"slot": k, "current": _loaded(c), "previous": _loaded(p)} for k, (c, p) in engine.slots().items()]
-        return _ok(slots=slots, baselineProgress=engine.baseline_progress(), thresholds=engine.thresholds())
+        shadow = engine.shadow_status()
+        return _ok(
+            slots=slots,
+            baselineProgress=engine.baseline_progress(),
+            thresholds=engine.thresholds(),
+            shadows=shadow["shadows"],
+            probations=shadow["probations"],
+        )
 
     @r.post("", openapi_extra=UPLOAD_BODY)
     async def upload(request: Request) -> JSONResponse:
@@ -175,13 +217,12 @@ def router(engine: InferenceEngine, workers: ParseWorkers, service: Callable[[],
                 parse_upload,
                 await request.body(),
                 UploadLimits(cfg.max_model_size * 1024, cfg.max_model_nodes, service().max_document_depth),
-                cfg.providers,
                 what="model upload",
             )
         except EdgeXError:
             engine.rejected_models.inc()
             raise
-        stored = await engine.upload(meta, data, activate=req.activate, device=req.device)
+        stored = await engine.upload(meta, data, activate=req.activate, device=req.device, shadow=req.shadow)
         return _ok(201, model=meta_summary(stored))
 
     @r.post("/baseline")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from edgewatch.common.service.host import ServiceHost
 from edgewatch.common.service.http import API_PREFIX
@@ -13,6 +15,7 @@ from edgewatch.inference.config import InferenceSettings
 from edgewatch.inference.engine import InferenceEngine
 from edgewatch.inference.messaging import ScoreMessaging
 from edgewatch.inference.models import ModelRegistry
+from edgewatch.inference.shadowapi import shadow_router
 
 __all__ = ["SERVICE_NAME", "build_app"]
 
@@ -23,8 +26,12 @@ def build_app(settings: InferenceSettings) -> ServiceHost:
     """Build the service host (not started): registry -> engine -> bus subscription -> REST."""
     host = ServiceHost(SERVICE_NAME, settings)
     registry = ModelRegistry(settings.data_path("models"))
-    engine = InferenceEngine(registry, settings.inference, host.metrics, lambda: settings.writable.thresholds)
-    messaging = ScoreMessaging(host.bus, host.metrics, engine)
+    cfg = settings.inference
+    trt_cache = str(Path(os.path.expanduser(settings.data_dir)) / "trt-cache")  # ORT creates it when TensorRT runs
+    engine = InferenceEngine(
+        registry, cfg, host.metrics, lambda: settings.writable.thresholds, cfg.provider_config(trt_cache)
+    )
+    messaging = ScoreMessaging(host.bus, host.metrics, engine, cfg.max_batch, cfg.batch_deadline_ms / 1000)
     host.lifespan.add("models", _sync(engine.restore))
     host.lifespan.add("subscriptions", messaging.start, messaging.stop)
     host.health_checks["modelsServing"] = lambda: len([c for c, _ in engine.slots().values() if c is not None])
@@ -36,6 +43,7 @@ def build_app(settings: InferenceSettings) -> ServiceHost:
     model_body = lambda: settings.inference.max_model_size * KB * 4 // 3 + settings.service.max_request_size * KB  # noqa: E731
     route_limit(app, f"{API_PREFIX}/model", model_body, "Inference.MaxModelSize", json_depth=False, exact=True)
     app.include_router(threshold_router(engine))
+    app.include_router(shadow_router(engine))
     return host
 
 

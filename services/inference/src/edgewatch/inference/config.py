@@ -8,7 +8,7 @@ from pydantic import Field
 
 from edgewatch.common.contracts import ports
 from edgewatch.common.service.settings import Section, ServiceSettings, WritableSection
-from edgewatch.inference.session import DEFAULT_PROVIDERS
+from edgewatch.inference.providers import DEFAULT_PROVIDERS, ProviderConfig
 
 __all__ = ["InferenceSection", "InferenceSettings", "InferenceWritable"]
 
@@ -39,6 +39,41 @@ class InferenceSection(Section):
     contributions_top: int = Field(
         5, ge=0, le=10_000, description="Send the k features contributing most to each score (0 = none)"
     )
+    # --- execution providers (ProviderConfig) ---
+    cuda_device_id: int = Field(0, ge=0, le=64, description="GPU device id for the CUDA and TensorRT providers")
+    trt_fp16: bool = Field(True, description="TensorRT: allow FP16 kernels")
+    trt_engine_cache: bool = Field(True, description="TensorRT: cache built engines (and timing) across restarts")
+    trt_engine_cache_path: str = Field("", description="TensorRT engine cache folder (empty = <DataDir>/trt-cache)")
+    provider_options: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Extra ORT options per provider name (win over the keys above)"
+    )
+    # --- micro-batching (session.run runs in a worker thread, off the event loop) ---
+    max_batch: int = Field(256, ge=1, le=65_536, description="Most vectors per session.run")
+    batch_deadline_ms: float = Field(
+        2.0, ge=0, le=1000, description="Longest a vector waits for others to fill its batch (0 = next loop turn)"
+    )
+    # --- shadow scoring, promotion and probation (counts are scored vectors, rates are fractions) ---
+    shadow_min_vectors: int = Field(500, ge=1, description="Vectors both models scored before live criteria count")
+    shadow_max_alarm_rate_diff: float = Field(
+        0.02, ge=0, le=1, description="Promotion: |shadow - serving| alarm rate at most this"
+    )
+    shadow_min_agreement: float = Field(0.98, ge=0, le=1, description="Promotion: isAnomaly agrees on this fraction")
+    shadow_auto_promote: bool = Field(True, description="Promote a shadow as soon as every criterion passes")
+    probation_vectors: int = Field(500, ge=1, description="Vectors after a promotion during which it may roll back")
+    probation_min_vectors: int = Field(100, ge=1, description="Vectors before the probation alarm rate is judged")
+    probation_max_alarm_rate_diff: float = Field(
+        0.05, ge=0, le=1, description="Roll back when the alarm rate departs more than this from the pre-swap rate"
+    )
+
+    def provider_config(self, default_cache: str) -> ProviderConfig:
+        """The provider options of this section (``default_cache`` when TrtEngineCachePath is empty)."""
+        return ProviderConfig(
+            device_id=self.cuda_device_id,
+            trt_fp16=self.trt_fp16,
+            trt_engine_cache=self.trt_engine_cache,
+            trt_engine_cache_path=self.trt_engine_cache_path or default_cache,
+            extra=self.provider_options,
+        )
 
 
 class InferenceWritable(WritableSection):

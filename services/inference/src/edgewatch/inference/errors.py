@@ -7,13 +7,21 @@ Hierarchy::
       ModelNotFoundError    (404)          no such model/version in the registry, or nothing to roll back to
       FeatureMismatchError  (400)          a FeatureVector's names differ from the model's input names
       NoModelError          (503)          no model serves the device and auto-fit is off
+      ShadowConflictError   (409)          a shadow cannot start, or fails its promotion criteria; names why
 """
 
 from __future__ import annotations
 
 from edgewatch.common.contracts.errors import EdgeXError, ErrorKind
 
-__all__ = ["FeatureMismatchError", "InferenceError", "ModelNotFoundError", "ModelValidationError", "NoModelError"]
+__all__ = [
+    "FeatureMismatchError",
+    "InferenceError",
+    "ModelNotFoundError",
+    "ModelValidationError",
+    "NoModelError",
+    "ShadowConflictError",
+]
 
 
 class InferenceError(EdgeXError):
@@ -59,3 +67,12 @@ class NoModelError(InferenceError):
     def __init__(self, device: str) -> None:
         super().__init__(f"device {device}: no active model and AutoFit is off", kind=ErrorKind.SERVICE_UNAVAILABLE)
         self.device = device
+
+
+class ShadowConflictError(InferenceError):
+    """A shadow model cannot start in this slot, or may not be promoted yet (the reasons name the criteria)."""
+
+    def __init__(self, slot: str, reasons: list[str]) -> None:
+        super().__init__(f"slot {slot}: " + "; ".join(reasons), kind=ErrorKind.STATUS_CONFLICT)
+        self.slot = slot
+        self.reasons = reasons

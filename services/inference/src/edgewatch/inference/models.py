@@ -13,21 +13,24 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from edgewatch.inference.errors import ModelNotFoundError
 
 __all__ = [
     "DEFAULT_SLOT",
+    "MAX_WINDOW",
     "ActivationState",
+    "Calibration",
     "FeatureNames",
     "GoldenVector",
     "ModelMeta",
     "ModelRef",
     "ModelRegistry",
+    "PersistenceSpec",
     "RegistryName",
     "meta_summary",
     "safe_name",
@@ -36,6 +39,8 @@ __all__ = [
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 DEFAULT_SLOT = "*"
+MAX_WINDOW = 4096
+"""Largest ``window`` a model may declare (vectors kept per device and model input rows of W x F floats)."""
 
 
 def sha256_hex(data: bytes) -> str:
@@ -60,6 +65,13 @@ def _feature_names(v: list[str]) -> list[str]:
     return v
 
 
+def _flat(v: Any) -> Any:
+    """A windowed model's golden input may be given as [W][F] rows; stored flat, row-major."""
+    if isinstance(v, list) and v and all(isinstance(row, list) for row in v):
+        return [x for row in v for x in row]
+    return v
+
+
 RegistryName = Annotated[str, AfterValidator(_registry_name)]
 FeatureNames = Annotated[list[str], Field(min_length=1), AfterValidator(_feature_names)]
 
@@ -71,9 +83,33 @@ class _Model(BaseModel):
 class GoldenVector(_Model):
     """A probe input and the score the model must return for it."""
 
-    input: list[float] = Field(min_length=1, description="Feature values in input-name order")
+    input: Annotated[list[float], BeforeValidator(_flat)] = Field(
+        min_length=1,
+        description="Feature values in input-name order; a windowed model takes W x F values (flat, oldest row "
+        "first, or as W rows of F)",
+    )
     expected_score: float
     tolerance: float = Field(1e-3, gt=0, description="Allowed |got - expected| / max(1, |expected|)")
+
+
+class PersistenceSpec(_Model):
+    """The alarm state machine: raise after ``raise`` consecutive scores over threshold, clear after ``clear`` under."""
+
+    raise_: int = Field(1, ge=1, le=10_000, alias="raise", description="Consecutive over-threshold scores to raise")
+    clear: int = Field(1, ge=1, le=10_000, description="Consecutive under-threshold scores to clear")
+
+
+class Calibration(BaseModel):
+    """How the threshold was calibrated (stored and shown; other keys the trainer writes are kept as given)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+    n: int | None = Field(None, ge=0, description="Calibration scores used")
+    quantile: float | None = None
+    factor: float | None = None
+    score_mean: float | None = None
+    score_std: float | None = None
+    score_max: float | None = None
 
 
 class ModelMeta(_Model):
@@ -88,6 +124,15 @@ class ModelMeta(_Model):
     kind: str = Field("external", description="standardized-distance for models built in code")
     auto_device: str = Field("", description="Device an auto-fitted baseline model belongs to")
     created: int = Field(0, ge=0, description="Creation time (ns)")
+    window: int = Field(1, ge=1, le=MAX_WINDOW, description="W: the model scores the last W vectors [N, W, F]")
+    algorithm: str = Field("", max_length=64, description="Detector family (informational)")
+    threshold_method: Literal["quantile", "pot", "fixed"] = Field("fixed", description="How threshold was chosen")
+    calibration: Calibration | None = None
+    persistence: PersistenceSpec = Field(default_factory=PersistenceSpec)
+    quantized: bool = Field(False, description="Weights quantised (e.g. int8)")
+    golden_set: list[GoldenVector] = Field(
+        default_factory=list, max_length=64, description="More golden vectors, checked like golden"
+    )
 
 
 class ModelRef(_Model):
@@ -170,4 +215,4 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def meta_summary(meta: ModelMeta) -> dict[str, Any]:
     """The JSON-able view of a model used in REST answers."""
-    return json.loads(meta.model_dump_json(by_alias=True, exclude={"golden"}))  # type: ignore[no-any-return]
+    return json.loads(meta.model_dump_json(by_alias=True, exclude={"golden", "golden_set"}))  # type: ignore[no-any-return]

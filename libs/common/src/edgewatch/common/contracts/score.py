@@ -27,13 +27,17 @@ class Score(BaseModel):
     model_sha256: str = Field("", description="sha256 of the ONNX file that produced the score")
     score: float = Field(description="Anomaly score (higher is more anomalous)")
     threshold: float = Field(description="Threshold in force for this device when scoring")
-    is_anomaly: bool = Field(description="score > threshold")
+    is_anomaly: bool = Field(
+        description="The alarm state after this score: score > threshold held by the model's persistence (raise "
+        "after k consecutive scores over, clear after m under; k = m = 1 is plain score > threshold)"
+    )
     window_start: int = Field(ge=0, description="Start of the feature window (ns)")
     window_end: int = Field(ge=0, description="End of the feature window (ns)")
     feature_config_version: str = Field("", description="Config version of the features that were scored")
     origin: int = Field(ge=0, description="When the score was produced (ns)")
     contributions: dict[str, float] | None = Field(None, description="Per-feature share of the score (optional)")
     sequence: int = Field(0, ge=0, description="Per-device sequence number since the producer started")
+    over_threshold: bool | None = Field(None, description="score > threshold, before persistence (absent: unknown)")
 
 
 def encode_score(score: Score) -> bytes:

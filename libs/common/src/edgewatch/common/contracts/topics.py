@@ -28,6 +28,8 @@ __all__ = [
     "response",
     "score",
     "score_all",
+    "shadow_score",
+    "shadow_score_all",
     "subject_to_edgex",
     "suite",
     "system_event",
@@ -208,6 +210,19 @@ def score(device: str) -> str:
 def score_all() -> str:
     """Wildcard for every score."""
     return f"{SUITE_PREFIX}.inference.score.>"
+
+
+def shadow_score(device: str) -> str:
+    """Scores of a shadow model (a candidate scoring beside the serving one): for comparison only, never acted on.
+
+    Deliberately outside ``score_all()``, so rules and sync, which subscribe to that, never see them.
+    """
+    return suite("inference", "shadow", device)
+
+
+def shadow_score_all() -> str:
+    """Wildcard for every shadow score."""
+    return f"{SUITE_PREFIX}.inference.shadow.>"
 
 
 def alert(rule: str) -> str:
