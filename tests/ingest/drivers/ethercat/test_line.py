@@ -1,0 +1,180 @@
+"""The EtherCAT driver against the emulated line: a real pysoem master on a raw socket, the emulator in a netns."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from edgewatch.common.contracts.event import Event
+from edgewatch.ingest.drivers.ethercat import EtherCatOptions, create_driver
+from edgewatch.ingest.errors import DeviceIOError
+from edgewatch.ingest.runtime import DeviceRuntime
+from edgewatch.ingest.scheduler import DevicePoller, PollerSettings
+from edgewatch.protocols.ethercat.codec import decode_bits
+from edgewatch.sim.ethercat import FIXED_INPUTS
+from tests.ingest.drivers.ethercat.conftest import drive_profile, ecat_device, io_profile
+from tests.support.ethercat_sim import EtherCatLine
+from tests.support.waiting import wait_until
+
+
+class Recorder:
+    """Events and operating-state changes of one poller."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[float, Event]] = []
+        self.states: list[tuple[float, str]] = []
+
+    async def publish(self, event: Event) -> None:
+        self.events.append((time.monotonic(), event))
+
+    async def state(self, device: str, state: str) -> None:
+        self.states.append((time.monotonic(), state))
+
+
+def _runtime(options: EtherCatOptions, iface: str, position: int, **kw: object) -> DeviceRuntime:
+    profile = drive_profile() if position == 1 else io_profile()
+    dev = ecat_device(f"slave-{position}", profile.name, iface, position, **kw)  # type: ignore[arg-type]
+    return DeviceRuntime(dev, profile, create_driver(dev, profile, options))
+
+
+async def _usable(rt: DeviceRuntime) -> None:
+    async def ok() -> bool:
+        try:
+            await rt.driver.read(["Statusword"] if rt.profile.name == "ew-drive" else ["DI1"])
+        except DeviceIOError:
+            return False
+        return True
+
+    await wait_until(ok, 15, 0.02, message=f"{rt.name} usable")
+
+
+async def test_ethercat_line_enumerates_both_slaves_and_brings_them_to_op(line: EtherCatLine, ecat):
+    drive, io = _runtime(ecat, line.iface, 1), _runtime(ecat, line.iface, 2)
+    await _usable(drive)
+    await _usable(io)
+    master = drive.driver.master  # type: ignore[attr-defined]
+    assert master is io.driver.master  # type: ignore[attr-defined]  # one master per interface
+    assert [(s.name, s.source) for s in master.slaves.values()] == [
+        ("EW-Drive", "CoE 0x1C12/0x1C13"),
+        ("EW-IO", "SII"),
+    ]
+    got = await drive.read(["State", "AlStatusCode"])
+    assert got.values == {"State": "OP", "AlStatusCode": 0}
+    assert line.control("state") == "ok 1:OP:present 2:OP:present"
+
+
+async def test_ethercat_pdo_inputs_decode_every_supported_value_type(line: EtherCatLine, ecat):
+    drive, io = _runtime(ecat, line.iface, 1), _runtime(ecat, line.iface, 2)
+    await _usable(drive)
+    await _usable(io)
+    names = [f"In{vt}" for vt, _ in FIXED_INPUTS.values() if vt != "Uint16"]
+    got = await drive.read(names)
+    assert got.values == {f"In{vt}": v for vt, v in FIXED_INPUTS.values() if vt != "Uint16"}
+    assert {type(v) for v in got.values.values()} == {int, float}
+    assert all(got.samples[n].origin for n in names)  # stamped with the time of their cycle
+    await io.driver.write({"DO1": True, "DO4": True, "AnalogOut": -300})
+    want = {"DI1": True, "DI2": False, "DI4": True, "DI4ByOffset": True, "AnalogIn": -300, "AnalogInByOffset": -300}
+
+    async def mirrored() -> bool:
+        return (await io.read(list(want))).values == want
+
+    await wait_until(mirrored, 5, 0.01, message="I/O inputs mirror the outputs")
+    bools = await io.read([f"DI{b}" for b in range(1, 9)])
+    assert all(isinstance(v, bool) for v in bools.values.values())
+
+
+async def test_ethercat_output_command_reaches_emulated_inputs_within_two_cycles(line: EtherCatLine, ecat):
+    drive = _runtime(ecat, line.iface, 1)
+    await _usable(drive)
+    master = drive.driver.master  # type: ignore[attr-defined]
+    values = drive.settings_to_values(drive.resolve("TargetVelocity", "set"), {"TargetVelocity": "-4321"})
+    values |= drive.settings_to_values(drive.resolve("Controlword", "set"), {"Controlword": "15"})
+    await drive.driver.write(values)
+    await wait_until(lambda: 1 in master.sent_cycle, 5, 0.001, message="outputs sent")
+    sent = master.sent_cycle[1]
+
+    async def seen() -> bool:
+        got = await drive.read(["ActualVelocity", "Statusword"])
+        return got.values == {"ActualVelocity": -4321, "Statusword": 0x0237}
+
+    await wait_until(seen, 5, 0.001, message="velocity echoed by the drive")
+    # The first good image that shows the echo: the slave applies the outputs after the frame of cycle `sent`,
+    # so the next cycle's frame carries the answer: visible within two cycles.
+    first = next(
+        img.cycle for img in master.history(1) if decode_bits(img.data, 16, "Int32") == -4321 and img.cycle >= sent
+    )
+    assert first - sent <= 1, (sent, first)
+    assert (await drive.read(["TargetVelocity"])).values == {"TargetVelocity": -4321}
+
+
+async def test_ethercat_sdo_read_write_and_complete_access(line: EtherCatLine, ecat):
+    drive = _runtime(ecat, line.iface, 1)
+    await _usable(drive)
+    got = await drive.read(["VendorSdo", "DeviceName", "TxAssign", "Scale"])
+    assert got.values["VendorSdo"] == 0x00000E7C
+    assert got.values["DeviceName"] == "EW-Drive"
+    assert got.values["TxAssign"] == bytes([2, 0, 0x00, 0x1A, 0x01, 0x1A])  # n, pad, 0x1A00, 0x1A01
+    await drive.driver.write({"Scale": 777, "Gain": 0.25})
+    assert (await drive.read(["Scale", "Gain"])).values == {"Scale": 777, "Gain": 0.25}
+    with pytest.raises(DeviceIOError, match="SDO write 0x1018:02.*0x06010002"):
+        await drive.driver.write({"ProductSdo": 5})
+
+
+async def test_ethercat_lost_slave_goes_down_without_readings_then_recovers_up(line: EtherCatLine, ecat):
+    rec, drive_rec = Recorder(), Recorder()
+    aes = [{"interval": "20ms", "sourceName": "AnalogIn"}]
+    io = _runtime(ecat, line.iface, 2, auto_events=aes)
+    drive = _runtime(ecat, line.iface, 1, auto_events=[{"interval": "20ms", "sourceName": "Statusword"}])
+    settings = PollerSettings(backoff_max=0.1)
+    poller = DevicePoller(io, rec.publish, rec.state, settings)
+    drive_poller = DevicePoller(drive, drive_rec.publish, drive_rec.state, settings)
+    await _usable(io)
+    poller.start()
+    drive_poller.start()
+    try:
+        await wait_until(lambda: len(rec.events) >= 3, 10, message="I/O events")
+        line.control("drop 2")
+        await wait_until(lambda: poller.state == "DOWN", 10, 0.01, message="I/O DOWN")
+        down_at = rec.states[-1][0]
+        assert "lost" in io.driver.last_error and "AL status code" in io.driver.last_error  # type: ignore[attr-defined]
+        drive_before = len(drive_rec.events)
+        await wait_until(lambda: len(drive_rec.events) >= drive_before + 5, 10, message="drive keeps publishing")
+        assert not [t for t, _ in rec.events if t > down_at], "no readings while DOWN"
+        line.control("restore 2")
+        await wait_until(lambda: poller.state == "UP", 15, 0.01, message="I/O UP again")
+        up_at = rec.states[-1][0]
+        await wait_until(lambda: any(t > up_at for t, _ in rec.events), 10, message="I/O events again")
+        assert [s for _, s in rec.states] == ["DOWN", "UP"]
+        assert (await drive.read(["State"])).values == {"State": "OP"}
+        assert line.control("state") == "ok 1:OP:present 2:OP:present"
+        assert drive_poller.state == "UP"
+    finally:
+        await poller.stop()
+        await drive_poller.stop()
+
+
+async def test_ethercat_safeop_error_is_acknowledged_and_slave_returns_to_op(line: EtherCatLine, ecat):
+    drive = _runtime(ecat, line.iface, 1)
+    await _usable(drive)
+    master = drive.driver.master  # type: ignore[attr-defined]
+    errors = master.stats.wkc_errors
+    line.control("fault 1 0x1B")
+    await wait_until(lambda: master.stats.wkc_errors > errors, 5, 0.001, message="working counter drops")
+    await _usable(drive)
+    assert (await drive.read(["State"])).values == {"State": "OP"}
+
+
+async def test_ethercat_wrong_product_code_keeps_device_down_naming_both_codes(line: EtherCatLine, ecat):
+    rec = Recorder()
+    io = _runtime(ecat, line.iface, 2, product=0x99, auto_events=[{"interval": "20ms", "sourceName": "DI1"}])
+    poller = DevicePoller(io, rec.publish, rec.state, PollerSettings(backoff_max=0.1))
+    poller.start()
+    try:
+        await wait_until(lambda: poller.state == "DOWN", 15, message="DOWN")
+        await wait_until(lambda: poller.stats.failures >= 3, 15, message="still refused")
+        error = io.driver.last_error  # type: ignore[attr-defined]
+        assert "product code 0x00020001 (expected 0x00000099)" in error, error
+        assert rec.events == [] and poller.state == "DOWN"
+    finally:
+        await poller.stop()
