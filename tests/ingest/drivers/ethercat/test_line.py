@@ -117,7 +117,7 @@ async def test_ethercat_sdo_read_write_and_complete_access(line: EtherCatLine, e
     assert got.values["TxAssign"] == bytes([2, 0, 0x00, 0x1A, 0x01, 0x1A])  # n, pad, 0x1A00, 0x1A01
     await drive.driver.write({"Scale": 777, "Gain": 0.25})
     assert (await drive.read(["Scale", "Gain"])).values == {"Scale": 777, "Gain": 0.25}
-    with pytest.raises(DeviceIOError, match="SDO write 0x1018:02.*0x06010002"):
+    with pytest.raises(DeviceIOError, match=r"SDO write 0x1018:02.*0x06010002"):
         await drive.driver.write({"ProductSdo": 5})
 
 

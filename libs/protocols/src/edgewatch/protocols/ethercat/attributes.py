@@ -99,7 +99,9 @@ def parse_attributes(
         allowed = set(SCALAR_BITS) | {"String", "Binary"}
         if value_type not in allowed or (ca and value_type != "Binary"):
             need = "Binary" if ca else f"one of {sorted(allowed)}"
-            raise fail(f"an sdo resource{' with completeAccess' if ca else ''} needs valueType {need}, not {value_type}")
+            raise fail(
+                f"an sdo resource{' with completeAccess' if ca else ''} needs valueType {need}, not {value_type}"
+            )
         if ca and subindex > 1:
             raise fail(f"completeAccess starts at subindex 0 or 1, not {subindex}")
         size = _int(a, "size", 1, 1024, fail) or 256

@@ -234,7 +234,7 @@ class EtherCatMaster:
                 line.request(p, State.SAFE_OP | State.ACK)
             elif base == State.SAFE_OP:
                 line.request(p, State.OP)
-            elif base in (State.INIT, State.PRE_OP, State.BOOT) or state & ERROR_FLAG and base != State.OP:
+            elif base in (State.INIT, State.PRE_OP, State.BOOT) or (state & ERROR_FLAG and base != State.OP):
                 line.reconfig(p, timeout)
             elif base == State.NONE:
                 lost = True

@@ -15,13 +15,13 @@ from edgewatch.protocols.ethercat.codec import COE_TYPES
 from edgewatch.protocols.ethercat.pdo import Pdo, PdoEntry
 
 __all__ = [
+    "CATEGORY_START",
     "CAT_FMMU",
     "CAT_GENERAL",
     "CAT_RXPDO",
     "CAT_SM",
     "CAT_STRINGS",
     "CAT_TXPDO",
-    "CATEGORY_START",
     "COE_DETAILS_ALL",
     "MBX_COE",
     "SiiImage",
@@ -77,7 +77,12 @@ class SiiImage:
             (CAT_STRINGS, bytes([1, len(name)]) + name),
             (CAT_GENERAL, self._general()),
             (CAT_FMMU, bytes(self.fmmus)),
-            (CAT_SM, b"".join(struct.pack("<HHBBBB", s.start, s.length, s.control, 0, s.enable, 0) for s in self.sync_managers)),
+            (
+                CAT_SM,
+                b"".join(
+                    struct.pack("<HHBBBB", s.start, s.length, s.control, 0, s.enable, 0) for s in self.sync_managers
+                ),
+            ),
         ]
         if self.txpdos:
             cats.append((CAT_TXPDO, _pdo_category(self.txpdos)))

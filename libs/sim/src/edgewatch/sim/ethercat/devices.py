@@ -121,7 +121,9 @@ def drive_slave() -> Esc:
     fixed = {0: Var("Uint8", len(FIXED_INPUTS))}
     fixed.update({s: Var(vt, v) for s, (vt, v) in FIXED_INPUTS.items()})
     od[0x2001] = CoeObject("Test inputs", fixed, record=True)
-    od[0x2000] = CoeObject("Parameters", {0: Var("Uint8", 2), 1: Var("Uint32", 100, "rw"), 2: Var("Float32", 0.5, "rw")}, record=True)
+    od[0x2000] = CoeObject(
+        "Parameters", {0: Var("Uint8", 2), 1: Var("Uint32", 100, "rw"), 2: Var("Float32", 0.5, "rw")}, record=True
+    )
     rx = [_mapping(od, 0x1600, "RxPDO 1", [(0x6040, 0, "Uint16"), (0x60FF, 0, "Int32")])]
     tx = [
         _mapping(od, 0x1A00, "TxPDO 1", [(0x6041, 0, "Uint16"), (0x606C, 0, "Int32")]),

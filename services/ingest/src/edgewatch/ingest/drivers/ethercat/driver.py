@@ -41,7 +41,10 @@ def parse_profile_attributes(profile: DeviceProfile, device: str = "") -> dict[s
     """
     return {
         r.name: parse_attributes(
-            r.attributes, r.properties.value_type, r.properties.read_write, device=device or profile.name,
+            r.attributes,
+            r.properties.value_type,
+            r.properties.read_write,
+            device=device or profile.name,
             resource=r.name,
         )
         for r in profile.device_resources
@@ -130,12 +133,14 @@ class EtherCatDriver:
                 raise ProfileConfigError(
                     f"{a.area} PDO entry {a.address} is not mapped by {info.name} ({info.source}: "
                     f"{', '.join(layout.describe()) or 'nothing'})",
-                    device=self.device, resource=name,
+                    device=self.device,
+                    resource=name,
                 )
             if mapped.entry.bits != bits:
                 raise ProfileConfigError(
                     f"PDO entry {a.address} is {mapped.entry.bits} bits, valueType {a.value_type} is {bits}",
-                    device=self.device, resource=name,
+                    device=self.device,
+                    resource=name,
                 )
             off = mapped.bit_offset
         else:
@@ -143,7 +148,8 @@ class EtherCatDriver:
             if off + bits > layout.nbytes * 8:
                 raise ProfileConfigError(
                     f"{a.address} + {bits} bits lies beyond the {layout.nbytes}-byte {a.area} image",
-                    device=self.device, resource=name,
+                    device=self.device,
+                    resource=name,
                 )
         self._offsets[name] = off
         return off

@@ -31,7 +31,11 @@ class MasterPool:
             master = EtherCatMaster(
                 iface,
                 MasterSettings(
-                    cycle_us, s.receive_timeout_us, s.stale_cycles, s.supervise_interval, s.retry_interval,
+                    cycle_us,
+                    s.receive_timeout_us,
+                    s.stale_cycles,
+                    s.supervise_interval,
+                    s.retry_interval,
                     s.state_timeout_us,
                 ),
             )
