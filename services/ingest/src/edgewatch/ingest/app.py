@@ -57,6 +57,7 @@ def _ethercat_options(settings: IngestSettings) -> EtherCatOptions:
         supervise_interval=e.supervise_interval,
         retry_interval=e.retry_interval,
         state_timeout_us=e.state_timeout_us,
+        priority=e.cycle_priority,
     )
     return EtherCatOptions(MasterPool(master))
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 from dataclasses import dataclass, field
 
-__all__ = ["CycleStats", "JitterHistogram", "tight_timer_slack"]
+__all__ = ["CycleStats", "JitterHistogram", "realtime", "tight_timer_slack"]
 
 _PR_SET_TIMERSLACK = 29
 
@@ -64,3 +65,14 @@ def tight_timer_slack() -> bool:
         return int(libc.prctl(_PR_SET_TIMERSLACK, 1, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+def realtime(priority: int) -> str:
+    """Run this thread under SCHED_FIFO at ``priority`` (1-99; 0 leaves it alone); "" or why it could not."""
+    if priority <= 0:
+        return ""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))  # pid 0: the calling thread
+    except (OSError, AttributeError) as e:
+        return f"SCHED_FIFO {priority} refused: {e}"
+    return ""

@@ -16,13 +16,14 @@ stale is ever handed out as fresh.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edgewatch.protocols.ethercat.jitter import CycleStats, tight_timer_slack
+from edgewatch.protocols.ethercat.jitter import CycleStats, realtime, tight_timer_slack
 from edgewatch.protocols.ethercat.mapping import SlaveInfo, read_slave
 from edgewatch.protocols.ethercat.soemadapter import SoemError, SoemLine
 from edgewatch.protocols.ethercat.state import ERROR_FLAG, State, describe_code, state_name
@@ -66,6 +67,8 @@ class MasterSettings:
     retry_interval: float = 1.0
     state_timeout_us: int = 5000
     history: int = 64
+    priority: int = 0  # SCHED_FIFO priority of the cyclic thread (needs CAP_SYS_NICE); 0 = normal scheduling
+    switch_interval: bool = True  # lower the interpreter's GIL switch interval to a quarter cycle (see _cyclic)
 
 
 class EtherCatMaster:
@@ -225,21 +228,26 @@ class EtherCatMaster:
         line = self.line
         assert line is not None
         line.read_state()
+        states = {p: line.state(p) for p in self.slaves}
+        if any(st == State.NONE for st, _ in states.values()):
+            # A state read that timed out reads as NONE: ask again before calling a slave lost.
+            line.read_state()
+            states = {p: line.state(p) for p in self.slaves}
         timeout = self.settings.state_timeout_us
-        for p in self.slaves:
-            state, code = line.state(p)
+        for p, (state, code) in states.items():
             base = state & 0x0F
             lost = False
             if state == State.SAFE_OP | ERROR_FLAG:
                 line.request(p, State.SAFE_OP | State.ACK)
-            elif base == State.SAFE_OP:
+            elif state == State.SAFE_OP:
                 line.request(p, State.OP)
-            elif base in (State.INIT, State.PRE_OP, State.BOOT) or (state & ERROR_FLAG and base != State.OP):
-                line.reconfig(p, timeout)
             elif base == State.NONE:
+                # Lost. recover() gives a slave found again at its position its station address back; the next
+                # round reads its real state (INIT after a power cycle -> reconfigured below).
                 lost = True
-                if line.recover(p, timeout):
-                    line.reconfig(p, timeout)
+                line.recover(p, timeout)
+            elif base != State.OP or state & ERROR_FLAG:
+                line.reconfig(p, timeout)
             self.status[p] = SlaveStatus(state, code, lost)
         self._recount()
 
@@ -258,7 +266,15 @@ class EtherCatMaster:
     # --- cyclic thread --------------------------------------------------------------------------------------
 
     def _cyclic(self) -> None:
+        # The cyclic thread needs the GIL between pysoem calls (which release it). Python hands the GIL to a
+        # waiting thread only after the switch interval (5 ms by default), so a busy asyncio loop could hold a
+        # 1 ms cycle back by several cycles; a quarter cycle bounds that wait.
+        if self.settings.switch_interval and sys.getswitchinterval() > self.settings.cycle_us / 4e6:
+            sys.setswitchinterval(self.settings.cycle_us / 4e6)
         tight_timer_slack()
+        refused = realtime(self.settings.priority)
+        if refused:
+            log.warning("cyclic thread keeps normal scheduling", extra={"iface": self.iface, "error": refused})
         line = self.line
         assert line is not None
         s = self.settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 
 from edgewatch.protocols.errors import ProfileConfigError
@@ -28,17 +29,7 @@ class MasterPool:
         master = self.masters.get(iface)
         if master is None:
             s = self.settings
-            master = EtherCatMaster(
-                iface,
-                MasterSettings(
-                    cycle_us,
-                    s.receive_timeout_us,
-                    s.stale_cycles,
-                    s.supervise_interval,
-                    s.retry_interval,
-                    s.state_timeout_us,
-                ),
-            )
+            master = EtherCatMaster(iface, dataclasses.replace(s, cycle_us=cycle_us))
             master.start()
             self.masters[iface] = master
         elif master.settings.cycle_us != cycle_us:
