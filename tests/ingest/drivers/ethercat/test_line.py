@@ -172,9 +172,15 @@ async def test_ethercat_wrong_product_code_keeps_device_down_naming_both_codes(l
     poller.start()
     try:
         await wait_until(lambda: poller.state == "DOWN", 15, message="DOWN")
-        await wait_until(lambda: poller.stats.failures >= 3, 15, message="still refused")
+        await wait_until(
+            lambda: "product code" in io.driver.last_error,  # type: ignore[attr-defined]
+            15,
+            message="identity checked once the line runs",
+        )
+        failures = poller.stats.failures
+        await wait_until(lambda: poller.stats.failures >= failures + 2, 15, message="still refused")
         error = io.driver.last_error  # type: ignore[attr-defined]
-        assert "product code 0x00020001 (expected 0x00000099)" in error, error
+        assert "slave at position 2 (EW-IO) has product code 0x00020001 (expected 0x00000099)" in error, error
         assert rec.events == [] and poller.state == "DOWN"
     finally:
         await poller.stop()
