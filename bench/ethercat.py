@@ -196,7 +196,7 @@ async def master_run(seconds: float, cycle_us: int, priority: int) -> tuple[Resu
         dev = _device(f"bench-{pos}", p.name, pos, cycle_us)
         runtimes.append(DeviceRuntime(dev, p, create_driver(dev, p, options)))
     master = runtimes[0].driver.master  # type: ignore[attr-defined]
-    await asyncio.to_thread(master.configured.wait, 30)
+    await asyncio.to_thread(master.wait_ready, 60)
     for _ in range(3000):
         if not (master.health(1) or master.health(2)):
             break
@@ -204,7 +204,7 @@ async def master_run(seconds: float, cycle_us: int, priority: int) -> tuple[Resu
     pollers = [DevicePoller(rt, publish, state, PollerSettings(backoff_max=0.1)) for rt in runtimes]
     for p in pollers:
         p.start()
-    stats = master.stats
+    stats = await asyncio.to_thread(master.fetch_stats)
     c0, e0, o0 = stats.cycles, stats.wkc_errors, stats.overruns
     jitter0 = list(stats.jitter.counts)
     t0 = time.monotonic()
@@ -218,6 +218,7 @@ async def master_run(seconds: float, cycle_us: int, priority: int) -> tuple[Resu
             write_failures += 1
     result = Result()
     result.seconds = time.monotonic() - t0
+    stats = await asyncio.to_thread(master.fetch_stats)
     result.cycles = stats.cycles - c0
     result.wkc_ok = result.cycles - (stats.wkc_errors - e0)
     result.overruns = stats.overruns - o0

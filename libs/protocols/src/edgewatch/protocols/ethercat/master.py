@@ -20,15 +20,16 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from edgewatch.protocols.ethercat.jitter import CycleStats, realtime, tight_timer_slack
 from edgewatch.protocols.ethercat.mapping import SlaveInfo, read_slave
 from edgewatch.protocols.ethercat.soemadapter import SoemError, SoemLine
 from edgewatch.protocols.ethercat.state import ERROR_FLAG, State, describe_code, state_name
 
-__all__ = ["EtherCatMaster", "Image", "MasterSettings", "SlaveStatus"]
+__all__ = ["EtherCatMaster", "Image", "MasterSettings", "MasterView", "SlaveStatus", "explain"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,57 @@ class MasterSettings:
     history: int = 64
     priority: int = 0  # SCHED_FIFO priority of the cyclic thread (needs CAP_SYS_NICE); 0 = normal scheduling
     switch_interval: bool = True  # lower the interpreter's GIL switch interval to a quarter cycle (see _cyclic)
+    worker_process: bool = True  # run the master in a worker process (remote.ProcessMaster), not in this one
+
+
+class MasterView(Protocol):
+    """What :func:`explain` reads: a master in this process or one in a worker process."""
+
+    iface: str
+    settings: MasterSettings
+
+    @property
+    def error(self) -> str: ...
+
+    @property
+    def cycle(self) -> int: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def slaves(self) -> Mapping[int, SlaveInfo]: ...
+
+    @property
+    def status(self) -> Mapping[int, SlaveStatus]: ...
+
+    @property
+    def stats(self) -> CycleStats: ...
+
+    def image(self, position: int) -> Image | None: ...
+
+
+def explain(m: MasterView, position: int) -> str:
+    """Why a slave's process data are not usable now ("" when they are): line down, no such slave, not in OP,
+    or no frame with the right working counter for more than ``stale_cycles`` cycles."""
+    if not m.ready:
+        return f"EtherCAT line {m.iface} is not running: {m.error}"
+    slaves = m.slaves
+    if position not in slaves:
+        return f"no slave at position {position} on {m.iface} ({len(slaves)} found)"
+    st = m.status.get(position, SlaveStatus())
+    if st.state != State.OP:
+        return f"slave {position} ({slaves[position].name}) is {st.describe()}"
+    img = m.image(position)
+    cycle = m.cycle
+    age = cycle - img.cycle if img is not None else cycle
+    if img is None or age > m.settings.stale_cycles:
+        s = m.stats
+        return (
+            f"slave {position} ({slaves[position].name}): no good process data for {age} cycles "
+            f"(working counter {s.last_wkc}, expected {s.expected_wkc})"
+        )
+    return ""
 
 
 class EtherCatMaster:
@@ -81,9 +133,9 @@ class EtherCatMaster:
         self.settings = settings or MasterSettings()
         self._line_factory = line_factory
         self.line: SoemLine | None = None
-        self.slaves: dict[int, SlaveInfo] = {}
-        self.status: dict[int, SlaveStatus] = {}
-        self.stats = CycleStats()
+        self._slaves: dict[int, SlaveInfo] = {}
+        self._status: dict[int, SlaveStatus] = {}
+        self._stats = CycleStats()
         self.error = "not started"
         self.configured = threading.Event()
         self.cycle = 0
@@ -129,6 +181,50 @@ class EtherCatMaster:
 
     # --- what devices use -----------------------------------------------------------------------------------
 
+    @property
+    def ready(self) -> bool:
+        """True once the line is configured (and until it stops)."""
+        return self.configured.is_set()
+
+    @property
+    def slaves(self) -> dict[int, SlaveInfo]:
+        """The configured slaves by position."""
+        return self._slaves
+
+    @property
+    def status(self) -> dict[int, SlaveStatus]:
+        """Each slave's AL status as last read."""
+        return self._status
+
+    @property
+    def stats(self) -> CycleStats:
+        """The cyclic thread's counters."""
+        return self._stats
+
+    def sdo_read(self, position: int, index: int, subindex: int, size: int, ca: bool) -> bytes:
+        """Upload an object (blocking; one mailbox transfer at a time).
+
+        Raises:
+            SoemError: the line is down, the slave aborted (SdoAbortError) or the mailbox failed.
+        """
+        line = self.line
+        if line is None or not self.ready:
+            raise SoemError(explain(self, position))
+        with self.mailbox_lock:
+            return line.sdo_read(position, index, subindex, size, ca)
+
+    def sdo_write(self, position: int, index: int, subindex: int, data: bytes, ca: bool) -> None:
+        """Download an object (blocking; one mailbox transfer at a time).
+
+        Raises:
+            SoemError: the line is down, the slave aborted (SdoAbortError) or the mailbox failed.
+        """
+        line = self.line
+        if line is None or not self.ready:
+            raise SoemError(explain(self, position))
+        with self.mailbox_lock:
+            line.sdo_write(position, index, subindex, data, ca)
+
     def image(self, position: int) -> Image | None:
         """The latest good input image of a slave."""
         return self._images.get(position)
@@ -139,22 +235,7 @@ class EtherCatMaster:
 
     def health(self, position: int) -> str:
         """Why the slave's process data are not usable now ("" when they are)."""
-        if not self.configured.is_set():
-            return f"EtherCAT line {self.iface} is not running: {self.error}"
-        if position not in self.slaves:
-            return f"no slave at position {position} on {self.iface} ({len(self.slaves)} found)"
-        st = self.status.get(position, SlaveStatus())
-        if st.state != State.OP:
-            return f"slave {position} ({self.slaves[position].name}) is {st.describe()}"
-        img = self._images.get(position)
-        age = self.cycle - img.cycle if img is not None else self.cycle
-        if img is None or age > self.settings.stale_cycles:
-            s = self.stats
-            return (
-                f"slave {position} ({self.slaves[position].name}): no good process data for {age} cycles "
-                f"(working counter {s.last_wkc}, expected {s.expected_wkc})"
-            )
-        return ""
+        return explain(self, position)
 
     def outputs(self, position: int) -> bytes:
         """The output image staged for the slave."""
@@ -171,7 +252,7 @@ class EtherCatMaster:
 
     def position_of_alias(self, alias: int) -> int | None:
         """The position of the slave with this station alias."""
-        return next((p for p, s in self.slaves.items() if s.alias == alias), None)
+        return next((p for p, s in self._slaves.items() if s.alias == alias), None)
 
     # --- supervisor thread -----------------------------------------------------------------------------------
 
@@ -209,13 +290,14 @@ class EtherCatMaster:
                     f"slave {p} ({info.name}): the {info.source} layout gives {info.outputs.nbytes}/"
                     f"{info.inputs.nbytes} output/input bytes, SOEM mapped {out_b}/{in_b}"
                 )
-        self.slaves = slaves
+        self._slaves = slaves
         with self._out_lock:
             self._staged = {p: bytearray(line.sizes(p)[0]) for p in slaves}
             self._dirty = set(slaves)
-        self.status = {p: SlaveStatus(State.SAFE_OP) for p in slaves}
+        self._status = {p: SlaveStatus(State.SAFE_OP) for p in slaves}
         self._history = {p: deque(maxlen=self.settings.history) for p in slaves}
         self._recount()
+        self._status_changed()
         self.configured.set()
         self.error = ""
         t = threading.Thread(target=self._cyclic, name=f"ecat cycle {self.iface}", daemon=True)
@@ -228,11 +310,11 @@ class EtherCatMaster:
         line = self.line
         assert line is not None
         line.read_state()
-        states = {p: line.state(p) for p in self.slaves}
+        states = {p: line.state(p) for p in self._slaves}
         if any(st == State.NONE for st, _ in states.values()):
             # A state read that timed out reads as NONE: ask again before calling a slave lost.
             line.read_state()
-            states = {p: line.state(p) for p in self.slaves}
+            states = {p: line.state(p) for p in self._slaves}
         timeout = self.settings.state_timeout_us
         for p, (state, code) in states.items():
             base = state & 0x0F
@@ -248,13 +330,14 @@ class EtherCatMaster:
                 line.recover(p, timeout)
             elif base != State.OP or state & ERROR_FLAG:
                 line.reconfig(p, timeout)
-            self.status[p] = SlaveStatus(state, code, lost)
+            self._status[p] = SlaveStatus(state, code, lost)
         self._recount()
+        self._status_changed()
 
     def _recount(self) -> None:
         assert self.line is not None
         expected, good = 0, []
-        for p, st in self.status.items():
+        for p, st in self._status.items():
             out_b, in_b = self.line.sizes(p)
             if st.state == State.OP:
                 expected += (2 if out_b else 0) + (1 if in_b else 0)
@@ -262,6 +345,20 @@ class EtherCatMaster:
             elif st.state == State.SAFE_OP:
                 expected += 1 if in_b else 0
         self._expected, self._good = expected, tuple(good)
+
+    # --- hooks for a master that mirrors its state into another process (edgewatch.protocols.ethercat.remote) ---
+
+    def _pull_outputs(self) -> None:
+        """Called at the start of each cycle, before staged outputs are applied."""
+
+    def _on_image(self, position: int, image: Image) -> None:
+        """Called with each good input image."""
+
+    def _on_cycle(self) -> None:
+        """Called after each cycle's counters are updated."""
+
+    def _status_changed(self) -> None:
+        """Called after the supervisor updated the slaves' states."""
 
     # --- cyclic thread --------------------------------------------------------------------------------------
 
@@ -280,7 +377,7 @@ class EtherCatMaster:
         s = self.settings
         period = s.cycle_us * 1000
         timeout = s.receive_timeout_us or s.cycle_us
-        stats = self.stats
+        stats = self._stats
         jitter = stats.jitter
         images, history = self._images, self._history
         deadline = time.monotonic_ns()
@@ -291,6 +388,7 @@ class EtherCatMaster:
                 jitter.add(abs(start - previous - period))
             previous = start
             cycle = self.cycle + 1
+            self._pull_outputs()
             if self._dirty:
                 with self._out_lock:
                     for p in self._dirty:
@@ -305,11 +403,13 @@ class EtherCatMaster:
                 for p in self._good:
                     images[p] = img = Image(line.input(p), cycle, now)
                     history[p].append(img)
+                    self._on_image(p, img)
             else:
                 stats.wkc_errors += 1
                 self._check_now.set()
             self.cycle = cycle
             stats.cycles = cycle
+            self._on_cycle()
             deadline += period
             now_mono = time.monotonic_ns()
             if now_mono >= deadline:

@@ -20,13 +20,12 @@ from typing import Any
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.ingest.drivers.base import Sample
-from edgewatch.ingest.drivers.ethercat.pool import EtherCatOptions
+from edgewatch.ingest.drivers.ethercat.pool import EtherCatOptions, Master
 from edgewatch.ingest.drivers.ethercat.properties import EtherCatLink, parse_link
 from edgewatch.ingest.errors import DeviceIOError
 from edgewatch.protocols.errors import ProfileConfigError, ValueRangeError
 from edgewatch.protocols.ethercat.attributes import EtherCatAttributes, parse_attributes
 from edgewatch.protocols.ethercat.codec import SCALAR_BITS, decode_bits, decode_bytes, encode_bits, encode_bytes
-from edgewatch.protocols.ethercat.master import EtherCatMaster
 from edgewatch.protocols.ethercat.soemadapter import SoemError
 from edgewatch.protocols.ethercat.state import state_name
 
@@ -61,13 +60,13 @@ class EtherCatDriver:
         self.link = link
         self.attributes = dict(attributes)
         self.options = options
-        self._master: EtherCatMaster | None = None
+        self._master: Master | None = None
         self._offsets: dict[str, int] = {}
         self._position: int | None = None
         self.last_error = ""
 
     @property
-    def master(self) -> EtherCatMaster:
+    def master(self) -> Master:
         """The line's master (acquired, and started, on first use)."""
         if self._master is None:
             self._master = self.options.pool.acquire(self.link.interface, self.link.cycle_us, self.device)
@@ -96,7 +95,7 @@ class EtherCatDriver:
             DeviceIOError: the line is not running, no such slave, or its identity differs.
         """
         m = self.master
-        if not m.configured.is_set():
+        if not m.ready:
             raise self._fail(m.health(0))
         if self._position is None:
             link = self.link
@@ -192,17 +191,8 @@ class EtherCatDriver:
 
     async def _sdo_read(self, name: str, a: EtherCatAttributes, pos: int) -> Any:
         m = self.master
-        line = m.line
-        if line is None:
-            raise self._fail(m.health(pos))
-        assert a.index is not None
-
-        def upload() -> bytes:
-            with m.mailbox_lock:
-                return line.sdo_read(pos, a.index or 0, a.subindex, a.size, a.complete_access)
-
         try:
-            data = await asyncio.to_thread(upload)
+            data = await asyncio.to_thread(m.sdo_read, pos, a.index or 0, a.subindex, a.size, a.complete_access)
         except SoemError as e:
             raise DeviceIOError(f"SDO read {a.address}: {e}", device=self.device, resource=name) from None
         try:
@@ -251,21 +241,13 @@ class EtherCatDriver:
                 await self._sdo_write(name, a, pos, value)
 
     async def _sdo_write(self, name: str, a: EtherCatAttributes, pos: int, value: Any) -> None:
-        m = self.master
-        line = m.line
-        if line is None:
-            raise self._fail(m.health(pos))
         try:
             data = encode_bytes(value, a.value_type)
         except ValueError as e:
             raise ValueRangeError(str(e), device=self.device, resource=name) from None
-
-        def download() -> None:
-            with m.mailbox_lock:
-                line.sdo_write(pos, a.index or 0, a.subindex, data, a.complete_access)
-
+        m = self.master
         try:
-            await asyncio.to_thread(download)
+            await asyncio.to_thread(m.sdo_write, pos, a.index or 0, a.subindex, data, a.complete_access)
         except SoemError as e:
             raise DeviceIOError(f"SDO write {a.address}: {e}", device=self.device, resource=name) from None
 

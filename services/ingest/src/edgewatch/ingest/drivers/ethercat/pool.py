@@ -8,31 +8,39 @@ from dataclasses import dataclass, field
 
 from edgewatch.protocols.errors import ProfileConfigError
 from edgewatch.protocols.ethercat.master import EtherCatMaster, MasterSettings
+from edgewatch.protocols.ethercat.remote import ProcessMaster
 
-__all__ = ["EtherCatOptions", "MasterPool"]
+Master = EtherCatMaster | ProcessMaster
+
+__all__ = ["EtherCatOptions", "Master", "MasterPool"]
 
 
 class MasterPool:
-    """Masters by interface; the last device to release one stops it (in a worker thread)."""
+    """Masters by interface; the last device to release one stops it (in a worker thread). Each master runs in a
+    worker process of its own (``MasterSettings.worker_process``, the default) or in threads of this process."""
 
     def __init__(self, settings: MasterSettings | None = None) -> None:
         self.settings = settings or MasterSettings()
-        self.masters: dict[str, EtherCatMaster] = {}
+        self.masters: dict[str, Master] = {}
         self.users: dict[str, int] = {}
 
-    def acquire(self, iface: str, cycle_us: int, device: str) -> EtherCatMaster:
+    def acquire(self, iface: str, cycle_us: int, device: str) -> Master:
         """The running master of ``iface`` (started on first use).
 
         Raises:
             ProfileConfigError: the line already runs at another cycle time.
         """
-        master = self.masters.get(iface)
-        if master is None:
-            s = self.settings
-            master = EtherCatMaster(iface, dataclasses.replace(s, cycle_us=cycle_us))
+        running = self.masters.get(iface)
+        if running is None:
+            settings = dataclasses.replace(self.settings, cycle_us=cycle_us)
+            master: Master = (
+                ProcessMaster(iface, settings) if settings.worker_process else EtherCatMaster(iface, settings)
+            )
             master.start()
             self.masters[iface] = master
-        elif master.settings.cycle_us != cycle_us:
+        else:
+            master = running
+        if master.settings.cycle_us != cycle_us:
             raise ProfileConfigError(
                 f"CycleTime {cycle_us} us differs from {master.settings.cycle_us} us that {iface} already runs at",
                 device=device,
