@@ -58,6 +58,7 @@ def _ethercat_options(settings: IngestSettings) -> EtherCatOptions:
         retry_interval=e.retry_interval,
         state_timeout_us=e.state_timeout_us,
         priority=e.cycle_priority,
+        worker_process=e.worker_process,
     )
     return EtherCatOptions(MasterPool(master))
 

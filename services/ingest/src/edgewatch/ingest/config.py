@@ -74,6 +74,9 @@ class EtherCatSection(Section):
     supervise_interval: float = Field(0.02, gt=0, description="Seconds between AL state checks of a healthy line")
     retry_interval: float = Field(1.0, gt=0, description="Seconds between attempts to open / configure a line")
     state_timeout_us: int = Field(5000, gt=0, description="Timeout of one recover / reconfigure step, us")
+    worker_process: bool = Field(
+        True, description="Run each line's master in a worker process (false: threads of the service process)"
+    )
     cycle_priority: int = Field(
         0, ge=0, le=99, description="SCHED_FIFO priority of the cyclic thread (needs CAP_SYS_NICE); 0 = normal"
     )
