@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
+import yaml
 
-from edgewatch.common.contracts.event import Event
+from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.event import AddEventRequest, Event
+from edgewatch.ingest.app import build_app
+from edgewatch.ingest.config import DeviceSection, EtherCatSection, IngestSettings
 from edgewatch.ingest.drivers.ethercat import EtherCatOptions, create_driver
 from edgewatch.ingest.errors import DeviceIOError
 from edgewatch.ingest.runtime import DeviceRuntime
 from edgewatch.ingest.scheduler import DevicePoller, PollerSettings
 from edgewatch.protocols.ethercat.codec import decode_bits
 from edgewatch.sim.ethercat import FIXED_INPUTS
+from tests.conftest import bus_settings
 from tests.ingest.drivers.ethercat.conftest import drive_profile, ecat_device, io_profile
 from tests.support.ethercat_sim import EtherCatLine
 from tests.support.waiting import wait_until
@@ -184,3 +191,49 @@ async def test_ethercat_wrong_product_code_keeps_device_down_naming_both_codes(l
         assert rec.events == [] and poller.state == "DOWN"
     finally:
         await poller.stop()
+
+
+async def test_ingest_service_publishes_ethercat_events_on_nats_and_commands_reach_the_slave(
+    line: EtherCatLine, nats_server, bus, tmp_path
+):
+    profiles, devices = tmp_path / "profiles", tmp_path / "devices"
+    profiles.mkdir()
+    devices.mkdir()
+    (profiles / "drive.yaml").write_text(yaml.safe_dump(drive_profile().to_dict()))
+    dev = ecat_device("drive-1", "ew-drive", line.iface, 1, auto_events=[{"interval": "50ms", "sourceName": "InInt16"}])
+    (devices / "drive.yaml").write_text(yaml.safe_dump({"deviceList": [dev.to_dict()]}))
+    settings = IngestSettings(
+        message_bus=bus_settings(nats_server),
+        device=DeviceSection(profiles_dir=str(profiles), devices_dir=str(devices), backoff_max=0.2),
+        ethercat=EtherCatSection(supervise_interval=0.01),
+        data_dir=str(tmp_path / "data"),
+    )
+    events: list[AddEventRequest] = []
+
+    async def on_event(msg):  # type: ignore[no-untyped-def]
+        events.append(AddEventRequest.model_validate(decode_envelope(msg).payload_json()))
+
+    await bus.subscribe(topics.device_events_all(), on_event)
+    async with build_app(settings) as host:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(host.app), base_url="http://ingest") as http:
+            await wait_until(lambda: events, 20, message="EtherCAT events on NATS")
+            (reading,) = events[0].event.readings
+            assert (events[0].event.device_name, reading.resource_name, reading.value) == (
+                "drive-1",
+                "InInt16",
+                "-1234",
+            )
+
+            async def put_accepted() -> bool:
+                r = await http.put("/api/v3/device/name/drive-1/TargetVelocity", json={"TargetVelocity": "777"})
+                return r.status_code == 200
+
+            await wait_until(put_accepted, 10, message="SET TargetVelocity")
+
+            async def echoed() -> bool:
+                r = await http.get("/api/v3/device/name/drive-1/ActualVelocity")
+                return r.status_code == 200 and r.json()["event"]["readings"][0]["value"] == "777"
+
+            await wait_until(echoed, 10, message="the drive echoes the target velocity")
+            r = await http.get("/api/v3/device/name/drive-1/DeviceName")
+            assert r.json()["event"]["readings"][0]["value"] == "EW-Drive"
