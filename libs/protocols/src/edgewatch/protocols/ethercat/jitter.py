@@ -15,7 +15,7 @@ _PR_SET_TIMERSLACK = 29
 class JitterHistogram:
     """|actual period - nominal period| in 1 us buckets up to ``limit_us`` (larger values in the last bucket)."""
 
-    def __init__(self, limit_us: int = 5000) -> None:
+    def __init__(self, limit_us: int = 50_000) -> None:
         self.counts = [0] * (limit_us + 1)
         self.limit = limit_us
         self.max_ns = 0
