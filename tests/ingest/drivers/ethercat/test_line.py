@@ -71,6 +71,15 @@ async def test_ethercat_line_enumerates_both_slaves_and_brings_them_to_op(line: 
     assert line.control("state") == "ok 1:OP:present 2:OP:present"
 
 
+async def test_ethercat_slave_given_by_station_alias_is_found_at_its_position(line: EtherCatLine, ecat):
+    profile = io_profile()
+    dev = ecat_device("io-by-alias", profile.name, line.iface, 2)
+    dev.protocols["ethercat"] = {"Interface": line.iface, "Alias": "0x0100", "ProductCode": "0x00020001"}
+    rt = DeviceRuntime(dev, profile, create_driver(dev, profile, ecat))
+    await _usable(rt)
+    assert rt.driver.position() == 2  # type: ignore[attr-defined]
+
+
 async def test_ethercat_pdo_inputs_decode_every_supported_value_type(line: EtherCatLine, ecat):
     drive, io = _runtime(ecat, line.iface, 1), _runtime(ecat, line.iface, 2)
     await _usable(drive)

@@ -64,11 +64,13 @@ class SiiImage:
     fmmus: Sequence[int] = (1, 2, 3)
     txpdos: Sequence[tuple[Pdo, int]] = ()  # (PDO, SyncManager)
     rxpdos: Sequence[tuple[Pdo, int]] = ()
+    alias: int = 0  # configured station alias (word 4; the ESC loads it into register 0x0012 at power-on)
     extra: dict[int, bytes] = field(default_factory=dict)
 
     def build(self) -> bytes:
         """The EEPROM image (little-endian words)."""
         head = bytearray(CATEGORY_START * 2)
+        struct.pack_into("<H", head, 0x04 * 2, self.alias)
         struct.pack_into("<IIII", head, 0x08 * 2, self.vendor_id, self.product_code, self.revision, self.serial)
         struct.pack_into("<HHHHH", head, 0x18 * 2, *self.mailbox, self.mailbox_protocols)
         struct.pack_into("<HH", head, 0x3E * 2, 0x0001, 0x0001)  # size 2 kbit - 1, version 1

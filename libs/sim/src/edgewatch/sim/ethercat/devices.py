@@ -4,8 +4,9 @@
   0x6041 (0x0237 "operation enabled" once the controlword is 0x000F, else 0x0250), actual velocity 0x606C (follows
   the target), and 0x1A01 = 0x2001:01..09, one fixed value of every scalar type plus a frame counter. Parameters
   0x2000:01 (Uint32) and 0x2000:02 (Float32) are read/write; the PDO assignment and mapping are writable in PRE_OP.
-- ``EW-IO`` (position 2): no mailbox; RxPDO 0x1600 = eight output bits 0x7000:01..08 and an Int16 0x7010:01;
-  TxPDO 0x1A00 = eight input bits 0x6000:01..08 that mirror the outputs and 0x6010:01 that mirrors the Int16.
+- ``EW-IO`` (position 2, station alias 0x0100): no mailbox; RxPDO 0x1600 = eight output bits 0x7000:01..08 and
+  an Int16 0x7010:01; TxPDO 0x1A00 = eight input bits 0x6000:01..08 that mirror the outputs and 0x6010:01 that
+  mirrors the Int16.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from edgewatch.protocols.ethercat.sii import COE_DETAILS_ALL, MBX_COE, SiiImage,
 from edgewatch.sim.ethercat.coe import CoeObject, ObjectDictionary, SdoServer, Var
 from edgewatch.sim.ethercat.esc import Esc
 
-__all__ = ["DRIVE_PRODUCT", "FIXED_INPUTS", "IO_PRODUCT", "VENDOR_ID", "drive_slave", "io_slave"]
+__all__ = ["DRIVE_PRODUCT", "FIXED_INPUTS", "IO_ALIAS", "IO_PRODUCT", "VENDOR_ID", "drive_slave", "io_slave"]
 
 VENDOR_ID: Final = 0x00000E7C
 DRIVE_PRODUCT: Final = 0x00010001
 IO_PRODUCT: Final = 0x00020001
+IO_ALIAS: Final = 0x0100  # the I/O slave's station alias (SII word 4)
 
 #: 0x2001:sub -> (valueType, value): what the drive's TxPDO 0x1A01 always carries (sub 9 is the frame counter).
 FIXED_INPUTS: Final[dict[int, tuple[str, object]]] = {
@@ -170,6 +172,7 @@ def io_slave() -> Esc:
         0x5678,
         "EW-IO",
         sync_managers=(SyncManagerSpec(0x1000, 3, 0x64), SyncManagerSpec(0x1100, 3, 0x20)),
+        alias=IO_ALIAS,
         txpdos=((tx, 1),),
         rxpdos=((rx, 0),),
     )

@@ -87,6 +87,7 @@ class Esc:
         """Power-on: registers cleared, INIT, no station address, no SyncManagers or FMMUs."""
         self.mem[:] = bytes(MEMORY)
         struct.pack_into("<BBHBBBB", self.mem, 0, 0x11, 0x01, 0x0001, 8, 8, 8, 0x0F)
+        struct.pack_into("<H", self.mem, 0x0012, self.sii.alias)
         self.state, self.error, self.code = State.INIT, False, 0
         self.fmmus, self.mbx_full, self.repeat, self.last_reply = None, False, 0, None
         self._fixed()
