@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import httpx
@@ -179,6 +181,23 @@ async def test_ethercat_safeop_error_is_acknowledged_and_slave_returns_to_op(lin
     await wait_until(lambda: master.stats.wkc_errors > errors, 5, 0.001, message="working counter drops")
     await _usable(drive)
     assert (await drive.read(["State"])).values == {"State": "OP"}
+
+
+async def test_ethercat_dead_master_worker_is_restarted_and_the_device_comes_back(line: EtherCatLine, ecat):
+    rec = Recorder()
+    io = _runtime(ecat, line.iface, 2, auto_events=[{"interval": "20ms", "sourceName": "AnalogIn"}])
+    poller = DevicePoller(io, rec.publish, rec.state, PollerSettings(backoff_max=0.1))
+    await _usable(io)
+    master = io.driver.master  # type: ignore[attr-defined]
+    poller.start()
+    try:
+        await wait_until(lambda: rec.events, 10, message="events")
+        os.kill(master._proc.pid, signal.SIGKILL)  # the worker, not the service, crashes
+        await wait_until(lambda: poller.state == "DOWN", 10, 0.01, message="DOWN while the worker is gone")
+        await wait_until(lambda: poller.state == "UP", 30, 0.02, message="UP with a new worker")
+        assert master.restarts == 1
+    finally:
+        await poller.stop()
 
 
 async def test_ethercat_wrong_product_code_keeps_device_down_naming_both_codes(line: EtherCatLine, ecat):

@@ -16,6 +16,7 @@ The worker exits when the pipe closes, so it never outlives the service.
 from __future__ import annotations
 
 import contextlib
+import logging
 import mmap
 import multiprocessing
 import os
@@ -33,6 +34,8 @@ from edgewatch.protocols.ethercat.master import EtherCatMaster, Image, MasterSet
 from edgewatch.protocols.ethercat.soemadapter import SdoAbortError, SoemError
 
 __all__ = ["MAX_IMAGE", "MAX_SLAVES", "ProcessMaster"]
+
+log = logging.getLogger(__name__)
 
 MAX_SLAVES = 32
 MAX_IMAGE = 1024
@@ -182,6 +185,7 @@ class ProcessMaster:
         self._slaves: dict[int, SlaveInfo] = {}
         self._staged: dict[int, bytearray] = {}
         self._seq: dict[int, int] = {}
+        self.restarts = -1  # worker restarts after the first start
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -189,12 +193,14 @@ class ProcessMaster:
         """Create the shared block and start the worker (it configures the line in the background)."""
         if self._proc is not None:
             return
-        fd, self._path = tempfile.mkstemp(
-            prefix="edgewatch-ecat-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
-        )
+        shm_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        fd, self._path = tempfile.mkstemp(prefix="edgewatch-ecat-", dir=shm_dir)
         with os.fdopen(fd, "r+b") as f:
             f.truncate(SIZE)
             self._shm = mmap.mmap(f.fileno(), SIZE)
+        self._spawn()
+
+    def _spawn(self) -> None:
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe()
         self._conn = ours
@@ -203,6 +209,20 @@ class ProcessMaster:
         )
         self._proc.start()
         theirs.close()
+        self.restarts += 1
+
+    def _revive(self) -> None:
+        """Start a new worker when the last one died (the shared block is kept; the line is configured anew)."""
+        with self._rpc:
+            proc = self._proc
+            if proc is None or proc.is_alive() or self._shm is None:
+                return
+            log.error("EtherCAT worker died, restarting", extra={"iface": self.iface, "exitcode": proc.exitcode})
+            if self._conn is not None:
+                self._conn.close()
+            struct.pack_into("<I", self._shm, 0, 0)
+            self._generation = 0
+            self._spawn()
 
     def stop(self) -> None:
         """Stop the worker (it sends the slaves to INIT) and remove the shared block."""
@@ -249,8 +269,12 @@ class ProcessMaster:
 
     @property
     def ready(self) -> bool:
-        """True once the worker configured the line."""
-        return self._header()[0] != 0 and self._proc is not None and self._proc.is_alive()
+        """True once the worker configured the line (a dead worker is restarted here)."""
+        proc = self._proc
+        if proc is not None and not proc.is_alive():
+            self._revive()
+            return False
+        return self._header()[0] != 0 and proc is not None
 
     @property
     def error(self) -> str:
