@@ -10,6 +10,7 @@ from edgewatch.ingest.api import command_router
 from edgewatch.ingest.commands import CommandService
 from edgewatch.ingest.config import IngestSettings
 from edgewatch.ingest.definitions import Definitions
+from edgewatch.ingest.drivers.ethercat.pool import EtherCatOptions, MasterPool
 from edgewatch.ingest.drivers.modbus.driver import ModbusOptions
 from edgewatch.ingest.drivers.modbus.protocol import ConnectionPool
 from edgewatch.ingest.drivers.opcua.pool import OpcUaOptions, SessionPool
@@ -19,6 +20,7 @@ from edgewatch.ingest.metadata import MetadataClient
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.registry import DeviceRegistry
 from edgewatch.ingest.scheduler import PollerSettings
+from edgewatch.protocols.ethercat.master import MasterSettings
 from edgewatch.protocols.opcua.client import ClientOptions
 from edgewatch.protocols.opcua.security import Pki
 
@@ -47,6 +49,20 @@ def _opcua_options(settings: IngestSettings) -> OpcUaOptions:
     return OpcUaOptions(pool, defaults)
 
 
+def _ethercat_options(settings: IngestSettings) -> EtherCatOptions:
+    e = settings.ethercat
+    master = MasterSettings(
+        receive_timeout_us=e.receive_timeout_us,
+        stale_cycles=e.stale_cycles,
+        supervise_interval=e.supervise_interval,
+        retry_interval=e.retry_interval,
+        state_timeout_us=e.state_timeout_us,
+        priority=e.cycle_priority,
+        worker_process=e.worker_process,
+    )
+    return EtherCatOptions(MasterPool(master))
+
+
 def build_app(settings: IngestSettings) -> ServiceHost:
     """Build the service host (not started)."""
     host = ServiceHost(SERVICE_NAME, settings)
@@ -60,9 +76,10 @@ def build_app(settings: IngestSettings) -> ServiceHost:
         default_timeout=m.default_timeout,
     )
     opcua = _opcua_options(settings)
+    ethercat = _ethercat_options(settings)
     registry = DeviceRegistry(
         SERVICE_NAME,
-        {"modbus-tcp": options, "modbus-rtu": options, "opcua": opcua},
+        {"modbus-tcp": options, "modbus-rtu": options, "opcua": opcua, "ethercat": ethercat},
         publisher,
         poller=PollerSettings(allowed_fails=d.allowed_fails, backoff_max=d.backoff_max),
         metrics=metrics,
@@ -84,6 +101,7 @@ def build_app(settings: IngestSettings) -> ServiceHost:
     )
     host.lifespan.add("messaging", messaging.start, None)
     host.lifespan.add("opcua sessions", _noop, opcua.pool.close)
+    host.lifespan.add("ethercat masters", _noop, ethercat.pool.close)
     host.lifespan.add("devices", definitions.start, definitions.stop)
     host.health_checks["devicesLoaded"] = definitions.loaded.is_set
     app = host.new_app("edgewatch ingest", settings.service.port, sdk_version=SDK_VERSION)

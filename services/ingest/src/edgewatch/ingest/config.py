@@ -15,6 +15,7 @@ __all__ = [
     "ClientSection",
     "ClientsSection",
     "DeviceSection",
+    "EtherCatSection",
     "IngestSettings",
     "ModbusSection",
     "OpcUaSection",
@@ -65,6 +66,22 @@ class OpcUaSection(Section):
     max_nodes_per_request: int = Field(1000, ge=1, description="Nodes per Read/Write/CreateMonitoredItems request")
 
 
+class EtherCatSection(Section):
+    """EtherCAT master tunables (YAML key ``EtherCAT``); the interface, cycle time and slave are per device."""
+
+    receive_timeout_us: int = Field(0, ge=0, description="Process data receive timeout, us (0 = the cycle time)")
+    stale_cycles: int = Field(3, ge=1, description="Cycles without a good frame before a slave's data count as stale")
+    supervise_interval: float = Field(0.02, gt=0, description="Seconds between AL state checks of a healthy line")
+    retry_interval: float = Field(1.0, gt=0, description="Seconds between attempts to open / configure a line")
+    state_timeout_us: int = Field(5000, gt=0, description="Timeout of one recover / reconfigure step, us")
+    worker_process: bool = Field(
+        True, description="Run each line's master in a worker process (false: threads of the service process)"
+    )
+    cycle_priority: int = Field(
+        0, ge=0, le=99, description="SCHED_FIFO priority of the cyclic thread (needs CAP_SYS_NICE); 0 = normal"
+    )
+
+
 class ClientSection(Section):
     """One EdgeX client endpoint (``Clients.CoreMetadata``)."""
 
@@ -107,5 +124,6 @@ class IngestSettings(ServiceSettings):
     device: DeviceSection = Field(default_factory=DeviceSection)
     modbus: ModbusSection = Field(default_factory=ModbusSection)
     opcua: OpcUaSection = Field(default_factory=OpcUaSection, alias="OPCUA")
+    ethercat: EtherCatSection = Field(default_factory=EtherCatSection, alias="EtherCAT")
     clients: ClientsSection = Field(default_factory=ClientsSection)
     base_address: str = Field("", description="URL core-command uses to reach this service (default from Service)")

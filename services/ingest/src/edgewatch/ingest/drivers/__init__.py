@@ -25,6 +25,7 @@ DRIVERS: Final[dict[str, str]] = {
     "modbus-tcp": "edgewatch.ingest.drivers.modbus.driver:create_driver",
     "modbus-rtu": "edgewatch.ingest.drivers.modbus.driver:create_driver",
     "opcua": "edgewatch.ingest.drivers.opcua.driver:create_driver",
+    "ethercat": "edgewatch.ingest.drivers.ethercat.driver:create_driver",
 }
 
 
