@@ -1,0 +1,178 @@
+"""The console in a real browser (Playwright driving Debian's Chromium) against the real suite of `edgewatch up
+--demo` (every service as a process, the simulated Modbus pump): login refused with a wrong token, the pump listed
+UP, its score plot gaining points while the test watches, an invalid rule edit showing the field error, and a
+rollback that calls the API and shows the previous model serving.
+
+Skips without Chromium (``apt-get install chromium``) or the ``playwright`` package, except under CI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.support.shared import under_ci
+from tests.support.waiting import wait_until
+from tests.system.suite_runner import RunningSuite, running_suite
+
+CHROMIUM = os.environ.get("EDGEWATCH_CHROMIUM", "/usr/bin/chromium")
+RULE = "pump-vibration-high"
+
+try:
+    from playwright.async_api import Browser, Page, async_playwright
+except ImportError:  # pragma: no cover - the dev requirements pin it
+    async_playwright = None  # type: ignore[assignment]
+
+_missing = (
+    "playwright is not installed"
+    if async_playwright is None
+    else f"{CHROMIUM} not found (apt-get install chromium)"
+    if not Path(CHROMIUM).exists()
+    else ""
+)
+if _missing and under_ci():
+    raise RuntimeError(f"browser tests need Chromium and playwright under CI: {_missing}")
+
+pytestmark = [
+    pytest.mark.skipif(bool(_missing), reason=_missing),
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.timeout(150),
+]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def suite(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningSuite]:
+    async with running_suite(tmp_path_factory.mktemp("console") / "data") as s:
+        yield s
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        await b.close()
+
+
+def _base(s: RunningSuite) -> str:
+    return f"http://127.0.0.1:{s.cfg.ports.console}"
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def page(browser: Browser, suite: RunningSuite) -> AsyncIterator[Page]:
+    """A logged-in page in a fresh browser context (its own cookies)."""
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    p = await ctx.new_page()
+    await p.goto(f"{_base(suite)}/")
+    await p.fill("[data-testid=token]", suite.cfg.secret("api-token"))
+    await p.click("[data-testid=login-submit]")
+    await p.wait_for_url("**/ui/")
+    yield p
+    await ctx.close()
+
+
+async def _rest(s: RunningSuite, method: str, port: str, path: str, body: Any = None) -> Any:
+    async with httpx.AsyncClient(timeout=10) as c:
+        r = await c.request(method, s.url(port, path), headers=s.headers, json=body)
+        r.raise_for_status()
+        return r.json()
+
+
+async def test_login_with_a_wrong_token_is_refused(browser: Browser, suite: RunningSuite) -> None:
+    ctx = await browser.new_context()
+    p = await ctx.new_page()
+    await p.goto(f"{_base(suite)}/ui/")
+    assert p.url.endswith("/ui/login")
+    await p.fill("[data-testid=token]", "not-the-token")
+    await p.click("[data-testid=login-submit]")
+    error = p.locator("[data-testid=login-error]")
+    await error.wait_for()
+    assert "refused" in (await error.text_content() or "")
+    assert p.url.endswith("/ui/login") and not await ctx.cookies()
+    assert (await p.request.get(f"{_base(suite)}/ui/api/overview")).status == 401
+    await ctx.close()
+
+
+async def test_overview_lists_the_demo_pump_up(page: Page) -> None:
+    state = page.locator("[data-testid=device-state-demo-pump]")
+    await state.wait_for(timeout=30_000)
+    await page.wait_for_function(
+        "() => document.querySelector('[data-testid=device-state-demo-pump]')?.textContent === 'UP'", timeout=30_000
+    )
+    assert await page.locator("[data-testid=service-inference]").text_content() == "inferencehealthy"
+
+
+async def test_score_plot_gains_points_while_watching(page: Page, suite: RunningSuite) -> None:
+    await page.goto(f"{_base(suite)}/ui/#/device/demo-pump")
+    chart = page.locator("[data-testid=score-chart]")
+
+    async def points() -> int:
+        return int(await chart.get_attribute("data-points") or "0")
+
+    await wait_until(points, timeout=60, interval=0.5, message="a first score point")
+    first = await points()
+    await wait_until(lambda: _more(points, first), timeout=30, interval=0.5, message="more score points")
+    assert await page.locator("[data-testid=score-chart] canvas").count() == 1
+    assert "@" in (await page.locator("[data-testid=model-now]").text_content() or "")
+
+
+async def _more(points: Any, than: int) -> bool:
+    return bool(await points() > than)
+
+
+async def test_invalid_rule_edit_shows_the_field_error(page: Page, suite: RunningSuite) -> None:
+    await page.goto(f"{_base(suite)}/ui/#/rules")
+    await page.click(f"[data-testid=rule-edit-{RULE}]")
+    await page.fill("[data-testid=rule-form] input[name='condition.threshold']", "eight")
+    await page.click("[data-testid=rule-save]")
+    error = page.locator("[data-error-for='condition.threshold']")
+    await page.wait_for_function(
+        "() => document.querySelector(\"[data-error-for='condition.threshold']\")?.textContent !== ''"
+    )
+    assert "valid number" in (await error.text_content() or "")
+    rule = await _rest(suite, "GET", "rules", f"/rule/name/{RULE}")
+    assert rule["rule"]["condition"]["threshold"] == 8.0  # nothing changed
+
+
+async def test_rollback_calls_the_api_and_shows_the_previous_model_serving(page: Page, suite: RunningSuite) -> None:
+    async def auto_model() -> dict[str, Any] | None:
+        slots = (await _rest(suite, "GET", "inference", "/model/active"))["slots"]
+        return next((s["current"] for s in slots if s["slot"] == "demo-pump" and s["current"]), None)
+
+    auto = await wait_until(auto_model, timeout=60, interval=0.5, message="the demo pump's baseline model")
+    n = len(auto["inputNames"])
+    await _rest(
+        suite,
+        "POST",
+        "inference",
+        "/model/baseline",
+        {
+            "name": "console-test",
+            "version": "2",
+            "inputNames": auto["inputNames"],
+            "mean": [0.0] * n,
+            "std": [1.0] * n,
+            "threshold": 1e9,
+            "device": "demo-pump",
+        },
+    )
+    await page.goto(f"{_base(suite)}/ui/#/models")
+    serving = page.locator("[data-testid=serving-demo-pump]")
+    await serving.wait_for()
+    assert "console-test@2" in (await serving.text_content() or "")
+    assert auto["name"] in (await page.locator("[data-testid=previous-demo-pump]").text_content() or "")
+    async with page.expect_request(lambda r: r.url.endswith("/ui/api/models/rollback") and r.method == "POST") as req:
+        await page.click("[data-testid=rollback-demo-pump]")
+    assert (await req.value).post_data_json == {"device": "demo-pump"}
+    await page.wait_for_function(
+        "name => document.querySelector('[data-testid=serving-demo-pump]')?.textContent.includes(name)",
+        arg=f"{auto['name']}@{auto['version']}",
+    )
+    now = await auto_model()
+    assert now is not None and (now["name"], now["version"]) == (auto["name"], auto["version"])
