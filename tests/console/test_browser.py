@@ -64,9 +64,9 @@ def _base(s: RunningSuite) -> str:
     return f"http://127.0.0.1:{s.cfg.ports.console}"
 
 
-@pytest_asyncio.fixture(loop_scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def page(browser: Browser, suite: RunningSuite) -> AsyncIterator[Page]:
-    """A logged-in page in a fresh browser context (its own cookies)."""
+    """One logged-in page for the module's tests (a browser context of its own: its own cookies)."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     p = await ctx.new_page()
     await p.goto(f"{_base(suite)}/")
