@@ -17,12 +17,14 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from edgewatch.common.contracts.feature import decode_feature_vector
 from tests.support.shared import under_ci
 from tests.support.waiting import wait_until
 from tests.system.suite_runner import RunningSuite, running_suite
 
 CHROMIUM = os.environ.get("EDGEWATCH_CHROMIUM", "/usr/bin/chromium")
 RULE = "pump-vibration-high"
+VECTORS = "edgewatch.features.vector.demo-pump"
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -48,7 +50,14 @@ pytestmark = [
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def suite(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningSuite]:
-    async with running_suite(tmp_path_factory.mktemp("console") / "data") as s:
+    # the pump's path and what the pages call; the OPC UA mixer, sync and the receiver are not needed here
+    skip = ("opcua-sim", "edgewatch-sync", "edgewatch-receiver")
+    async with running_suite(tmp_path_factory.mktemp("console") / "data", without=skip) as s:
+        # a model for the pump from its first feature vector: scores start at once, without the ~35 s auto-fit
+        await s.tap(VECTORS)
+        await wait_until(lambda: s.count(VECTORS) >= 1, timeout=60, message="a feature vector from the pump")
+        fv = decode_feature_vector(s.seen[VECTORS][0].data)
+        await _store_model(s, "console-a", "1", list(fv.names), [float(v) for v in fv.values])
         yield s
 
 
@@ -75,6 +84,12 @@ async def page(browser: Browser, suite: RunningSuite) -> AsyncIterator[Page]:
     await p.wait_for_url("**/ui/")
     yield p
     await ctx.close()
+
+
+async def _store_model(s: RunningSuite, name: str, version: str, names: list[str], mean: list[float]) -> None:
+    """A standardised-distance model for the pump, serving it at once (the previous one kept for rollback)."""
+    body = {"name": name, "version": version, "inputNames": names, "mean": mean, "std": [1.0] * len(names)}
+    await _rest(s, "POST", "inference", "/model/baseline", {**body, "threshold": 50.0, "device": "demo-pump"})
 
 
 async def _rest(s: RunningSuite, method: str, port: str, path: str, body: Any = None) -> Any:
@@ -141,38 +156,24 @@ async def test_invalid_rule_edit_shows_the_field_error(page: Page, suite: Runnin
 
 
 async def test_rollback_calls_the_api_and_shows_the_previous_model_serving(page: Page, suite: RunningSuite) -> None:
-    async def auto_model() -> dict[str, Any] | None:
-        slots = (await _rest(suite, "GET", "inference", "/model/active"))["slots"]
-        return next((s["current"] for s in slots if s["slot"] == "demo-pump" and s["current"]), None)
-
-    auto = await wait_until(auto_model, timeout=60, interval=0.5, message="the demo pump's baseline model")
-    n = len(auto["inputNames"])
-    await _rest(
-        suite,
-        "POST",
-        "inference",
-        "/model/baseline",
-        {
-            "name": "console-test",
-            "version": "2",
-            "inputNames": auto["inputNames"],
-            "mean": [0.0] * n,
-            "std": [1.0] * n,
-            "threshold": 1e9,
-            "device": "demo-pump",
-        },
-    )
+    first = await _serving(suite)
+    assert first is not None and (first["name"], first["version"]) == ("console-a", "1")
+    await _store_model(suite, "console-b", "2", first["inputNames"], [0.0] * len(first["inputNames"]))
     await page.goto(f"{_base(suite)}/ui/#/models")
     serving = page.locator("[data-testid=serving-demo-pump]")
     await serving.wait_for()
-    assert "console-test@2" in (await serving.text_content() or "")
-    assert auto["name"] in (await page.locator("[data-testid=previous-demo-pump]").text_content() or "")
+    assert "console-b@2" in (await serving.text_content() or "")
+    assert "console-a@1" in (await page.locator("[data-testid=previous-demo-pump]").text_content() or "")
     async with page.expect_request(lambda r: r.url.endswith("/ui/api/models/rollback") and r.method == "POST") as req:
         await page.click("[data-testid=rollback-demo-pump]")
     assert (await req.value).post_data_json == {"device": "demo-pump"}
     await page.wait_for_function(
-        "name => document.querySelector('[data-testid=serving-demo-pump]')?.textContent.includes(name)",
-        arg=f"{auto['name']}@{auto['version']}",
+        "() => document.querySelector('[data-testid=serving-demo-pump]')?.textContent.includes('console-a@1')"
     )
-    now = await auto_model()
-    assert now is not None and (now["name"], now["version"]) == (auto["name"], auto["version"])
+    now = await _serving(suite)
+    assert now is not None and (now["name"], now["version"]) == ("console-a", "1")
+
+
+async def _serving(s: RunningSuite) -> dict[str, Any] | None:
+    slots = (await _rest(s, "GET", "inference", "/model/active"))["slots"]
+    return next((x["current"] for x in slots if x["slot"] == "demo-pump" and x["current"]), None)
