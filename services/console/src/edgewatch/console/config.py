@@ -27,7 +27,9 @@ class UpstreamSection(Section):
     inference_url: str = Field(_url(ports.INFERENCE), description="inference (models, thresholds)")
     rules_url: str = Field(_url(ports.RULES), description="rules (rules, alerts)")
     sync_url: str = Field(_url(ports.SYNC), description="sync (backlog, uplink)")
-    timeout: float = Field(5.0, gt=0, description="Seconds per upstream request")
+    timeout: float = Field(
+        15.0, gt=0, description="Seconds per upstream request (above the services' 10 s Service.ParseTimeout)"
+    )
 
     def services(self) -> dict[str, str]:
         """Service name -> base URL, in overview order."""

@@ -62,6 +62,8 @@ class Upstream:
         url = f"{self.urls[service]}/api/v3{path}"
         try:
             r = await self.client.request(method, url, headers=headers, json=json, files=files)
+        except httpx.TimeoutException:
+            return Reply(504, {"statusCode": 504, "message": f"{service} did not answer within {self.cfg.timeout:g} s"})
         except httpx.HTTPError as e:
             return Reply(0, {"statusCode": 502, "message": f"{service} unreachable: {type(e).__name__}"})
         try:

@@ -84,12 +84,12 @@ export function devicePage(view, name) {
     alertBody.prepend(alertRow(a));
     while (alertBody.children.length > 20) alertBody.lastChild.remove();
     if (a.state !== "raised") return;
-    // mark the score point at (or the first after) the alert's time
+    // mark the score that raised it: the last one at or before the alert's time (scores come first)
     const xs = score.data[0];
     const x = a.t / 1000;
     let i = xs.length - 1;
-    while (i > 0 && xs[i - 1] >= x) i--;
-    if (i >= 0 && xs[i] >= x) {
+    while (i >= 0 && xs[i] > x) i--;
+    if (i >= 0) {
       score.data[3][i] = score.data[1][i];
       score.schedule();
     } else pendingAlert = a;
