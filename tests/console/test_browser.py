@@ -3,7 +3,8 @@
 UP, its score plot gaining points while the test watches, an invalid rule edit showing the field error, and a
 rollback that calls the API and shows the previous model serving.
 
-Skips without Chromium (``apt-get install chromium``) or the ``playwright`` package, except under CI.
+Skips without Chromium (``apt-get install chromium``), the ``playwright`` package or the console's npm packages,
+except under CI.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 import pytest_asyncio
 
 from edgewatch.common.contracts.feature import decode_feature_vector
+from edgewatch.console.pages import STATIC_DIR
 from tests.support.shared import under_ci
 from tests.support.waiting import wait_until
 from tests.system.suite_runner import RunningSuite, running_suite
@@ -36,6 +38,8 @@ _missing = (
     if async_playwright is None
     else f"{CHROMIUM} not found (apt-get install chromium)"
     if not Path(CHROMIUM).exists()
+    else "the console's front-end packages are not installed (`make setup` with npm)"
+    if not (STATIC_DIR / "vendor" / "uPlot.esm.js").exists()
     else ""
 )
 if _missing and under_ci():
