@@ -78,16 +78,22 @@ def _base(s: RunningSuite) -> str:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def page(browser: Browser, suite: RunningSuite) -> AsyncIterator[Page]:
-    """One logged-in page for the module's tests (a browser context of its own: its own cookies)."""
+async def fresh(browser: Browser, suite: RunningSuite) -> AsyncIterator[Page]:
+    """The module's one page, in a browser context of its own (its own cookies), not logged in yet."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     p = await ctx.new_page()
-    await p.goto(f"{_base(suite)}/")
-    await p.fill("[data-testid=token]", suite.cfg.secret("api-token"))
-    await p.click("[data-testid=login-submit]")
-    await p.wait_for_url("**/ui/")
     yield p
     await ctx.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def page(fresh: Page, suite: RunningSuite) -> Page:
+    """The module's page, logged in with the REST token."""
+    await fresh.goto(f"{_base(suite)}/ui/login")
+    await fresh.fill("[data-testid=token]", suite.cfg.secret("api-token"))
+    await fresh.click("[data-testid=login-submit]")
+    await fresh.wait_for_url("**/ui/")
+    return fresh
 
 
 async def _store_model(s: RunningSuite, name: str, version: str, names: list[str], mean: list[float]) -> None:
@@ -103,19 +109,16 @@ async def _rest(s: RunningSuite, method: str, port: str, path: str, body: Any = 
         return r.json()
 
 
-async def test_login_with_a_wrong_token_is_refused(browser: Browser, suite: RunningSuite) -> None:
-    ctx = await browser.new_context()
-    p = await ctx.new_page()
-    await p.goto(f"{_base(suite)}/ui/")
-    assert p.url.endswith("/ui/login")
-    await p.fill("[data-testid=token]", "not-the-token")
-    await p.click("[data-testid=login-submit]")
-    error = p.locator("[data-testid=login-error]")
+async def test_login_with_a_wrong_token_is_refused(fresh: Page, suite: RunningSuite) -> None:
+    await fresh.goto(f"{_base(suite)}/ui/")
+    assert fresh.url.endswith("/ui/login")
+    await fresh.fill("[data-testid=token]", "not-the-token")
+    await fresh.click("[data-testid=login-submit]")
+    error = fresh.locator("[data-testid=login-error]")
     await error.wait_for()
     assert "refused" in (await error.text_content() or "")
-    assert p.url.endswith("/ui/login") and not await ctx.cookies()
-    assert (await p.request.get(f"{_base(suite)}/ui/api/overview")).status == 401
-    await ctx.close()
+    assert fresh.url.endswith("/ui/login") and not await fresh.context.cookies()
+    assert (await fresh.request.get(f"{_base(suite)}/ui/api/overview")).status == 401
 
 
 async def test_overview_lists_the_demo_pump_up(page: Page) -> None:

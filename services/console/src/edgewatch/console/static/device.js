@@ -1,12 +1,11 @@
 // Device page: live score (with threshold line and alert markers, the model version of each score), readings and
 // features, streamed from the console over Server-Sent Events.
-import { LiveChart } from "./chart.js";
 import { api, badge, fmtNum, fmtTime, h } from "./dom.js";
 
 const MAX_POINTS = 600;
 const MAX_FEATURES_SHOWN = 6;
 
-function scoreChart(el) {
+function scoreChart(el, LiveChart) {
   const models = []; // model name@version of each point, parallel to the chart's x
   const chart = new LiveChart(el, {
     title: "anomaly score",
@@ -33,7 +32,22 @@ function alertRow(a) {
   );
 }
 
+// The charts load with the page (a dynamic import): without the chart package the other pages still work.
 export function devicePage(view, name) {
+  let teardown = null;
+  let gone = false;
+  import("./chart.js")
+    .then(({ LiveChart }) => {
+      if (!gone) teardown = liveDevice(view, name, LiveChart);
+    })
+    .catch(() => view.append(h("p", { class: "field-error" }, "The chart package is not installed (make setup with npm).")));
+  return () => {
+    gone = true;
+    teardown?.();
+  };
+}
+
+function liveDevice(view, name, LiveChart) {
   const state = h("span", { "data-testid": "device-state" });
   const modelNow = h("span", { class: "mono", "data-testid": "model-now" }, "-");
   const modelLog = h("ul", { class: "model-log", "data-testid": "model-log" });
@@ -51,7 +65,7 @@ export function devicePage(view, name) {
     h("section", { class: "card wide" }, h("h2", {}, "Alerts"), h("table", {}, alertBody)),
   );
 
-  const score = scoreChart(scoreEl);
+  const score = scoreChart(scoreEl, LiveChart);
   const readings = new LiveChart(readEl, { title: "readings", series: [], maxPoints: MAX_POINTS });
   const features = new LiveChart(featEl, { title: "features", series: [], maxPoints: MAX_POINTS });
   let readingNames = [];
