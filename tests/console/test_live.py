@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from edgewatch.console.live import LiveHub, frame
 from edgewatch.console.overview import field_errors
+from edgewatch.console.session import SessionStore
+from edgewatch.console.stream import sse_frames
 
 
 def _doc(data: bytes) -> dict:  # type: ignore[type-arg]
@@ -57,3 +61,20 @@ def test_field_errors_name_each_field_of_a_validation_message() -> None:
         {"field": "name", "message": "'a.b' must match x"},
         {"field": "", "message": "plain failure"},
     ]
+
+
+async def test_the_stream_sends_history_then_live_and_ends_with_the_session() -> None:
+    hub = LiveHub(history_points=5, queue_size=10)
+    sessions = SessionStore(idle_timeout=60, max_age=600, max_sessions=4)
+    sid, _ = sessions.create("token")
+    hub.publish("pump", "score", {"t": 1})
+    stream = sse_frames(hub, sessions, sid, "pump", keepalive=0.05)
+    assert await anext(stream) == b"retry: 2000\n\n"
+    assert _doc(await anext(stream))["t"] == 1
+    hub.publish("pump", "score", {"t": 2})
+    assert _doc(await anext(stream))["t"] == 2
+    assert await anext(stream) == b": keep-alive\n\n"
+    sessions.drop(sid)
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
+    assert not hub.watching("pump")

@@ -56,12 +56,6 @@ class SessionStore:
         s.last_seen = now
         return s
 
-    def alive(self, sid: str | None) -> bool:
-        """Whether the session still exists, without touching it (an open live stream does not keep it alive)."""
-        s = self._sessions.get(sid or "")
-        now = time.monotonic()
-        return s is not None and now - s.last_seen <= self.idle_timeout and now - s.created <= self.max_age
-
     def drop(self, sid: str | None) -> None:
         """End a session (logout)."""
         if sid:

@@ -24,7 +24,8 @@ async def sse_frames(
             try:
                 first = await asyncio.wait_for(lst.queue.get(), keepalive)
             except TimeoutError:
-                if lst.dropped.is_set() or not sessions.alive(sid):
+                # an open page keeps its session (as the overview's refresh does), up to Console.SessionMaxAge
+                if lst.dropped.is_set() or sessions.get(sid) is None:
                     return
                 yield b": keep-alive\n\n"
                 continue

@@ -126,13 +126,26 @@ function liveDevice(view, name, LiveChart) {
     features.push(f.t, f.values);
   }
 
-  const es = new EventSource(`/ui/api/stream/${encodeURIComponent(name)}`);
   const handlers = { score: onScore, alert: onAlert, reading: onReading, feature: onFeature };
-  for (const [kind, fn] of Object.entries(handlers)) es.addEventListener(kind, (ev) => fn(JSON.parse(ev.data)));
-  es.onopen = () => (conn.textContent = "live");
-  es.onerror = () => (conn.textContent = "reconnecting");
+  let es = null;
+  let retry = 0;
+  function open() {
+    es = new EventSource(`/ui/api/stream/${encodeURIComponent(name)}`);
+    for (const [kind, fn] of Object.entries(handlers)) es.addEventListener(kind, (ev) => fn(JSON.parse(ev.data)));
+    es.onopen = () => (conn.textContent = "live");
+    es.onerror = () => {
+      conn.textContent = "reconnecting";
+      if (es.readyState !== EventSource.CLOSED) return; // the browser retries by itself
+      // refused (an HTTP error, not a lost connection): a 401 here sends the operator to the login page
+      api("GET", "/session")
+        .then(() => (retry = setTimeout(open, 2000)))
+        .catch(() => {});
+    };
+  }
+  open();
 
   return () => {
+    clearTimeout(retry);
     es.close();
     score.destroy();
     readings.destroy();
