@@ -8,7 +8,25 @@ PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
 
 .PHONY: setup demo test check lint typecheck pytest fmt bench clean
 
-setup: $(STAMP)
+CONSOLE := services/console
+CONSOLE_VENDOR := $(CONSOLE)/src/edgewatch/console/static/vendor
+
+setup: $(STAMP) $(CONSOLE_VENDOR)/.stamp
+
+# The console's front-end packages (uPlot) from the npm registry, pinned by package-lock.json; node_modules is kept,
+# so once installed this is offline and a no-op until the lockfile changes. Without npm the rest of the setup still
+# works; the console then serves no charts (and its browser tests skip, except under CI).
+$(CONSOLE_VENDOR)/.stamp: $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "WARNING: npm not found: the console's front-end packages are not installed (apt-get install npm)" >&2; \
+	else \
+		cd $(CONSOLE) && (test -f node_modules/.package-lock.json && cmp -s package-lock.json node_modules/.lockfile-copy \
+			|| (npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.lockfile-copy)) \
+		&& cd - >/dev/null && mkdir -p $(CONSOLE_VENDOR) \
+		&& cp $(CONSOLE)/node_modules/uplot/dist/uPlot.esm.js $(CONSOLE)/node_modules/uplot/dist/uPlot.min.css \
+			$(CONSOLE)/node_modules/uplot/LICENSE $(CONSOLE_VENDOR)/ \
+		&& touch $@; \
+	fi
 
 $(STAMP): $(PYPROJECTS) requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

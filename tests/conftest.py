@@ -46,7 +46,7 @@ async def bus(nats_server: NatsServer) -> AsyncIterator[NatsBus]:
         await b.drain()
 
 
-SERVICES = ("core", "ingest", "features", "inference", "rules", "sync")
+SERVICES = ("core", "ingest", "features", "inference", "rules", "sync", "console")
 
 
 def service_settings(service: str, server: NatsServer, data_dir: str, **sections: object):  # type: ignore[no-untyped-def]

@@ -21,7 +21,8 @@ def test_mqtt_setting_adds_the_listener_and_the_json_format_everywhere(tmp_path:
     assert 'server_name: "edgewatch-local"' in conf and "jetstream {" in conf  # nats-server's MQTT needs both
     assert f'authorization {{ token: "{cfg.secret("nats-token")}" }}' in conf  # MQTT clients: token as password
     envs = _envs(cfg)
-    assert len(envs) == 8  # core (metadata + data), core-command, ingest, features, inference, rules, sync, receiver
+    assert len(envs) == 9  # core (metadata + data), core-command, ingest, features, inference, rules, sync, receiver,
+    # console
     assert all(env.get("MESSAGEBUS_FORMAT") == "json" for env in envs.values()), envs
 
 

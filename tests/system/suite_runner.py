@@ -68,12 +68,21 @@ class RunningSuite:
 
 @asynccontextmanager
 async def running_suite(
-    data_dir: Path, *, demo: bool = True, demo_rise: float = 0.05, mqtt: bool = False
+    data_dir: Path,
+    *,
+    demo: bool = True,
+    demo_rise: float = 0.05,
+    mqtt: bool = False,
+    without: tuple[str, ...] = (),
 ) -> AsyncIterator[RunningSuite]:
-    """Start nats-server + every service (+ the demo pump) as real processes; stop them all afterwards."""
+    """Start nats-server + every service (+ the demo pump) as real processes; stop them all afterwards.
+
+    ``without`` names processes (``ProcSpec.name``, e.g. ``opcua-sim``, ``edgewatch-sync``) a test does not need.
+    """
     cfg = SuiteConfig(data_dir, Ports.free(), demo=demo, auth=True, demo_rise=demo_rise, mqtt=mqtt)
     (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()))
-    sup = Supervisor(build_specs(cfg), cfg.logs_dir, cfg.run_dir / "state.json")
+    specs = [s for s in build_specs(cfg) if s.name not in without]
+    sup = Supervisor(specs, cfg.logs_dir, cfg.run_dir / "state.json")
     await sup.start(ready_timeout=90)
     nc: Client | None = None
     try:

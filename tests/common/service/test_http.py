@@ -87,3 +87,20 @@ async def test_bearer_token_protects_everything_but_ping(nats_server: NatsServer
             ok = await c.get("/api/v3/config", headers={"Authorization": "Bearer s3cret"})
             assert ok.status_code == 200
             assert ok.json()["config"]["Service"]["AuthToken"] == "***"  # secrets are redacted
+
+
+async def test_public_paths_are_left_to_the_service_and_nothing_else(nats_server: NatsServer) -> None:
+    s = ServiceSettings(message_bus=bus_settings(nats_server))
+    s.service.auth_token = "s3cret"
+    host = ServiceHost("svc-p", s)
+    app = host.new_app("p", 0, public=lambda path: path.startswith("/ui/"))
+
+    @app.get("/ui/page")
+    async def page() -> dict[str, str]:
+        return {"page": "guarded by the service itself"}
+
+    async with host:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(host.app), base_url="http://t") as c:
+            assert (await c.get("/ui/page")).status_code == 200
+            assert (await c.get("/api/v3/config")).status_code == 401
+            assert (await c.get("/uix")).status_code == 401

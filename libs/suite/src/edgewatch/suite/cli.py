@@ -38,6 +38,7 @@ async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
             print(f"  core-data :{p.core_data}  core-metadata :{p.core_metadata}  core-command :{p.core_command}")
             print(f"  ingest :{p.ingest}  features :{p.features}  inference :{p.inference}  rules :{p.rules}")
             print(f"  sync :{p.sync}  receiver :{p.receiver}  NATS :{p.nats} (monitoring :{p.nats_monitor})")
+            print(f"  console: http://127.0.0.1:{p.console}/ (log in with the REST token)")
             if cfg.mqtt:
                 how = f"password {cfg.secret_path('nats-token')}, any user name" if cfg.auth else "no authentication"
                 print(f"  EdgeX MQTT bus: mqtt://{cfg.mqtt_host}:{p.mqtt} ({how}; EdgeX json message format)")

@@ -46,6 +46,7 @@ class Ports:
     modbus_sim: int = ports.MODBUS_SIM
     mqtt: int = ports.MQTT  # nats-server's MQTT listener, only with `edgewatch up --mqtt`
     opcua_sim: int = ports.OPCUA_SIM
+    console: int = ports.CONSOLE
 
     @classmethod
     def free(cls) -> Ports:

@@ -25,6 +25,7 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
     "rules": ("rules",),
     "sync": ("sync",),
     "receiver": ("receiver",),
+    "console": ("console",),
 }
 
 
@@ -113,6 +114,19 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
         if cfg.auth:
             env["DRYRUN_COREDATATOKENFILE"] = str(cfg.secret_path("api-token"))
             env["DRYRUN_RECEIVERTOKENFILE"] = str(cfg.secret_path("receiver-token"))
+    if service == "console":  # the operator's web console reads and drives the services on their local ports
+        env.update(
+            {
+                "UPSTREAM_COREDATAURL": f"http://127.0.0.1:{p.core_data}",
+                "UPSTREAM_COREMETADATAURL": f"http://127.0.0.1:{p.core_metadata}",
+                "UPSTREAM_CORECOMMANDURL": f"http://127.0.0.1:{p.core_command}",
+                "UPSTREAM_INGESTURL": f"http://127.0.0.1:{p.ingest}",
+                "UPSTREAM_FEATURESURL": f"http://127.0.0.1:{p.features}",
+                "UPSTREAM_INFERENCEURL": f"http://127.0.0.1:{p.inference}",
+                "UPSTREAM_RULESURL": f"http://127.0.0.1:{p.rules}",
+                "UPSTREAM_SYNCURL": f"http://127.0.0.1:{p.sync}",
+            }
+        )
     if service == "receiver" and cfg.auth:
         env["SERVICE_AUTHTOKENFILE"] = str(cfg.secret_path("receiver-token"))
     return env
@@ -170,7 +184,7 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
             )
         )
         specs.append(_opcua_sim(cfg))
-    order = ["core", "core-command", "receiver", "sync", "ingest", "features", "inference", "rules"]
+    order = ["core", "core-command", "receiver", "sync", "ingest", "features", "inference", "rules", "console"]
     for svc in order:
         urls = tuple(ping_url(getattr(p, name)) for name in SERVICE_PORTS[svc])
         specs.append(

@@ -44,6 +44,7 @@ def collect_status(ports: Ports, sample_s: float = 1.0) -> dict[str, Any]:
         "rules": ports.rules,
         "sync": ports.sync,
         "receiver": ports.receiver,
+        "console": ports.console,
     }
     first: dict[str, float] = {}
     for name, port in services.items():

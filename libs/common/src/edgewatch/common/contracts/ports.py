@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Final
 
 __all__ = [
+    "CONSOLE",
     "CORE_COMMAND",
     "CORE_DATA",
     "CORE_METADATA",
@@ -44,6 +45,8 @@ MODBUS_SIM: Final = 5020
 MQTT: Final = 1883
 """nats-server's MQTT listener, only with ``edgewatch up --mqtt`` (EdgeX's default MQTT bus port)."""
 OPCUA_SIM: Final = 4841  # beside OPC UA's registered 4840, which a real server on the gateway may hold
+CONSOLE: Final = 59960
+"""The operator web console (``python -m edgewatch.console``)."""
 
 DEFAULTS: Final[Mapping[str, int]] = MappingProxyType(
     {
@@ -61,6 +64,7 @@ DEFAULTS: Final[Mapping[str, int]] = MappingProxyType(
         "modbus_sim": MODBUS_SIM,
         "mqtt": MQTT,
         "opcua_sim": OPCUA_SIM,
+        "console": CONSOLE,
     }
 )
 """Port name (as ``edgewatch up --ports name=port`` spells it) -> default port."""

@@ -54,8 +54,19 @@ class ServiceHost:
         self._writable_callbacks: list[WritableCallback] = [lambda _o, n: set_level(n.log_level)]
         self.health_checks: dict[str, Callable[[], Any]] = {"busConnected": lambda: self.bus.connected}
 
-    def new_app(self, title: str, port: int, label: str = "", *, sdk_version: str | None = None) -> FastAPI:
-        """Create a FastAPI app with the common routes installed and register it to be served on ``port``."""
+    def new_app(
+        self,
+        title: str,
+        port: int,
+        label: str = "",
+        *,
+        sdk_version: str | None = None,
+        public: Callable[[str], bool] | None = None,
+    ) -> FastAPI:
+        """Create a FastAPI app with the common routes installed and register it to be served on ``port``.
+
+        ``public(path)`` true exempts a path from the bearer token (the service guards it itself).
+        """
         app = FastAPI(
             title=title,
             version=self.version,
@@ -71,6 +82,7 @@ class ServiceHost:
             self.metrics,
             self.health,
             sdk_version=sdk_version,
+            public=public,
         )
         self.apps.append((label or self.name, port, app))
         return app

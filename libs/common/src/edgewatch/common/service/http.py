@@ -64,9 +64,13 @@ def validation_message(exc: RequestValidationError) -> str:
 class CorrelationAuthMiddleware:
     """Pure-ASGI middleware: echo/assign ``X-Correlation-ID``; enforce the bearer token when configured."""
 
-    def __init__(self, app: ASGIApp, token_getter: Callable[[], str]) -> None:
+    def __init__(
+        self, app: ASGIApp, token_getter: Callable[[], str], public: Callable[[str], bool] | None = None
+    ) -> None:
         self.app = app
         self.token_getter = token_getter
+        # paths the service guards itself (the console's web pages use a session cookie, not a bearer token)
+        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,7 +81,8 @@ class CorrelationAuthMiddleware:
         token = correlation_id.set(cid)
         try:
             expected = self.token_getter()
-            if expected and scope.get("path") not in OPEN_PATHS:
+            path = scope.get("path", "")
+            if expected and path not in OPEN_PATHS and not (self.public is not None and self.public(path)):
                 got = headers.get(b"authorization", b"").decode("latin-1")
                 if not hmac.compare_digest(got.encode(), f"Bearer {expected}".encode()):
                     resp = edgex_error_response(401, "missing or invalid bearer token")
@@ -160,8 +165,12 @@ def install_common(
     health: Callable[[], dict[str, Any]] | None = None,
     *,
     sdk_version: str | None = None,
+    public: Callable[[str], bool] | None = None,
 ) -> None:
-    """Add the common routes, the correlation/auth and body-limit middleware and EdgeX error handlers to ``app``."""
+    """Add the common routes, the correlation/auth and body-limit middleware and EdgeX error handlers to ``app``.
+
+    ``public(path)`` true exempts a path from the bearer token: the service guards it itself (the console's pages).
+    """
     app.include_router(common_router(service_name, version, settings_getter, metrics, health, sdk_version=sdk_version))
 
     def token() -> str:
@@ -174,7 +183,7 @@ def install_common(
     # Body limits inside auth: an unauthenticated request is refused before its body is read.
     app.state.body_limits = BodyLimits(lambda: settings_getter().service, metrics)
     app.add_middleware(BodyLimitMiddleware, limits=app.state.body_limits)
-    app.add_middleware(CorrelationAuthMiddleware, token_getter=token)
+    app.add_middleware(CorrelationAuthMiddleware, token_getter=token, public=public)
 
     @app.exception_handler(EdgeXError)
     async def _edgex(_: Request, exc: EdgeXError) -> JSONResponse:

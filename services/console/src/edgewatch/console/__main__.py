@@ -1,0 +1,12 @@
+"""python -m edgewatch.console"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgewatch.common.service.host import service_main
+from edgewatch.console.app import SERVICE_NAME, build_app
+from edgewatch.console.config import ConsoleSettings
+
+if __name__ == "__main__":
+    service_main(SERVICE_NAME, ConsoleSettings, build_app, Path(__file__).parent / "res" / "configuration.yaml")

@@ -1,0 +1,109 @@
+"""Bus side of edgewatch-console: scores, feature vectors, alerts and EdgeX events in, frames to the LiveHub.
+
+The console only listens; it publishes nothing. A message that fails to decode raises and is dead-lettered by
+the bus like anywhere else.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from edgewatch.common.bus.client import BusDecodeError, NatsBus
+from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.alert import decode_alert
+from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
+from edgewatch.common.contracts.feature import decode_feature_vector
+from edgewatch.common.contracts.score import decode_score
+from edgewatch.common.contracts.valuetype import ValueType
+from edgewatch.console.live import LiveHub
+
+__all__ = ["ConsoleMessaging"]
+
+_MS = 1_000_000
+
+
+def _num(v: float) -> float | None:
+    """JSON has no NaN/inf: those become gaps."""
+    return v if math.isfinite(v) else None
+
+
+class ConsoleMessaging:
+    """Subscribes to the suite's live subjects and turns each message into a LiveHub frame."""
+
+    def __init__(self, bus: NatsBus, hub: LiveHub) -> None:
+        self.bus = bus
+        self.hub = hub
+        self._subs: list[Subscription] = []
+
+    async def start(self) -> None:
+        for subject, handler in (
+            (topics.score_all(), self.on_score),
+            (topics.feature_vector_all(), self.on_feature),
+            (topics.alert_all(), self.on_alert),
+            (topics.device_events_all(), self.on_event),
+        ):
+            self._subs.append(await self.bus.subscribe(subject, handler))
+
+    async def stop(self) -> None:
+        for sub in self._subs:
+            await sub.unsubscribe()
+        self._subs.clear()
+
+    async def on_score(self, msg: Msg) -> None:
+        s = decode_score(msg.data)
+        self.hub.publish(
+            s.device,
+            "score",
+            {
+                "t": (s.window_end or s.origin) // _MS,
+                "score": _num(s.score),
+                "threshold": _num(s.threshold),
+                "anomaly": s.is_anomaly,
+                "model": f"{s.model_name}@{s.model_version}",
+            },
+        )
+
+    async def on_feature(self, msg: Msg) -> None:
+        fv = decode_feature_vector(msg.data)
+        values = [_num(float(v)) for v in fv.values]
+        self.hub.publish(
+            fv.device, "feature", {"t": (fv.window_end or fv.origin) // _MS, "names": fv.names, "values": values}
+        )
+
+    async def on_alert(self, msg: Msg) -> None:
+        a = decode_alert(msg.data)
+        self.hub.publish(
+            a.device,
+            "alert",
+            {
+                "t": a.origin // _MS,
+                "rule": a.rule,
+                "state": a.state,
+                "severity": a.severity,
+                "value": _num(a.value),
+                "threshold": _num(a.threshold),
+                "kind": a.kind,
+            },
+        )
+
+    async def on_event(self, msg: Msg) -> None:
+        """The numeric and Bool readings of an EdgeX event (Bool as 0/1; arrays, binary and null left out)."""
+        env = decode_envelope(msg)
+        try:
+            event = decode_add_event(env.payload, env.content_type).event
+        except EventDecodeError as e:
+            raise BusDecodeError(f"event: {e.message}") from e
+        values: dict[str, float | None] = {}
+        for r in event.readings:
+            if r.is_null or not (r.value_type.is_numeric or r.value_type is ValueType.BOOL):
+                continue
+            v = r.typed_value()
+            if isinstance(v, (int, float, np.integer, np.floating, np.bool_)):
+                values[r.resource_name] = _num(float(v))
+        if values:
+            self.hub.publish(event.device_name, "reading", {"t": event.origin // _MS, "values": values})

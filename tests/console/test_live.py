@@ -1,0 +1,80 @@
+"""LiveHub: history per device and kind, fan-out to pages, a slow page dropped instead of growing memory; field
+errors split out of EdgeX messages for the forms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edgewatch.console.live import LiveHub, frame
+from edgewatch.console.overview import field_errors
+from edgewatch.console.session import SessionStore
+from edgewatch.console.stream import sse_frames
+
+
+def _doc(data: bytes) -> dict:  # type: ignore[type-arg]
+    kind, payload = data.decode().strip().split("\n")
+    assert kind.startswith("event: ")
+    return json.loads(payload.removeprefix("data: "))  # type: ignore[no-any-return]
+
+
+def test_frame_is_one_sse_event_with_compact_json() -> None:
+    assert frame("score", {"t": 1, "model": "m@1"}) == b'event: score\ndata: {"t":1,"model":"m@1"}\n\n'
+
+
+def test_a_new_page_gets_the_bounded_history_then_live_frames() -> None:
+    hub = LiveHub(history_points=3, queue_size=10)
+    for i in range(5):
+        hub.publish("pump", "score", {"t": i})
+    hub.publish("other", "score", {"t": 99})
+    lst = hub.add("pump")
+    got = [_doc(lst.queue.get_nowait())["t"] for _ in range(lst.queue.qsize())]
+    assert got == [2, 3, 4]
+    hub.publish("pump", "score", {"t": 5})
+    hub.publish("other", "score", {"t": 100})
+    assert _doc(lst.queue.get_nowait())["t"] == 5 and lst.queue.empty()
+    assert hub.latest_score["pump"] == {"t": 5} and hub.devices() == ["other", "pump"]
+
+
+def test_a_page_that_falls_behind_is_dropped_not_buffered_without_bound() -> None:
+    hub = LiveHub(history_points=2, queue_size=4)
+    lst = hub.add("pump")
+    for i in range(100):
+        hub.publish("pump", "reading", {"t": i})
+    assert lst.dropped.is_set() and not hub.watching("pump") and hub.listeners_dropped == 1
+    assert lst.queue.qsize() <= 4 + 2 * 4
+
+
+def test_removed_page_stops_receiving() -> None:
+    hub = LiveHub(history_points=2, queue_size=4)
+    lst = hub.add("pump")
+    hub.remove(lst)
+    hub.publish("pump", "score", {"t": 1})
+    assert lst.queue.empty() and hub.listener_count == 0
+
+
+def test_field_errors_name_each_field_of_a_validation_message() -> None:
+    msg = "body.condition.threshold: Input should be a valid number; name: 'a.b' must match x; plain failure"
+    assert field_errors(msg) == [
+        {"field": "condition.threshold", "message": "Input should be a valid number"},
+        {"field": "name", "message": "'a.b' must match x"},
+        {"field": "", "message": "plain failure"},
+    ]
+
+
+async def test_the_stream_sends_history_then_live_and_ends_with_the_session() -> None:
+    hub = LiveHub(history_points=5, queue_size=10)
+    sessions = SessionStore(idle_timeout=60, max_age=600, max_sessions=4)
+    sid, _ = sessions.create("token")
+    hub.publish("pump", "score", {"t": 1})
+    stream = sse_frames(hub, sessions, sid, "pump", keepalive=0.05)
+    assert await anext(stream) == b"retry: 2000\n\n"
+    assert _doc(await anext(stream))["t"] == 1
+    hub.publish("pump", "score", {"t": 2})
+    assert _doc(await anext(stream))["t"] == 2
+    assert await anext(stream) == b": keep-alive\n\n"
+    sessions.drop(sid)
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
+    assert not hub.watching("pump")
