@@ -130,3 +130,25 @@ def test_a_one_percent_error_in_the_manifest_speed_still_finds_the_race() -> Non
     d = Diagnoser(window_length(fs), fs, SKF_6205, shaft * 1.01)
     assert set(windows(d, bearing_signal(fs, 2.0, bpfo, seed=8))) == {"outer"}
     assert set(windows(d, bearing_signal(fs, 2.0, bpfi, shaft_hz=shaft, depth=0.8, seed=9))) == {"inner"}
+
+
+@pytest.mark.parametrize("fs", [12000.0, 48000.0])
+def test_broadband_rise_over_the_healthy_level_is_a_fault_only_where_a_reference_is_known(fs: float) -> None:
+    """Rule 4: no line, no impacts, but twice the healthy level -> a fault typed like rule 3 (ball without a race
+    line); the same signal at the healthy level, or with no reference for the channel, stays normal."""
+    shaft = 1797.0 / 60.0
+    rng = np.random.default_rng(11)
+    n = window_length(fs)
+    t = np.arange(n) / fs
+    shape = rng.standard_normal(n) + sum(1.0 / k * np.sin(2 * np.pi * k * shaft * t + k) for k in range(1, 4))
+    shape = shape / float(np.std(shape))
+    reference = 0.074
+    with_ref = Diagnoser(n, fs, SKF_6205, shaft, reference_rms=reference)
+    without = Diagnoser(n, fs, SKF_6205, shaft)
+    loud, quiet = 2.0 * reference * shape, 1.0 * reference * shape
+    assert with_ref.diagnose(loud).verdict == "ball"
+    assert with_ref.diagnose(loud).level_ratio == pytest.approx(2.0, rel=1e-6)
+    assert with_ref.diagnose(quiet).verdict == "normal"
+    assert without.diagnose(loud).verdict == "normal" and without.diagnose(loud).level_ratio == 0.0
+    edge = with_ref.settings.level_factor * reference * shape
+    assert with_ref.diagnose(edge * 0.99).verdict == "normal" and with_ref.diagnose(edge * 1.01).verdict == "ball"

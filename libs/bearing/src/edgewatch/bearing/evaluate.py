@@ -15,7 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from edgewatch.bearing.diagnose import FAMILIES, VERDICTS, Diagnoser, DiagnosisSettings, window_length
+from edgewatch.bearing.diagnose import (
+    FAMILIES,
+    HEALTHY_RMS_G,
+    VERDICTS,
+    Diagnoser,
+    DiagnosisSettings,
+    window_length,
+)
 from edgewatch.bearing.manifest import Recording
 from edgewatch.bearing.matfile import read_channel, read_rpm
 
@@ -80,7 +87,7 @@ def evaluate_recording(rec: Recording, settings: DiagnosisSettings | None = None
     n = window_length(rec.sample_rate_hz)
     if x.shape[0] < n:
         raise ValueError(f"{rec.file}: {x.shape[0]} samples, shorter than one {n}-sample window")
-    diag = Diagnoser(n, rec.sample_rate_hz, rec.geometry, rpm / 60.0, settings)
+    diag = Diagnoser(n, rec.sample_rate_hz, rec.geometry, rpm / 60.0, settings, HEALTHY_RMS_G.get(rec.channel))
     out = [diag.diagnose(x[s : s + n]) for s in range(0, x.shape[0] - n + 1, n // 2)]
     verdicts = [d.verdict for d in out]
     return RecordingResult(
