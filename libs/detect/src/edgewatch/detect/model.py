@@ -1,0 +1,146 @@
+"""A trained detector as the inference service serves it: ``model.onnx`` + ``meta.json`` (common_contracts.md).
+
+Training = check the rows, fit, export, run the ONNX model on the training windows through ONNX Runtime, and
+calibrate the threshold on those scores (so the threshold belongs to the exact graph that will be served).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from edgewatch.detect.calibrate import calibrate
+from edgewatch.detect.data import check_training
+from edgewatch.detect.detectors import DEFAULT_WINDOW, Detector, fit_detector
+from edgewatch.detect.errors import ModelFormatError
+from edgewatch.detect.graph import INPUT, OUTPUT
+from edgewatch.detect.runtime import sliding_windows
+
+__all__ = [
+    "DEFAULT_PERSISTENCE",
+    "TrainedModel",
+    "load_model",
+    "ort_scores",
+    "save_model",
+    "session",
+    "train_model",
+]
+
+F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
+DEFAULT_PERSISTENCE = {"raise": 3, "clear": 3}  # 3 consecutive samples raise or clear: one noisy sample does neither
+
+
+class TrainedModel:
+    """The ONNX bytes and the meta.json document (camelCase keys)."""
+
+    def __init__(self, onnx_bytes: bytes, meta: dict[str, Any], detector: Detector | None = None) -> None:
+        self.onnx = onnx_bytes
+        self.meta = meta
+        self.detector = detector  # the fitted numpy reference when trained in this process (never serialised)
+
+    @property
+    def window(self) -> int:
+        return int(self.meta.get("window", 1))
+
+    @property
+    def threshold(self) -> float:
+        return float(self.meta["threshold"])
+
+    @property
+    def persistence(self) -> tuple[int, int]:
+        p = self.meta.get("persistence") or {"raise": 1, "clear": 1}
+        return int(p["raise"]), int(p["clear"])
+
+
+def session(onnx_bytes: bytes) -> Any:
+    """An ONNX Runtime CPU session with one thread and no spinning (as the inference service runs it)."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(onnx_bytes, so, providers=["CPUExecutionProvider"])
+
+
+def ort_scores(sess: Any, windows: F32, batch: int = 4096) -> F64:
+    """Scores of ``[N, W, F]`` windows through ONNX Runtime."""
+    out = [sess.run([OUTPUT], {INPUT: windows[i : i + batch]})[0] for i in range(0, windows.shape[0], batch)]
+    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+
+
+def train_model(
+    train: F64,
+    columns: Sequence[str],
+    *,
+    algorithm: str,
+    window: int = DEFAULT_WINDOW,
+    threshold_method: str = "quantile",
+    name: str = "detector",
+    version: str = "1",
+    persistence: dict[str, int] | None = None,
+) -> TrainedModel:
+    """Fit ``algorithm`` on normal rows and calibrate its threshold on the served graph's training scores.
+
+    Raises:
+        TrainingDataError: NaN, infinite or constant columns (naming the column).
+    """
+    x = np.asarray(train, dtype=np.float64)
+    check_training(x, columns)
+    det = fit_detector(algorithm, x, window)
+    data = det.to_onnx()
+    windows = sliding_windows(x, det.window)
+    scores = ort_scores(session(data), windows)
+    threshold, summary = calibrate(scores, threshold_method)
+    golden = windows[-1:]
+    meta = {
+        "name": name,
+        "version": version,
+        "inputNames": list(columns),
+        "threshold": threshold,
+        "golden": {
+            "input": [float(v) for v in golden.reshape(-1)],
+            "expectedScore": float(scores[-1]),
+            "tolerance": 1e-3,
+        },
+        "window": det.window,
+        "algorithm": det.algorithm,
+        "thresholdMethod": threshold_method,
+        "calibration": summary | {"rows": int(x.shape[0])},
+        "persistence": dict(persistence or DEFAULT_PERSISTENCE),
+        "quantized": False,
+        "detector": det.info,
+        "created": time.time_ns(),
+    }
+    return TrainedModel(data, meta, det)
+
+
+def save_model(model: TrainedModel, directory: Path) -> None:
+    """Write ``model.onnx`` and ``meta.json`` into ``directory`` (created)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "model.onnx").write_bytes(model.onnx)
+    (directory / "meta.json").write_text(json.dumps(model.meta, indent=2) + "\n", encoding="utf-8")
+
+
+def load_model(directory: Path) -> TrainedModel:
+    """Read a model directory.
+
+    Raises:
+        ModelFormatError: a file is missing or meta.json lacks a required field.
+    """
+    try:
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        data = (directory / "model.onnx").read_bytes()
+    except (OSError, ValueError) as e:
+        raise ModelFormatError(f"{directory}: not a model directory ({e})") from e
+    for key in ("inputNames", "threshold", "algorithm"):
+        if key not in meta:
+            raise ModelFormatError(f"{directory}/meta.json lacks {key!r}")
+    return TrainedModel(data, meta)
