@@ -16,7 +16,7 @@ COLUMNS = ["Current", "Pressure", "Volume Flow RateRMS"]
 
 
 def _rows(n: int = 60) -> np.ndarray:
-    return np.random.default_rng(0).normal(size=(n, len(COLUMNS))) + [1.0, 0.1, 32.0]
+    return np.random.default_rng(0).normal(size=(n, len(COLUMNS))) + np.array([1.0, 0.1, 32.0])
 
 
 def _write_csv(path: Path, columns: list[str], rows: np.ndarray, labels: bool = False) -> None:
