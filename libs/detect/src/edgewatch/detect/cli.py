@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from edgewatch.detect.calibrate import DEFAULT_FACTOR
 from edgewatch.detect.detectors import ALGORITHMS, DEFAULT_ALGORITHM, DEFAULT_WINDOW
 from edgewatch.detect.errors import DetectError
 
@@ -28,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--rows", type=int, default=0, help="train on the first N rows (0 = all)")
     tr.add_argument("--window", type=int, default=DEFAULT_WINDOW)
     tr.add_argument("--threshold-method", choices=["quantile", "pot"], default="quantile")
+    tr.add_argument("--factor", type=float, default=DEFAULT_FACTOR, help="quantile method: threshold = q99 x factor")
     tr.add_argument("--name", default="detector")
     tr.add_argument("--version", default="1")
     qu = sub.add_parser("quantize", help="INT8 (static QDQ) version of a model, threshold re-calibrated")
@@ -43,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     sk.add_argument("--algorithm", choices=list(ALGORITHMS), default=DEFAULT_ALGORITHM)
     sk.add_argument("--int8", action="store_true", help="quantise each model and score with the INT8 graph")
     sk.add_argument("--threshold-method", choices=["quantile", "pot"], default="quantile")
+    sk.add_argument("--window", type=int, default=DEFAULT_WINDOW)
+    sk.add_argument("--factor", type=float, default=DEFAULT_FACTOR, help="quantile method: threshold = q99 x factor")
     return ap
 
 
@@ -77,6 +81,7 @@ def _train(args: argparse.Namespace) -> int:
         algorithm=args.algorithm,
         window=args.window,
         threshold_method=args.threshold_method,
+        factor=args.factor,
         name=args.name,
         version=args.version,
     )
@@ -113,6 +118,8 @@ def _eval(args: argparse.Namespace) -> int:
         algorithm=args.algorithm,
         int8=args.int8,
         threshold_method=args.threshold_method,
+        window=args.window,
+        factor=args.factor,
     )
     print(f"skab {args.algorithm}{' int8' if args.int8 else ''}:")
     for line in res.lines():

@@ -7,6 +7,7 @@
 | ``pca`` | PCA on ``d``: T2 / its training 99th percentile + Q (SPE) / its training 99th percentile |
 | ``iforest`` | Isolation Forest (scikit-learn, exported by skl2onnx) on ``d``: minus its decision function |
 | ``dense-ae`` | windowed dense autoencoder (numpy, Adam) on the scaled window: mean squared reconstruction error |
+| ``conv-ae`` | the same with a 1-D convolution over time as its first layer (ONNX ``Conv``) |
 | ``hybrid`` | ``filtered-z`` gates ``dense-ae``: the AE's normalised score counts only where stage 1 passes the gate |
 
 All are causal: a window holds samples t-W+1 .. t only (``runtime.WindowBuffer``).
@@ -208,6 +209,20 @@ def _dense_ae(train: F64, window: int) -> Detector:
     return Detector("dense-ae", window, train.shape[1], ref, parts, fe.summary() | ae.summary())
 
 
+def _conv_ae(train: F64, window: int) -> Detector:
+    fe = fit_frontend(train, window)
+    ae = fit_autoencoder(fe.standardize(sliding_windows(train, window).astype(np.float64)), fe.slow, conv=True)
+
+    def ref(w: F64) -> F64:
+        return ae.score(fe.standardize(w))
+
+    def parts() -> tuple[list[NodeProto], list[TensorProto], dict[str, int]]:
+        nodes, inits = _ae_parts(fe, ae, OUTPUT)
+        return nodes, inits, {}
+
+    return Detector("conv-ae", window, train.shape[1], ref, parts, fe.summary() | ae.summary())
+
+
 def _hybrid(train: F64, window: int) -> Detector:
     from edgewatch.detect.calibrate import DEFAULT_FACTOR, DEFAULT_QUANTILE
 
@@ -246,6 +261,7 @@ ALGORITHMS: dict[str, Callable[[F64, int], Detector]] = {
     "pca": _pca,
     "iforest": _iforest,
     "dense-ae": _dense_ae,
+    "conv-ae": _conv_ae,
     "hybrid": _hybrid,
 }
 

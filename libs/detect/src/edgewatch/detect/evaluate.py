@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from edgewatch.detect.calibrate import DEFAULT_FACTOR
 from edgewatch.detect.data import find_recordings, read_recording
+from edgewatch.detect.detectors import DEFAULT_WINDOW
 from edgewatch.detect.metrics import PointCounts, nab_scores
 from edgewatch.detect.model import TrainedModel, ort_scores, session, train_model
 from edgewatch.detect.runtime import WindowBuffer, over_threshold, persist, sliding_windows
@@ -76,6 +78,8 @@ def evaluate_skab(
     algorithm: str,
     int8: bool = False,
     threshold_method: str = "quantile",
+    window: int = DEFAULT_WINDOW,
+    factor: float = DEFAULT_FACTOR,
     train_rows: int = TRAIN_ROWS,
 ) -> SkabResult:
     """Evaluate every SKAB-format CSV under ``root``; write ``file,row,score,threshold,anomaly`` rows."""
@@ -95,6 +99,8 @@ def evaluate_skab(
                 rec.columns,
                 algorithm=algorithm,
                 threshold_method=threshold_method,
+                window=window,
+                factor=factor,
                 name=path.stem,
             )
             result.fp32_size = max(result.fp32_size, len(model.onnx))

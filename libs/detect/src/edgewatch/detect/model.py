@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from edgewatch.detect.calibrate import calibrate
+from edgewatch.detect.calibrate import DEFAULT_FACTOR, calibrate
 from edgewatch.detect.data import check_training
 from edgewatch.detect.detectors import DEFAULT_WINDOW, Detector, fit_detector
 from edgewatch.detect.errors import ModelFormatError
@@ -83,6 +83,7 @@ def train_model(
     algorithm: str,
     window: int = DEFAULT_WINDOW,
     threshold_method: str = "quantile",
+    factor: float = DEFAULT_FACTOR,
     name: str = "detector",
     version: str = "1",
     persistence: dict[str, int] | None = None,
@@ -98,7 +99,7 @@ def train_model(
     data = det.to_onnx()
     windows = sliding_windows(x, det.window)
     scores = ort_scores(session(data), windows)
-    threshold, summary = calibrate(scores, threshold_method)
+    threshold, summary = calibrate(scores, threshold_method, factor=factor)
     golden = windows[-1:]
     meta = {
         "name": name,
