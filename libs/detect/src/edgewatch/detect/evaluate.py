@@ -38,10 +38,16 @@ class SkabResult:
     nab: dict[str, float] = field(default_factory=dict)
     fp32_size: int = 0
     int8_size: int = 0
+    scored: int = 0  # rows scored in every file, labelled or not
+    alarms: int = 0  # of which in alarm
 
     def lines(self) -> list[str]:
         c = self.counts
-        out = [f"files {self.files} (labelled {self.labelled}), test rows {c.tp + c.fp + c.fn + c.tn}"]
+        share = 100.0 * self.alarms / self.scored if self.scored else 0.0
+        out = [
+            f"files {self.files} (labelled {self.labelled}), test rows {self.scored}, "
+            f"in alarm {self.alarms} ({share:.2f} %)"
+        ]
         if self.labelled:
             out.append(
                 f"F1 {c.f1:.4f}  FAR {c.far:.2f} %  MAR {c.mar:.2f} %  (TP {c.tp} FP {c.fp} FN {c.fn} TN {c.tn})"
@@ -115,6 +121,8 @@ def evaluate_skab(
             for i, (s, a) in enumerate(zip(scores.tolist(), alarm.tolist(), strict=True)):
                 out.writerow([rel, train_rows + i, f"{s:.6g}", f"{thr:.6g}", int(a)])
             result.files += 1
+            result.scored += int(alarm.size)
+            result.alarms += int(alarm.sum())
             if rec.anomaly is not None:
                 result.labelled += 1
                 point_pairs.append((alarm, rec.anomaly[train_rows:]))
