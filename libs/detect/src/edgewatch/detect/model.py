@@ -114,10 +114,11 @@ def train_model(
         "window": det.window,
         "algorithm": det.algorithm,
         "thresholdMethod": threshold_method,
-        "calibration": summary | {"rows": int(x.shape[0])},
+        # calibration: the score summary, plus what was fitted (slow channels, components, layers); only the
+        # contract's top-level fields, so the service's strict metadata model accepts the file
+        "calibration": summary | {"rows": int(x.shape[0]), "detector": det.info},
         "persistence": dict(persistence or DEFAULT_PERSISTENCE),
         "quantized": False,
-        "detector": det.info,
         "created": time.time_ns(),
     }
     return TrainedModel(data, meta, det)

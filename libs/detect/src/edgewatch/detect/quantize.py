@@ -91,7 +91,9 @@ def quantize_model(model: TrainedModel, calibration_windows: F32) -> TrainedMode
     golden = calibration_windows[-1:]
     meta |= {
         "threshold": threshold,
-        "calibration": summary | {"rows": (meta.get("calibration") or {}).get("rows")},
+        "calibration": summary
+        | {k: v for k, v in (meta.get("calibration") or {}).items() if k in ("rows", "detector")}
+        | {"fp32Size": len(model.onnx), "int8Size": len(data)},
         "quantized": True,
         "version": f"{meta['version']}-int8",
         "golden": {
@@ -99,7 +101,5 @@ def quantize_model(model: TrainedModel, calibration_windows: F32) -> TrainedMode
             "expectedScore": float(scores[-1]),
             "tolerance": 0.05,
         },
-        "fp32Size": len(model.onnx),
-        "int8Size": len(data),
     }
     return TrainedModel(data, meta)
