@@ -113,3 +113,17 @@ def test_int8_keeps_scores_close_and_recalibrates_the_threshold(
     assert np.median(np.abs(a - b)) < 0.1 * fp32.threshold
     assert abs(q.threshold - fp32.threshold) < 0.1 * fp32.threshold
     assert np.mean(alarm_a != alarm_b) < 0.05
+
+
+def test_cv_calibration_scores_unseen_folds_and_int8_scales_its_threshold(series: np.ndarray) -> None:
+    fp32 = train_model(series[:TRAIN], COLUMNS, algorithm="filtered-z", calibration="cv")
+    cal = fp32.meta["calibration"]
+    assert cal["scores"] == "cv" and cal["factor"] == 1.0
+    assert cal["n"] == TRAIN - fp32.window + 1  # every training window scored once, by a model that never saw it
+    _, alarm = score_recording(fp32, series, TRAIN)
+    rows = np.arange(TRAIN, series.shape[0])
+    assert alarm[(rows >= 310) & (rows < 360)].mean() > 0.8
+    q = quantize_model(fp32, sliding_windows(series[:TRAIN], fp32.window))
+    ratio = q.meta["calibration"]["int8Ratio"]
+    assert q.meta["threshold"] == pytest.approx(fp32.threshold * ratio)
+    assert 0.8 < ratio < 1.25

@@ -12,11 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from edgewatch.detect.calibrate import DEFAULT_FACTOR
 from edgewatch.detect.detectors import ALGORITHMS, DEFAULT_ALGORITHM, DEFAULT_WINDOW
 from edgewatch.detect.errors import DetectError
 
 __all__ = ["main"]
+
+_FACTOR_HELP = "quantile method: threshold = q99 x factor (default 1.25 in-sample, 1.0 cv)"
+_CAL_HELP = "score the training windows in-sample, or out-of-sample by 5 contiguous folds (cv)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--rows", type=int, default=0, help="train on the first N rows (0 = all)")
     tr.add_argument("--window", type=int, default=DEFAULT_WINDOW)
     tr.add_argument("--threshold-method", choices=["quantile", "pot"], default="quantile")
-    tr.add_argument("--factor", type=float, default=DEFAULT_FACTOR, help="quantile method: threshold = q99 x factor")
+    tr.add_argument("--factor", type=float, default=None, help=_FACTOR_HELP)
+    tr.add_argument("--calibration", choices=["in-sample", "cv"], default="in-sample", help=_CAL_HELP)
     tr.add_argument("--name", default="detector")
     tr.add_argument("--version", default="1")
     qu = sub.add_parser("quantize", help="INT8 (static QDQ) version of a model, threshold re-calibrated")
@@ -46,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     sk.add_argument("--int8", action="store_true", help="quantise each model and score with the INT8 graph")
     sk.add_argument("--threshold-method", choices=["quantile", "pot"], default="quantile")
     sk.add_argument("--window", type=int, default=DEFAULT_WINDOW)
-    sk.add_argument("--factor", type=float, default=DEFAULT_FACTOR, help="quantile method: threshold = q99 x factor")
+    sk.add_argument("--factor", type=float, default=None, help=_FACTOR_HELP)
+    sk.add_argument("--calibration", choices=["in-sample", "cv"], default="in-sample", help=_CAL_HELP)
     return ap
 
 
@@ -82,6 +86,7 @@ def _train(args: argparse.Namespace) -> int:
         window=args.window,
         threshold_method=args.threshold_method,
         factor=args.factor,
+        calibration=args.calibration,
         name=args.name,
         version=args.version,
     )
@@ -120,6 +125,7 @@ def _eval(args: argparse.Namespace) -> int:
         threshold_method=args.threshold_method,
         window=args.window,
         factor=args.factor,
+        calibration=args.calibration,
     )
     print(f"skab {args.algorithm}{' int8' if args.int8 else ''}:")
     for line in res.lines():

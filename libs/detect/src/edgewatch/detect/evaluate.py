@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from edgewatch.detect.calibrate import DEFAULT_FACTOR
 from edgewatch.detect.data import find_recordings, read_recording
 from edgewatch.detect.detectors import DEFAULT_WINDOW
 from edgewatch.detect.metrics import PointCounts, nab_scores
@@ -85,7 +84,8 @@ def evaluate_skab(
     int8: bool = False,
     threshold_method: str = "quantile",
     window: int = DEFAULT_WINDOW,
-    factor: float = DEFAULT_FACTOR,
+    factor: float | None = None,
+    calibration: str = "in-sample",
     train_rows: int = TRAIN_ROWS,
 ) -> SkabResult:
     """Evaluate every SKAB-format CSV under ``root``; write ``file,row,score,threshold,anomaly`` rows."""
@@ -107,6 +107,7 @@ def evaluate_skab(
                 threshold_method=threshold_method,
                 window=window,
                 factor=factor,
+                calibration=calibration,
                 name=path.stem,
             )
             result.fp32_size = max(result.fp32_size, len(model.onnx))

@@ -6,6 +6,7 @@ calibrate the threshold on those scores (so the threshold belongs to the exact g
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Sequence
@@ -34,7 +35,8 @@ __all__ = [
 
 F64 = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
-DEFAULT_PERSISTENCE = {"raise": 3, "clear": 3}  # 3 consecutive samples raise or clear: one noisy sample does neither
+DEFAULT_PERSISTENCE = {"raise": 3, "clear": 3}
+CV_FOLDS = 5  # 3 consecutive samples raise or clear: one noisy sample does neither
 
 
 class TrainedModel:
@@ -83,12 +85,17 @@ def train_model(
     algorithm: str,
     window: int = DEFAULT_WINDOW,
     threshold_method: str = "quantile",
-    factor: float = DEFAULT_FACTOR,
+    factor: float | None = None,
+    calibration: str = "in-sample",
     name: str = "detector",
     version: str = "1",
     persistence: dict[str, int] | None = None,
 ) -> TrainedModel:
-    """Fit ``algorithm`` on normal rows and calibrate its threshold on the served graph's training scores.
+    """Fit ``algorithm`` on normal rows and calibrate its threshold on the served graph's scores.
+
+    ``calibration``: ``in-sample`` scores the training windows with the model fitted on them (factor default
+    1.25, a margin for that optimism); ``cv`` scores each of CV_FOLDS contiguous blocks of the training rows
+    with a model fitted on the other blocks (factor default 1.0: those windows were unseen).
 
     Raises:
         TrainingDataError: NaN, infinite or constant columns (naming the column).
@@ -99,7 +106,15 @@ def train_model(
     data = det.to_onnx()
     windows = sliding_windows(x, det.window)
     scores = ort_scores(session(data), windows)
-    threshold, summary = calibrate(scores, threshold_method, factor=factor)
+    if calibration == "cv":
+        cal_scores = _cv_scores(x, columns, algorithm, det.window)
+        fac = 1.0 if factor is None else factor
+    elif calibration == "in-sample":
+        cal_scores, fac = scores, DEFAULT_FACTOR if factor is None else factor
+    else:
+        raise ValueError(f"unknown calibration {calibration!r} (in-sample, cv)")
+    threshold, summary = calibrate(cal_scores, threshold_method, factor=fac)
+    summary["scores"] = calibration
     golden = windows[-1:]
     meta = {
         "name": name,
@@ -122,6 +137,25 @@ def train_model(
         "created": time.time_ns(),
     }
     return TrainedModel(data, meta, det)
+
+
+def _cv_scores(x: F64, columns: Sequence[str], algorithm: str, window: int) -> F64:
+    """Out-of-sample scores of every training window, through ONNX Runtime: the windows ending in each of
+    CV_FOLDS contiguous blocks are scored by a model fitted on the rows outside that block."""
+    n = x.shape[0]
+    edges = np.linspace(0, n, CV_FOLDS + 1).astype(int)
+    ends = np.arange(window - 1, n)
+    windows = sliding_windows(x, window)
+    out = []
+    for lo, hi in itertools.pairwise(edges.tolist()):
+        rest = np.concatenate([x[:lo], x[hi:]])
+        pick = (ends >= lo) & (ends < hi)
+        if not pick.any() or rest.shape[0] <= window + 1:
+            continue
+        check_training(rest, columns)
+        fold = fit_detector(algorithm, rest, window)
+        out.append(ort_scores(session(fold.to_onnx()), windows[pick]))
+    return np.concatenate(out)
 
 
 def save_model(model: TrainedModel, directory: Path) -> None:

@@ -83,11 +83,20 @@ def quantize_model(model: TrainedModel, calibration_windows: F32) -> TrainedMode
     method = str(meta.get("thresholdMethod", "quantile"))
     if method == "fixed":
         threshold, summary = float(meta["threshold"]), dict(meta.get("calibration") or {})
+    elif (meta.get("calibration") or {}).get("scores") == "cv":
+        # cross-validated FP32 calibration: carry it over scaled by how quantisation moved the training scores'
+        # quantile (refitting the folds and quantising each would cost CV_FOLDS quantisations per model)
+        cal = dict(meta["calibration"])
+        q = float(cal.get("quantile", 0.99))
+        fp32 = ort_scores(session(model.onnx), calibration_windows)
+        ratio = float(np.quantile(scores, q)) / max(float(np.quantile(fp32, q)), 1e-12)
+        threshold, summary = float(meta["threshold"]) * ratio, cal | {"int8Ratio": ratio}
     else:
         cal = meta.get("calibration") or {}
         threshold, summary = calibrate(
             scores, method, quantile=float(cal.get("quantile", 0.99)), factor=float(cal.get("factor", 1.25))
         )
+        summary["scores"] = "in-sample"
     golden = calibration_windows[-1:]
     meta |= {
         "threshold": threshold,
