@@ -5,7 +5,7 @@
 | ``zscore`` | the inference service's baseline: mean squared z-score of the latest vector (window 1) |
 | ``filtered-z`` | max over channels of the standardised front-end value ``|d_j|`` (trailing mean / slope) |
 | ``pca`` | PCA on ``d``: T2 / its training 99th percentile + Q (SPE) / its training 99th percentile |
-| ``iforest`` | Isolation Forest (scikit-learn, exported by skl2onnx) on ``d``: minus its decision function |
+| ``iforest`` | Isolation Forest (scikit-learn; exported by ``iforest.py``) on ``d``: minus its decision function |
 | ``dense-ae`` | windowed dense autoencoder (numpy, Adam) on the scaled window: mean squared reconstruction error |
 | ``conv-ae`` | the same with a 1-D convolution over time as its first layer (ONNX ``Conv``) |
 | ``hybrid`` | ``filtered-z`` gates ``dense-ae``: the AE's normalised score counts only where stage 1 passes the gate |
