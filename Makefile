@@ -32,6 +32,8 @@ $(STAMP): $(PYPROJECTS) requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(foreach p,$(PKGS),-e ./$(p)) -r requirements-dev.txt
+	# the detectors' training extra (scikit-learn, onnx, onnxruntime): CI trains and tests every detector
+	$(BIN)/python -m pip install -q -e './libs/detect[train]'
 	touch $(STAMP)
 
 demo: setup
