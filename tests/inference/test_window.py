@@ -1,4 +1,4 @@
-"""The windowing/persistence seam (window.py, same semantics as edgewatch.detect.runtime) and the MicroBatcher."""
+"""The windowing/persistence the service serves with (edgewatch.detect.runtime) and the MicroBatcher."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import asyncio
 import numpy as np
 import pytest
 
+from edgewatch.detect.runtime import Persistence, WindowBuffer
 from edgewatch.inference.batching import MicroBatcher
-from edgewatch.inference.window import Persistence, WindowBuffer
 from tests.support.waiting import wait_until
 
 

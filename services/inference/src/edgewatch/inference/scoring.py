@@ -17,10 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from edgewatch.common.contracts.errors import ContractInvalidError
+from edgewatch.detect.runtime import Persistence, WindowBuffer
 from edgewatch.inference.models import ModelMeta
 from edgewatch.inference.session import LoadedModel
 from edgewatch.inference.shadow import Probation, ShadowRun
-from edgewatch.inference.window import Persistence, WindowBuffer
 
 __all__ = [
     "DeviceState",
@@ -81,7 +81,8 @@ class DeviceState:
         buf = self._windows.get(key)
         if buf is None or buf.n_features != values.shape[0]:
             buf = self._windows[key] = WindowBuffer(w, values.shape[0])
-        return buf.push(values)
+        win = buf.push(values)  # float32, what the model takes
+        return None if win is None else win.astype(np.float64)
 
     def alarm(self, device: str, meta: ModelMeta, over: bool) -> bool:
         """The alarm state of ``device`` under ``meta``'s persistence after one more score."""
