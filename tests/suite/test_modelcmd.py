@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -94,9 +94,25 @@ async def test_model_cli_pushes_lists_shadows_promotes_and_rolls_back_over_rest(
     assert await _cli("model", "push", str(tmp_path / "missing"), *url) == 2
 
 
-@pytest.mark.skipif(importlib.util.find_spec("edgewatch.detect") is not None, reason="edgewatch.detect is installed")
-def test_model_train_without_the_detect_package_says_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
+def test_model_train_without_the_detect_package_says_what_is_missing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a gateway image without the training package: the import of its CLI fails as it would there
+    monkeypatch.setitem(sys.modules, "edgewatch.detect.cli", None)
     assert main(["model", "train", "--epochs", "1"]) == 2
     assert "edgewatch.detect is not installed" in capsys.readouterr().err
     assert main(["model", "eval", "nasa"]) == 2
     assert "eval skab" in capsys.readouterr().err
+
+
+def test_model_eval_cwru_and_skab_reach_their_packages_clis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("file,sampleRateHz\nx.mat,12000\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    args = ["--data", str(tmp_path), "--manifest", str(manifest), "--predictions", str(out)]
+    assert main(["model", "eval", "cwru", *args]) == 2  # edgewatch.bearing's manifest check answered
+    assert "rpm" in capsys.readouterr().err
+    (tmp_path / "skab").mkdir()
+    with pytest.raises(SystemExit):  # edgewatch.detect's parser: --predictions is required
+        main(["model", "eval", "skab", "--data", str(tmp_path / "skab")])
+    assert "--predictions" in capsys.readouterr().err
