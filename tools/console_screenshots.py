@@ -1,7 +1,8 @@
 """Screenshots of every console page for docs/console/ (the README links them).
 
 Runs the demo suite (`edgewatch up --demo` on free ports, a temporary data directory), waits until the demo rule
-has raised on the pump, stores a second model for the pump (so the models page shows a previous one), and saves
+has raised on the pump, stores a second model for the pump (so the models page shows a previous one) and shadows the
+auto-fitted one again (its criteria, and a promotion refused for too few vectors, on the models page), and saves
 overview, device, rules (an invalid edit with its field error), models and profiles & devices pages as PNG.
 
     .venv/bin/python tools/console_screenshots.py [OUT_DIR]   # default docs/console
@@ -66,7 +67,9 @@ def shoot(out: Path, ports: Ports, token: str) -> None:
     n = len(auto["inputNames"])
     body = {"name": "pump-retrained", "version": "2", "inputNames": auto["inputNames"], "mean": [0.0] * n}
     _call(f"{inference}/model/baseline", token, {**body, "std": [1.0] * n, "threshold": 50.0, "device": "demo-pump"})
-    time.sleep(12)  # a few scores from the new model on the device page
+    # the auto-fitted model back as a shadow: the models page shows its live criteria
+    _call(f"{inference}/model/shadow", token, {"name": auto["name"], "version": auto["version"], "device": "demo-pump"})
+    time.sleep(12)  # a few scores from the new model on the device page, a few vectors compared
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -87,7 +90,9 @@ def shoot(out: Path, ports: Ports, token: str) -> None:
         page.wait_for_selector("[data-error-for='condition.threshold']:not(:empty)")
         page.screenshot(path=str(out / "rules.png"), full_page=True)
         page.goto(f"{base}/ui/#/models")
-        page.wait_for_selector("[data-testid=serving-demo-pump]")
+        page.wait_for_selector("[data-testid=criterion-demo-pump-vectors]")
+        page.click("[data-testid=promote-demo-pump]")  # refused (too few vectors): the failing criteria shown
+        page.wait_for_selector("[data-testid=force-promote-demo-pump]")
         page.screenshot(path=str(out / "models.png"), full_page=True)
         page.goto(f"{base}/ui/#/config")
         page.fill("[data-testid=profile-yaml]", "name: broken-profile\ndeviceResources:\n  - name: Speed\n")

@@ -1,7 +1,8 @@
 """The console in a real browser (Playwright driving Debian's Chromium) against the real suite of `edgewatch up
 --demo` (every service as a process, the simulated Modbus pump): login refused with a wrong token, the pump listed
-UP, its score plot gaining points while the test watches, an invalid rule edit showing the field error, and a
-rollback that calls the API and shows the previous model serving.
+UP, its score plot gaining points while the test watches, an invalid rule edit showing the field error, a
+rollback that calls the API and shows the previous model serving, and a shadow started from the models page with
+its live criteria, whose promotion is refused (409, the failing criteria shown) and then forced.
 
 Skips without Chromium (``apt-get install chromium``), the ``playwright`` package or the console's npm packages,
 except under CI.
@@ -179,6 +180,51 @@ async def test_rollback_calls_the_api_and_shows_the_previous_model_serving(page:
     )
     now = await _serving(suite)
     assert now is not None and (now["name"], now["version"]) == ("console-a", "1")
+
+
+async def test_shadow_from_the_page_shows_its_criteria_and_a_refused_promote_can_be_forced(
+    page: Page, suite: RunningSuite
+) -> None:
+    # after the rollback test: console-a@1 serves the pump, console-b@2 is stored (same inputs)
+    await page.goto(f"{_base(suite)}/ui/#/models")
+    await page.locator("[data-testid=model-pick-demo-pump]").wait_for()
+    await page.select_option("[data-testid=model-pick-demo-pump]", '["console-b","2"]')
+    async with page.expect_request(lambda r: r.url.endswith("/ui/api/models/shadow") and r.method == "POST") as req:
+        await page.click("[data-testid=shadow-start-demo-pump]")
+    assert (await req.value).post_data_json == {"name": "console-b", "version": "2", "device": "demo-pump"}
+    vectors = page.locator("[data-testid=criterion-demo-pump-vectors]")
+    await vectors.wait_for()
+    assert "console-b@2" in (await page.locator("[data-testid=shadow-demo-pump]").text_content() or "")
+    text = await vectors.text_content() or ""
+    assert "vectors compared" in text and "(>= 500)" in text
+    assert await vectors.get_attribute("data-passed") == "false"  # the demo's 5 s windows: far from 500
+    assert await page.get_attribute("[data-testid=criterion-demo-pump-golden]", "data-passed") == "true"
+    for key in ("alarmRateDiff", "agreement"):
+        assert await page.locator(f"[data-testid=criterion-demo-pump-{key}]").count() == 1
+    shadows = (await _rest(suite, "GET", "inference", "/model/shadow"))["shadows"]
+    assert [(x["slot"], x["model"]) for x in shadows] == [("demo-pump", {"name": "console-b", "version": "2"})]
+
+    async with page.expect_response(lambda r: r.url.endswith("/ui/api/models/promote")) as refused:
+        await page.click("[data-testid=promote-demo-pump]")
+    assert (await refused.value).status == 409
+    reasons = page.locator("[data-testid=refusal-reasons-demo-pump] li")
+    await reasons.first.wait_for()
+    assert "ShadowMinVectors 500" in " ".join(await reasons.all_text_contents())
+    first = await _serving(suite)
+    assert first is not None and (first["name"], first["version"]) == ("console-a", "1")  # refused: unchanged
+
+    async with page.expect_request(lambda r: r.url.endswith("/ui/api/models/promote") and r.method == "POST") as req:
+        await page.click("[data-testid=force-promote-demo-pump]")
+    assert (await req.value).post_data_json == {"device": "demo-pump", "force": True}
+    await page.wait_for_function(
+        "() => document.querySelector('[data-testid=serving-demo-pump]')?.textContent.includes('console-b@2')"
+    )
+    assert "on probation" in (await page.locator("[data-testid=probation-demo-pump]").text_content() or "")
+    assert "none" in (await page.locator("[data-testid=shadow-demo-pump]").text_content() or "")
+    now = await _serving(suite)
+    assert now is not None and (now["name"], now["version"]) == ("console-b", "2")
+    history = (await _rest(suite, "GET", "inference", "/model/shadow"))["history"]
+    assert history[-1]["event"] == "promoted" and history[-1]["how"] == "forced"
 
 
 async def _serving(s: RunningSuite) -> dict[str, Any] | None:

@@ -82,6 +82,9 @@ async def test_a_mutation_without_the_csrf_token_is_forbidden(console: Any) -> N
     assert r.status_code == 403 and "CSRF" in r.json()["message"]
     r = await client.post("/ui/api/rules/pump/stop", headers={"X-CSRF-Token": "guess"})
     assert r.status_code == 403
+    for method, path in (("POST", "/models/promote"), ("POST", "/models/shadow"), ("DELETE", "/models/shadow")):
+        r = await client.request(method, f"/ui/api{path}", json={"device": "pump", "force": True})
+        assert r.status_code == 403 and "CSRF" in r.json()["message"], path
     # with the token it reaches the rules service (not running here: 502 from the console, not 403)
     r = await client.post("/ui/api/rules/pump/stop", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 502 and "rules unreachable" in r.json()["message"]

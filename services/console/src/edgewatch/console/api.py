@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from edgewatch.console.config import ConsoleSection
 from edgewatch.console.live import LiveHub
+from edgewatch.console.modelview import build_models, refusal_reasons
 from edgewatch.console.overview import build_overview, field_errors
 from edgewatch.console.security import UI_PREFIX, require_session
 from edgewatch.console.session import COOKIE, Session, SessionStore
@@ -120,7 +121,7 @@ def api_router(sessions: SessionStore, upstream: Upstream, hub: LiveHub, cfg: Co
 
     @r.get("/models")
     async def models(s: Session = auth) -> JSONResponse:
-        return relay(await upstream.call("inference", "GET", "/model/active", s.token))
+        return relay(await build_models(upstream, s.token))
 
     @r.get("/models/all")
     async def all_models(s: Session = auth) -> JSONResponse:
@@ -133,6 +134,24 @@ def api_router(sessions: SessionStore, upstream: Upstream, hub: LiveHub, cfg: Co
     @r.post("/models/activate")
     async def activate(doc: JsonBody, s: Session = auth) -> JSONResponse:
         return relay(await upstream.call("inference", "POST", "/model/activate", s.token, json=doc))
+
+    @r.post("/models/shadow")
+    async def start_shadow(doc: JsonBody, s: Session = auth) -> JSONResponse:
+        return relay(await upstream.call("inference", "POST", "/model/shadow", s.token, json=doc))
+
+    @r.delete("/models/shadow")
+    async def stop_shadow(device: str = "", s: Session = auth) -> JSONResponse:
+        return relay(
+            await upstream.call("inference", "DELETE", f"/model/shadow?device={quote(device, safe='')}", s.token)
+        )
+
+    @r.post("/models/promote")
+    async def promote(doc: JsonBody, s: Session = auth) -> JSONResponse:
+        """Promote the slot's shadow; a 409 lists the failing criteria in ``reasons`` (``force`` overrides)."""
+        reply = await upstream.call("inference", "POST", "/model/promote", s.token, json=doc)
+        if reply.status == 409 and isinstance(reply.body, dict):
+            reply = Reply(409, {**reply.body, "reasons": refusal_reasons(str(reply.body.get("message", "")))})
+        return relay(reply)
 
     @r.put("/thresholds/{device}")
     async def threshold(device: str, doc: JsonBody, s: Session = auth) -> JSONResponse:
