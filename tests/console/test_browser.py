@@ -199,6 +199,7 @@ async def test_shadow_from_the_page_shows_its_criteria_and_a_refused_promote_can
     assert "vectors compared" in text and "(>= 500)" in text
     assert await vectors.get_attribute("data-passed") == "false"  # the demo's 5 s windows: far from 500
     assert await page.get_attribute("[data-testid=criterion-demo-pump-golden]", "data-passed") == "true"
+    assert "null" not in (await page.locator("[data-testid=slot-demo-pump]").text_content() or "")
     for key in ("alarmRateDiff", "agreement"):
         assert await page.locator(f"[data-testid=criterion-demo-pump-{key}]").count() == 1
     shadows = (await _rest(suite, "GET", "inference", "/model/shadow"))["shadows"]

@@ -9,6 +9,9 @@ const REFRESH_MS = 3000;
 const label = (m) => (m ? `${m.name}@${m.version}` : "-");
 const fmtValue = (v) => (typeof v === "number" && !Number.isInteger(v) ? fmtNum(v, 4) : String(v));
 
+// replaceChildren would write null as the text "null": drop the parts a box leaves out
+const put = (cell, parts) => cell.replaceChildren(...parts.filter((p) => p !== null && p !== undefined));
+
 function modelBox(m) {
   return [
     m ? h("span", { class: "mono" }, label(m)) : h("span", { class: "muted" }, "none"),
@@ -148,10 +151,10 @@ export function modelsPage(view) {
     );
 
     function fill(s) {
-      cells.serving.replaceChildren(...modelBox(s.current));
-      cells.shadow.replaceChildren(...shadowBox(key, s.shadow));
-      cells.previous.replaceChildren(...modelBox(s.previous));
-      cells.probation.replaceChildren(...probationBox(s.probation));
+      put(cells.serving, modelBox(s.current));
+      put(cells.shadow, shadowBox(key, s.shadow));
+      put(cells.previous, modelBox(s.previous));
+      put(cells.probation, probationBox(s.probation));
       promoteBtn.disabled = !s.shadow;
       stopBtn.disabled = !s.shadow;
       rollbackBtn.disabled = !s.previous;
