@@ -8,6 +8,7 @@
 | ``iforest`` | Isolation Forest (scikit-learn; exported by ``iforest.py``) on ``d``: minus its decision function |
 | ``dense-ae`` | windowed dense autoencoder (numpy, Adam) on the scaled window: mean squared reconstruction error |
 | ``conv-ae`` | the same with a 1-D convolution over time as its first layer (ONNX ``Conv``) |
+| ``lstm-ae`` | LSTM autoencoder (numpy BPTT, Adam; ONNX ``LSTM``): one LSTM layer's last state decoded to the window |
 | ``hybrid`` | ``filtered-z`` gates ``dense-ae``: the AE's normalised score counts only where stage 1 passes the gate |
 
 All are causal: a window holds samples t-W+1 .. t only (``runtime.WindowBuffer``).
@@ -223,6 +224,23 @@ def _conv_ae(train: F64, window: int) -> Detector:
     return Detector("conv-ae", window, train.shape[1], ref, parts, fe.summary() | ae.summary())
 
 
+def _lstm_ae(train: F64, window: int) -> Detector:
+    from edgewatch.detect.lstm import fit_lstm_autoencoder
+
+    fe = fit_frontend(train, window)
+    ae = fit_lstm_autoencoder(fe.standardize(sliding_windows(train, window).astype(np.float64)), fe.slow)
+
+    def ref(w: F64) -> F64:
+        return ae.score(fe.standardize(w))
+
+    def parts() -> tuple[list[NodeProto], list[TensorProto], dict[str, int]]:
+        nodes, inits, z, _d = fe.onnx_nodes(INPUT)
+        more, more_inits = ae.onnx_nodes(z, OUTPUT)
+        return nodes + more, inits + more_inits, {}
+
+    return Detector("lstm-ae", window, train.shape[1], ref, parts, fe.summary() | ae.summary())
+
+
 def _hybrid(train: F64, window: int) -> Detector:
     from edgewatch.detect.calibrate import DEFAULT_FACTOR, DEFAULT_QUANTILE
 
@@ -262,6 +280,7 @@ ALGORITHMS: dict[str, Callable[[F64, int], Detector]] = {
     "iforest": _iforest,
     "dense-ae": _dense_ae,
     "conv-ae": _conv_ae,
+    "lstm-ae": _lstm_ae,
     "hybrid": _hybrid,
 }
 
