@@ -1,7 +1,7 @@
-"""LSTM-AE: numpy BPTT, ONNX ``LSTM``.
+"""LSTM-AE (numpy BPTT, ONNX ``LSTM``) and the hybrid's gate in the graph.
 
 The ONNX-equals-reference and causality checks of every registered detector (lstm-ae included) are in
-``test_detectors.py``."""
+``test_detectors.py``; these tests check what is particular to each."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ import pytest
 from onnx import helper
 
 from edgewatch.detect.lstm import LstmAutoencoder, init_params, lstm_backprop, lstm_loss
-from edgewatch.detect.model import ort_scores, session
+from edgewatch.detect.model import TrainedModel, ort_scores, session, train_model
+from edgewatch.detect.quantize import quantize_model
+from edgewatch.detect.runtime import sliding_windows
+from tests.detect.test_detectors import COLUMNS, TRAIN, _series
+
+
+@pytest.fixture(scope="module")
+def series() -> np.ndarray:
+    return _series(420)
 
 
 def test_lstm_backprop_matches_finite_differences_on_a_tiny_case() -> None:
@@ -55,3 +63,44 @@ def test_onnx_lstm_gate_layout_equals_the_numpy_forward_pass_on_random_weights()
     z = rng.normal(size=(50, w, f))
     got = ort_scores(session(model.SerializeToString()), z.astype(np.float32))
     np.testing.assert_allclose(got, ae.score(z), rtol=1e-4, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def hybrid(series: np.ndarray) -> TrainedModel:
+    return train_model(series[:TRAIN], COLUMNS, algorithm="hybrid")
+
+
+def _with_outputs(data: bytes, *names: str) -> bytes:
+    """The model with intermediate tensors exposed as more outputs (to see what ran)."""
+    m = onnx.load_from_string(data)
+    for name in names:
+        m.graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    out: bytes = m.SerializeToString()
+    return out
+
+
+def test_hybrid_runs_the_autoencoder_only_on_windows_through_the_gate(series: np.ndarray, hybrid: TrainedModel) -> None:
+    det = hybrid.detector
+    assert det is not None
+    gate = det.info["gate"]
+    windows = sliding_windows(series, det.window)
+    sess = session(_with_outputs(det.to_onnx(), "hy_a", "ae_a"))
+    score, stage1, ae_in = sess.run(["score", "hy_a", "ae_a"], {"input": windows})
+    is_open = stage1 > gate
+    assert 0 < is_open.sum() < is_open.size  # the series has both
+    assert ae_in.shape[0] == int(is_open.sum())  # the AE's input holds the gated windows only
+    np.testing.assert_allclose(score, det.score(windows), rtol=2e-3, atol=2e-3)
+    score_c, stage1_c, ae_c = sess.run(["score", "hy_a", "ae_a"], {"input": windows[~is_open]})
+    assert ae_c.shape[0] == 0  # gate closed for the whole batch: no AE row computed
+    np.testing.assert_array_equal(score_c, np.minimum(stage1_c, gate))  # the first stage's score
+    np.testing.assert_allclose(score_c, det.score(windows[~is_open]), rtol=1e-4, atol=1e-6)
+
+
+def test_hybrid_int8_quantises_the_gated_autoencoder(series: np.ndarray, hybrid: TrainedModel) -> None:
+    q = quantize_model(hybrid, sliding_windows(series[:TRAIN], hybrid.window))
+    assert q.meta["quantized"] is True
+    ops = {n.op_type for n in onnx.load_from_string(q.onnx).graph.node}
+    assert {"QuantizeLinear", "Compress", "ScatterND"} <= ops
+    a = ort_scores(session(hybrid.onnx), sliding_windows(series, hybrid.window))
+    b = ort_scores(session(q.onnx), sliding_windows(series, hybrid.window))
+    assert np.median(np.abs(a - b)) < 0.1 * hybrid.threshold

@@ -35,10 +35,18 @@ QUANTIZED_OPS = ["MatMul", "Gemm", "Conv"]
 
 
 class _Reader:
-    """onnxruntime's CalibrationDataReader protocol over windows, in batches."""
+    """onnxruntime's CalibrationDataReader protocol: each batch holds normal windows and as many stretched ones.
 
-    def __init__(self, windows: F32, batch: int = 64) -> None:
-        self._items = [{INPUT: windows[i : i + batch]} for i in range(0, windows.shape[0], batch)]
+    Mixed batches: a gated graph (``hybrid``) runs its second stage only on the windows through the gate, and a
+    batch of normal windows alone may open it for none, leaving that batch's AE activations empty. MinMax takes
+    the range over all batches, so the batching changes no other graph's ranges.
+    """
+
+    def __init__(self, normal: F32, stretched: F32, half: int = 32) -> None:
+        self._items = [
+            {INPUT: np.concatenate([normal[i : i + half], stretched[i : i + half]])}
+            for i in range(0, normal.shape[0], half)
+        ]
         self._i = 0
 
     def get_next(self) -> dict[str, F32] | None:
@@ -61,7 +69,7 @@ def quantize_model(model: TrainedModel, calibration_windows: F32) -> TrainedMode
 
     center = np.median(calibration_windows.reshape(-1, calibration_windows.shape[-1]), axis=0)
     stretched = (center + EXCURSION * (calibration_windows - center)).astype(np.float32)
-    reader = _Reader(np.concatenate([calibration_windows, stretched]))
+    reader = _Reader(calibration_windows, stretched)
     with tempfile.TemporaryDirectory() as tmp:
         src, pre, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "pre.onnx", Path(tmp) / "int8.onnx"
         src.write_bytes(model.onnx)
