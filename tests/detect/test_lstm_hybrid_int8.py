@@ -1,4 +1,4 @@
-"""LSTM-AE (numpy BPTT, ONNX ``LSTM``) and the hybrid's gate in the graph.
+"""LSTM-AE (numpy BPTT, ONNX ``LSTM``), the hybrid's gate in the graph, INT8 for graphs with nothing to quantise.
 
 The ONNX-equals-reference and causality checks of every registered detector (lstm-ae included) are in
 ``test_detectors.py``; these tests check what is particular to each."""
@@ -104,3 +104,14 @@ def test_hybrid_int8_quantises_the_gated_autoencoder(series: np.ndarray, hybrid:
     a = ort_scores(session(hybrid.onnx), sliding_windows(series, hybrid.window))
     b = ort_scores(session(q.onnx), sliding_windows(series, hybrid.window))
     assert np.median(np.abs(a - b)) < 0.1 * hybrid.threshold
+
+
+@pytest.mark.parametrize("algorithm", ["iforest", "zscore"])
+def test_int8_keeps_the_fp32_graph_when_there_is_nothing_to_quantise(algorithm: str, series: np.ndarray) -> None:
+    fp32 = train_model(series[:TRAIN], COLUMNS, algorithm=algorithm)
+    q = quantize_model(fp32, sliding_windows(series[:TRAIN], fp32.window))
+    assert q.onnx == fp32.onnx
+    assert q.threshold == fp32.threshold
+    assert q.meta["quantized"] is False
+    assert q.meta["calibration"]["int8"].startswith("kept FP32")
+    assert q.meta["calibration"]["int8Size"] == q.meta["calibration"]["fp32Size"] == len(fp32.onnx)
