@@ -67,7 +67,7 @@ def test_detector_is_causal_changing_future_rows_never_changes_past_scores(
     assert not np.allclose(before[k:], after[k:])
 
 
-@pytest.mark.parametrize("algorithm", ["filtered-z", "pca", "dense-ae"])
+@pytest.mark.parametrize("algorithm", ["filtered-z", "pca", "dense-ae", "lstm-ae"])
 def test_detector_alarms_on_the_flow_drop_and_stays_quiet_on_normal_rows(
     algorithm: str, series: np.ndarray, trained: dict[str, TrainedModel]
 ) -> None:

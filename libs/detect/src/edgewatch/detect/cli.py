@@ -110,6 +110,9 @@ def _quantize(args: argparse.Namespace) -> int:
     x = x[:, [columns.index(c) for c in model.meta["inputNames"]]]
     q = quantize_model(model, sliding_windows(x, model.window))
     save_model(q, args.out)
+    if not q.meta["quantized"]:
+        print(f"{args.out}: {q.meta['calibration']['int8']} ({len(q.onnx)} B), threshold {q.threshold:.6g}")
+        return 0
     print(f"{args.out}: int8 {len(q.onnx)} B (fp32 {len(model.onnx)} B), threshold {q.threshold:.6g}")
     return 0
 

@@ -8,7 +8,8 @@
 | ``iforest`` | Isolation Forest (scikit-learn; exported by ``iforest.py``) on ``d``: minus its decision function |
 | ``dense-ae`` | windowed dense autoencoder (numpy, Adam) on the scaled window: mean squared reconstruction error |
 | ``conv-ae`` | the same with a 1-D convolution over time as its first layer (ONNX ``Conv``) |
-| ``hybrid`` | ``filtered-z`` gates ``dense-ae``: the AE's normalised score counts only where stage 1 passes the gate |
+| ``lstm-ae`` | LSTM autoencoder (numpy BPTT, Adam; ONNX ``LSTM``): one LSTM layer's last state decoded to the window |
+| ``hybrid`` | ``filtered-z`` gates ``dense-ae``: the AE runs, and its score counts, only where stage 1 opens the gate |
 
 All are causal: a window holds samples t-W+1 .. t only (``runtime.WindowBuffer``).
 """
@@ -223,6 +224,23 @@ def _conv_ae(train: F64, window: int) -> Detector:
     return Detector("conv-ae", window, train.shape[1], ref, parts, fe.summary() | ae.summary())
 
 
+def _lstm_ae(train: F64, window: int) -> Detector:
+    from edgewatch.detect.lstm import fit_lstm_autoencoder
+
+    fe = fit_frontend(train, window)
+    ae = fit_lstm_autoencoder(fe.standardize(sliding_windows(train, window).astype(np.float64)), fe.slow)
+
+    def ref(w: F64) -> F64:
+        return ae.score(fe.standardize(w))
+
+    def parts() -> tuple[list[NodeProto], list[TensorProto], dict[str, int]]:
+        nodes, inits, z, _d = fe.onnx_nodes(INPUT)
+        more, more_inits = ae.onnx_nodes(z, OUTPUT)
+        return nodes + more, inits + more_inits, {}
+
+    return Detector("lstm-ae", window, train.shape[1], ref, parts, fe.summary() | ae.summary())
+
+
 def _hybrid(train: F64, window: int) -> Detector:
     from edgewatch.detect.calibrate import DEFAULT_FACTOR, DEFAULT_QUANTILE
 
@@ -239,15 +257,30 @@ def _hybrid(train: F64, window: int) -> Detector:
         return out
 
     def parts() -> tuple[list[NodeProto], list[TensorProto], dict[str, int]]:
-        nodes, inits = _ae_parts(fe, ae, "hy_ae")
-        nodes += _max_abs_nodes("fe_d", "hy_s1")
-        inits += [_const("hy_inv1", 1.0 / thr1), _const("hy_inv2", 1.0 / thr2), _const("hy_gate", HYBRID_GATE)]
+        # stage 1 on every window; the AE only on the windows whose stage 1 opens the gate (Compress), its scores
+        # scattered back (ScatterND): a batch where no gate opens runs no AE layer at all
+        nodes, inits, z, d = fe.onnx_nodes(INPUT)
+        nodes += _max_abs_nodes(d, "hy_s1")
+        inits += [
+            _const("hy_inv1", 1.0 / thr1),
+            _const("hy_inv2", 1.0 / thr2),
+            _const("hy_gate", HYBRID_GATE),
+        ]
+        n = helper.make_node
         nodes += [
-            helper.make_node("Mul", ["hy_s1", "hy_inv1"], ["hy_a"]),
-            helper.make_node("Mul", ["hy_ae", "hy_inv2"], ["hy_b"]),
-            helper.make_node("Greater", ["hy_a", "hy_gate"], ["hy_open"]),
-            helper.make_node("Min", ["hy_a", "hy_gate"], ["hy_closed"]),
-            helper.make_node("Where", ["hy_open", "hy_b", "hy_closed"], [OUTPUT]),
+            n("Mul", ["hy_s1", "hy_inv1"], ["hy_a"]),
+            n("Greater", ["hy_a", "hy_gate"], ["hy_open"]),
+            n("Min", ["hy_a", "hy_gate"], ["hy_closed"]),
+            n("Compress", [z, "hy_open"], ["hy_zg"], axis=0),  # [K, W, F], K = windows through the gate
+            n("NonZero", ["hy_open"], ["hy_idx_t"]),  # [1, K]
+            n("Transpose", ["hy_idx_t"], ["hy_idx"], perm=[1, 0]),  # [K, 1]
+        ]
+        more, more_inits = ae.onnx_nodes("hy_zg", fe.slow, "hy_ae")
+        nodes += more
+        inits += more_inits
+        nodes += [
+            n("Mul", ["hy_ae", "hy_inv2"], ["hy_bg"]),
+            n("ScatterND", ["hy_closed", "hy_idx", "hy_bg"], [OUTPUT]),
         ]
         return nodes, inits, {}
 
@@ -262,6 +295,7 @@ ALGORITHMS: dict[str, Callable[[F64, int], Detector]] = {
     "iforest": _iforest,
     "dense-ae": _dense_ae,
     "conv-ae": _conv_ae,
+    "lstm-ae": _lstm_ae,
     "hybrid": _hybrid,
 }
 
