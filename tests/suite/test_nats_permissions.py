@@ -189,3 +189,17 @@ def test_the_table_names_the_services_default_streams_and_buckets() -> None:
 
     assert {stream_name(SyncSettings(), c) for c in DataClass} == set(natsusers.SYNC_STREAMS)
     assert set(SERVICE_USERS) == {"core", "core-command", "ingest", "features", "inference", "rules", "sync", "console"}
+
+
+def test_the_secrets_command_writes_the_layout_and_keeps_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from edgewatch.suite.cli import main
+
+    target = tmp_path / "secrets"
+    assert main(["secrets", "init", str(target), "--tls", "--san", "gw1.example"]) == 0
+    assert {"api-token", "ca.pem", "tls.pem", "tls-key.pem", AUTH_CONF} <= {p.name for p in target.iterdir()}
+    first = read_passwords(target)
+    assert main(["secrets", "init", str(target)]) == 0
+    assert read_passwords(target) == first
+    assert main(["secrets", "init", str(target), "--force"]) == 0
+    assert read_passwords(target) != first
+    assert "wrote" in capsys.readouterr().out

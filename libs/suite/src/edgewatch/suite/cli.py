@@ -88,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     secretscmd.add_parser(sub)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s edgewatch %(levelname)s %(message)s")
-    data_dir = resolve_data_dir(args.data_dir or None)
     if args.cmd == "secrets":
         return secretscmd.run(args)
+    data_dir = resolve_data_dir(args.data_dir or None)
     if args.cmd == "opcua":
         logging.getLogger("asyncua").setLevel(logging.ERROR)
         return opcuacmd.run(args, data_dir)
