@@ -14,6 +14,11 @@ ARG BASE_IMAGE=python:3.11-slim-bookworm
 # build: a throwaway stage with pip; wheels of the edgewatch packages, the shared venv, then one overlay per service
 FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
+# binutils: `strip` for the extension modules of the wheels (several ship their debug symbols); build stage only
+# hadolint ignore=DL3008
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends binutils >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY requirements.lock ./
 RUN python3 -m venv /opt/build \
