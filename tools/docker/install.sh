@@ -33,5 +33,6 @@ done
 find "$dest" -depth -type d -path '*/site-packages/*' \( -name tests -o -name include \) -exec rm -rf {} +
 find "$dest" -path '*/site-packages/*' \( -name '*.pyi' -o -name '*.pxd' -o -name '_cffi.cpython-*.so' \) -delete
 find "$dest" -path '*/site-packages/zstandard/backend_cffi.py' -delete
-# debug symbols: zstandard alone ships 10 MB of them
-find "$dest" -path '*/site-packages/*' -type f -name '*.so*' -exec strip --strip-unneeded {} +
+# debug symbols: zstandard's C backend ships 10 MB of them. Only that module: the vendored libraries (*.libs/) and
+# the extension modules linking them were rewritten by auditwheel's patchelf, and strip corrupts such files.
+find "$dest" -path '*/site-packages/zstandard/backend_c.cpython-*.so' -type f -exec strip --strip-unneeded {} +
