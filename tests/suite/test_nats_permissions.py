@@ -203,3 +203,20 @@ def test_the_secrets_command_writes_the_layout_and_keeps_it(tmp_path: Path, caps
     assert main(["secrets", "init", str(target), "--force"]) == 0
     assert read_passwords(target) != first
     assert "wrote" in capsys.readouterr().out
+
+
+def test_edgewatch_up_gives_each_service_its_user_and_no_auth_turns_it_off(tmp_path: Path) -> None:
+    from edgewatch.suite.layout import Ports, SuiteConfig
+    from edgewatch.suite.natsconf import write_nats_config
+    from edgewatch.suite.services import build_specs
+
+    on = SuiteConfig(tmp_path / "on", Ports())
+    envs = {s.name: dict(s.env or {}) for s in build_specs(on) if s.name.startswith("edgewatch-")}
+    assert envs["edgewatch-ingest"]["MESSAGEBUS_USER"] == "ingest"
+    assert envs["edgewatch-core-command"]["MESSAGEBUS_USER"] == "core-command"
+    assert Path(envs["edgewatch-sync"]["MESSAGEBUS_PASSWORDFILE"]).read_text().strip() == on.nats_credentials("sync")[1]
+    assert "MESSAGEBUS_USER" not in envs["edgewatch-receiver"]  # the receiver does not join the bus
+    assert "authorization {" in write_nats_config(on).read_text()
+    off = SuiteConfig(tmp_path / "off", Ports(), auth=False)
+    assert "authorization" not in write_nats_config(off).read_text()
+    assert all("MESSAGEBUS_USER" not in (s.env or {}) for s in build_specs(off))
