@@ -6,7 +6,7 @@ STAMP := $(VENV)/.setup-stamp
 PKGS := $(patsubst %/pyproject.toml,%,$(sort $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)))
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
 
-.PHONY: setup demo test check lint typecheck pytest fmt bench clean
+.PHONY: setup demo test check lint typecheck pytest fmt bench clean lock images compose-test
 
 CONSOLE := services/console
 CONSOLE_VENDOR := $(CONSOLE)/src/edgewatch/console/static/vendor
@@ -28,12 +28,13 @@ $(CONSOLE_VENDOR)/.stamp: $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
 		&& touch $@; \
 	fi
 
-$(STAMP): $(PYPROJECTS) requirements-dev.txt
+# every third-party version comes from requirements.lock (the one lock CI and the images install from)
+$(STAMP): $(PYPROJECTS) requirements-dev.txt requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q $(foreach p,$(PKGS),-e ./$(p)) -r requirements-dev.txt
+	$(BIN)/python -m pip install -q -c requirements.lock $(foreach p,$(PKGS),-e ./$(p)) -r requirements-dev.txt
 	# the detectors' training extra (scikit-learn, onnx, onnxruntime): CI trains and tests every detector
-	$(BIN)/python -m pip install -q -e './libs/detect[train]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e './libs/detect[train]'
 	touch $(STAMP)
 
 demo: setup
@@ -59,6 +60,23 @@ fmt: setup
 
 bench: setup
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
+
+# re-resolve requirements.lock from every pyproject.toml and requirements-dev.txt (uv; current pins are preferred)
+lock: setup
+	$(BIN)/python -m pip install -q uv==0.13.9
+	$(BIN)/python tools/lock_inputs.py > .lock.in
+	$(BIN)/uv pip compile .lock.in --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+		-o requirements.lock --no-header --annotation-style line -q; rc=$$?; rm -f .lock.in; exit $$rc
+
+# the images from a local Debian base with podman (no Docker daemon, no registry): .ci/containers.sh
+images: setup
+	.ci/containers.sh start
+	.ci/containers.sh build
+	.ci/containers.sh sizes
+
+# the compose demo on the local engine: up --wait, end-to-end smoke test, kill/restart of sync and nats, down -v
+compose-test: images
+	eval "$$(.ci/containers.sh env)" && $(BIN)/python -m pytest -q -m containers tests/deploy
 
 clean:
 	rm -rf $(VENV)

@@ -425,7 +425,8 @@ async def latency(seconds_per_round: float, rounds: int) -> None:
         sup = Supervisor(specs, cfg.logs_dir, cfg.run_dir / "state.json")
         await sup.start(ready_timeout=90)
         token = {"Authorization": f"Bearer {cfg.secret('api-token')}"}
-        bus_cfg = MessageBusSection(host="127.0.0.1", port=cfg.ports.nats, token=cfg.secret("nats-token"))
+        user, password = cfg.nats_credentials("admin")
+        bus_cfg = MessageBusSection(host="127.0.0.1", port=cfg.ports.nats, user=user, password=password)
         bus = NatsBus(bus_cfg, "bench-ds", ServiceMetrics("bench-ds"))
         await bus.connect()
         meta = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.core_metadata}/api/v3", headers=token)

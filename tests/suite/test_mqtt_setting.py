@@ -19,7 +19,8 @@ def test_mqtt_setting_adds_the_listener_and_the_json_format_everywhere(tmp_path:
     conf = write_nats_config(cfg).read_text()
     assert 'mqtt {\n  host: "0.0.0.0"\n  port: 11883\n}' in conf
     assert 'server_name: "edgewatch-local"' in conf and "jetstream {" in conf  # nats-server's MQTT needs both
-    assert f'authorization {{ token: "{cfg.secret("nats-token")}" }}' in conf  # MQTT clients: token as password
+    edgex_password = cfg.nats_credentials("edgex")[1]  # MQTT clients log in as the `edgex` NATS user
+    assert f'user: "edgex", password: "{edgex_password}"' in conf
     envs = _envs(cfg)
     assert len(envs) == 9  # core (metadata + data), core-command, ingest, features, inference, rules, sync, receiver,
     # console

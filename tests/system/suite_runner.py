@@ -88,7 +88,8 @@ async def running_suite(
     try:
         nc = await nats.connect(
             f"nats://127.0.0.1:{cfg.ports.nats}",
-            token=cfg.secret("nats-token"),
+            user=cfg.nats_credentials("admin")[0],
+            password=cfg.nats_credentials("admin")[1],
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.2,
         )

@@ -2,7 +2,7 @@
 
 A stock EdgeX 4 service talks MQTT 3.1.1 (paho) on ``edgex/...`` topics, QoS 0, each message the whole
 MessageEnvelope as JSON with a v4 payload object (COMPAT.md 5.1-5.4). Two paho clients play such services
-against the real suite (every ``edgewatch up`` process, nats-server's MQTT listener, the same token auth):
+against the real suite (every ``edgewatch up`` process, nats-server's MQTT listener, the same per-user NATS auth):
 
 - a device service ``device-virtual``: core-metadata validates its device over MQTT; it publishes device
   events that reach features, inference (scores) and, through sync, the cloud receiver as EdgeX Events; it
@@ -99,7 +99,7 @@ class EdgeXMqttClient:
         self.subscribed = threading.Event()
         self._lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
-        self.client.username_pw_set("edgex", token)  # nats-server: the NATS token as the password
+        self.client.username_pw_set("edgex", token)  # nats-server: the `edgex` user's password
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_message = self._on_message
@@ -198,7 +198,7 @@ async def _records(s: RunningSuite, cls: str) -> list[dict[str, Any]]:
 @pytest.mark.timeout(240)
 async def test_edgex_mqtt_services_exchange_events_and_commands_with_edgewatch(tmp_path: Path) -> None:
     async with running_suite(tmp_path / "data", demo=False, mqtt=True) as s:
-        token = s.cfg.secret("nats-token")
+        token = s.cfg.nats_credentials("edgex")[1]  # EdgeX services log in as the suite's `edgex` NATS user
         assert await asyncio.to_thread(_connack, s.cfg.ports.mqtt, "wrong") == "Not authorized"  # NATS's own auth
         ds = DeviceService(
             s.cfg.ports.mqtt,

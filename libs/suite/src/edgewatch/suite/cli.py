@@ -10,8 +10,9 @@ import logging
 import signal
 import sys
 
-from edgewatch.suite import modelcmd, opcuacmd
+from edgewatch.suite import modelcmd, opcuacmd, secretscmd
 from edgewatch.suite.layout import DEFAULT_DATA_DIR, Ports, SuiteConfig, resolve_data_dir
+from edgewatch.suite.natsusers import ADMIN_USER, EDGEX_USER, password_file_name
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.status import collect_status, format_status
 from edgewatch.suite.supervisor import Supervisor
@@ -40,9 +41,11 @@ async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
             print(f"  sync :{p.sync}  receiver :{p.receiver}  NATS :{p.nats} (monitoring :{p.nats_monitor})")
             print(f"  console: http://127.0.0.1:{p.console}/ (log in with the REST token)")
             if cfg.mqtt:
-                how = f"password {cfg.secret_path('nats-token')}, any user name" if cfg.auth else "no authentication"
+                pw = cfg.secrets_dir / password_file_name(EDGEX_USER)
+                how = f"user {EDGEX_USER}, password in {pw}" if cfg.auth else "no authentication"
                 print(f"  EdgeX MQTT bus: mqtt://{cfg.mqtt_host}:{p.mqtt} ({how}; EdgeX json message format)")
             if cfg.auth:
+                print(f"  NATS users and passwords: {cfg.secrets_dir} (operator tools: user {ADMIN_USER})")
                 print(f"  REST bearer token: {cfg.secret_path('api-token')}  (ping needs none)")
             if cfg.demo:
                 print(
@@ -87,8 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--json", action="store_true")
     opcuacmd.add_parser(sub)
     modelcmd.add_parser(sub)
+    secretscmd.add_parser(sub)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s edgewatch %(levelname)s %(message)s")
+    if args.cmd == "secrets":
+        return secretscmd.run(args)
     data_dir = resolve_data_dir(args.data_dir or None)
     if args.cmd == "model":
         return modelcmd.run(args, data_dir)

@@ -100,6 +100,19 @@ class SuiteConfig:
         """Runtime state (pids, ports) read by ``edgewatch status``."""
         return self._dir("run")
 
+    @property
+    def secrets_dir(self) -> Path:
+        """``<data>/secrets`` (mode 0700), laid out like ``edgewatch secrets init``."""
+        d = self._dir("secrets")
+        os.chmod(d, 0o700)
+        return d
+
+    def nats_credentials(self, user: str) -> tuple[str, str]:
+        """(user, password) of a NATS user of the permission table (``admin`` for operator tools and tests)."""
+        from edgewatch.suite.natsusers import password_file_name
+
+        return user, (self.secrets_dir / password_file_name(user)).read_text(encoding="utf-8").strip()
+
     def _dir(self, name: str) -> Path:
         p = self.data_dir / name
         p.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """The one nats-server configuration of the project: what ``edgewatch up``, the tests and the benchmarks run.
 
-Loopback by default, JetStream with explicit limits, optional token auth, and optionally nats-server's MQTT
-listener (``edgewatch up --mqtt``), so stock EdgeX 4 services, MQTT by default, share the bus.
+Loopback by default, JetStream with explicit limits, optional per-service users (or a token), and optionally
+nats-server's MQTT listener (``edgewatch up --mqtt``), so stock EdgeX 4 services, MQTT by default, share the bus.
 ``NatsServerConf.render`` writes the nats-server configuration text; ``write_nats_config`` lays it out for a
 local suite.
 """
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgewatch.suite.layout import SuiteConfig
+from edgewatch.suite.natsusers import authorization_block
+from edgewatch.suite.secretsdir import init_secrets, read_passwords
 
 __all__ = [
     "MAX_FILE_STORE",
@@ -69,6 +71,9 @@ class NatsServerConf:
     host: str = "127.0.0.1"
     server_name: str = "edgewatch-local"
     token: str = ""
+    authorization: str = ""
+    """An ``authorization { users: [...] }`` block (:func:`edgewatch.suite.natsusers.authorization_block`);
+    replaces ``token``."""
     jetstream_domain: str = ""
     max_file_store: str = MAX_FILE_STORE
     max_memory_store: str = MAX_MEMORY_STORE
@@ -102,7 +107,9 @@ class NatsServerConf:
             lines.append("}")
         if self.mqtt_port:
             lines.append(mqtt_block(self.mqtt_host, self.mqtt_port))
-        if self.token:
+        if self.authorization:
+            lines.append(self.authorization.rstrip("\n"))
+        elif self.token:
             lines.append(f"authorization {{ token: {json.dumps(self.token)} }}")
         if self.extra:
             lines.append(self.extra)
@@ -116,14 +123,23 @@ class NatsServerConf:
 
 
 def write_nats_config(cfg: SuiteConfig) -> Path:
-    """Write ``<data>/run/nats-server.conf`` for a local suite and return its path."""
+    """Write ``<data>/run/nats-server.conf`` for a local suite and return its path.
+
+    With authentication every service connects as its own NATS user (the permission table of
+    :mod:`edgewatch.suite.natsusers`); the passwords live in ``<data>/secrets`` in the layout of ``edgewatch secrets
+    init``.
+    """
+    auth = ""
+    if cfg.auth:
+        init_secrets(cfg.secrets_dir)
+        auth = authorization_block(read_passwords(cfg.secrets_dir))
     store = cfg.data_dir / "jetstream"
     store.mkdir(parents=True, exist_ok=True)
     conf = NatsServerConf(
         port=cfg.ports.nats,
         http_port=cfg.ports.nats_monitor,
         store_dir=store,
-        token=cfg.secret("nats-token") if cfg.auth else "",
+        authorization=auth,
         mqtt_port=cfg.ports.mqtt if cfg.mqtt else 0,
         mqtt_host=cfg.mqtt_host,
     )

@@ -10,6 +10,7 @@ from edgewatch.protocols.opcua.security import Pki
 from edgewatch.sim.opcua.server import APPLICATION_URI as OPCUA_SIM_URI
 from edgewatch.suite.layout import SuiteConfig
 from edgewatch.suite.natsconf import nats_server_binary, write_nats_config
+from edgewatch.suite.natsusers import SERVICE_USERS, password_file_name
 from edgewatch.suite.supervisor import ProcSpec
 
 __all__ = ["REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
@@ -62,7 +63,6 @@ def service_env(cfg: SuiteConfig) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
     }
     if cfg.auth:
-        env["MESSAGEBUS_TOKEN"] = cfg.secret("nats-token")
         env["SERVICE_AUTHTOKENFILE"] = str(cfg.secret_path("api-token"))
     if cfg.mqtt:  # MQTT subscribers see no NATS headers: EdgeX topics carry the whole envelope in the body
         env["MESSAGEBUS_FORMAT"] = "json"
@@ -72,6 +72,9 @@ def service_env(cfg: SuiteConfig) -> dict[str, str]:
 def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
     p = cfg.ports
     env = service_env(cfg)
+    if cfg.auth and service in SERVICE_USERS:  # its own NATS user (the receiver does not join the bus)
+        env["MESSAGEBUS_USER"] = service
+        env["MESSAGEBUS_PASSWORDFILE"] = str(cfg.secrets_dir / password_file_name(service))
     if service in ("core", "core-command"):
         env.update(
             {

@@ -7,6 +7,7 @@ unknown keys rejected; ``MESSAGEBUS_HOST``-style environment overrides are appli
 
 from __future__ import annotations
 
+import ssl
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,8 +30,10 @@ class MessageBusSection(BaseModel):
     servers: list[str] = Field(default_factory=list, description="Full server URLs; overrides Host/Port")
     user: str = ""
     password: str = ""
+    password_file: str = Field("", description="File holding the password of User (preferred over Password)")
     token: str = ""
     credentials_file: str = Field("", description="NATS .creds file (JWT + nkey)")
+    tls_ca_file: str = Field("", description="CA bundle that verifies nats-server's certificate; set = TLS on")
     format: Literal["nats", "json"] = Field("nats", description="EdgeX NATS message format for EdgeX topics")
     connect_timeout: float = Field(2.0, gt=0)
     reconnect_wait: float = Field(0.5, gt=0, description="Seconds between reconnect attempts (unbounded)")
@@ -39,6 +42,17 @@ class MessageBusSection(BaseModel):
     def urls(self) -> list[str]:
         """Server URLs to connect to."""
         return self.servers or [f"nats://{self.host}:{self.port}"]
+
+    def read_password(self) -> str:
+        """The password in force: the content of PasswordFile if set, else Password.
+
+        Raises:
+            OSError: PasswordFile is set but cannot be read (fail closed).
+        """
+        if self.password_file:
+            with open(self.password_file, encoding="utf-8") as f:
+                return f.read().strip()
+        return self.password
 
     def connect_options(self, name: str) -> dict[str, object]:
         """nats-py ``connect`` keywords every suite connection uses: unbounded reconnect, 64 MB pending buffer
@@ -56,7 +70,9 @@ class MessageBusSection(BaseModel):
             "max_outstanding_pings": 2,
         }
         if self.user:
-            opts["user"], opts["password"] = self.user, self.password
+            opts["user"], opts["password"] = self.user, self.read_password()
+        if self.tls_ca_file:
+            opts["tls"] = ssl.create_default_context(cafile=self.tls_ca_file)
         if self.token:
             opts["token"] = self.token
         if self.credentials_file:

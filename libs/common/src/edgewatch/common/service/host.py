@@ -163,6 +163,8 @@ class ServiceHost:
                     lifespan="off",
                     access_log=False,
                     timeout_graceful_shutdown=3,
+                    ssl_certfile=self.settings.service.tls_cert_file or None,
+                    ssl_keyfile=self.settings.service.tls_key_file or None,
                 )
                 server = uvicorn.Server(cfg)
                 servers.append(server)

@@ -48,6 +48,8 @@ class ServiceSection(Section):
     request_timeout: float = Field(5.0, gt=0, description="Bus request/reply timeout in seconds")
     auth_token: str = Field("", description="Bearer token required on REST routes other than ping (empty = off)")
     auth_token_file: str = Field("", description="File holding the bearer token (preferred over AuthToken)")
+    tls_cert_file: str = Field("", description="PEM certificate (chain) for HTTPS; set with TlsKeyFile = HTTPS on")
+    tls_key_file: str = Field("", description="PEM private key of TlsCertFile")
     max_result_count: int = Field(1024, ge=1, description="EdgeX MaxResultCount for paged queries")
     max_request_size: int = Field(
         1024, ge=0, description="EdgeX MaxRequestSize: largest request body in KB (0 = no limit); 413 above"
