@@ -18,7 +18,9 @@ EXTRA = ("hatchling>=1.25", "onnxruntime-gpu[cuda,cudnn]>=1.20")  # the wheels' 
 def main() -> int:
     reqs: list[str] = []
     for pp in sorted([*ROOT.glob("libs/*/pyproject.toml"), *ROOT.glob("services/*/pyproject.toml")]):
-        for dep in tomllib.loads(pp.read_text())["project"].get("dependencies", []):
+        project = tomllib.loads(pp.read_text())["project"]
+        extras = [d for deps in project.get("optional-dependencies", {}).values() for d in deps]
+        for dep in [*project.get("dependencies", []), *extras]:  # extras too: make setup installs detect[train]
             if not dep.startswith("edgewatch-"):
                 reqs.append(f"{dep}  # {pp.parent.relative_to(ROOT)}")
     reqs.append("-r requirements-dev.txt")

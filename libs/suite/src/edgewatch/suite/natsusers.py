@@ -144,7 +144,10 @@ SERVICE_USERS: Mapping[str, NatsPermissions] = {
         ],
     ),
     "features": _perm("edgewatch-features", [topics.feature_vector_all()], [topics.device_events_all()]),
-    "inference": _perm("edgewatch-inference", [topics.score_all()], [topics.feature_vector_all()]),
+    # inference: scores, and the scores of a shadow model on their own subjects (issue 13)
+    "inference": _perm(
+        "edgewatch-inference", [topics.score_all(), topics.shadow_score_all()], [topics.feature_vector_all()]
+    ),
     # rules: alerts (through JetStream when a stream captures them), commands to core-command and their answers
     "rules": _perm(
         "edgewatch-rules",
