@@ -72,6 +72,8 @@ class VectorLike(Protocol):
     def window_end(self) -> int: ...
     @property
     def config_version(self) -> object: ...
+    @property
+    def correlation_id(self) -> str: ...
 
 
 @dataclass
@@ -211,6 +213,7 @@ class InferenceEngine:
                 "featureConfigVersion": str(fv.config_version),
                 "origin": now,
                 "sequence": seq,
+                "correlationId": fv.correlation_id,
             }
             if tops is not None:
                 doc["contributions"] = tops[k]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -38,8 +39,9 @@ class ScoreMessaging:
         self.engine = engine
         self.max_batch = max_batch
         self.rejected = metrics.counter("edgewatch_inference_vectors_rejected", "Vectors not scored", ("reason",))
+        self.hop = metrics.hop("inference_vector_score")
         self._sub: Subscription | None = None
-        self._pending: list[tuple[Msg, FeatureVector]] = []
+        self._pending: list[tuple[Msg, FeatureVector, float]] = []  # with the arrival time (perf_counter)
         self._flusher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -57,7 +59,7 @@ class ScoreMessaging:
 
     async def handle(self, msg: Msg) -> None:
         """Decode and queue one vector. Decode errors propagate to the bus wrapper, which dead-letters them."""
-        self._pending.append((msg, decode_feature_vector(msg.data)))
+        self._pending.append((msg, decode_feature_vector(msg.data), time.perf_counter()))
         if len(self._pending) >= self.max_batch:
             await self.flush()
         elif self._flusher is None:
@@ -74,16 +76,18 @@ class ScoreMessaging:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                outcomes = self.engine.score_batch([fv for _, fv in batch])
+                outcomes = self.engine.score_batch([fv for _, fv, _ in batch])
             except Exception as e:
                 log.exception("batch scoring failed")
-                for msg, _ in batch:
+                for msg, _, _ in batch:
                     await self.bus.dead_letter(msg, f"handler: {type(e).__name__}: {e}")
                 continue
-            for (msg, _), outcome in zip(batch, outcomes, strict=True):
+            hop = self.hop
+            for (msg, _, arrived), outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, EdgeXError):
                     self.rejected.labels(type(outcome).__name__).inc()
                     await self.bus.dead_letter(msg, f"rejected: {outcome.message}")
                 elif outcome is not None:
                     subject = topics.score(outcome["device"])
                     await self.bus.publish(subject, encode_score_doc(outcome), kind="score")
+                    hop(time.perf_counter() - arrived)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from edgewatch.common.bus.envelope import (
     encode_envelope,
     new_envelope,
 )
+from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.commanderror import error_text
@@ -96,9 +98,11 @@ class Messaging:
         fmt: Format = "nats",
         on_system_event: Callable[[SystemEvent], Awaitable[None]] | None = None,
         max_depth: Callable[[], int] = lambda: 32,
+        command_hop: Observe | None = None,
     ) -> None:
         self.bus = bus
         self.max_depth = max_depth
+        self.command_hop = command_hop
         self.service = service
         self.commands = commands
         self.registry = registry
@@ -114,6 +118,19 @@ class Messaging:
             await self.bus.subscribe(topics.system_events_for_type("deviceprofile"), self._system_event)
 
     async def _command(self, msg: Msg) -> None:
+        t0 = time.perf_counter()
+        try:
+            await self._answer_command(msg)
+        finally:
+            took = time.perf_counter() - t0
+            if self.command_hop is not None:
+                self.command_hop(took)
+            cid = msg.headers.get(H_CORRELATION_ID, "") if msg.headers else ""
+            log.info(
+                "command answered", extra={"subject": msg.subject, "correlationId": cid, "ms": round(took * 1e3, 3)}
+            )
+
+    async def _answer_command(self, msg: Msg) -> None:
         env = decode_envelope(msg)
         parts = msg.subject.split(".")
         # edgex.device.command.request.<service>.<device>.<command>.<method>

@@ -34,6 +34,7 @@ class Score(BaseModel):
     origin: int = Field(ge=0, description="When the score was produced (ns)")
     contributions: dict[str, float] | None = Field(None, description="Per-feature share of the score (optional)")
     sequence: int = Field(0, ge=0, description="Per-device sequence number since the producer started")
+    correlation_id: str = Field("", description="EdgeX correlation id of the event behind the scored vector")
 
 
 def encode_score(score: Score) -> bytes:
