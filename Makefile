@@ -6,7 +6,7 @@ STAMP := $(VENV)/.setup-stamp
 PKGS := $(patsubst %/pyproject.toml,%,$(sort $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)))
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
 
-.PHONY: setup demo test check lint typecheck pytest fmt bench clean
+.PHONY: setup demo test check lint typecheck pytest fmt bench soak clean
 
 setup: $(STAMP)
 
@@ -38,7 +38,12 @@ fmt: setup
 	$(BIN)/ruff check --fix libs services tests bench
 
 bench: setup
-	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
+	for f in bench/*.py; do [ "$$f" = bench/soak.py ] || $(BIN)/python $$f || exit 1; done
+
+# one hour of the demo plus load, RSS per process each minute, a report with the slopes (not in CI, not in bench)
+SOAK_ARGS ?=
+soak: setup
+	nice -n 5 $(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV)
