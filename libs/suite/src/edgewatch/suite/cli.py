@@ -93,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     up.add_argument("--mqtt-host", default="127.0.0.1", help="where the MQTT listener binds (default loopback)")
     up.add_argument("--log-level", default="INFO")
+    up.add_argument(
+        "--background-nice",
+        type=int,
+        default=5,
+        help="niceness added to core-metadata/core-data, sync, features, inference and the receiver, so the "
+        "actuation path (ingest, rules, core-command) keeps the CPU when the gateway is overloaded (0: off)",
+    )
     st = sub.add_parser("status", help="health, rates and backlog of the running suite")
     st.add_argument("--data-dir")
     st.add_argument("--json", action="store_true")
@@ -122,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             log_level=args.log_level,
             mqtt=args.mqtt,
             mqtt_host=args.mqtt_host,
+            background_nice=args.background_nice,
         )
         return asyncio.run(run_up(cfg))
     ports_file = data_dir / "run" / "ports.json"
