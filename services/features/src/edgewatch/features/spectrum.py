@@ -26,7 +26,8 @@ def scipy_fft() -> ModuleType:
     """scipy.fft, imported on the first waveform window (about 27 MB RSS a service without waveforms never pays)."""
     import scipy.fft
 
-    return scipy.fft
+    module: ModuleType = scipy.fft
+    return module
 
 
 def band_name(lo: float, hi: float) -> str:

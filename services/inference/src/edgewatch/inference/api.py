@@ -24,7 +24,6 @@ from edgewatch.common.service.settings import ServiceSection
 from edgewatch.common.service.worker import ParseWorkers
 from edgewatch.inference.baseline import build_standardized_distance, golden_input, reference_score
 from edgewatch.inference.engine import InferenceEngine
-from edgewatch.inference.modelcheck import check_graph
 from edgewatch.inference.models import FeatureNames, GoldenVector, ModelMeta, RegistryName, meta_summary
 from edgewatch.inference.session import LoadedModel, load_model
 
@@ -140,6 +139,8 @@ def parse_upload(body: bytes, limits: UploadLimits, providers: list[str]) -> tup
         golden=req.golden,
         created=time.time_ns(),
     )
+    from edgewatch.inference.modelcheck import check_graph  # onnx: only where a model is checked (the worker)
+
     check_graph(meta.name, meta.version, data, limits.max_nodes)
     load_model(meta, data, providers)  # the trial load: a model ONNX Runtime chokes on fails here, in the worker
     return req.model_copy(update={"model": ""}), meta, data
