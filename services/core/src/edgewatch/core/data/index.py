@@ -54,6 +54,7 @@ class EventIndex:
         self.by_seq: dict[int, IndexEntry] = {}
         self.by_id: dict[str, IndexEntry] = {}
         self._sorted: list[IndexEntry] | None = None
+        self._floor = 0  # every entry below this sequence was dropped by drop_below
 
     def add(self, entry: IndexEntry) -> None:
         """Add (or replace) an entry."""
@@ -74,8 +75,11 @@ class EventIndex:
             self._sorted = None
 
     def drop_below(self, first_seq: int) -> None:
-        """Forget entries the stream no longer holds (retention removed them)."""
+        """Forget entries the stream no longer holds (retention removed them); a scan only when the floor moved."""
+        if first_seq <= self._floor:
+            return
         self.remove([s for s in self.by_seq if s < first_seq])
+        self._floor = first_seq
 
     def ordered(self) -> list[IndexEntry]:
         """Entries by origin descending (newest first), then sequence descending."""
