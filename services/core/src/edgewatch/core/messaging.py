@@ -76,8 +76,7 @@ class CommandListener:
         try:
             await self._answer(env, device, command, method)
         except Exception as e:  # a task's failure would otherwise vanish: count, log and dead-letter as the bus does
-            log.exception("command request failed", extra={"subject": msg.subject})
-            await self.bus.dead_letter(msg, f"handler: {type(e).__name__}: {e}")
+            await self.bus.handler_failed(msg, e)
 
     async def _answer(self, env: MessageEnvelope, device: str, command: str, method: str) -> None:
         fmt = self.bus.settings.format
