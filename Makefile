@@ -6,7 +6,7 @@ STAMP := $(VENV)/.setup-stamp
 PKGS := $(patsubst %/pyproject.toml,%,$(sort $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)))
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
 
-.PHONY: setup demo test check lint typecheck pytest fmt bench clean lock images compose-test
+.PHONY: setup demo test check lint typecheck pytest fmt bench soak clean lock images compose-test
 
 CONSOLE := services/console
 CONSOLE_VENDOR := $(CONSOLE)/src/edgewatch/console/static/vendor
@@ -59,7 +59,12 @@ fmt: setup
 	$(BIN)/ruff check --fix libs services tests bench
 
 bench: setup
-	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
+	for f in bench/*.py; do [ "$$f" = bench/soak.py ] || $(BIN)/python $$f || exit 1; done
+
+# one hour of the demo plus load, RSS per process each minute, a report with the slopes (not in CI, not in bench)
+SOAK_ARGS ?=
+soak: setup
+	nice -n 5 $(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 # re-resolve requirements.lock from every pyproject.toml and requirements-dev.txt (uv; current pins are preferred)
 lock: setup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -125,3 +126,37 @@ async def test_command_over_the_bus_reaches_the_device_service_and_answers_core_
         bus, topics.command_request("ghost", "t", "get"), env, responder="core-command", timeout=5
     )
     assert reply.error_code == 1 and "ghost" in reply.payload.decode()
+
+
+async def test_a_slow_device_does_not_hold_another_devices_command_on_the_bus(core: Core, bus: NatsBus) -> None:
+    await _setup(core)
+    await core.meta.post("/device?bypassValidation=true", json=[device_req("d2")])
+    answered: list[str] = []
+    release = asyncio.Event()
+
+    async def device_service(msg: Msg) -> None:
+        env = decode_envelope(msg)
+        device = msg.subject.split(".")[5]
+
+        async def answer() -> None:
+            if device == "d1":
+                await release.wait()  # d1 answers only once d2's command has come back
+            await edgex_respond(bus, env, responder="svc")
+
+        asyncio.get_running_loop().create_task(answer())
+
+    await bus.nc.subscribe(topics.device_command_request_all("svc"), cb=device_service)
+    await bus.nc.flush()
+
+    async def command(device: str) -> None:
+        env = new_envelope(json.dumps({"sw": "true"}).encode())
+        reply = await edgex_request(
+            bus, topics.command_request(device, "sw", "set"), env, responder="core-command", timeout=10
+        )
+        assert reply.error_code == 0, reply.payload
+        answered.append(device)
+        if device == "d2":
+            release.set()
+
+    await asyncio.gather(command("d1"), command("d2"))
+    assert answered == ["d2", "d1"]  # d1's device was still busy while core-command forwarded d2's command

@@ -172,6 +172,27 @@ async def test_data_stream_limits_bound_what_is_kept(nats_server: NatsServer) ->
         await host.__aexit__(None, None, None)
 
 
+async def test_data_index_forgets_what_the_stream_limits_removed_without_a_query(nats_server: NatsServer) -> None:
+    settings = core_settings(nats_server, Core={"Retention": {"MaxBytes": 4096, "IndexSyncInterval": 0.1}})
+    host, c = await start_core(settings)
+    try:
+        for i in range(40):
+            await c.data.post("/event/svc/P/d1/t", json=_req(event_doc(value=f"{i}e+00")))
+        stored = (await host.bus.js.stream_info("EDGEWATCH_CORE_EVENTS")).state.messages
+        assert 0 < stored < 40
+
+        async def count() -> int:
+            return int((await c.data.get("/event/count")).json()["count"])  # reads the index, trims nothing
+
+        await wait_until(lambda: _equals(count(), stored), timeout=10, message="the index trimmed to the stream")
+    finally:
+        await host.__aexit__(None, None, None)
+
+
+async def _equals(value: Any, expected: int) -> bool:
+    return bool(await value == expected)
+
+
 async def test_data_reading_aggregates_per_device_and_resource(core: Core) -> None:
     for dev, values in (("a", ["1e+00", "3e+00"]), ("b", ["1e+01"])):
         for v in values:

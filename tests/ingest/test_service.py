@@ -3,6 +3,7 @@ profile (unchanged), the service app, its REST API and its bus command/validatio
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -255,3 +256,24 @@ async def test_service_set_bodies_nested_too_deep_are_refused_on_rest_and_bus(st
     assert resp.error_code == 1 and b"MaxDocumentDepth" in resp.payload
     refused = host.metrics.registry.get_sample_value("edgewatch_limit_refusals_total", {"limit": "MaxDocumentDepth"})
     assert refused == 3
+
+
+async def test_service_a_slow_device_does_not_hold_another_devices_bus_command(stack, bus):
+    sim, _host, _http, _events = stack
+    done: list[str] = []
+
+    async def get(device: str) -> None:
+        env = new_envelope(b"", query_params={"ds-returnevent": "true"})
+        subject = topics.device_command_request(SERVICE_NAME, device, "RoomTemperature", "get")
+        await edgex_request(bus, subject, env, responder=SERVICE_NAME, timeout=10)
+        done.append(device)
+
+    sim.unresponsive = True  # hvac-1's read now waits for its 1 s timeout; locked-1 is answered (423) without I/O
+    try:
+        slow = asyncio.create_task(get(DEV))
+        await asyncio.sleep(0.05)
+        await get("locked-1")
+        await slow
+    finally:
+        sim.unresponsive = False
+    assert done == ["locked-1", DEV]

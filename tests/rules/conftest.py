@@ -35,7 +35,7 @@ PUMP_RULE: dict[str, Any] = {
 }
 
 
-def score_bytes(device: str, value: float, seq: int) -> bytes:
+def score_bytes(device: str, value: float, seq: int, correlation_id: str = "") -> bytes:
     t = 1_700_000_000_000_000_000 + seq * 1_000_000_000
     return encode_score(
         Score(
@@ -49,14 +49,16 @@ def score_bytes(device: str, value: float, seq: int) -> bytes:
             window_end=t,
             origin=time.time_ns(),
             sequence=seq,
+            correlation_id=correlation_id,
         )
     )
 
 
-async def feed(bus: NatsBus, device: str, values: list[float], start: int = 0) -> None:
-    """Publish one Score per value (sequence numbers from ``start``)."""
+async def feed(bus: NatsBus, device: str, values: list[float], start: int = 0, *, traced: bool = False) -> None:
+    """Publish one Score per value (sequence numbers from ``start``; ``traced``: correlation id ``cid-<seq>``)."""
     for i, v in enumerate(values):
-        await bus.publish(topics.score(device), score_bytes(device, v, start + i))
+        cid = f"cid-{start + i}" if traced else ""
+        await bus.publish(topics.score(device), score_bytes(device, v, start + i, cid))
 
 
 @dataclass

@@ -52,6 +52,20 @@ async def test_rule_raise_sends_exactly_one_command_with_idempotency_key(
     assert st["state"] == "running" and st["devices"]["pump-1"]["alertState"] == "raised"
 
 
+async def test_the_deciding_scores_correlation_id_reaches_the_alert_and_the_command(
+    make_settings, started, core_command: CoreCommand, alerts, bus
+):
+    svc = await started(make_settings())
+    assert (await svc.http.post("/api/v3/rule", json=PUMP_RULE)).status_code == 201
+    await feed(bus, "pump-1", [1, 9, 2, 9, 9], traced=True)  # the score with sequence 4 decides (2nd > 8 in a row)
+    await wait_until(lambda: len(alerts) == 1 and len(core_command.requests) == 1)
+    (alert,) = alerts
+    _, env = core_command.requests[0]
+    assert alert.correlation_id == "cid-4" and env.correlation_id == "cid-4"
+    (action,) = alert.actions
+    assert action.idempotency_key == str(uuid.uuid5(uuid.UUID(alert.id), "0"))  # still in the Alert
+
+
 async def _last(status, value: float) -> bool:  # type: ignore[no-untyped-def]
     return (await status)["devices"].get("pump-1", {}).get("lastValue") == value
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -102,8 +103,35 @@ async def test_up_answers_ping_everywhere_stops_on_sigterm_and_keeps_state(tmp_p
                 f"http://127.0.0.1:{ports.core_metadata}/api/v3/deviceprofile/name/cli-test-profile", headers=auth
             )
             assert r.status_code == 200 and r.json()["profile"]["model"] == "t1"
+        await _assert_status_shows_windowed_rates_and_hops(data)
     finally:
         assert await _stop(proc) == 0
+
+
+async def _assert_status_shows_windowed_rates_and_hops(data: Path) -> None:
+    """`edgewatch status --json`: over at least 10 s, every service up, each hop listed where it is timed."""
+    status = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "edgewatch.suite",
+        "status",
+        "--data-dir",
+        str(data),
+        "--json",
+        "--window",
+        "10",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(status.communicate(), 60)
+    assert status.returncode == 0, out.decode(errors="replace")
+    doc = json.loads(out)
+    assert doc["window_s"] >= 10
+    services = doc["services"]
+    assert all(s["up"] for s in services.values())
+    assert "command_forward_answer" in services["core-command"]["hops"]
+    assert {"rules_sample_decision", "rules_decision_command"} <= set(services["rules"]["hops"])
+    assert "sync_store_ack" in services["sync"]["hops"]
+    assert (data / "run" / "scrapes.json").exists()  # `up` and `status` keep the scrapes a window spans
 
 
 def test_data_dir_defaults_to_env_then_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

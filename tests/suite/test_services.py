@@ -18,3 +18,11 @@ def test_core_command_runs_apart_from_core_metadata_and_core_data(tmp_path: Path
     assert command.env["SERVICE_PORT"] == str(cfg.ports.core_command)
     assert core.ping_urls != command.ping_urls and str(cfg.ports.core_command) in command.ping_urls[0]
     assert {"core_data", "core_metadata", "core_command"} <= set(REST_PORTS)
+
+
+def test_work_that_can_wait_runs_nicer_than_the_actuation_path(tmp_path: Path) -> None:
+    specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_nice=7))}
+    background = {"edgewatch-core", "edgewatch-sync", "edgewatch-features", "edgewatch-inference", "edgewatch-receiver"}
+    actuation = {"nats-server", "edgewatch-ingest", "edgewatch-rules", "edgewatch-core-command"}
+    assert {n for n, s in specs.items() if s.nice == 7} == background
+    assert all(specs[n].nice == 0 for n in actuation)

@@ -115,3 +115,14 @@ async def test_children_get_sigterm_when_the_supervisor_is_killed(tmp_path: Path
         timeout=10,
         message="orphaned children exited",
     )
+
+
+async def test_a_child_runs_with_the_niceness_its_spec_adds(tmp_path: Path) -> None:
+    sup = Supervisor([ProcSpec("fg", SLEEPER), ProcSpec("bg", SLEEPER, nice=5)], tmp_path)
+    await sup.start(ready_timeout=10)
+    try:
+        fg, bg = sup.child("fg").proc, sup.child("bg").proc
+        assert fg is not None and bg is not None
+        assert os.getpriority(os.PRIO_PROCESS, bg.pid) == os.getpriority(os.PRIO_PROCESS, fg.pid) + 5
+    finally:
+        await sup.stop()

@@ -17,7 +17,7 @@ import asyncio
 from edgewatch.sync.encoder import BatchEncoder
 from edgewatch.syncwire.batch import BatchHeader, DataClass, RecordRow
 async def main():
-    e = BatchEncoder(3, True)
+    e = BatchEncoder(3, True, worker_min_records=1)
     h = BatchHeader(batch_id="b", gateway="g", data_class=DataClass.EVENT, stream="S")
     await e.encode(h, [RecordRow("", "d", 1, "s", 1, 1, "", b"x")])
     print("encoded", flush=True)
@@ -36,7 +36,7 @@ def _rows(n: int) -> list[RecordRow]:
 
 
 async def test_event_batches_encode_in_a_worker_exactly_as_in_place() -> None:
-    encoder = BatchEncoder(3, True)
+    encoder = BatchEncoder(3, True, worker_min_records=50)
     header = BatchHeader(batch_id="b", gateway="g", data_class=DataClass.EVENT, stream="S")
     alert = header.model_copy(update={"data_class": DataClass.ALERT})
     rows = _rows(50)
@@ -72,3 +72,19 @@ def _alive(pid: str) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+async def test_small_event_batches_start_no_worker_and_an_idle_worker_is_stopped() -> None:
+    encoder = BatchEncoder(3, True, worker_min_records=50, idle_close_s=0.0)
+    header = BatchHeader(batch_id="b", gateway="g", data_class=DataClass.EVENT, stream="S")
+    small, large = _rows(49), _rows(50)
+    try:
+        assert await encoder.encode(header, small) == encode_rows(header, small, 3, pack=True)
+        assert encoder._pool is None  # no worker for a small batch
+        await encoder.encode(header, large)
+        assert encoder._pool is not None
+        await asyncio.sleep(0.01)
+        await encoder.encode(header, small)  # idle past idle_close_s: the worker is stopped
+        assert encoder._pool is None
+    finally:
+        encoder.close()

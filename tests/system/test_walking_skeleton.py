@@ -18,6 +18,7 @@ import pytest
 from edgewatch.common.contracts.alert import decode_alert
 from edgewatch.common.contracts.feature import decode_feature_vector
 from edgewatch.common.contracts.score import decode_score
+from edgewatch.suite.promtext import hop_histograms
 from edgewatch.suite.services import REST_PORTS, ping_url
 from tests.support.waiting import wait_until
 from tests.system.suite_runner import RunningSuite, running_suite
@@ -97,6 +98,11 @@ async def test_walking_skeleton_flows_from_modbus_to_actuation_and_cloud(tmp_pat
 
         await wait_until(coil_is_set, timeout=30, message="PumpStop coil reads true through core-command")
 
+        # one incident, one id: the EdgeX correlation id of the event that closed the deciding window is on the
+        # vector, the score, the alert and the command ingest received, and in rules', core-command's and
+        # ingest's logs
+        _assert_one_correlation_id(s, alert.correlation_id)
+
         # hop 6: sync delivered events, scores and alerts to the cloud receiver
         for cls in ("event", "score", "alert"):
 
@@ -104,6 +110,43 @@ async def test_walking_skeleton_flows_from_modbus_to_actuation_and_cloud(tmp_pat
                 return len(await _receiver_records(s, cls)) > 0
 
             await wait_until(arrived, timeout=60, message=f"{cls} records at the receiver")
+
+        # every hop the flow went through is timed in its service's /metrics (edgewatch_hop_seconds{hop})
+        await _assert_hops_observed(s)
+
+
+def _assert_one_correlation_id(s: RunningSuite, cid: str) -> None:
+    assert cid, "the alert carries the deciding event's correlation id"
+    events = [m for m in s.seen[EVENTS] if m.headers and m.headers.get("X-Correlation-ID") == cid]
+    assert len(events) == 1, "exactly one EdgeX event has the alert's correlation id"
+    assert any(decode_feature_vector(m.data).correlation_id == cid for m in s.seen[VECTORS]), "vector"
+    assert any(decode_score(m.data).correlation_id == cid for m in s.seen[SCORES]), "score"
+    commands = [m for m in s.seen[COMMANDS] if m.headers and m.headers.get("X-Correlation-ID") == cid]
+    assert commands, "the SET forwarded to ingest carries the alert's correlation id"
+    for service in ("edgewatch-rules", "edgewatch-core-command", "edgewatch-ingest"):
+        assert cid in s.logs(service), f"{service}'s log names the incident's correlation id"
+
+
+HOPS_BY_PORT = {
+    "ingest": ("ingest_read_publish", "device_command"),
+    "features": ("features_window_vector",),
+    "inference": ("inference_vector_score",),
+    "rules": ("rules_sample_decision", "rules_decision_command"),
+    "core_command": ("command_forward_answer",),
+    "sync": ("sync_store_ack",),
+}
+
+
+async def _assert_hops_observed(s: RunningSuite) -> None:
+    async with httpx.AsyncClient(timeout=5) as c:
+        for port_name, hops in HOPS_BY_PORT.items():
+            r = await c.get(f"http://127.0.0.1:{getattr(s.cfg.ports, port_name)}/metrics")
+            assert r.status_code == 200, port_name
+            seen = hop_histograms(r.text)
+            for hop in hops:
+                assert hop in seen and seen[hop].count >= 1, f"{port_name}: no {hop} observation in /metrics"
+                p99 = seen[hop].quantile(0.99)
+                assert p99 is not None and 0 <= p99 < 30, (hop, p99)
 
 
 @pytest.mark.timeout(300)

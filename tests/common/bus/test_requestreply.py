@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.bus.envelope import MessageEnvelope, new_envelope, subscribe_envelopes
 from edgewatch.common.bus.requestreply import edgex_request, edgex_respond
 from edgewatch.common.contracts.errors import ServiceUnavailableError
+from tests.support.nats_server import NatsServer
 
 CMD = "edgex.device.command.request.ds.d1.c1.get"
 
@@ -57,3 +61,28 @@ async def test_malformed_reply_is_service_unavailable_not_a_hang(bus: NatsBus) -
     await subscribe_envelopes(bus, "edgex.device.command.request.ds.>", bad)
     with pytest.raises(ServiceUnavailableError, match="malformed"):
         await edgex_request(bus, CMD, new_envelope(b"{}"), responder="ds", timeout=5)
+
+
+async def test_requests_reuse_two_persistent_subscriptions_and_each_gets_its_own_answer(
+    bus: NatsBus, nats_server: NatsServer
+) -> None:
+    async def responder(req: MessageEnvelope) -> None:
+        await edgex_respond(bus, req, responder="ds", payload=req.payload)  # echo: each answer names its request
+
+    await subscribe_envelopes(bus, "edgex.device.command.request.ds.>", responder)
+    await edgex_request(bus, CMD, new_envelope(b'{"n":-1}'), responder="ds", timeout=2)
+    before = await _subscriptions(nats_server)
+    replies = await asyncio.gather(
+        *(edgex_request(bus, CMD, new_envelope(f'{{"n":{i}}}'.encode()), responder="ds", timeout=5) for i in range(50))
+    )
+    assert [r.payload_json() for r in replies] == [{"n": i} for i in range(50)]
+    assert await _subscriptions(nats_server) == before  # no SUB/UNSUB per request
+    with pytest.raises(ServiceUnavailableError, match="no responder"):  # the status inbox still answers at once
+        await edgex_request(
+            bus, "edgex.device.command.request.none.d.c.get", new_envelope(b"{}"), responder="x", timeout=10
+        )
+
+
+async def _subscriptions(server: NatsServer) -> int:
+    async with httpx.AsyncClient(timeout=5) as c:
+        return int((await c.get(f"http://127.0.0.1:{server.http_port}/varz")).json()["subscriptions"])

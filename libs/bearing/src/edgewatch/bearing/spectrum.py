@@ -12,14 +12,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
 
 from edgewatch.bearing.geometry import FAULTS
 
-__all__ = ["EnvelopePlan", "SpectrumPlan", "band_name", "envelope_names", "spectrum_names"]
+__all__ = ["EnvelopePlan", "SpectrumPlan", "band_name", "envelope_names", "scipy_fft", "spectrum_names"]
+
+
+def scipy_fft() -> ModuleType:
+    """scipy.fft, imported on the first waveform window (about 27 MB RSS a service without waveforms never pays)."""
+    import scipy.fft
+
+    module: ModuleType = scipy.fft
+    return module
 
 
 def band_name(lo: float, hi: float) -> str:
@@ -71,7 +79,7 @@ class EnvelopePlan:
         half = n // 2 + 1
         k0 = min(max(1, math.ceil(band[0] / df)), half - 1)
         k1 = min(max(k0 + 1, math.ceil(band[1] / df)), half)
-        m = scipy.fft.next_fast_len(2 * (k1 - k0))
+        m = scipy_fft().next_fast_len(2 * (k1 - k0))
         return cls(n, df, k0, k1, m, multipliers, harmonics, tolerance)
 
     @property
@@ -94,7 +102,7 @@ class EnvelopePlan:
         """``|z|²`` of the analytic signal of the band ``[k0, k1)`` of ``spec``, on the decimated grid (``m`` long)."""
         buf = np.zeros(self.m, dtype=np.complex128)
         buf[: self.k1 - self.k0] = spec[self.k0 : self.k1]
-        zz = scipy.fft.ifft(buf, overwrite_x=True).view(np.float64)
+        zz = scipy_fft().ifft(buf, overwrite_x=True).view(np.float64)
         zz *= zz
         e: NDArray[np.float64] = zz[0::2] + zz[1::2]  # |z|^2 from the interleaved (re, im) pairs
         return e
@@ -110,7 +118,7 @@ class EnvelopePlan:
         """
         e = self.squared_envelope(spec) if squared is None else squared.copy()
         e -= float(np.add.reduce(e)) / self.m
-        es: NDArray[np.float64] = np.abs(scipy.fft.rfft(e))
+        es: NDArray[np.float64] = np.abs(scipy_fft().rfft(e))
         # |z'| = (2/n)·m·|ifft|, so |z'|² carries (2m/n)²; the one-sided amplitude adds 2/m.
         es *= (2.0 * self.m / self.n) ** 2 * 2.0 / self.m
         return es

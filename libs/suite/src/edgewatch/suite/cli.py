@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -14,10 +15,20 @@ from edgewatch.suite import modelcmd, opcuacmd, secretscmd
 from edgewatch.suite.layout import DEFAULT_DATA_DIR, Ports, SuiteConfig, resolve_data_dir
 from edgewatch.suite.natsusers import ADMIN_USER, EDGEX_USER, password_file_name
 from edgewatch.suite.services import build_specs
-from edgewatch.suite.status import collect_status, format_status
+from edgewatch.suite.status import SCRAPE_EVERY_S, WINDOW_S, ScrapeLog, collect_status, format_status, scrape
 from edgewatch.suite.supervisor import Supervisor
 
 __all__ = ["main", "run_up"]
+
+
+async def _record_scrapes(cfg: SuiteConfig) -> None:
+    """Every SCRAPE_EVERY_S, one scrape of every service into <data>/run/scrapes.json (``edgewatch status`` then
+    shows rates and hop p99s over the last minute at once)."""
+    log = ScrapeLog(cfg.run_dir / "scrapes.json")
+    while True:
+        await asyncio.sleep(SCRAPE_EVERY_S)
+        with contextlib.suppress(OSError):
+            log.append(await asyncio.to_thread(scrape, cfg.ports))
 
 
 async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
@@ -28,6 +39,7 @@ async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    recorder: asyncio.Task[None] | None = None
     try:
         starting = asyncio.create_task(sup.start(ready_timeout))
         waiter = asyncio.create_task(stop.wait())
@@ -52,6 +64,7 @@ async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
                     f"  demo: Modbus pump on :{p.modbus_sim}, OPC UA mixer on :{p.opcua_sim}; watch `edgewatch status`"
                 )
             print("Ctrl-C stops everything.", flush=True)
+            recorder = asyncio.create_task(_record_scrapes(cfg))
             await waiter
         else:
             starting.cancel()
@@ -60,6 +73,8 @@ async def run_up(cfg: SuiteConfig, ready_timeout: float = 90.0) -> int:
         print(f"edgewatch up failed: {e}", file=sys.stderr)
         return 1
     finally:
+        if recorder is not None:
+            recorder.cancel()
         print("stopping...", flush=True)
         await sup.stop()
         print("stopped.", flush=True)
@@ -85,9 +100,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     up.add_argument("--mqtt-host", default="127.0.0.1", help="where the MQTT listener binds (default loopback)")
     up.add_argument("--log-level", default="INFO")
+    up.add_argument(
+        "--background-nice",
+        type=int,
+        default=5,
+        help="niceness added to core-metadata/core-data, sync, features, inference and the receiver, so the "
+        "actuation path (ingest, rules, core-command) keeps the CPU when the gateway is overloaded (0: off)",
+    )
     st = sub.add_parser("status", help="health, rates and backlog of the running suite")
     st.add_argument("--data-dir")
     st.add_argument("--json", action="store_true")
+    st.add_argument(
+        "--window",
+        type=float,
+        default=WINDOW_S,
+        help=f"seconds the rates and hop p99s cover (default {WINDOW_S:g}; at least 10)",
+    )
     opcuacmd.add_parser(sub)
     modelcmd.add_parser(sub)
     secretscmd.add_parser(sub)
@@ -114,11 +142,12 @@ def main(argv: list[str] | None = None) -> int:
             log_level=args.log_level,
             mqtt=args.mqtt,
             mqtt_host=args.mqtt_host,
+            background_nice=args.background_nice,
         )
         return asyncio.run(run_up(cfg))
     ports_file = data_dir / "run" / "ports.json"
     ports = Ports(**json.loads(ports_file.read_text())) if ports_file.exists() else Ports()
-    status = collect_status(ports)
+    status = collect_status(ports, ScrapeLog(data_dir / "run" / "scrapes.json"), window=max(args.window, 10.0))
     print(json.dumps(status, indent=1) if args.json else format_status(status, data_dir / "run" / "state.json"))
     return 0 if all(s["up"] for s in status["services"].values()) else 1
 

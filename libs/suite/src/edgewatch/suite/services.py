@@ -13,7 +13,7 @@ from edgewatch.suite.natsconf import nats_server_binary, write_nats_config
 from edgewatch.suite.natsusers import SERVICE_USERS, password_file_name
 from edgewatch.suite.supervisor import ProcSpec
 
-__all__ = ["REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
+__all__ = ["BACKGROUND", "REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
 
 # service -> the port names (Ports fields) its REST apps listen on. core-command runs in a process of its own
 # (edgewatch.core with Core.Apis [command]): configuration traffic on core-metadata never delays actuation.
@@ -35,6 +35,10 @@ REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for
 
 # service -> the module ``python -m edgewatch.<module>`` runs, where it is not the service's own name
 _MODULE = {"core-command": "core"}
+
+# services whose work can wait (persistence, buffering, windows, scoring, the cloud side): they run with
+# SuiteConfig.background_nice, so under overload the actuation path (ingest, rules, core-command) keeps the CPU
+BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver"})
 
 
 def ping_url(port: int) -> str:
@@ -196,6 +200,7 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                 [sys.executable, "-m", f"edgewatch.{_MODULE.get(svc, svc)}"],
                 _svc_env(cfg, svc),
                 ping_urls=urls,
+                nice=cfg.background_nice if svc in BACKGROUND else 0,
             )
         )
     return specs

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -37,6 +38,7 @@ class ProcSpec:
     env: dict[str, str] = field(default_factory=dict)
     ping_urls: tuple[str, ...] = ()
     tcp_port: int | None = None
+    nice: int = 0  # added to the child's niceness: work that can wait yields the CPU to actuation under overload
 
 
 @dataclass
@@ -79,7 +81,7 @@ class Supervisor:
             stdout=c.log_file,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=functools.partial(_child_setup, c.spec.nice),
         )
         c.started_at = time.monotonic()
         self.events.append((time.time(), c.spec.name, f"started pid {c.proc.pid}"))
@@ -173,6 +175,14 @@ class Supervisor:
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
         tmp.replace(self.state_file)
+
+
+def _child_setup(nice: int) -> None:
+    """In the child before exec: die with the supervisor, then lower the child's CPU priority by ``nice``."""
+    _die_with_parent()
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
 
 
 def _die_with_parent() -> None:

@@ -115,6 +115,7 @@ def build_app(settings: CoreSettings) -> ServiceHost:
             lambda: settings.service.request_timeout,
             lambda: core.command_url or f"http://{settings.service.host}:{core.command_port}",
             lambda: settings.service.max_document_depth,
+            host.metrics.hop("command_forward_answer"),
         )
         host.lifespan.add("core-command-listener", CommandListener(bus, commands).start, None)
         cmd_app = host.new_app("edgewatch core-command", core.command_port, label="core-command")

@@ -53,6 +53,9 @@ class EventRetention(Section):
     max_age: float = Field(7 * 24 * 3600.0, gt=0, description="seconds an event is kept")
     max_bytes: int = Field(256 * 1024 * 1024, gt=0, description="bytes the event stream may hold")
     stream: str = Field("EDGEWATCH_CORE_EVENTS", description="JetStream stream name for events")
+    index_sync_interval: float = Field(
+        10.0, gt=0, description="seconds between trims of the in-memory index to what the stream still holds"
+    )
 
 
 class CoreSection(Section):

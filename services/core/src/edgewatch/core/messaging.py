@@ -2,16 +2,22 @@
 
 Requests are forwarded to the owning device service (``commands.CommandService``); core-data's event subscriber
 lives with its store in ``data/service.py``.
+
+A subscription's messages are handled one after another, so a handler that awaited the device's answer would make
+every command wait for the slowest device before it. Each request is answered in a task of its own instead, in
+order per device (a device's commands never overtake each other), at most ``MAX_IN_FLIGHT`` at once (then the
+subscription waits: back-pressure, not an unbounded pile of tasks).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from nats.aio.msg import Msg
 
 from edgewatch.common.bus.client import BusDecodeError, NatsBus
-from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.bus.envelope import MessageEnvelope, decode_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.commanderror import error_text
@@ -25,6 +31,7 @@ log = logging.getLogger(__name__)
 
 RESPONDER = "core-command"
 QUEUE = "edgewatch-core-command"
+MAX_IN_FLIGHT = 64
 
 
 class CommandListener:
@@ -34,6 +41,8 @@ class CommandListener:
     def __init__(self, bus: NatsBus, commands: CommandService) -> None:
         self.bus = bus
         self.commands = commands
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._tails: dict[str, asyncio.Task[None]] = {}  # the last request queued per device
 
     async def start(self) -> None:
         """Subscribe (queue group: one core replica answers each request)."""
@@ -47,6 +56,29 @@ class CommandListener:
         env = decode_envelope(msg)
         if not env.request_id:
             raise BusDecodeError("command request without a requestID cannot be answered")
+        await self._slots.acquire()
+        prev = self._tails.get(device)
+        task = asyncio.create_task(self._answer_after(prev, msg, env, device, command, method))
+        self._tails[device] = task
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._slots.release()
+            if self._tails.get(device) is t:
+                del self._tails[device]
+
+        task.add_done_callback(done)
+
+    async def _answer_after(
+        self, prev: asyncio.Task[None] | None, msg: Msg, env: MessageEnvelope, device: str, command: str, method: str
+    ) -> None:
+        if prev is not None:
+            await asyncio.wait([prev])  # this device's earlier request first
+        try:
+            await self._answer(env, device, command, method)
+        except Exception as e:  # a task's failure would otherwise vanish: count, log and dead-letter as the bus does
+            await self.bus.handler_failed(msg, e)
+
+    async def _answer(self, env: MessageEnvelope, device: str, command: str, method: str) -> None:
         fmt = self.bus.settings.format
         try:
             res = await self.commands.execute(

@@ -21,7 +21,9 @@ def build_app(settings: FeaturesSettings) -> ServiceHost:
     path = settings.data_path(*rel.split("/")[:-1]) / rel.split("/")[-1] if rel else None
     store = ConfigStore(path)
     pipeline = FeaturePipeline(store)
-    consumer = EventConsumer(host.bus, pipeline, lambda: settings.service.max_document_depth)
+    consumer = EventConsumer(
+        host.bus, pipeline, lambda: settings.service.max_document_depth, host.metrics.hop("features_window_vector")
+    )
     host.metrics.registry.register(StatsCollector(lambda: list(pipeline.stats.items())))
     host.lifespan.add("events", consumer.start, consumer.stop)
     app = host.new_app("edgewatch features", settings.service.port)

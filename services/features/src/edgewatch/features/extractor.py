@@ -8,15 +8,15 @@ from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
 
 from edgewatch.bearing.geometry import fault_multipliers
-from edgewatch.bearing.spectrum import EnvelopePlan, SpectrumPlan, envelope_names, spectrum_names
+from edgewatch.bearing.spectrum import EnvelopePlan, SpectrumPlan, envelope_names, scipy_fft, spectrum_names
 from edgewatch.bearing.timedomain import TIME_FEATURES, time_features
 from edgewatch.features.spec import ScalarSpec, WaveformSpec
 
 __all__ = ["DEFAULT_BAND_COUNT", "ScalarExtractor", "WaveformExtractor", "default_bands"]
+
 
 DEFAULT_BAND_COUNT = 8
 
@@ -70,7 +70,7 @@ class WaveformExtractor:
         """Features of one window ``x`` (float64, ``n`` samples), in :attr:`names` order."""
         out = np.empty(len(self.names))
         time_features(x, out, self._scratch)
-        spec = scipy.fft.rfft(x)
+        spec = scipy_fft().rfft(x)
         self.spectrum.compute(spec, out[self._t : self._s])
         env = self.envelope
         if env is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from nats.aio.msg import Msg
@@ -12,6 +13,7 @@ from prometheus_client.registry import Collector
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.errors import BusDecodeError
+from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import Event
 from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event_within
@@ -27,8 +29,15 @@ log = logging.getLogger(__name__)
 class EventConsumer:
     """Subscribes to every device event, feeds the pipeline and publishes what it produces."""
 
-    def __init__(self, bus: NatsBus, pipeline: FeaturePipeline, max_depth: Callable[[], int] = lambda: 32) -> None:
+    def __init__(
+        self,
+        bus: NatsBus,
+        pipeline: FeaturePipeline,
+        max_depth: Callable[[], int] = lambda: 32,
+        hop: Observe | None = None,
+    ) -> None:
         self.bus = bus
+        self.hop = hop
         self.pipeline = pipeline
         self.max_depth = max_depth
 
@@ -45,13 +54,18 @@ class EventConsumer:
         Raises:
             BusDecodeError: not an EdgeX envelope or not an AddEventRequest (the bus dead-letters it).
         """
+        t0 = time.perf_counter()
         env = decode_envelope(msg)
         try:
             event = decode_add_event_within(env.payload, env.content_type, self.max_depth()).event
         except EventDecodeError as e:
             raise BusDecodeError(f"event: {e}") from e
-        for fv in self.process(event):
+        self.pipeline.correlation_id = env.correlation_id  # the vectors this event closes carry its id
+        vectors = self.process(event)
+        for fv in vectors:
             await self.bus.publish(topics.feature_vector(fv.device), encode_feature_vector(fv), kind="features")
+        if vectors and self.hop is not None:  # only events that close a window: the others produce nothing
+            self.hop(time.perf_counter() - t0)
 
     def process(self, event: Event) -> list[FeatureVector]:
         """Feed every reading of ``event`` through the pipeline (synchronous: vectorized numpy work)."""

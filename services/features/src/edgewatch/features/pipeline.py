@@ -69,6 +69,8 @@ class FeaturePipeline:
         self.clock = clock
         self.stats: Counter[str] = Counter()
         self._devices: dict[str, _Device] = {}
+        # EdgeX correlation id of the event being fed (messaging sets it): the vectors it closes carry it
+        self.correlation_id = ""
         store.on_change(self.reset_device)
 
     def reset_device(self, device: str) -> None:
@@ -142,6 +144,7 @@ class FeaturePipeline:
             flags=w.flags,
             sequence=st.sequence,
             origin=self.clock(),
+            correlation_id=self.correlation_id,
         )
 
     def block(
@@ -213,6 +216,7 @@ class FeaturePipeline:
                     flags=[],
                     sequence=st.sequence,
                     origin=self.clock(),
+                    correlation_id=self.correlation_id,
                 )
             )
         self.stats["vectors"] += len(out)

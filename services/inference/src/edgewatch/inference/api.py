@@ -24,7 +24,6 @@ from edgewatch.common.service.settings import ServiceSection
 from edgewatch.common.service.worker import ParseWorkers
 from edgewatch.inference.baseline import build_standardized_distance, golden_input, reference_score
 from edgewatch.inference.engine import InferenceEngine
-from edgewatch.inference.modelcheck import check_graph
 from edgewatch.inference.models import (
     MAX_WINDOW,
     Calibration,
@@ -172,6 +171,8 @@ def parse_upload(body: bytes, limits: UploadLimits) -> tuple[UploadRequest, Mode
         quantized=req.quantized,
         golden_set=req.golden_set,
     )
+    from edgewatch.inference.modelcheck import check_graph  # onnx: only where a model is checked (the worker)
+
     check_graph(meta.name, meta.version, data, limits.max_nodes)
     # The trial load: a model ONNX Runtime chokes on, or whose input does not match, fails here, in the worker.
     # On CPU whatever the preference list says: the checks do not depend on the provider, and a TensorRT engine

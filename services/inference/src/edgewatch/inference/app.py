@@ -35,7 +35,9 @@ def build_app(settings: InferenceSettings) -> ServiceHost:
     host.lifespan.add("models", _sync(engine.restore))
     host.lifespan.add("subscriptions", messaging.start, messaging.stop)
     host.health_checks["modelsServing"] = lambda: len([c for c, _ in engine.slots().values() if c is not None])
-    workers = ParseWorkers(lambda: settings.service, host.metrics, preload=("edgewatch.inference.api",))
+    workers = ParseWorkers(
+        lambda: settings.service, host.metrics, preload=("edgewatch.inference.api", "edgewatch.inference.modelcheck")
+    )
     host.lifespan.add("parse-workers", _sync(lambda: None), workers.close)
     app = host.new_app("edgewatch inference", settings.service.port)
     app.include_router(router(engine, workers, lambda: settings.service))

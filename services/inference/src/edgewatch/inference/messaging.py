@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
@@ -64,7 +65,9 @@ class ScoreMessaging:
         self.bus = bus
         self.engine = engine
         self.rejected = metrics.counter("edgewatch_inference_vectors_rejected", "Vectors not scored", ("reason",))
-        self.batcher: MicroBatcher[tuple[Msg, FeatureVector]] = MicroBatcher(self._score, max_batch, deadline_s)
+        self.hop = metrics.hop("inference_vector_score")
+        # each vector with its arrival time (perf_counter) for the vector -> score hop histogram
+        self.batcher: MicroBatcher[tuple[Msg, FeatureVector, float]] = MicroBatcher(self._score, max_batch, deadline_s)
         self._sub: Subscription | None = None
         self._executor: ThreadPoolExecutor | None = None
 
@@ -86,22 +89,24 @@ class ScoreMessaging:
 
     async def handle(self, msg: Msg) -> None:
         """Decode and queue one vector. Decode errors propagate to the bus wrapper, which dead-letters them."""
-        self.batcher.put((msg, decode_feature_vector(msg.data)))
+        self.batcher.put((msg, decode_feature_vector(msg.data), time.perf_counter()))
 
-    async def _score(self, batch: list[tuple[Msg, FeatureVector]]) -> None:
+    async def _score(self, batch: list[tuple[Msg, FeatureVector, float]]) -> None:
         """Score one batch (session.run in the worker thread) and publish its Scores."""
         try:
-            outcomes, shadows = await score_off_loop(self.engine, self._executor, [fv for _, fv in batch])
+            outcomes, shadows = await score_off_loop(self.engine, self._executor, [fv for _, fv, _ in batch])
         except Exception as e:
             log.exception("batch scoring failed")
-            for msg, _ in batch:
+            for msg, _, _ in batch:
                 await self.bus.dead_letter(msg, f"handler: {type(e).__name__}: {e}")
             return
-        for (msg, _), outcome in zip(batch, outcomes, strict=True):
+        hop = self.hop
+        for (msg, _, arrived), outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, EdgeXError):
                 self.rejected.labels(type(outcome).__name__).inc()
                 await self.bus.dead_letter(msg, f"rejected: {outcome.message}")
             elif outcome is not None:
                 await self.bus.publish(topics.score(outcome["device"]), encode_score_doc(outcome), kind="score")
+                hop(time.perf_counter() - arrived)
         for doc in shadows:
             await self.bus.publish(topics.shadow_score(doc["device"]), encode_score_doc(doc), kind="shadow-score")

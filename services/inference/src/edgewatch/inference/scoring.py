@@ -123,6 +123,7 @@ def score_doc(
         "featureConfigVersion": str(fv.config_version),
         "origin": now,
         "sequence": seq,
+        "correlationId": fv.correlation_id,
     }
 
 
@@ -165,6 +166,8 @@ class VectorLike(Protocol):
     def window_end(self) -> int: ...
     @property
     def config_version(self) -> object: ...
+    @property
+    def correlation_id(self) -> str: ...
 
 
 def serving_inputs(
@@ -274,6 +277,7 @@ def serving_docs(
             "featureConfigVersion": str(fv.config_version),
             "origin": now,
             "sequence": seq,
+            "correlationId": fv.correlation_id,
         }
         if tops is not None:
             doc["contributions"] = tops[k]

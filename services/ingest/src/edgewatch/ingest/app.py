@@ -98,6 +98,7 @@ def build_app(settings: IngestSettings) -> ServiceHost:
         settings.message_bus.format,
         on_system_event=definitions.on_system_event if metadata is not None else None,
         max_depth=lambda: settings.service.max_document_depth,
+        command_hop=metrics.device_command,
     )
     host.lifespan.add("messaging", messaging.start, None)
     host.lifespan.add("opcua sessions", _noop, opcua.pool.close)

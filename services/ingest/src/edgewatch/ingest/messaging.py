@@ -6,8 +6,10 @@ the work happens in commands / registry.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,6 +29,7 @@ from edgewatch.common.bus.envelope import (
     encode_envelope,
     new_envelope,
 )
+from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.commanderror import error_text
@@ -43,6 +46,8 @@ from edgewatch.ingest.registry import DeviceRegistry
 __all__ = ["EventPublisher", "Messaging"]
 
 log = logging.getLogger(__name__)
+
+MAX_COMMANDS_IN_FLIGHT = 64
 
 
 class EventPublisher:
@@ -96,14 +101,18 @@ class Messaging:
         fmt: Format = "nats",
         on_system_event: Callable[[SystemEvent], Awaitable[None]] | None = None,
         max_depth: Callable[[], int] = lambda: 32,
+        command_hop: Observe | None = None,
     ) -> None:
         self.bus = bus
         self.max_depth = max_depth
+        self.command_hop = command_hop
         self.service = service
         self.commands = commands
         self.registry = registry
         self.fmt = fmt
         self.on_system_event = on_system_event
+        self._command_slots = asyncio.Semaphore(MAX_COMMANDS_IN_FLIGHT)
+        self._command_tails: dict[str, asyncio.Task[None]] = {}  # the last command queued per device
 
     async def start(self) -> None:
         """Subscribe to command requests, device validation and (when wired) system events."""
@@ -114,6 +123,48 @@ class Messaging:
             await self.bus.subscribe(topics.system_events_for_type("deviceprofile"), self._system_event)
 
     async def _command(self, msg: Msg) -> None:
+        """Answer in a task of its own, in order per device, at most MAX_COMMANDS_IN_FLIGHT at once: the
+        subscription runs its messages one after another, so a device that answers slowly (a Modbus timeout) would
+        otherwise hold every other device's commands."""
+        parts = msg.subject.split(".")
+        if len(parts) != 8:  # malformed: answered (400) and dead-lettered right here
+            await self._timed_command(msg)
+            return
+        device = parts[5]
+        await self._command_slots.acquire()
+        prev = self._command_tails.get(device)
+        task = asyncio.create_task(self._command_after(prev, msg))
+        self._command_tails[device] = task
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._command_slots.release()
+            if self._command_tails.get(device) is t:
+                del self._command_tails[device]
+
+        task.add_done_callback(done)
+
+    async def _command_after(self, prev: asyncio.Task[None] | None, msg: Msg) -> None:
+        if prev is not None:
+            await asyncio.wait([prev])
+        try:
+            await self._timed_command(msg)
+        except Exception as e:  # as the bus's subscription wrapper does: count, log, dead-letter
+            await self.bus.handler_failed(msg, e)
+
+    async def _timed_command(self, msg: Msg) -> None:
+        t0 = time.perf_counter()
+        try:
+            await self._answer_command(msg)
+        finally:
+            took = time.perf_counter() - t0
+            if self.command_hop is not None:
+                self.command_hop(took)
+            cid = msg.headers.get(H_CORRELATION_ID, "") if msg.headers else ""
+            log.info(
+                "command answered", extra={"subject": msg.subject, "correlationId": cid, "ms": round(took * 1e3, 3)}
+            )
+
+    async def _answer_command(self, msg: Msg) -> None:
         env = decode_envelope(msg)
         parts = msg.subject.split(".")
         # edgex.device.command.request.<service>.<device>.<command>.<method>

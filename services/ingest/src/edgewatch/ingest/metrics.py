@@ -19,6 +19,8 @@ class IngestMetrics:
             ("device", "kind"),
         )
         self.commands = metrics.counter("edgewatch_ingest_commands", "Device commands served", ("method", "status"))
+        self.read_publish = metrics.hop("ingest_read_publish")
+        self.device_command = metrics.hop("device_command")
         self.device_up = metrics.gauge(
             "edgewatch_ingest_device_up", "1 while a device is UP, 0 while DOWN", ("device",)
         )

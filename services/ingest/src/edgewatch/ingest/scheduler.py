@@ -73,6 +73,7 @@ class DevicePoller:
         self._backoff = 0.0
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._read_at = time.perf_counter()  # when the current cycle's read started (hop ingest_read_publish)
 
     def start(self) -> None:
         """Start the poll task (no-op without AutoEvents)."""
@@ -103,6 +104,7 @@ class DevicePoller:
                 await asyncio.sleep(max(0.0, min(j.next_due for j in jobs) - now))
                 continue
             names = list(dict.fromkeys(n for j in due for n in j.resources))
+            self._read_at = time.perf_counter()
             try:
                 try:
                     got = await self.runtime.read(names)
@@ -153,6 +155,7 @@ class DevicePoller:
         self.stats.events += 1
         self.stats.readings += len(event.readings)
         if self.metrics is not None:
+            self.metrics.read_publish(time.perf_counter() - self._read_at)
             self.metrics.event(self.runtime.name, len(event.readings))
         return True
 

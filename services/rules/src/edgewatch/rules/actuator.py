@@ -4,8 +4,12 @@ A raise's actions run in order, each after its optional ``delay``; an action wit
 resource back through core-command, and a value that does not match fails the action (the value read is in
 the Alert). With ``onActionFailure: stop`` a failed action skips the ones after it (reported, not dropped).
 A raise's commands wait only for the earlier commands of the same (rule, device), never for an earlier Alert
-to be stored. Every command carries an idempotency key in the envelope's correlationID, the same on every
-retry, so a receiver can drop a duplicate when an answer (not the command) was lost. A command that never succeeds is
+to be stored. Every command carries, in the envelope's correlationID (REST: ``X-Correlation-ID``), the EdgeX
+correlation id of the event behind the decision, so one incident can be followed from the event through vectors,
+scores and the Alert to core-command and the device service; without one (a stale fail-safe, a producer that sent
+none) it carries the action's idempotency key instead. Either is the same on every retry, so a receiver can drop a
+duplicate (same correlationID, device and command) when an answer (not the command) was lost; the idempotency key
+is always in the Alert's action. A command that never succeeds is
 retried with exponential backoff and then reported (in the Alert, the log, a counter and the rule's error
 state), never dropped silently. Alerts of one (rule, device) are published in decision order: a clear never
 overtakes the raise it ends.
@@ -76,6 +80,7 @@ class Actuator:
         self.retries = m.counter("edgewatch_rules_command_retries", "Command attempts after the first")
         self.alert_retries = m.counter("edgewatch_rules_alert_publish_retries", "Alert publishes retried (not stored)")
         self.confirmations = m.counter("edgewatch_rules_confirmations", "Action read-back confirmations", ("result",))
+        self.decision_command = m.hop("rules_decision_command")
 
     def submit(self, d: Decision) -> asyncio.Task[None]:
         """Queue a decision: its actions behind the earlier actions of the same (rule, device), its Alert behind
@@ -85,7 +90,7 @@ class Actuator:
         specs = self._specs(d)
         acting: asyncio.Task[list[AlertAction]] | None = None
         if specs:
-            acting = asyncio.create_task(self._act_after(self._acting.get(key), d, specs))
+            acting = asyncio.create_task(self._act_after(self._acting.get(key), d, specs, time.perf_counter()))
             _keep_tail(self._acting, key, acting)
         task = asyncio.create_task(self._announce_after(self._tails.get(key), acting, d))
         _keep_tail(self._tails, key, task)
@@ -104,12 +109,12 @@ class Actuator:
             t.cancel()
 
     async def _act_after(
-        self, prev: asyncio.Task[list[AlertAction]] | None, d: Decision, specs: list[Action]
+        self, prev: asyncio.Task[list[AlertAction]] | None, d: Decision, specs: list[Action], decided: float
     ) -> list[AlertAction]:
         if prev is not None:
             await asyncio.wait([prev])  # waits without re-raising prev's outcome; our own cancel still propagates
         try:
-            return await self.act(d, specs)
+            return await self.act(d, specs, decided)
         except Exception:
             log.exception("actions failed", extra={"rule": d.rule.name, "device": d.device})
             return []
@@ -136,9 +141,10 @@ class Actuator:
         specs = self._specs(d)
         return await self.announce(d, await self.act(d, specs) if specs else [])
 
-    async def act(self, d: Decision, specs: list[Action]) -> list[AlertAction]:
-        """Run ``specs`` for ``d`` and report the outcome to the rule's run state."""
-        actions = await self.run_actions(d, specs)
+    async def act(self, d: Decision, specs: list[Action], decided: float | None = None) -> list[AlertAction]:
+        """Run ``specs`` for ``d`` and report the outcome to the rule's run state; ``decided`` (perf_counter) is
+        when the decision was handed over, the start of hop ``rules_decision_command``."""
+        actions = await self.run_actions(d, specs, decided)
         failed = [a for a in actions if a.result == "failed"]
         self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
         return actions
@@ -158,18 +164,29 @@ class Actuator:
             message=d.message,
             origin=time.time_ns(),
             actions=actions,
+            correlation_id=d.correlation_id,
         )
         await self.publish_alert(topics.alert(d.rule.name), encode_alert(alert), alert.id)
         self.alerts.labels(alert.state, alert.kind).inc()
         self.recent.append(alert)
         log.info(
             "alert",
-            extra={"rule": alert.rule, "device": alert.device, "state": alert.state, "alertKind": alert.kind},
+            extra={
+                "rule": alert.rule,
+                "device": alert.device,
+                "state": alert.state,
+                "alertKind": alert.kind,
+                "correlationId": alert.correlation_id,
+            },
         )
         return alert
 
-    async def run_actions(self, d: Decision, specs: list[Action]) -> list[AlertAction]:
-        """Each action in order: wait its delay, SET it, confirm it; stop after a failure when the rule says so."""
+    async def run_actions(self, d: Decision, specs: list[Action], decided: float | None = None) -> list[AlertAction]:
+        """Each action in order: wait its delay, SET it, confirm it; stop after a failure when the rule says so.
+
+        The first command's answer closes hop ``rules_decision_command`` (from ``decided``, else from now).
+        """
+        decided = time.perf_counter() if decided is None else decided
         out: list[AlertAction] = []
         failed = ""
         for i, spec in enumerate(specs):
@@ -179,9 +196,11 @@ class Actuator:
                 continue
             if spec.delay:
                 await asyncio.sleep(spec.delay)
-            action = await self.command(spec, device, key)
+            action = await self.command(spec, device, key, d.correlation_id)
+            if i == 0:
+                self.decision_command(time.perf_counter() - decided)
             if action.result == "ok" and spec.confirm is not None:
-                action = await self._confirm(spec, device, key, action)
+                action = await self._confirm(spec, device, d.correlation_id or key, action)
             if action.result == "failed" and not failed:
                 failed = f"{device}/{spec.command}"
             out.append(action)
@@ -241,8 +260,11 @@ class Actuator:
         self._captured[subject] = now
         return True
 
-    async def command(self, spec: Action, device: str, key: str) -> AlertAction:
-        """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost."""
+    async def command(self, spec: Action, device: str, key: str, correlation_id: str = "") -> AlertAction:
+        """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost.
+
+        The envelope's correlationID is ``correlation_id`` (the incident's), else the idempotency ``key``.
+        """
         body = json.dumps(spec.settings, separators=(",", ":")).encode()
         subject = topics.command_request(device, spec.command, "set")
         error, attempt, ok = "", 0, False
@@ -251,7 +273,7 @@ class Actuator:
                 self.retries.inc()
                 delay = min(self.cfg.backoff_initial * 2 ** (attempt - 2), self.cfg.backoff_max)
                 await asyncio.sleep(delay)
-            env = new_envelope(body, correlation_id=key)
+            env = new_envelope(body, correlation_id=correlation_id or key)
             try:
                 resp = await edgex_request(
                     self.bus,
@@ -273,7 +295,13 @@ class Actuator:
         if not ok:
             log.error(
                 "command failed after retries",
-                extra={"device": device, "command": spec.command, "attempts": attempt, "error": error},
+                extra={
+                    "device": device,
+                    "command": spec.command,
+                    "attempts": attempt,
+                    "error": error,
+                    "correlationId": correlation_id or key,
+                },
             )
         return AlertAction(
             command=spec.command,

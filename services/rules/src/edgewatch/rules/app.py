@@ -29,7 +29,7 @@ def build_app(settings: RulesSettings) -> ServiceHost:
     store = RuleStore(settings.data_path("rules"))
     history = History(settings.dry_run)
     manager = RuleManager(engine, store, actuator, settings.rules.stale_check_interval, history)
-    messaging = RulesMessaging(host.bus, engine, actuator)
+    messaging = RulesMessaging(host.bus, engine, actuator, host.metrics.hop("rules_sample_decision"))
     manager.on_change = messaging.sync
 
     async def load_rules() -> None:

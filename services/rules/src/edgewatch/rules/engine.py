@@ -39,6 +39,7 @@ class Decision:
     message: str
     t_ns: int = 0  # sample time of the deciding sample (0 for stale decisions)
     act: bool = True  # False: a raise inside the rule's cooldown (alert only, no commands)
+    correlation_id: str = ""  # EdgeX correlation id of the event behind the deciding sample (messaging sets it)
 
 
 @dataclass

@@ -7,12 +7,15 @@ a feature or a reading. Malformed messages raise BusDecodeError and are dead-let
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from edgewatch.common.bus.client import BusDecodeError, Handler, NatsBus
 from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
 from edgewatch.common.contracts.feature import decode_feature_vector
@@ -27,8 +30,9 @@ __all__ = ["RulesMessaging"]
 class RulesMessaging:
     """Feeds samples from the bus to the engine and hands decisions to the actuator."""
 
-    def __init__(self, bus: NatsBus, engine: RuleEngine, actuator: Actuator) -> None:
+    def __init__(self, bus: NatsBus, engine: RuleEngine, actuator: Actuator, hop: Observe | None = None) -> None:
         self.bus = bus
+        self.hop = hop or (lambda _s: None)
         self.engine = engine
         self.actuator = actuator
         self._subs: dict[str, Subscription] = {}
@@ -72,25 +76,43 @@ class RulesMessaging:
 
     async def on_score(self, msg: Msg) -> None:
         """One Score -> the rules watching scores."""
+        t0 = time.perf_counter()
         s = decode_score(msg.data)
-        await self._hand_over(self.engine.on_sample("score", s.device, "", s.score, s.window_end or s.origin))
+        decisions = self.engine.on_sample("score", s.device, "", s.score, s.window_end or s.origin)
+        self.hop(time.perf_counter() - t0)
+        await self._hand_over(_traced(decisions, s.correlation_id))
 
     async def on_feature(self, msg: Msg) -> None:
         """One FeatureVector -> the rules watching its features."""
+        t0 = time.perf_counter()
         fv = decode_feature_vector(msg.data)
         wanted = self.engine.names_in_use("feature")
         t = fv.window_end or fv.origin
+        decisions: list[Decision] = []
         for i, name in enumerate(fv.names):
             if name in wanted:
-                await self._hand_over(self.engine.on_sample("feature", fv.device, name, float(fv.values[i]), t))
+                decisions += self.engine.on_sample("feature", fv.device, name, float(fv.values[i]), t)
+        self.hop(time.perf_counter() - t0)
+        await self._hand_over(_traced(decisions, fv.correlation_id))
 
     async def on_event(self, msg: Msg) -> None:
         """One EdgeX event (``nats`` or ``json`` format) -> the rules watching its numeric/Bool readings."""
+        t0 = time.perf_counter()
         env = decode_envelope(msg)
         try:
             event = decode_add_event(env.payload, env.content_type).event
         except EventDecodeError as e:
             raise BusDecodeError(f"event: {e.message}") from e
         wanted = self.engine.names_in_use("reading")
+        decisions: list[Decision] = []
         for resource, value, t in event_readings(event, wanted):
-            await self._hand_over(self.engine.on_sample("reading", event.device_name, resource, value, t))
+            decisions += self.engine.on_sample("reading", event.device_name, resource, value, t)
+        self.hop(time.perf_counter() - t0)
+        await self._hand_over(_traced(decisions, env.correlation_id))
+
+
+def _traced(decisions: list[Decision], correlation_id: str) -> list[Decision]:
+    """The decisions named by the correlation id of the message that decided them (alerts and commands carry it)."""
+    if not decisions or not correlation_id:
+        return decisions
+    return [dataclasses.replace(d, correlation_id=correlation_id) for d in decisions]

@@ -33,12 +33,19 @@ class BatchEncoder:
     The outbox encodes batch N+1 while batch N is on the wire; in a worker process that encoding runs on another
     core instead of holding the event loop (which pulls, uploads and acks) for ~15-30 µs per event. Other
     batches (no codec: zstd of opaque payloads only) are encoded in place. A worker that dies is replaced.
+
+    The worker costs memory (about 55 MB RSS, plus multiprocessing's resource tracker): event batches under
+    ``worker_min_records`` (a few milliseconds of codec) are encoded in place, so a gateway whose events arrive a
+    few per second never starts it, and a worker unused for ``idle_close_s`` is stopped (a backlog starts it again).
     """
 
-    def __init__(self, level: int, pack: bool) -> None:
+    def __init__(self, level: int, pack: bool, worker_min_records: int = 256, idle_close_s: float = 120.0) -> None:
         self.level = level
         self.pack = pack
+        self.worker_min_records = worker_min_records
+        self.idle_close_s = idle_close_s
         self._pool: ProcessPoolExecutor | None = None
+        self._last_used = 0.0
         self._paused_until = 0.0
 
     def packing(self, cls: DataClass) -> bool:
@@ -58,8 +65,14 @@ class BatchEncoder:
 
     async def encode(self, header: BatchHeader, records: list[RecordRow]) -> bytes:
         """msgpack + zstd (+ event codec) of one batch (:func:`~edgewatch.syncwire.batch.encode_rows`)."""
+        now = time.monotonic()
+        if self._pool is not None and now - self._last_used > self.idle_close_s:
+            self.close()  # idle: give its memory back
         if not self.packing(header.data_class):
             return encode_rows(header, records, self.level, pack=False)
+        if len(records) < self.worker_min_records:
+            return encode_rows(header, records, self.level, pack=True)
+        self._last_used = now
         job = functools.partial(encode_rows, header, records, self.level, pack=True)
         try:
             body: bytes = await asyncio.get_running_loop().run_in_executor(self._worker(), job)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 import nats.errors
@@ -261,6 +262,9 @@ class ClassOutbox:
         last = msgs[-1]
         if not await self._ack(last):
             return False
+        now_ns, observe = time.time_ns(), self.telemetry.store_ack
+        for m in msgs:  # stored (the server's timestamp in the ack subject) -> the batch's ack confirmed
+            observe(max(0, now_ns - ack_position(m.reply)[1]) / 1e9)
         try:
             await purge_through(self._js(), self.stream, ack_position(last.reply)[0])
         except (nats.errors.Error, APIError, TimeoutError) as e:

@@ -56,6 +56,7 @@ class SyncTelemetry:
             "edgewatch_sync_dropped_messages", "Messages evicted by the full-buffer policy", ("class",)
         )
         self.retries = m.counter("edgewatch_sync_upload_retries", "Failed upload attempts", ("class",))
+        self.store_ack = m.hop("sync_store_ack")
         self.uplink_up = m.gauge("edgewatch_sync_uplink_up", "1 while the cloud acknowledges uploads")
         self.uplink_up.set(1)
 

@@ -147,7 +147,7 @@ class NatsBus:
         ``messages_in`` is counted per subscription subject (the pattern, so the label stays bounded).
         """
         counted = self.metrics.in_counter(subject)
-        dead_letter = self.dead_letter
+        failed = self.handler_failed
         handled = 0
 
         async def wrapped(msg: Msg) -> None:
@@ -159,14 +159,8 @@ class NatsBus:
                 await asyncio.sleep(0)
             try:
                 await handler(msg)
-            except MessageDecodeError as e:
-                await dead_letter(msg, f"decode: {e}")
-            except LimitError as e:
-                self.metrics.count_limit_refusal(e.limit)
-                await dead_letter(msg, f"limit: {e.message}")
             except Exception as e:
-                log.exception("bus handler failed", extra={"subject": msg.subject})
-                await dead_letter(msg, f"handler: {type(e).__name__}: {e}")
+                await failed(msg, e)
 
         sub = await self.nc.subscribe(subject, queue=queue, cb=wrapped, pending_msgs_limit=512 * 1024)
         await self.settle()
@@ -183,6 +177,18 @@ class NatsBus:
         with contextlib.suppress(Exception):
             await self.nc.flush(timeout)
             await self.nc.flush(timeout)
+
+    async def handler_failed(self, msg: Msg, e: Exception) -> None:
+        """What a subscription does when its handler raised: count, log and dead-letter ``msg`` by the error's kind
+        (decode, limit, handler). Handlers that answer in tasks of their own call it for their failures."""
+        if isinstance(e, MessageDecodeError):
+            await self.dead_letter(msg, f"decode: {e}")
+        elif isinstance(e, LimitError):
+            self.metrics.count_limit_refusal(e.limit)
+            await self.dead_letter(msg, f"limit: {e.message}")
+        else:
+            log.error("bus handler failed", exc_info=e, extra={"subject": msg.subject})
+            await self.dead_letter(msg, f"handler: {type(e).__name__}: {e}")
 
     async def dead_letter(self, msg: Msg, reason: str) -> None:
         """Count, log and republish a message that could not be processed (original headers kept)."""

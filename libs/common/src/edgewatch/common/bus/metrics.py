@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["BusMetrics", "Increment"]
+__all__ = ["BusMetrics", "Increment", "Observe"]
 
 Increment = Callable[[float], None]
 """Adds its argument to one counter (one label set)."""
+
+Observe = Callable[[float], None]
+"""Records one duration in seconds in one histogram (one label set), e.g. a hop of ``ServiceMetrics.hop``."""
 
 
 class BusMetrics(Protocol):

@@ -28,7 +28,10 @@ class AlertAction(_Wire):
     error: str = Field("", description="Last error when the result is failed")
     read_back: str = Field("", description="Value read back by the action's confirmation (empty when none)")
     attempts: int = Field(0, ge=0, description="Requests sent (retries included)")
-    idempotency_key: str = Field(min_length=1, description="Sent as the envelope correlationID on every attempt")
+    idempotency_key: str = Field(
+        min_length=1,
+        description="Same on every attempt; sent as the envelope correlationID when the alert has no correlationId",
+    )
 
 
 class Alert(_Wire):
@@ -51,6 +54,9 @@ class Alert(_Wire):
     message: str = ""
     origin: int = Field(ge=0, description="When the rule decided (ns)")
     actions: list[AlertAction] = Field(default_factory=list)
+    correlation_id: str = Field(
+        "", description="EdgeX correlation id of the event behind the deciding sample (empty when unknown: stale)"
+    )
 
 
 def encode_alert(alert: Alert) -> bytes:

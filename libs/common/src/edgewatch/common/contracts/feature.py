@@ -62,6 +62,9 @@ class FeatureVector(BaseModel):
     flags: list[str] = Field(default_factory=list, description="Window quality flags, e.g. 'gap'")
     sequence: int = Field(0, ge=0, description="Per-device sequence number since the producer started")
     origin: int = Field(0, ge=0, description="When the vector was produced (ns)")
+    correlation_id: str = Field(
+        "", description="EdgeX correlation id of the event that closed the window (its envelope's correlationID)"
+    )
 
     @model_validator(mode="after")
     def _check_lengths(self) -> FeatureVector:
@@ -93,6 +96,7 @@ class FeatureVector(BaseModel):
         flags: list[str],
         sequence: int,
         origin: int,
+        correlation_id: str = "",
     ) -> FeatureVector:
         """Build without validation from fields the producer guarantees (the features service's hot path).
 
@@ -116,6 +120,7 @@ class FeatureVector(BaseModel):
             "flags": flags,
             "sequence": sequence,
             "origin": origin,
+            "correlation_id": correlation_id,
         }
         return construct(cls, fields, None, _ALL_FIELDS)
 
@@ -150,6 +155,8 @@ def encode_feature_vector(fv: FeatureVector) -> bytes:
         "sequence": fv.sequence,
         "origin": fv.origin,
     }
+    if fv.correlation_id:  # optional on the wire: a vector without one encodes as before
+        doc["correlationId"] = fv.correlation_id
     return pack(doc)
 
 

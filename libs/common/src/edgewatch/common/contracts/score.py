@@ -38,6 +38,7 @@ class Score(BaseModel):
     contributions: dict[str, float] | None = Field(None, description="Per-feature share of the score (optional)")
     sequence: int = Field(0, ge=0, description="Per-device sequence number since the producer started")
     over_threshold: bool | None = Field(None, description="score > threshold, before persistence (absent: unknown)")
+    correlation_id: str = Field("", description="EdgeX correlation id of the event behind the scored vector")
 
 
 def encode_score(score: Score) -> bytes:

@@ -140,6 +140,11 @@ def response(service: str, request_id: str) -> str:
     return _edgex("response", _seg(service, "service"), _seg(request_id, "requestId"))
 
 
+def response_all(service: str) -> str:
+    """``edgex.response.<service>.*``: every answer of one responder (a requester's one persistent subscription)."""
+    return _edgex("response", _seg(service, "service"), "*")
+
+
 def device_validation(service: str) -> str:
     """``edgex.<service>.validate.device``: core-metadata asks a device service to validate a device."""
     return _edgex(_seg(service, "service"), "validate", "device")

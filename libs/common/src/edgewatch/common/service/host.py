@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -149,6 +150,10 @@ class ServiceHost:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await self.lifespan.start()
+        # Everything built at startup (modules, models, the app) lives as long as the process: out of the collector's
+        # generations it no longer lengthens every gen-2 collection, a pause that stops the loop, commands included.
+        gc.collect()
+        gc.freeze()
         servers: list[uvicorn.Server] = []
         tasks: list[asyncio.Task[None]] = []
         watcher = asyncio.create_task(self.watch_config()) if self.settings.config_file else None

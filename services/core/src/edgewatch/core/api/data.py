@@ -172,7 +172,7 @@ def data_router(data: DataService, max_count: Callable[[], int]) -> APIRouter:
             return (
                 (dev is None or x.device == dev)
                 and (res is None or x.resources[i] == res)
-                and s <= x.reading_origins[i] <= e
+                and s <= x.reading_origin(i) <= e
             )
 
         return keep

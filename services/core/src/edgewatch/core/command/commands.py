@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable
 from urllib.parse import quote
 
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.envelope import MessageEnvelope, new_envelope
+from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.bus.requestreply import edgex_request
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.command import CoreCommand, CoreCommandParameter, DeviceCoreCommand
@@ -24,6 +27,8 @@ from edgewatch.common.contracts.errors import (
 from edgewatch.common.contracts.limits import check_json_depth
 from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
 from edgewatch.core.metadata.stores import MetadataStores
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CommandResult", "CommandService"]
 
@@ -48,8 +53,10 @@ class CommandService:
         timeout: Callable[[], float],
         base_url: Callable[[], str],
         max_depth: Callable[[], int] = lambda: 32,
+        hop: Observe | None = None,
     ) -> None:
         self.bus = bus
+        self.hop = hop
         self.stores = stores
         self.timeout = timeout
         self.base_url = base_url
@@ -146,8 +153,23 @@ class CommandService:
         except ValueError as e:
             raise ServiceUnavailableError(f"cannot address device {d.name!r} on the bus: {e}") from e
         env = new_envelope(body if method == "set" else b"", correlation_id=correlation_id, query_params=query)
+        t0 = time.perf_counter()
         reply = await edgex_request(
             self.bus, subject, env, responder=d.service_name, timeout=self.timeout(), fmt=self.bus.settings.format
+        )
+        took = time.perf_counter() - t0
+        if self.hop is not None:
+            self.hop(took)
+        log.info(
+            "command forwarded",
+            extra={
+                "device": d.name,
+                "command": command,
+                "method": method,
+                "correlationId": env.correlation_id,
+                "errorCode": reply.error_code,
+                "ms": round(took * 1e3, 3),
+            },
         )
         if reply.error_code:
             raise _remote_error(d, command, method, reply)

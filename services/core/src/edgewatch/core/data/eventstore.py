@@ -56,6 +56,7 @@ class EventStore:
         self._target = 0
         self._inflight = asyncio.Semaphore(256)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._trimmer: asyncio.Task[None] | None = None
         self.failed = metrics.counter("core_data_store_failures_total", "bus events that could not be stored")
         self.stored = metrics.counter("core_data_events_stored_total", "events written to the event stream")
 
@@ -93,9 +94,24 @@ class EventStore:
         if info.state.messages == 0:
             self._loaded.set()
         await asyncio.wait_for(self._loaded.wait(), 60)
+        self._trimmer = asyncio.create_task(self._trim_every(self.retention.index_sync_interval))
+
+    async def _trim_every(self, interval: float) -> None:
+        """Forget what the stream's limits removed every ``interval`` seconds, queried or not: the index held every
+        event ever stored until a query trimmed it (a soak at 200 events/s grew core-data by about 9 MB a minute)."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sync_retention()
+            except Exception as e:  # the bus is away, say: next time
+                log.debug("retention sync failed", extra={"error": repr(e)[:300]})
 
     async def stop(self) -> None:
         """Finish pending writes, then stop following the stream."""
+        if self._trimmer is not None:
+            self._trimmer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._trimmer
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
         if self._sub is not None:

@@ -9,6 +9,18 @@ from edgewatch.common.contracts.event import Event
 
 __all__ = ["EventIndex", "IndexEntry", "ReadingRef"]
 
+# Device names and resource-name tuples repeat in every event of a device: one shared object each, instead of one
+# per entry (an entry held about 0.9 KB; a full 256 MB event stream indexes some 290,000 events). Cleared when it
+# grows past _MAX_SHARED (names are bounded by the devices' profiles; a flood of new names only costs a rebuild).
+_SHARED: dict[object, object] = {}
+_MAX_SHARED = 65_536
+
+
+def _shared(value: object) -> object:
+    if len(_SHARED) >= _MAX_SHARED:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
+
 
 @dataclass(frozen=True, slots=True)
 class IndexEntry:
@@ -19,19 +31,24 @@ class IndexEntry:
     device: str
     origin: int
     resources: tuple[str, ...]
-    reading_origins: tuple[int, ...]
+    reading_origins: tuple[int, ...]  # empty when every reading has the event's origin (the usual case)
 
     @classmethod
     def of(cls, seq: int, e: Event) -> IndexEntry:
         """Index an event stored at ``seq``."""
+        origins = tuple(r.origin or e.origin for r in e.readings)
         return cls(
             seq,
             e.id,
-            e.device_name,
+            _shared(e.device_name),  # type: ignore[arg-type]
             e.origin,
-            tuple(r.resource_name for r in e.readings),
-            tuple(r.origin or e.origin for r in e.readings),
+            _shared(tuple(r.resource_name for r in e.readings)),  # type: ignore[arg-type]
+            () if all(o == e.origin for o in origins) else origins,
         )
+
+    def reading_origin(self, pos: int) -> int:
+        """Origin (ns) of the reading at ``pos``."""
+        return self.reading_origins[pos] if self.reading_origins else self.origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +61,7 @@ class ReadingRef:
     @property
     def origin(self) -> int:
         """Origin of the reading (ns)."""
-        return self.entry.reading_origins[self.pos]
+        return self.entry.reading_origin(self.pos)
 
 
 class EventIndex:
@@ -54,6 +71,7 @@ class EventIndex:
         self.by_seq: dict[int, IndexEntry] = {}
         self.by_id: dict[str, IndexEntry] = {}
         self._sorted: list[IndexEntry] | None = None
+        self._floor = 0  # every entry below this sequence was dropped by drop_below
 
     def add(self, entry: IndexEntry) -> None:
         """Add (or replace) an entry."""
@@ -74,8 +92,11 @@ class EventIndex:
             self._sorted = None
 
     def drop_below(self, first_seq: int) -> None:
-        """Forget entries the stream no longer holds (retention removed them)."""
+        """Forget entries the stream no longer holds (retention removed them); a scan only when the floor moved."""
+        if first_seq <= self._floor:
+            return
         self.remove([s for s in self.by_seq if s < first_seq])
+        self._floor = first_seq
 
     def ordered(self) -> list[IndexEntry]:
         """Entries by origin descending (newest first), then sequence descending."""

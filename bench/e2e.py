@@ -1,0 +1,469 @@
+"""End-to-end benchmarks of the whole gateway through the processes `edgewatch up --demo` starts: memory, reading ->
+command latency under load and in overload, and pipeline throughput against raw nats-py, in one run.
+
+Setup: nats-server, core-metadata + core-data, core-command, the receiver, sync, ingest, features, inference and
+rules run as `edgewatch up --demo` runs them (same argv, env, auth on), with the demo's Modbus pump and OPC UA
+mixer. This process then plays an EdgeX device service ``bench-ds`` (registered with core-metadata) with 10
+background pumps and a ``trip`` pump: it publishes their EdgeX events (``nats`` format, 3 readings each) on the bus
+and answers the command requests core-command forwards to it. One rule watches ``BenchCurrent`` of every device
+(``*``): above 12 A it SETs PumpStop through core-command, below 11 A it clears. Every event reaches every
+consumer of the gateway: core-data persists it, sync buffers and uploads it to the receiver, features windows it,
+inference scores the vectors, rules evaluates it.
+
+1. ``suite_rss_mb``: RSS of the gateway processes (nats-server and every service, their children included; not
+   the simulators and not the cloud receiver) ``--rss-at`` seconds after the suite is up (60 s: the demo alone).
+2. ``e2e_reading_to_command_p50_ms`` / ``_p99_ms``: events at ``--rate`` (1,000/s) in 10 ms ticks; every 25th
+   event is the trip pump's, alternately crossing (the rule fires) and clearing. Latency = arrival of the SET at
+   bench-ds - publish of the crossing event, both clocks in this process; SETs are matched to crossings by the
+   EdgeX correlation id the event carried (rules and core-command pass it on). Each service's hop p99 over the
+   run (``edgewatch_hop_seconds``) and CPU per process are printed beside it.
+3. ``pipeline_vs_raw_nats``: ``--burst`` events published as fast as the client goes; pipeline rate = events /
+   (time from the first event until features has taken every event and inference every vector features published
+   meanwhile, read from their /metrics every 50 ms), with the rest of the gateway consuming the same events. Raw:
+   the same event bytes through nats-py pub -> sub (two connections of this process) on the same nats-server,
+   right after.
+4. ``e2e_overload_p99_ms``: phase 2 at ``--overload-rate`` (2,000/s); drops and backlogs are printed.
+
+The machine may be shared: the load average before and after each phase is printed; quote it with the figures.
+``--quick`` runs a short version of everything (RSS at 30 s: not the figure the goal names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psutil
+from nats.aio.msg import Msg
+
+from edgewatch.common.bus import NatsBus
+from edgewatch.common.bus.envelope import decode_envelope, encode_envelope, new_envelope
+from edgewatch.common.bus.requestreply import edgex_respond
+from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
+from edgewatch.common.contracts.eventcodec import encode_add_event
+from edgewatch.common.service.metrics import ServiceMetrics
+from edgewatch.common.service.settings import MessageBusSection
+from edgewatch.suite.layout import Ports, SuiteConfig
+from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms
+from edgewatch.suite.services import build_specs
+from edgewatch.suite.supervisor import Supervisor
+
+DS = "bench-ds"
+PROFILE_NAME = "bench-pump"
+BG = [f"bg-{i}" for i in range(10)]
+TRIP = "trip"
+TICK = 0.01
+TRIGGER_EVERY = 25
+NOT_GATEWAY = {"modbus-sim", "opcua-sim", "edgewatch-receiver"}
+SERVICE_PORTS = {
+    "edgewatch-core": "core_data",
+    "edgewatch-core-command": "core_command",
+    "edgewatch-ingest": "ingest",
+    "edgewatch-features": "features",
+    "edgewatch-inference": "inference",
+    "edgewatch-rules": "rules",
+    "edgewatch-sync": "sync",
+}
+
+PROFILE = {
+    "name": PROFILE_NAME,
+    "manufacturer": "edgewatch",
+    "model": "bench",
+    "deviceResources": [
+        {"name": "BenchCurrent", "properties": {"valueType": "Float32", "readWrite": "R"}},
+        {"name": "BenchVibration", "properties": {"valueType": "Float32", "readWrite": "R"}},
+        {"name": "PumpStop", "properties": {"valueType": "Bool", "readWrite": "RW"}},
+    ],
+}
+RULE = {
+    "name": "bench-trip",
+    "source": {"kind": "reading", "device": "*", "name": "BenchCurrent"},
+    "condition": {"comparator": ">", "threshold": 12.0, "clearThreshold": 11.0},
+    "actions": [{"command": "PumpStop", "settings": {"PumpStop": "true"}}],
+}
+
+Event = tuple[str, bytes, dict[str, str], bool]  # subject, body, headers, is a crossing
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def event_bytes(device: str, current: float, vibration: float, origin: int) -> tuple[bytes, dict[str, str]]:
+    readings = [
+        Reading.simple(device, PROFILE_NAME, "BenchCurrent", "Float32", current, origin=origin),
+        Reading.simple(device, PROFILE_NAME, "BenchVibration", "Float32", vibration, origin=origin),
+        Reading.simple(device, PROFILE_NAME, "PumpStop", "Bool", False, origin=origin),
+    ]
+    ev = new_event(device, PROFILE_NAME, "all", readings, origin=origin)
+    return encode_envelope(new_envelope(encode_add_event(AddEventRequest.of(ev))), "nats")
+
+
+def make_events(n: int, rate: float, t0: int | None = None) -> list[Event]:
+    """``n`` distinct events ``1/rate`` apart from ``t0``: background pumps, and every TRIGGER_EVERY-th the trip
+    pump, alternately crossing (14 A) and clearing (9 A)."""
+    rng = np.random.default_rng(9)
+    t0 = time.time_ns() if t0 is None else t0
+    step = int(1e9 / rate)
+    out: list[Event] = []
+    crossing = True
+    noise = rng.normal(0, 0.3, n).tolist()
+    for i in range(n):
+        origin = t0 + i * step
+        if i % TRIGGER_EVERY == 0:
+            body, headers = event_bytes(TRIP, 14.0 if crossing else 9.0, 7.0 if crossing else 2.0, origin)
+            out.append((topics.device_event(DS, PROFILE_NAME, TRIP, "all"), body, headers, crossing))
+            crossing = not crossing
+        else:
+            dev = BG[i % len(BG)]
+            body, headers = event_bytes(dev, 10.0 + noise[i], 2.0 + noise[i] / 2, origin)
+            out.append((topics.device_event(DS, PROFILE_NAME, dev, "all"), body, headers, False))
+    return out
+
+
+class DeviceService:
+    """bench-ds on the bus: answers command requests and times each SET against its crossing's publish."""
+
+    def __init__(self, bus: NatsBus) -> None:
+        self.bus = bus
+        self.published: dict[str, float] = {}  # crossing's correlation id -> publish time (perf_counter)
+        self.latencies: list[float] = []
+        self.unmatched = 0
+        self.measuring = False
+
+    async def on_command(self, msg: Msg) -> None:
+        now = time.perf_counter()
+        env = decode_envelope(msg)
+        if msg.subject.endswith(".set"):
+            t0 = self.published.pop(env.correlation_id, None)
+            if t0 is None:
+                self.unmatched += 1
+            elif self.measuring:
+                self.latencies.append(now - t0)
+        await edgex_respond(self.bus, env, responder=DS)
+
+    async def publish(self, events: list[Event], rate: float, stop: asyncio.Event) -> int:
+        """Send events at ``rate`` in TICK bursts; returns how many were sent."""
+        loop = asyncio.get_running_loop()
+        per_tick = max(1, int(rate * TICK))
+        nc = self.bus.nc
+        next_tick = loop.time()
+        sent = 0
+        for k in range(0, len(events), per_tick):
+            if stop.is_set():
+                break
+            for subject, body, headers, crossing in events[k : k + per_tick]:
+                if crossing:
+                    self.published[headers["X-Correlation-ID"]] = time.perf_counter()
+                await nc.publish(subject, body, headers=headers)
+                sent += 1
+            next_tick += TICK
+            await asyncio.sleep(max(0.0, next_tick - loop.time()))
+        return sent
+
+
+async def register(meta: httpx.AsyncClient, rules: httpx.AsyncClient) -> None:
+    svc = {"name": DS, "baseAddress": "http://127.0.0.1:1", "adminState": "UNLOCKED"}
+    (await meta.post("/deviceservice", json=[{"apiVersion": "v3", "service": svc}])).raise_for_status()
+    (await meta.post("/deviceprofile", json=[{"apiVersion": "v3", "profile": PROFILE}])).raise_for_status()
+    devices = [
+        {
+            "apiVersion": "v3",
+            "device": {
+                "name": d,
+                "serviceName": DS,
+                "profileName": PROFILE_NAME,
+                "adminState": "UNLOCKED",
+                "operatingState": "UP",
+                "protocols": {"other": {"Address": "bench"}},
+            },
+        }
+        for d in [TRIP, *BG]
+    ]
+    r = await meta.post("/device", params={"bypassValidation": "true"}, json=devices)
+    r.raise_for_status()
+    assert all(x["statusCode"] == 201 for x in r.json()), r.text
+    (await rules.post("/rule", json=RULE)).raise_for_status()
+
+
+def pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(np.array(xs), q)) * 1e3 if xs else float("nan")
+
+
+class Suite:
+    """The running processes and handles on them."""
+
+    def __init__(self, cfg: SuiteConfig, sup: Supervisor) -> None:
+        self.cfg = cfg
+        self.sup = sup
+
+    def procs(self) -> dict[str, psutil.Process]:
+        return {c.spec.name: psutil.Process(c.proc.pid) for c in self.sup.children if c.proc is not None}
+
+    def rss_mb(self) -> dict[str, float]:
+        out = {}
+        for name, p in self.procs().items():
+            try:
+                family = [p, *p.children(recursive=True)]
+                out[name] = sum(x.memory_info().rss for x in family) / 2**20
+            except psutil.NoSuchProcess:
+                out[name] = float("nan")
+        return out
+
+    def metrics(self) -> dict[str, str]:
+        out = {}
+        for name, port_name in SERVICE_PORTS.items():
+            port = getattr(self.cfg.ports, port_name)
+            try:
+                out[name] = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            except httpx.HTTPError:
+                out[name] = ""
+        return out
+
+
+def hop_report(before: dict[str, str], after: dict[str, str]) -> str:
+    parts = []
+    for name, text in after.items():
+        old = hop_histograms(before.get(name, ""))
+        for hop, h in sorted(hop_histograms(text).items()):
+            d: HopHistogram = h.minus(old.get(hop))
+            p50, p99 = d.quantile(0.5), d.quantile(0.99)
+            if d.count and p50 is not None and p99 is not None:
+                parts.append(f"{hop} n={d.count:g} p50 {p50 * 1e3:.2f} p99 {p99 * 1e3:.2f} ms")
+    return "; ".join(parts)
+
+
+def counters(texts: dict[str, str]) -> dict[str, float]:
+    """Dead letters, sync drops, features' events in: what overload may cost."""
+    feats = texts.get("edgewatch-features", "")
+    sync = texts.get("edgewatch-sync", "")
+    return {
+        "dead_letters": sum(counter_sum(t, "edgewatch_bus_dead_letters") for t in texts.values()),
+        "sync_dropped": counter_sum(sync, "edgewatch_sync_dropped_messages"),
+        "features_events_in": counter_sum(feats, "edgewatch_bus_messages_in"),
+    }
+
+
+async def latency_phase(
+    suite: Suite, ds: DeviceService, rate: float, seconds: float, label: str
+) -> tuple[list[float], dict[str, Any]]:
+    """Publish at ``rate`` for ``seconds`` (after a 2 s warm-up); the SET latencies measured and what it cost."""
+    ds.latencies, ds.unmatched, ds.published = [], 0, {}
+    warm = 2.0
+    events = make_events(int(rate * (warm + seconds + 1)), rate)
+    stop = asyncio.Event()
+    l0 = load()
+    ds.measuring = False
+    pub = asyncio.create_task(ds.publish(events, rate, stop))
+    await asyncio.sleep(warm)
+    procs = suite.procs()
+    procs["bench"] = psutil.Process()
+    cpu0 = {n: sum(p.cpu_times()[:2]) for n, p in procs.items()}
+    m0 = await asyncio.to_thread(suite.metrics)
+    ds.measuring = True
+    w0 = time.perf_counter()
+    await asyncio.sleep(seconds)
+    wall = time.perf_counter() - w0
+    stop.set()
+    sent = await pub
+    cpu = {}
+    for n, p in procs.items():
+        try:
+            cpu[n] = 100 * (sum(p.cpu_times()[:2]) - cpu0[n]) / wall
+        except psutil.NoSuchProcess:
+            cpu[n] = float("nan")
+    for _ in range(300):  # let the last SETs arrive
+        if not ds.published:
+            break
+        await asyncio.sleep(0.01)
+    ds.measuring = False
+    m1 = await asyncio.to_thread(suite.metrics)
+    c0, c1 = counters(m0), counters(m1)
+    xs = ds.latencies
+    print(
+        f"[{label}] {rate:g} events/s for {seconds:g} s ({sent} events sent): {len(xs)} commands timed, "
+        f"{len(ds.published)} crossings without a SET, {ds.unmatched} SETs without a crossing; "
+        f"load average {l0} -> {load()}"
+    )
+    if xs:
+        print(
+            f"[{label}] reading -> SET at the device service: p50 {pct(xs, 50):.2f} ms, p90 {pct(xs, 90):.2f}, "
+            f"p99 {pct(xs, 99):.2f}, max {max(xs) * 1e3:.2f}"
+        )
+    print(f"[{label}] CPU (% of one core): " + ", ".join(f"{n} {c:.0f}%" for n, c in cpu.items()))
+    print(f"[{label}] hops: {hop_report(m0, m1)}")
+    print(
+        f"[{label}] during the phase: dead letters +{c1['dead_letters'] - c0['dead_letters']:g}, sync drops "
+        f"+{c1['sync_dropped'] - c0['sync_dropped']:g}"
+    )
+    return xs, {"sent": sent, "missing": len(ds.published)}
+
+
+def pipeline_counts(texts: dict[str, str]) -> tuple[float, float, float, float]:
+    """(events features took, vectors it published, vectors inference took, scores it published)."""
+    feats, inf = texts.get("edgewatch-features", ""), texts.get("edgewatch-inference", "")
+    return (
+        counter_sum(feats, "edgewatch_bus_messages_in"),
+        counter_sum(feats, "edgewatch_bus_messages_out"),
+        counter_sum(inf, "edgewatch_bus_messages_in"),
+        counter_sum(inf, "edgewatch_bus_messages_out"),
+    )
+
+
+async def throughput_phase(suite: Suite, bus: NatsBus, burst: int) -> float:
+    """Events -> features -> scores as fast as the pipeline goes, against raw nats-py pub -> sub of the same bytes.
+
+    The pipeline is done with the burst when features has taken every event and inference every vector features
+    published since (read from their /metrics every 50 ms).
+    """
+    events = make_events(burst, 20_000.0)
+    f_in0, f_out0, i_in0, i_out0 = pipeline_counts(await asyncio.to_thread(suite.metrics))
+    l0 = load()
+    nc = bus.nc
+    t0 = time.perf_counter()
+    for i, (subject, body, headers, _) in enumerate(events):
+        await nc.publish(subject, body, headers=headers)
+        if i % 500 == 499:
+            await asyncio.sleep(0)  # let the client's flusher write
+    await nc.flush()
+    t_pub = time.perf_counter() - t0
+    counts = (0.0, 0.0, 0.0, 0.0)
+    t_end = float("nan")
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        f_in, f_out, i_in, i_out = await asyncio.to_thread(lambda: pipeline_counts(suite.metrics()))
+        counts = (f_in - f_in0, f_out - f_out0, i_in - i_in0, i_out - i_out0)
+        if counts[0] >= burst and counts[2] >= counts[1]:
+            t_end = time.perf_counter() - t0
+            break
+        await asyncio.sleep(0.05)
+    pipeline = burst / t_end if t_end == t_end else 0.0
+    print(
+        f"[throughput] {burst} events published in {t_pub:.2f} s; features took {counts[0]:g} events and "
+        f"published {counts[1]:g} vectors, inference took {counts[2]:g} and published {counts[3]:g} scores, "
+        f"{t_end:.2f} s after the first event: {pipeline:.0f} events/s through the pipeline; "
+        f"load average {l0} -> {load()}"
+    )
+    raw = await raw_nats(suite, events)
+    print(f"[throughput] raw nats-py pub -> sub of the same {burst} events: {raw:.0f} msgs/s")
+    return pipeline / raw if raw else 0.0
+
+
+async def raw_nats(suite: Suite, events: list[Event]) -> float:
+    import nats
+
+    url = f"nats://127.0.0.1:{suite.cfg.ports.nats}"
+    token = suite.cfg.secret("nats-token")
+    pub, sub = await nats.connect(url, token=token), await nats.connect(url, token=token)
+    got = 0
+    last = 0.0
+    done = asyncio.Event()
+
+    async def cb(msg: Msg) -> None:
+        nonlocal got, last
+        got += 1
+        last = time.perf_counter()
+        if got == len(events):
+            done.set()
+
+    await sub.subscribe("bench.raw.>", cb=cb, pending_msgs_limit=len(events) + 1)
+    await sub.flush()
+    t0 = time.perf_counter()
+    for i, (_, body, headers, _) in enumerate(events):
+        await pub.publish(f"bench.raw.{i % 11}", body, headers=headers)
+        if i % 500 == 499:
+            await asyncio.sleep(0)
+    await pub.flush()
+    try:
+        await asyncio.wait_for(done.wait(), 60)
+    except TimeoutError:
+        print(f"[throughput] raw: {got} of {len(events)} received")
+    await pub.close()
+    await sub.close()
+    return got / (last - t0) if got else 0.0
+
+
+async def run(args: argparse.Namespace) -> None:
+    print(f"e2e bench: load average {load()}, {os.cpu_count()} CPUs; quick={args.quick}")
+    with tempfile.TemporaryDirectory(prefix="edgewatch-bench-e2e-") as tmp:
+        cfg = SuiteConfig(Path(tmp), Ports.free(), demo=True, auth=True, log_level="WARNING")
+        (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()))
+        sup = Supervisor(build_specs(cfg), cfg.logs_dir, cfg.run_dir / "state.json")
+        t_start = time.monotonic()
+        await sup.start(ready_timeout=120)
+        t_up = time.monotonic()
+        print(f"suite up in {t_up - t_start:.1f} s")
+        suite = Suite(cfg, sup)
+        token = {"Authorization": f"Bearer {cfg.secret('api-token')}"}
+        bus = NatsBus(
+            MessageBusSection(host="127.0.0.1", port=cfg.ports.nats, token=cfg.secret("nats-token")),
+            DS,
+            ServiceMetrics(DS),
+        )
+        await bus.connect()
+        meta = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.core_metadata}/api/v3", headers=token)
+        rules = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.rules}/api/v3", headers=token)
+        results: list[str] = []
+        try:
+            ds = DeviceService(bus)
+            await bus.subscribe(topics.device_command_request_all(DS), ds.on_command)
+            await register(meta, rules)
+            await asyncio.sleep(max(0.0, args.rss_at - (time.monotonic() - t_up)))
+            rss = suite.rss_mb()
+            gateway = {n: v for n, v in rss.items() if n not in NOT_GATEWAY}
+            total = sum(gateway.values())
+            print(
+                f"RSS {time.monotonic() - t_up:.0f} s after the suite was up (MB): "
+                + ", ".join(f"{n} {v:.1f}" for n, v in sorted(rss.items(), key=lambda x: -x[1]))
+            )
+            results.append(f"RESULT suite_rss_mb {total:.0f} MB (goal <= 400)")
+            xs, _ = await latency_phase(suite, ds, args.rate, args.seconds, "latency")
+            results.append(f"RESULT e2e_reading_to_command_p99_ms {pct(xs, 99):.2f} ms (goal <= 10)")
+            results.append(f"RESULT e2e_reading_to_command_p50_ms {pct(xs, 50):.2f} ms (goal <= 2)")
+            ratio = await throughput_phase(suite, bus, args.burst)
+            results.append(f"RESULT pipeline_vs_raw_nats {ratio:.3f} ratio (goal >= 0.3)")
+            await asyncio.sleep(3)  # let the backlog of the burst drain before the overload phase
+            ys, _ = await latency_phase(suite, ds, args.overload_rate, args.overload_seconds, "overload")
+            results.append(f"RESULT e2e_overload_p99_ms {pct(ys, 99):.2f} ms (goal <= 50)")
+            restarts = {c.spec.name: c.restarts for c in sup.children if c.restarts}
+            print(f"restarts during the run: {restarts or 'none'}")
+        finally:
+            await meta.aclose()
+            await rules.aclose()
+            await bus.drain()
+            await sup.stop()
+        for line in results:
+            print(line)
+        if args.quick:
+            print(f"(quick run: RSS at {args.rss_at:g} s, {args.seconds:g} s latency phases; not the goal's figures)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--quick", action="store_true", help="a short run of everything (about a minute)")
+    ap.add_argument("--rate", type=float, default=1000.0, help="events/s of the latency phase")
+    ap.add_argument("--seconds", type=float, default=None, help="seconds of the latency phase (30; quick 8)")
+    ap.add_argument("--overload-rate", type=float, default=2000.0, help="events/s of the overload phase")
+    ap.add_argument("--overload-seconds", type=float, default=None, help="seconds of the overload phase (20; 6)")
+    ap.add_argument("--burst", type=int, default=None, help="events of the throughput phase (20000; quick 5000)")
+    ap.add_argument("--rss-at", type=float, default=None, help="seconds after start to read RSS (60; quick 30)")
+    args = ap.parse_args()
+    q = args.quick
+    args.seconds = args.seconds if args.seconds is not None else (8.0 if q else 30.0)
+    args.overload_seconds = args.overload_seconds if args.overload_seconds is not None else (6.0 if q else 20.0)
+    args.burst = args.burst if args.burst is not None else (5000 if q else 20000)
+    args.rss_at = args.rss_at if args.rss_at is not None else (30.0 if q else 60.0)
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

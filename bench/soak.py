@@ -1,0 +1,179 @@
+"""Soak: the demo plus load for an hour (``make soak``; not in CI, not in ``make bench``), RSS per process sampled
+every minute, and a report with each process's RSS slope after warm-up (goal: flat, <= 1 MB/h) and error counts.
+
+The suite runs as `edgewatch up --demo` runs it (bench/e2e.py's setup: the same processes, the demo's simulators,
+auth on); this process plays the EdgeX device service ``bench-ds`` of bench/e2e.py and publishes its events at
+``--rate`` (default 200 events/s: the demo's own traffic plus what a small plant adds, kept modest because the
+machine may be shared), every 25th event the trip pump alternately crossing and clearing the rule, so commands
+flow through rules -> core-command -> bench-ds all along.
+
+Every minute: RSS of every process (children included), and the counters that say something went wrong: dead
+letters, sync drops, rules' failed commands, crossings without a SET, process restarts, ERROR lines in the logs.
+The slope is a least-squares fit of RSS against time over the samples after ``--warmup`` minutes. Output:
+``<out>/rss.csv`` (one row per sample) and ``<out>/report.md``, also printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from e2e import DS, NOT_GATEWAY, DeviceService, Suite, counters, make_events, register
+from edgewatch.common.bus import NatsBus
+from edgewatch.common.contracts import topics
+from edgewatch.common.service.metrics import ServiceMetrics
+from edgewatch.common.service.settings import MessageBusSection
+from edgewatch.suite.layout import Ports, SuiteConfig
+from edgewatch.suite.services import build_specs
+from edgewatch.suite.supervisor import Supervisor
+
+
+async def load_forever(ds: DeviceService, rate: float, stop: asyncio.Event) -> int:
+    """Publish bench-ds events at ``rate`` until ``stop``, a minute of events encoded at a time."""
+    sent = 0
+    while not stop.is_set():
+        events = make_events(int(rate * 60), rate)
+        sent += await ds.publish(events, rate, stop)
+    return sent
+
+
+def slope_mb_per_h(ts: list[float], ys: list[float]) -> float:
+    """Least-squares slope of ``ys`` (MB) against ``ts`` (s), in MB per hour."""
+    if len(ts) < 2:
+        return float("nan")
+    return float(np.polyfit(np.array(ts) / 3600.0, np.array(ys), 1)[0])
+
+
+def error_lines(logs_dir: Path) -> tuple[dict[str, int], list[str]]:
+    """ERROR lines per process log, and the first three of each (cut to 300 characters) for the report."""
+    counts, firsts = {}, []
+    for f in sorted(logs_dir.glob("*.log")):
+        lines = [x for x in f.read_text(errors="replace").splitlines() if '"level":"ERROR"' in x or " ERROR " in x]
+        if lines:
+            counts[f.stem] = len(lines)
+            firsts += [f"{f.stem}: {x[:300]}" for x in lines[:3]]
+    return counts, firsts
+
+
+async def soak(args: argparse.Namespace, out_dir: Path) -> None:
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    with tempfile.TemporaryDirectory(prefix="edgewatch-soak-") as tmp:
+        cfg = SuiteConfig(Path(tmp), Ports.free(), demo=True, auth=True, log_level="INFO")
+        (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()))
+        sup = Supervisor(build_specs(cfg), cfg.logs_dir, cfg.run_dir / "state.json")
+        await sup.start(ready_timeout=120)
+        t_up = time.monotonic()
+        suite = Suite(cfg, sup)
+        token = {"Authorization": f"Bearer {cfg.secret('api-token')}"}
+        bus = NatsBus(
+            MessageBusSection(host="127.0.0.1", port=cfg.ports.nats, token=cfg.secret("nats-token")),
+            DS,
+            ServiceMetrics(DS),
+        )
+        await bus.connect()
+        meta = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.core_metadata}/api/v3", headers=token)
+        rules = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.rules}/api/v3", headers=token)
+        ds = DeviceService(bus)
+        ds.measuring = True
+        stop = asyncio.Event()
+        samples: list[dict[str, float]] = []
+        names: list[str] = []
+        try:
+            await bus.subscribe(topics.device_command_request_all(DS), ds.on_command)
+            await register(meta, rules)
+            loader = asyncio.create_task(load_forever(ds, args.rate, stop))
+            with open(out_dir / "rss.csv", "w", newline="") as fh:  # noqa: ASYNC230 - one small file, once
+                writer: Any = None
+                for minute in range(args.minutes + 1):
+                    await asyncio.sleep(max(0.0, t_up + minute * args.every - time.monotonic()))
+                    rss = suite.rss_mb()
+                    if not names:
+                        names = sorted(rss)
+                        writer = csv.writer(fh)
+                        writer.writerow(["t_s", "gateway_mb", *names])
+                    gw = sum(v for n, v in rss.items() if n not in NOT_GATEWAY)
+                    row = {"t_s": time.monotonic() - t_up, "gateway_mb": gw, **rss}
+                    samples.append(row)
+                    assert writer is not None
+                    writer.writerow(
+                        [f"{row['t_s']:.0f}", f"{gw:.1f}", *(f"{rss.get(n, float('nan')):.1f}" for n in names)]
+                    )
+                    fh.flush()
+                    print(
+                        f"[{minute:3d} min] gateway {gw:.1f} MB; " + ", ".join(f"{n} {rss[n]:.1f}" for n in names),
+                        flush=True,
+                    )
+            stop.set()
+            sent = await loader
+            texts = await asyncio.to_thread(suite.metrics)
+        finally:
+            stop.set()
+            await meta.aclose()
+            await rules.aclose()
+            await bus.drain()
+            await sup.stop()
+        restarts = {c.spec.name: c.restarts for c in sup.children if c.restarts}
+        errors, first_errors = error_lines(cfg.logs_dir)
+    c = counters(texts)
+    rules_text = texts.get("edgewatch-rules", "")
+    failed = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in rules_text.splitlines()
+        if line.startswith("edgewatch_rules_commands_total") and 'result="failed"' in line
+    )
+    warm = [s for s in samples if s["t_s"] >= args.warmup * args.every]
+    ts = [s["t_s"] for s in warm]
+    lines = [
+        f"# edgewatch soak report ({started})",
+        "",
+        f"- {args.minutes} samples {args.every:g} s apart after the suite was up; load: bench-ds events at "
+        f"{args.rate:g}/s ({sent} sent) beside the demo (Modbus pump, OPC UA mixer); warm-up {args.warmup} samples",
+        f"- machine: {os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.2f} (shared machine)",
+        f"- commands: {len(ds.latencies)} SETs received for crossings, {ds.unmatched} SETs without a crossing, "
+        f"{len(ds.published)} crossings without a SET at the end; rules' failed commands: {failed:g}",
+        f"- dead letters: {c['dead_letters']:g}; sync drops by policy: {c['sync_dropped']:g}; "
+        f"restarts: {restarts or 'none'}; ERROR log lines: {errors or 'none'}",
+        "",
+        "| process | RSS at warm-up end (MB) | RSS at the end (MB) | slope after warm-up (MB/h) | goal |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name in ["gateway_mb", *names]:
+        ys = [s[name] for s in warm]
+        if not ys:
+            continue
+        k = slope_mb_per_h(ts, ys)
+        label = "gateway total" if name == "gateway_mb" else name
+        goal = "-" if name in NOT_GATEWAY or name == "gateway_mb" else ("ok" if k <= 1.0 else "NOT MET")
+        lines.append(f"| {label} | {ys[0]:.1f} | {ys[-1]:.1f} | {k:+.2f} | {goal} |")
+    if first_errors:
+        lines += ["", "First ERROR lines:", "", *(f"    {x}" for x in first_errors)]
+    report = "\n".join(lines) + "\n"
+    (out_dir / "report.md").write_text(report)
+    print(report)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--minutes", type=int, default=60, help="samples to take (one per --every seconds)")
+    ap.add_argument("--every", type=float, default=60.0, help="seconds between samples")
+    ap.add_argument("--warmup", type=int, default=10, help="samples before the slope is fitted")
+    ap.add_argument("--rate", type=float, default=200.0, help="bench-ds events/s beside the demo")
+    ap.add_argument("--out", default="soak-report", help="directory for rss.csv and report.md")
+    args = ap.parse_args()
+    out_dir = Path(args.out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(soak(args, out_dir))
+
+
+if __name__ == "__main__":
+    main()
