@@ -1,6 +1,7 @@
 #!/bin/sh
 # install.sh DEST PKG...: used by the Dockerfile's build stage only.
-# Installs the edgewatch packages PKG (common, core, ingest, ...; wheels in /wheels) with their dependencies pinned
+# Installs the edgewatch packages PKG (common, core, ingest, ...; wheels in /wheels, which also resolve the edgewatch
+# packages they depend on, e.g. features -> bearing, inference -> detect) with their third-party dependencies pinned
 # by /src/requirements.lock, for the venv /opt/edgewatch. DEST=/opt/edgewatch installs into the venv itself (the
 # shared layer); any other DEST is an overlay prefix holding only what the venv lacks (pip --prefix skips what the
 # venv has). Each service's res/ (configuration.yaml, profiles, rules) goes beside its package. Test suites of
@@ -8,7 +9,7 @@
 set -eu
 dest=$1
 shift
-pip="/opt/build/bin/pip --python /opt/edgewatch/bin/python install -q -c /src/requirements.lock"
+pip="/opt/build/bin/pip --python /opt/edgewatch/bin/python install -q -c /src/requirements.lock --find-links /wheels"
 [ "$dest" = /opt/edgewatch ] || pip="$pip --prefix $dest"
 wheels=""
 for p in "$@"; do
