@@ -362,8 +362,9 @@ async def raw_nats(suite: Suite, events: list[Event]) -> float:
     import nats
 
     url = f"nats://127.0.0.1:{suite.cfg.ports.nats}"
-    token = suite.cfg.secret("nats-token")
-    pub, sub = await nats.connect(url, token=token), await nats.connect(url, token=token)
+    user, password = suite.cfg.nats_credentials("admin")  # the operator's user: the bench's tap is no service
+    pub = await nats.connect(url, user=user, password=password)
+    sub = await nats.connect(url, user=user, password=password)
     got = 0
     last = 0.0
     done = asyncio.Event()
@@ -405,7 +406,12 @@ async def run(args: argparse.Namespace) -> None:
         suite = Suite(cfg, sup)
         token = {"Authorization": f"Bearer {cfg.secret('api-token')}"}
         bus = NatsBus(
-            MessageBusSection(host="127.0.0.1", port=cfg.ports.nats, token=cfg.secret("nats-token")),
+            MessageBusSection(
+                host="127.0.0.1",
+                port=cfg.ports.nats,
+                user=cfg.nats_credentials("admin")[0],
+                password=cfg.nats_credentials("admin")[1],
+            ),
             DS,
             ServiceMetrics(DS),
         )

@@ -183,7 +183,7 @@ async def master_run(seconds: float, cycle_us: int, priority: int) -> tuple[Resu
         [(f"DI{b}", "Bool", {"area": "input", "index": "0x6000", "subindex": b}, "R") for b in range(1, 9)]
         + [("AnalogIn", "Int16", {"area": "input", "index": "0x6010", "subindex": 1}, "R")],
     )
-    options = EtherCatOptions(MasterPool(MasterSettings(supervise_interval=0.02, priority=priority)))
+    options = EtherCatOptions(MasterPool(MasterSettings(priority=priority)))  # the service's defaults
     events = 0
 
     async def publish(_: Any) -> None:

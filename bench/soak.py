@@ -76,7 +76,12 @@ async def soak(args: argparse.Namespace, out_dir: Path) -> None:
         suite = Suite(cfg, sup)
         token = {"Authorization": f"Bearer {cfg.secret('api-token')}"}
         bus = NatsBus(
-            MessageBusSection(host="127.0.0.1", port=cfg.ports.nats, token=cfg.secret("nats-token")),
+            MessageBusSection(
+                host="127.0.0.1",
+                port=cfg.ports.nats,
+                user=cfg.nats_credentials("admin")[0],
+                password=cfg.nats_credentials("admin")[1],
+            ),
             DS,
             ServiceMetrics(DS),
         )

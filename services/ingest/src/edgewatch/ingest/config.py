@@ -71,7 +71,11 @@ class EtherCatSection(Section):
 
     receive_timeout_us: int = Field(0, ge=0, description="Process data receive timeout, us (0 = the cycle time)")
     stale_cycles: int = Field(3, ge=1, description="Cycles without a good frame before a slave's data count as stale")
-    supervise_interval: float = Field(0.02, gt=0, description="Seconds between AL state checks of a healthy line")
+    supervise_interval: float = Field(
+        0.5,
+        gt=0,
+        description="Seconds between AL state checks of a healthy line (a working-counter error checks at once)",
+    )
     retry_interval: float = Field(1.0, gt=0, description="Seconds between attempts to open / configure a line")
     state_timeout_us: int = Field(5000, gt=0, description="Timeout of one recover / reconfigure step, us")
     worker_process: bool = Field(

@@ -64,7 +64,7 @@ class MasterSettings:
     cycle_us: int = 1000
     receive_timeout_us: int = 0  # 0: the cycle time
     stale_cycles: int = 3
-    supervise_interval: float = 0.02
+    supervise_interval: float = 0.5  # a healthy line's background check; a working-counter error checks at once
     retry_interval: float = 1.0
     state_timeout_us: int = 5000
     history: int = 64
