@@ -171,6 +171,20 @@ class DeviceService:
         return sent
 
 
+async def gateway_clients(cfg: SuiteConfig) -> tuple[NatsBus, httpx.AsyncClient, httpx.AsyncClient]:
+    """The bench's device service's bus connection (as the operator's ``admin`` NATS user: the bench is no service)
+    and REST clients of core-metadata and rules with the suite's API token."""
+    user, password = cfg.nats_credentials("admin")
+    bus = NatsBus(
+        MessageBusSection(host="127.0.0.1", port=cfg.ports.nats, user=user, password=password), DS, ServiceMetrics(DS)
+    )
+    await bus.connect()
+    token = {"Authorization": f"Bearer {cfg.secret('api-token')}"}
+    meta = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.core_metadata}/api/v3", headers=token)
+    rules = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.rules}/api/v3", headers=token)
+    return bus, meta, rules
+
+
 async def register(meta: httpx.AsyncClient, rules: httpx.AsyncClient) -> None:
     svc = {"name": DS, "baseAddress": "http://127.0.0.1:1", "adminState": "UNLOCKED"}
     (await meta.post("/deviceservice", json=[{"apiVersion": "v3", "service": svc}])).raise_for_status()
@@ -404,20 +418,7 @@ async def run(args: argparse.Namespace) -> None:
         t_up = time.monotonic()
         print(f"suite up in {t_up - t_start:.1f} s")
         suite = Suite(cfg, sup)
-        token = {"Authorization": f"Bearer {cfg.secret('api-token')}"}
-        bus = NatsBus(
-            MessageBusSection(
-                host="127.0.0.1",
-                port=cfg.ports.nats,
-                user=cfg.nats_credentials("admin")[0],
-                password=cfg.nats_credentials("admin")[1],
-            ),
-            DS,
-            ServiceMetrics(DS),
-        )
-        await bus.connect()
-        meta = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.core_metadata}/api/v3", headers=token)
-        rules = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.rules}/api/v3", headers=token)
+        bus, meta, rules = await gateway_clients(cfg)
         results: list[str] = []
         try:
             ds = DeviceService(bus)

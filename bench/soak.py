@@ -25,14 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 
-from e2e import DS, NOT_GATEWAY, DeviceService, Suite, counters, make_events, register
-from edgewatch.common.bus import NatsBus
+from e2e import DS, NOT_GATEWAY, DeviceService, Suite, counters, gateway_clients, make_events, register
 from edgewatch.common.contracts import topics
-from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.supervisor import Supervisor
@@ -74,20 +70,7 @@ async def soak(args: argparse.Namespace, out_dir: Path) -> None:
         await sup.start(ready_timeout=120)
         t_up = time.monotonic()
         suite = Suite(cfg, sup)
-        token = {"Authorization": f"Bearer {cfg.secret('api-token')}"}
-        bus = NatsBus(
-            MessageBusSection(
-                host="127.0.0.1",
-                port=cfg.ports.nats,
-                user=cfg.nats_credentials("admin")[0],
-                password=cfg.nats_credentials("admin")[1],
-            ),
-            DS,
-            ServiceMetrics(DS),
-        )
-        await bus.connect()
-        meta = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.core_metadata}/api/v3", headers=token)
-        rules = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.rules}/api/v3", headers=token)
+        bus, meta, rules = await gateway_clients(cfg)
         ds = DeviceService(bus)
         ds.measuring = True
         stop = asyncio.Event()
