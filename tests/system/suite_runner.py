@@ -17,8 +17,9 @@ from nats.aio.msg import Msg
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.supervisor import Supervisor
+from tests.support.waiting import wait_until
 
-__all__ = ["RunningSuite", "running_suite"]
+__all__ = ["RunningSuite", "kill_and_wait_restart", "running_suite"]
 
 
 class RunningSuite:
@@ -98,3 +99,23 @@ async def running_suite(
         if nc is not None:
             await nc.close()
         await sup.stop()
+
+
+async def kill_and_wait_restart(s: RunningSuite, name: str, port_name: str) -> None:
+    """kill -9 the child ``name`` (also a stopped one) and wait until the supervisor has restarted it and its REST
+    port ``port_name`` answers ping."""
+    child = s.sup.child(name)
+    assert child.proc is not None
+    pid, restarts = child.proc.pid, child.restarts
+    child.proc.kill()
+
+    async def back() -> bool:
+        if child.restarts != restarts + 1 or child.proc is None or child.proc.pid == pid:
+            return False
+        try:
+            async with httpx.AsyncClient(timeout=2) as c:
+                return (await c.get(s.url(port_name, "/ping"))).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await wait_until(back, timeout=60, interval=0.2, message=f"{name} restarted by the supervisor")

@@ -35,7 +35,7 @@ from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.streams import stream_name
 from edgewatch.syncwire.batch import DataClass
 from tests.support.waiting import wait_until
-from tests.system.suite_runner import RunningSuite, running_suite
+from tests.system.suite_runner import RunningSuite, kill_and_wait_restart, running_suite
 
 DS, PROFILE_NAME, TRIP = "chaos-ds", "chaos-pump", "trip"
 PUMPS = [TRIP, "bg-1", "bg-2", "bg-3"]
@@ -156,24 +156,6 @@ async def _register(s: RunningSuite) -> None:
         (await rules.post("/rule", json=RULE)).raise_for_status()
 
 
-async def _kill_and_wait_restart(s: RunningSuite, name: str, port_name: str) -> None:
-    child = s.sup.child(name)
-    assert child.proc is not None
-    pid, restarts = child.proc.pid, child.restarts
-    child.proc.kill()  # kill -9
-
-    async def back() -> bool:
-        if child.restarts != restarts + 1 or child.proc is None or child.proc.pid == pid:
-            return False
-        try:
-            async with httpx.AsyncClient(timeout=2) as c:
-                return (await c.get(s.url(port_name, "/ping"))).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await wait_until(back, timeout=60, interval=0.2, message=f"{name} restarted by the supervisor")
-
-
 async def _records(s: RunningSuite, cls: DataClass) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     async with ReceiverClient(s.url("receiver", "")[: -len("/api/v3")], token=s.cfg.secret("receiver-token")) as rc:
@@ -198,7 +180,7 @@ async def test_kill_9_of_every_service_and_nats_server_under_load_delivers_every
         try:
             await wait_until(lambda: len(plant.raises()) >= 3, timeout=60, message="the rule acts before the kills")
             for name, port_name in KILLS:
-                await _kill_and_wait_restart(s, name, port_name)
+                await kill_and_wait_restart(s, name, port_name)
             nats_child = s.sup.child("nats-server")
             assert nats_child.proc is not None
             nats_child.proc.kill()

@@ -14,7 +14,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from edgewatch.receiver.client import ReceiverClient
@@ -22,7 +21,7 @@ from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.streams import stream_name
 from edgewatch.syncwire.batch import DataClass
 from tests.support.waiting import wait_until
-from tests.system.suite_runner import RunningSuite, running_suite
+from tests.system.suite_runner import RunningSuite, kill_and_wait_restart, running_suite
 
 
 async def _records(s: RunningSuite, cls: DataClass) -> list[dict[str, Any]]:
@@ -36,24 +35,6 @@ async def _records(s: RunningSuite, cls: DataClass) -> list[dict[str, Any]]:
             if not page:
                 return out
             out += page
-
-
-async def _kill_and_wait_restart(s: RunningSuite, name: str, port_name: str) -> None:
-    child = s.sup.child(name)
-    assert child.proc is not None
-    pid, restarts = child.proc.pid, child.restarts
-    child.proc.kill()  # kill -9 (also of a stopped process)
-
-    async def back() -> bool:
-        if child.restarts != restarts + 1 or child.proc is None or child.proc.pid == pid:
-            return False
-        try:
-            async with httpx.AsyncClient(timeout=2) as c:
-                return (await c.get(s.url(port_name, "/ping"))).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await wait_until(back, timeout=60, interval=0.2, message=f"{name} restarted by the supervisor")
 
 
 async def _sync_status(s: RunningSuite) -> dict[str, Any]:
@@ -79,9 +60,9 @@ async def test_kill_9_of_receiver_then_sync_under_up_is_recovered_without_loss(t
             return int((await _sync_status(s))["classes"]["event"]["backlogMessages"]) >= 100
 
         await wait_until(backlog, timeout=60, interval=0.5, message="a backlog while the receiver is frozen")
-        await _kill_and_wait_restart(s, "edgewatch-receiver", "receiver")
+        await kill_and_wait_restart(s, "edgewatch-receiver", "receiver")
         before = len(await _records(s, DataClass.EVENT))
-        await _kill_and_wait_restart(s, "edgewatch-sync", "sync")
+        await kill_and_wait_restart(s, "edgewatch-sync", "sync")
         await wait_until(
             lambda: flowing(before + 20), timeout=60, interval=0.5, message="uploads resume after both kills"
         )
