@@ -44,6 +44,7 @@ import numpy as np
 import psutil
 from nats.aio.msg import Msg
 
+from benchds import register_device_service
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.bus.envelope import decode_envelope, encode_envelope, new_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
@@ -186,26 +187,7 @@ async def gateway_clients(cfg: SuiteConfig) -> tuple[NatsBus, httpx.AsyncClient,
 
 
 async def register(meta: httpx.AsyncClient, rules: httpx.AsyncClient) -> None:
-    svc = {"name": DS, "baseAddress": "http://127.0.0.1:1", "adminState": "UNLOCKED"}
-    (await meta.post("/deviceservice", json=[{"apiVersion": "v3", "service": svc}])).raise_for_status()
-    (await meta.post("/deviceprofile", json=[{"apiVersion": "v3", "profile": PROFILE}])).raise_for_status()
-    devices = [
-        {
-            "apiVersion": "v3",
-            "device": {
-                "name": d,
-                "serviceName": DS,
-                "profileName": PROFILE_NAME,
-                "adminState": "UNLOCKED",
-                "operatingState": "UP",
-                "protocols": {"other": {"Address": "bench"}},
-            },
-        }
-        for d in [TRIP, *BG]
-    ]
-    r = await meta.post("/device", params={"bypassValidation": "true"}, json=devices)
-    r.raise_for_status()
-    assert all(x["statusCode"] == 201 for x in r.json()), r.text
+    await register_device_service(meta, DS, PROFILE, [TRIP, *BG])
     (await rules.post("/rule", json=RULE)).raise_for_status()
 
 

@@ -53,6 +53,7 @@ import numpy as np
 import psutil
 from nats.aio.msg import Msg
 
+from benchds import register_device_service
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.bus.envelope import decode_envelope, encode_envelope, new_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
@@ -385,31 +386,6 @@ def _events(n: int) -> list[tuple[str, bytes, dict[str, str], bool]]:
     return out
 
 
-async def _register(meta: httpx.AsyncClient) -> None:
-    svc = {"name": "bench-ds", "baseAddress": "http://127.0.0.1:1", "adminState": "UNLOCKED"}
-    r = await meta.post("/deviceservice", json=[{"apiVersion": "v3", "service": svc}])
-    r.raise_for_status()
-    r = await meta.post("/deviceprofile", json=[{"apiVersion": "v3", "profile": PROFILE}])
-    r.raise_for_status()
-    devices = [
-        {
-            "apiVersion": "v3",
-            "device": {
-                "name": d,
-                "serviceName": "bench-ds",
-                "profileName": PUMP,
-                "adminState": "UNLOCKED",
-                "operatingState": "UP",
-                "protocols": {"other": {"Address": "bench"}},
-            },
-        }
-        for d in [TRIP, *BG]
-    ]
-    r = await meta.post("/device", params={"bypassValidation": "true"}, json=devices)
-    r.raise_for_status()
-    assert all(x["statusCode"] == 201 for x in r.json()), r.text
-
-
 def _pct(xs: list[float], q: float) -> float:
     return float(np.percentile(np.array(xs), q)) * 1e3
 
@@ -433,7 +409,7 @@ async def latency(seconds_per_round: float, rounds: int) -> None:
         rules = httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.ports.rules}/api/v3", headers=token)
         run = LatencyRun(bus)
         try:
-            await _register(meta)
+            await register_device_service(meta, "bench-ds", PROFILE, [TRIP, *BG])
             await bus.subscribe(topics.device_command_request_all("bench-ds"), run.on_set)
             await bus.subscribe(topics.command_request(TRIP, "PumpStop", "set"), run.on_core_request)
             r = await rules.post("/rule", json=single_rule())
