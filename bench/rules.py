@@ -396,7 +396,7 @@ async def latency(seconds_per_round: float, rounds: int) -> None:
     events = _events(int(RATE * (warmup + rounds * 2 * (seconds_per_round + settle) + 5)))
     with tempfile.TemporaryDirectory(prefix="edgewatch-bench-rules-") as tmp:
         cfg = SuiteConfig(Path(tmp), Ports.free(), demo=False, auth=True, log_level="WARNING")
-        wanted = {"nats-server", "edgewatch-core", "edgewatch-rules"}
+        wanted = {"nats-server", "edgewatch-core", "edgewatch-core-command", "edgewatch-rules"}
         specs = [s for s in build_specs(cfg) if s.name in wanted]
         sup = Supervisor(specs, cfg.logs_dir, cfg.run_dir / "state.json")
         await sup.start(ready_timeout=90)
