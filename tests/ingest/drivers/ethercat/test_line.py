@@ -179,8 +179,18 @@ async def test_ethercat_safeop_error_is_acknowledged_and_slave_returns_to_op(lin
     errors = master.stats.wkc_errors
     line.control("fault 1 0x1B")
     await wait_until(lambda: master.stats.wkc_errors > errors, 5, 0.001, message="working counter drops")
+
+    async def back_in_op() -> bool:
+        # The supervisor acknowledges the error, asks SAFE_OP -> OP and reads the state again over a few check
+        # rounds; a read right after the first bad frame can still see the fault, so wait for the end state.
+        try:
+            state = (await drive.read(["State"])).values
+        except DeviceIOError:
+            return False
+        return state == {"State": "OP"} and line.control("state").startswith("ok 1:OP:present")
+
+    await wait_until(back_in_op, 15, 0.02, message="slave 1 acknowledged and back in OP")
     await _usable(drive)
-    assert (await drive.read(["State"])).values == {"State": "OP"}
 
 
 async def test_ethercat_dead_master_worker_is_restarted_and_the_device_comes_back(line: EtherCatLine, ecat):
