@@ -48,7 +48,7 @@ typecheck: setup
 	$(BIN)/mypy $(addsuffix /src,$(PKGS))
 
 pytest: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 test: lint typecheck pytest
 
