@@ -73,19 +73,6 @@ class _Request(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _decode = msgspec.json.Decoder(_Request).decode
-# field name of each optional key, for the fields set (what pydantic records as given)
-_READING_KEYS: Final = (
-    ("id", "id"),
-    ("origin", "origin"),
-    ("deviceName", "device_name"),
-    ("resourceName", "resource_name"),
-    ("profileName", "profile_name"),
-    ("units", "units"),
-    ("tags", "tags"),
-    ("value", "value"),
-    ("binaryValue", "binary_value"),
-    ("mediaType", "media_type"),
-)
 
 
 class _Refused(Exception):
@@ -173,8 +160,7 @@ def _reading(r: _Reading, device: str, profile: str, origin: int, source: str) -
         if not source:
             raise _Refused  # several readings: each needs its resourceName
         resource = source
-    names = {name for key, name in _READING_KEYS if getattr(r, key) is not _UNSET}
-    names.add("value_type")
+    names = _given(r)
     fields = {
         "id": "" if r.id is _UNSET else r.id,
         "origin": r.origin or origin,
@@ -190,6 +176,32 @@ def _reading(r: _Reading, device: str, profile: str, origin: int, source: str) -
         "object_value": MISSING,
     }
     return construct(Reading, fields, {"_typed": typed}, names)
+
+
+def _given(r: _Reading) -> set[str]:
+    """The reading's fields set: the fields whose keys the document has (what pydantic records as given)."""
+    names = {"value_type"}
+    if r.id is not _UNSET:
+        names.add("id")
+    if r.origin is not _UNSET:
+        names.add("origin")
+    if r.deviceName is not _UNSET:
+        names.add("device_name")
+    if r.resourceName is not _UNSET:
+        names.add("resource_name")
+    if r.profileName is not _UNSET:
+        names.add("profile_name")
+    if r.units is not _UNSET:
+        names.add("units")
+    if r.tags is not _UNSET:
+        names.add("tags")
+    if r.value is not _UNSET:
+        names.add("value")
+    if r.binaryValue is not _UNSET:
+        names.add("binary_value")
+    if r.mediaType is not _UNSET:
+        names.add("media_type")
+    return names
 
 
 def _deeper(obj: Any, budget: int) -> bool:
