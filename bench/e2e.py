@@ -390,6 +390,12 @@ async def throughput_phase(suite: Suite, bus: NatsBus, burst: int) -> float:
             + ", ".join(f"{n} {100 * (cpu1[n] - cpu0[n]) / t_end:.0f}%" for n in procs if n in cpu0 and n in cpu1)
         )
     print(f"[throughput] the rest of the gateway was done {await gateway_idle(procs):.1f} s later")
+    cpu2 = cpu_seconds(procs)
+    work = {n: (cpu2[n] - cpu0[n]) / burst * 1e6 for n in procs if n in cpu0 and n in cpu2}
+    print(  # CPU time per event changes far less with the machine's load than rates do
+        f"[throughput] CPU per event until the gateway was idle (us, {sum(work.values()):.0f} in all): "
+        + ", ".join(f"{n} {w:.0f}" for n, w in work.items())
+    )
     raw = await raw_nats(suite, events)
     print(f"[throughput] raw nats-py pub -> sub of the same {burst} events: {raw:.0f} msgs/s")
     return pipeline / raw if raw else 0.0
