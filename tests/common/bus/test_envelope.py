@@ -7,6 +7,7 @@ import logging
 
 import cbor2
 import pytest
+from pydantic import ValidationError
 
 from edgewatch.common.bus import BusDecodeError, NatsBus
 from edgewatch.common.bus.envelope import (
@@ -17,6 +18,7 @@ from edgewatch.common.bus.envelope import (
     publish_envelope,
     subscribe_envelopes,
 )
+from edgewatch.common.bus.headers import Headers
 from tests.common.bus.fixtures import (
     ADD_EVENT,
     ADD_EVENT_CBOR,
@@ -171,6 +173,21 @@ def test_cbor_envelope_with_cbor_event_payload_keeps_cbor_bytes() -> None:
 def test_malformed_envelope_raises_bus_decode_error(body: bytes, headers: dict[str, str] | None, match: str) -> None:
     with pytest.raises(BusDecodeError, match=match):
         decode_envelope_data(SUBJECT, body, headers)
+
+
+def test_nats_format_envelope_equals_the_validated_model_and_validates_foreign_header_values() -> None:
+    headers = Headers(
+        {"X-Correlation-ID": CORRELATION_ID, "RequestId": REQUEST_ID, "ApiVersion": "v3", "ErrorCode": "0"}
+    )
+    headers.add("QueryParams", "a:1")
+    env = decode_envelope_data(SUBJECT, ADD_EVENT_JSON, headers)
+    want = MessageEnvelope(**{name: getattr(env, name) for name in MessageEnvelope.model_fields})
+    assert env == want and env.__dict__ == want.__dict__
+    assert env.model_fields_set == want.model_fields_set
+    assert env.__pydantic_private__ == want.__pydantic_private__
+    assert env.payload_doc() == json.loads(ADD_EVENT_JSON)
+    with pytest.raises(ValidationError):  # a header value that is no string is still checked by the model
+        decode_envelope_data(SUBJECT, ADD_EVENT_JSON, {"RequestId": 7})  # type: ignore[dict-item]
 
 
 # --- encoding what EdgeX reads ---------------------------------------------------------------------------------

@@ -36,9 +36,10 @@ REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for
 # service -> the module ``python -m edgewatch.<module>`` runs, where it is not the service's own name
 _MODULE = {"core-command": "core"}
 
-# services whose work can wait (persistence, buffering, windows, scoring, the cloud side): they run with
-# SuiteConfig.background_nice, so under overload the actuation path (ingest, rules, core-command) keeps the CPU
-BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver"})
+# services whose work can wait (persistence, buffering, windows, scoring, the cloud side, the operator console):
+# they run with SuiteConfig.background_nice, so under overload the actuation path (ingest, rules, core-command)
+# keeps the CPU; the console at niceness 0 decoded every event of a burst ahead of features and inference
+BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver", "console"})
 
 
 def ping_url(port: int) -> str:

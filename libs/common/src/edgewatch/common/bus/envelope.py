@@ -25,6 +25,7 @@ from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.bus.headers import Headers
 from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.pydanticadapter import construct
 
 __all__ = [
     "CONTENT_CBOR",
@@ -56,6 +57,7 @@ H_ERROR_CODE = "ErrorCode"
 H_QUERY_PARAMS = "QueryParams"
 _ENVELOPE_HEADERS = (H_API_VERSION, H_REQUEST_ID, H_CORRELATION_ID, H_ERROR_CODE)
 
+_HEADER_FIELDS = ("api_version", "correlation_id", "request_id", "content_type")
 _B64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 _UNSET: Any = object()
 
@@ -236,17 +238,21 @@ def _from_headers(topic: str, data: bytes, hdrs: dict[str, str]) -> MessageEnvel
         code = int(raw_code)
     except ValueError as e:
         raise BusDecodeError(f"ErrorCode header {raw_code!r} is not an integer") from e
-    env = MessageEnvelope(
-        api_version=hdrs.get(H_API_VERSION, ""),
-        received_topic=topic,
-        correlation_id=hdrs.get(H_CORRELATION_ID, ""),
-        request_id=hdrs.get(H_REQUEST_ID, ""),
-        error_code=code,
-        payload=data,
-        content_type=hdrs.get(H_CONTENT_TYPE) or CONTENT_JSON,
-        query_params=qp,
-    )
-    return env
+    fields = {
+        "api_version": hdrs.get(H_API_VERSION, ""),
+        "received_topic": topic,
+        "correlation_id": hdrs.get(H_CORRELATION_ID, ""),
+        "request_id": hdrs.get(H_REQUEST_ID, ""),
+        "error_code": code,
+        "payload": data,
+        "content_type": hdrs.get(H_CONTENT_TYPE) or CONTENT_JSON,
+        "query_params": qp,
+    }
+    if type(data) is bytes and all(type(fields[k]) is str for k in _HEADER_FIELDS):
+        # every field already has its type (what the bus hands over): skip validation, one per event on every
+        # consumer; anything else (a caller's own header values) is validated as before
+        return construct(MessageEnvelope, fields, {"_doc": None, "_has_doc": False})
+    return MessageEnvelope(**fields)
 
 
 def _str_field(doc: dict[str, Any], key: str, default: str = "") -> str:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from edgewatch.common.contracts.errors import ContractInvalidError
 from edgewatch.common.contracts.event import AddEventRequest, Event
+from edgewatch.common.contracts.eventfast import decode_request_json
 from edgewatch.common.contracts.limits import check_json_depth, check_object_depth
 from edgewatch.common.contracts.valuetype import ValueType
 
@@ -70,6 +71,9 @@ def decode_add_event(data: bytes | bytearray | memoryview, content_type: str | N
     if isinstance(data, memoryview):
         data = data.tobytes()
     if kind == CONTENT_JSON:
+        fast = decode_request_json(data)  # the common form without pydantic's validators; None: pydantic decides
+        if fast is not None:
+            return fast
         return _request_or_bare_event(AddEventRequest.model_validate_json, Event.model_validate_json, data)
     if kind == CONTENT_CBOR:
         try:

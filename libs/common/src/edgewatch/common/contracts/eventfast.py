@@ -1,0 +1,214 @@
+"""Fast path of the JSON AddEventRequest decode: the form device services send, without pydantic's validators.
+
+Every event consumer (core-data, features, rules, the console) decodes every event; through pydantic that costs
+a wrap validator per model (Go's case-insensitive keys), a UUID check and a ``Reading`` form check per reading in
+Python. :func:`decode_request_json` handles the common form in one pass: msgspec parses the document, the keys
+and JSON types are checked against the exact camelCase names, the constraints of the models are checked (UUID
+ids, non-empty names, origin > 0, readings present, a known valueType, the value parsed by the same parser the
+model uses, base64 of ``binaryValue``) and the models are built already validated, with what pydantic records
+(fields set, extras, the parsed-value cache). Anything it does not accept is handed back as ``None`` and goes
+through pydantic, which accepts it or raises the field-naming error as before: other key spellings or cases,
+extensions, bare events, object and null readings, JSON numbers as values, non-canonical UUID strings, tags nested
+deeper than :data:`MAX_TAG_DEPTH`. So the result is always what ``AddEventRequest.model_validate_json`` gives,
+and a document it refuses is refused the same way (tests/common/contracts/test_event_fast.py holds the table).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any, Final
+
+import msgspec
+from pydantic import MISSING
+
+from edgewatch.common.contracts.base import API_VERSION
+from edgewatch.common.contracts.event import AddEventRequest, Event
+from edgewatch.common.contracts.pydanticadapter import construct
+from edgewatch.common.contracts.reading import Reading, _parse_cached
+from edgewatch.common.contracts.valuetype import ValueType
+
+__all__ = ["MAX_TAG_DEPTH", "decode_request_json"]
+
+MAX_TAG_DEPTH: Final = 32
+"""Tags nested deeper than this go through pydantic, whose JSON parser has a recursion limit (200) msgspec lacks."""
+
+_UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_OBJECT_TYPES: Final = (ValueType.OBJECT, ValueType.OBJECT_ARRAY)
+_UNSET: Final = msgspec.UNSET
+_Tags = dict[str, Any] | msgspec.UnsetType
+
+
+class _Reading(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A reading's keys with their JSON types (an unknown key, e.g. objectValue or another case, refuses)."""
+
+    valueType: str
+    id: str | msgspec.UnsetType = _UNSET
+    origin: int | msgspec.UnsetType = _UNSET
+    deviceName: str | msgspec.UnsetType = _UNSET
+    resourceName: str | msgspec.UnsetType = _UNSET
+    profileName: str | msgspec.UnsetType = _UNSET
+    units: str | msgspec.UnsetType = _UNSET
+    tags: _Tags = _UNSET
+    value: str | msgspec.UnsetType = _UNSET
+    binaryValue: str | msgspec.UnsetType = _UNSET
+    mediaType: str | msgspec.UnsetType = _UNSET
+
+
+class _Event(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    id: str
+    deviceName: str
+    profileName: str
+    sourceName: str
+    origin: int
+    readings: list[_Reading]
+    apiVersion: str | msgspec.UnsetType = _UNSET
+    tags: _Tags = _UNSET
+
+
+class _Request(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    event: _Event
+    apiVersion: str | msgspec.UnsetType = _UNSET
+    requestId: str | msgspec.UnsetType = _UNSET
+
+
+_decode = msgspec.json.Decoder(_Request).decode
+
+
+class _Refused(Exception):
+    """The document is not in the fast form (pydantic decides)."""
+
+
+def decode_request_json(data: bytes | bytearray) -> AddEventRequest | None:
+    """The AddEventRequest of a JSON document in the common form, or None when pydantic must decide."""
+    try:
+        return _request(_decode(data))
+    except Exception:  # malformed JSON, a key, type or constraint the fast path does not take: pydantic decides
+        return None
+
+
+def _request(q: _Request) -> AddEventRequest:
+    names = {"event"}
+    api = q.apiVersion
+    if api is _UNSET:
+        api = API_VERSION
+    else:
+        names.add("api_version")
+    rid = q.requestId
+    if rid is _UNSET:
+        rid = ""
+    else:
+        names.add("request_id")
+        if rid and not _UUID.fullmatch(rid):
+            raise _Refused
+    return construct(AddEventRequest, {"api_version": api, "request_id": rid, "event": _event(q.event)}, None, names)
+
+
+def _event(e: _Event) -> Event:
+    names = {"id", "device_name", "profile_name", "source_name", "origin", "readings"}
+    device, profile, source, origin, raw = e.deviceName, e.profileName, e.sourceName, e.origin, e.readings
+    if not (device and profile and source and origin > 0 and raw and _UUID.fullmatch(e.id)):
+        raise _Refused
+    api = e.apiVersion
+    if api is _UNSET:
+        api = API_VERSION
+    else:
+        names.add("api_version")
+    tags = e.tags
+    if tags is _UNSET:
+        tags = {}
+    else:
+        names.add("tags")
+        if tags and _deeper(tags, MAX_TAG_DEPTH):
+            raise _Refused
+    single = len(raw) == 1
+    readings = [_reading(r, device, profile, origin, source if single else "") for r in raw]
+    fields = {
+        "api_version": api,
+        "id": e.id,
+        "device_name": device,
+        "profile_name": profile,
+        "source_name": source,
+        "origin": origin,
+        "readings": readings,
+        "tags": tags,
+    }
+    return construct(Event, fields, None, names)
+
+
+def _reading(r: _Reading, device: str, profile: str, origin: int, source: str) -> Reading:
+    """One reading, with the event's names and origin filled in where it has none (``Event._refill_readings``)."""
+    vt = ValueType.parse(r.valueType)
+    value: Any = r.value
+    binary: Any = r.binaryValue
+    media: Any = r.mediaType
+    if vt is ValueType.BINARY:
+        if value is not _UNSET or media is _UNSET or not media or binary is _UNSET:
+            raise _Refused  # a value beside binaryValue, no mediaType, or a null reading
+        binary = typed = base64.b64decode(binary, validate=True)
+    elif value is _UNSET or vt in _OBJECT_TYPES or media is not _UNSET or binary is not _UNSET:
+        raise _Refused  # a null or object reading, or binary keys on a simple one
+    else:
+        typed = _parse_cached(vt, value)
+    tags = r.tags
+    if tags is _UNSET:
+        tags = {}
+    elif tags and _deeper(tags, MAX_TAG_DEPTH):
+        raise _Refused
+    resource = r.resourceName
+    if not resource:  # unset or empty
+        if not source:
+            raise _Refused  # several readings: each needs its resourceName
+        resource = source
+    names = _given(r)
+    fields = {
+        "id": "" if r.id is _UNSET else r.id,
+        "origin": r.origin or origin,
+        "device_name": r.deviceName or device,
+        "resource_name": resource,
+        "profile_name": r.profileName or profile,
+        "value_type": vt,
+        "units": "" if r.units is _UNSET else r.units,
+        "tags": tags,
+        "value": MISSING if value is _UNSET else value,
+        "binary_value": MISSING if binary is _UNSET else binary,
+        "media_type": MISSING if media is _UNSET else media,
+        "object_value": MISSING,
+    }
+    return construct(Reading, fields, {"_typed": typed}, names)
+
+
+def _given(r: _Reading) -> set[str]:
+    """The reading's fields set: the fields whose keys the document has (what pydantic records as given)."""
+    names = {"value_type"}
+    if r.id is not _UNSET:
+        names.add("id")
+    if r.origin is not _UNSET:
+        names.add("origin")
+    if r.deviceName is not _UNSET:
+        names.add("device_name")
+    if r.resourceName is not _UNSET:
+        names.add("resource_name")
+    if r.profileName is not _UNSET:
+        names.add("profile_name")
+    if r.units is not _UNSET:
+        names.add("units")
+    if r.tags is not _UNSET:
+        names.add("tags")
+    if r.value is not _UNSET:
+        names.add("value")
+    if r.binaryValue is not _UNSET:
+        names.add("binary_value")
+    if r.mediaType is not _UNSET:
+        names.add("media_type")
+    return names
+
+
+def _deeper(obj: Any, budget: int) -> bool:
+    """Whether ``obj`` holds maps/arrays nested more than ``budget`` deep."""
+    children = obj.values() if type(obj) is dict else obj if type(obj) is list else ()
+    for child in children:
+        if type(child) is dict or type(child) is list:
+            if budget == 0 or _deeper(child, budget - 1):
+                return True
+    return False
