@@ -25,7 +25,8 @@ inference scores the vectors, rules evaluates it.
 4. ``e2e_overload_p99_ms``: phase 2 at ``--overload-rate`` (2,000/s); drops and backlogs are printed.
 
 The machine may be shared: the load average before and after each phase is printed; quote it with the figures.
-``--quick`` runs a short version of everything (RSS at 30 s: not the figure the goal names).
+``--quick`` runs a short version of everything (RSS at 30 s: not the figure the goal names); ``--rss-only`` stops
+after the RSS figure.
 """
 
 from __future__ import annotations
@@ -389,6 +390,22 @@ async def raw_nats(suite: Suite, events: list[Event]) -> float:
     return got / (last - t0) if got else 0.0
 
 
+async def load_phases(args: argparse.Namespace, suite: Suite, ds: DeviceService, bus: NatsBus) -> list[str]:
+    """Phases 2-4 (latency, throughput, overload); their RESULT lines."""
+    results: list[str] = []
+    xs, _ = await latency_phase(suite, ds, args.rate, args.seconds, "latency")
+    results.append(f"RESULT e2e_reading_to_command_p99_ms {pct(xs, 99):.2f} ms (goal <= 10)")
+    results.append(f"RESULT e2e_reading_to_command_p50_ms {pct(xs, 50):.2f} ms (goal <= 2)")
+    ratio = await throughput_phase(suite, bus, args.burst)
+    results.append(f"RESULT pipeline_vs_raw_nats {ratio:.3f} ratio (goal >= 0.3)")
+    await asyncio.sleep(3)  # let the backlog of the burst drain before the overload phase
+    ys, _ = await latency_phase(suite, ds, args.overload_rate, args.overload_seconds, "overload")
+    results.append(f"RESULT e2e_overload_p99_ms {pct(ys, 99):.2f} ms (goal <= 50)")
+    restarts = {c.spec.name: c.restarts for c in suite.sup.children if c.restarts}
+    print(f"restarts during the run: {restarts or 'none'}")
+    return results
+
+
 async def run(args: argparse.Namespace) -> None:
     print(f"e2e bench: load average {load()}, {os.cpu_count()} CPUs; quick={args.quick}")
     with tempfile.TemporaryDirectory(prefix="edgewatch-bench-e2e-") as tmp:
@@ -415,16 +432,8 @@ async def run(args: argparse.Namespace) -> None:
                 + ", ".join(f"{n} {v:.1f}" for n, v in sorted(rss.items(), key=lambda x: -x[1]))
             )
             results.append(f"RESULT suite_rss_mb {total:.0f} MB (goal <= 400)")
-            xs, _ = await latency_phase(suite, ds, args.rate, args.seconds, "latency")
-            results.append(f"RESULT e2e_reading_to_command_p99_ms {pct(xs, 99):.2f} ms (goal <= 10)")
-            results.append(f"RESULT e2e_reading_to_command_p50_ms {pct(xs, 50):.2f} ms (goal <= 2)")
-            ratio = await throughput_phase(suite, bus, args.burst)
-            results.append(f"RESULT pipeline_vs_raw_nats {ratio:.3f} ratio (goal >= 0.3)")
-            await asyncio.sleep(3)  # let the backlog of the burst drain before the overload phase
-            ys, _ = await latency_phase(suite, ds, args.overload_rate, args.overload_seconds, "overload")
-            results.append(f"RESULT e2e_overload_p99_ms {pct(ys, 99):.2f} ms (goal <= 50)")
-            restarts = {c.spec.name: c.restarts for c in sup.children if c.restarts}
-            print(f"restarts during the run: {restarts or 'none'}")
+            if not args.rss_only:
+                results += await load_phases(args, suite, ds, bus)
         finally:
             await meta.aclose()
             await rules.aclose()
@@ -432,6 +441,8 @@ async def run(args: argparse.Namespace) -> None:
             await sup.stop()
         for line in results:
             print(line)
+        if args.rss_only:
+            print("(--rss-only: the latency and throughput phases were not run)")
         if args.quick:
             print(f"(quick run: RSS at {args.rss_at:g} s, {args.seconds:g} s latency phases; not the goal's figures)")
 
@@ -445,6 +456,7 @@ def main() -> None:
     ap.add_argument("--overload-seconds", type=float, default=None, help="seconds of the overload phase (20; 6)")
     ap.add_argument("--burst", type=int, default=None, help="events of the throughput phase (20000; quick 5000)")
     ap.add_argument("--rss-at", type=float, default=None, help="seconds after start to read RSS (60; quick 30)")
+    ap.add_argument("--rss-only", action="store_true", help="stop after the RSS figure (no load phases)")
     args = ap.parse_args()
     q = args.quick
     args.seconds = args.seconds if args.seconds is not None else (8.0 if q else 30.0)
