@@ -216,6 +216,25 @@ class Suite:
                 out[name] = float("nan")
         return out
 
+    def rss_detail(self) -> dict[str, str]:
+        """Per process family: anonymous and file-backed RSS, threads (what the RSS is made of)."""
+        out = {}
+        for name, p in self.procs().items():
+            try:
+                fields = {"RssAnon": 0, "RssFile": 0, "RssShmem": 0, "Threads": 0}
+                for x in [p, *p.children(recursive=True)]:
+                    for line in Path(f"/proc/{x.pid}/status").read_text().splitlines():
+                        key, _, value = line.partition(":")
+                        if key in fields:
+                            fields[key] += int(value.split()[0])
+                out[name] = (
+                    f"anon {fields['RssAnon'] / 1024:.1f} file {fields['RssFile'] / 1024:.1f} "
+                    f"shmem {fields['RssShmem'] / 1024:.1f} threads {fields['Threads']}"
+                )
+            except (psutil.NoSuchProcess, OSError):
+                out[name] = "gone"
+        return out
+
     def metrics(self) -> dict[str, str]:
         out = {}
         for name, port_name in SERVICE_PORTS.items():
@@ -432,6 +451,9 @@ async def run(args: argparse.Namespace) -> None:
                 + ", ".join(f"{n} {v:.1f}" for n, v in sorted(rss.items(), key=lambda x: -x[1]))
             )
             results.append(f"RESULT suite_rss_mb {total:.0f} MB (goal <= 400)")
+            if args.rss_only:
+                for n, detail in suite.rss_detail().items():
+                    print(f"  {n}: {detail} (MB)")
             if not args.rss_only:
                 results += await load_phases(args, suite, ds, bus)
         finally:
