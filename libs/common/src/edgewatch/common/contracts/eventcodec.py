@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-import cbor2
 from pydantic import ValidationError
 
 from edgewatch.common.contracts.errors import ContractInvalidError
@@ -56,6 +55,8 @@ def encode_add_event(request: AddEventRequest, content_type: str = CONTENT_JSON)
     if kind == CONTENT_JSON:
         return request.model_dump_json(by_alias=True).encode()
     if kind == CONTENT_CBOR:
+        import cbor2  # CBOR bodies only: a suite that never meets one does not load it
+
         return cbor2.dumps(request.model_dump(by_alias=True))
     raise ValueError(f"unsupported event content type {content_type!r}")
 
@@ -72,6 +73,8 @@ def decode_add_event(data: bytes | bytearray | memoryview, content_type: str | N
     if kind == CONTENT_JSON:
         return _request_or_bare_event(AddEventRequest.model_validate_json, Event.model_validate_json, data)
     if kind == CONTENT_CBOR:
+        import cbor2
+
         try:
             doc = cbor2.loads(bytes(data))
         except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError) as e:
@@ -94,6 +97,8 @@ def decode_add_event_within(
         data = data.tobytes()
     kind = media_type(content_type)
     if kind == CONTENT_CBOR:
+        import cbor2
+
         try:
             doc = cbor2.loads(bytes(data))
         except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError) as e:
