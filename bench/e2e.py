@@ -216,23 +216,24 @@ class Suite:
                 out[name] = float("nan")
         return out
 
-    def rss_detail(self) -> dict[str, str]:
-        """Per process family: anonymous and file-backed RSS, threads (what the RSS is made of)."""
+    def rss_detail(self) -> dict[str, dict[str, float]]:
+        """Per process family (MB): anonymous and file-backed RSS, PSS and USS (RSS counts a shared library's pages
+        in every process that maps it; PSS splits them between those processes, USS leaves them out), threads."""
         out = {}
         for name, p in self.procs().items():
+            d = {"anon": 0.0, "file": 0.0, "pss": 0.0, "uss": 0.0, "threads": 0.0}
             try:
-                fields = {"RssAnon": 0, "RssFile": 0, "RssShmem": 0, "Threads": 0}
                 for x in [p, *p.children(recursive=True)]:
-                    for line in Path(f"/proc/{x.pid}/status").read_text().splitlines():
-                        key, _, value = line.partition(":")
-                        if key in fields:
-                            fields[key] += int(value.split()[0])
-                out[name] = (
-                    f"anon {fields['RssAnon'] / 1024:.1f} file {fields['RssFile'] / 1024:.1f} "
-                    f"shmem {fields['RssShmem'] / 1024:.1f} threads {fields['Threads']}"
-                )
-            except (psutil.NoSuchProcess, OSError):
-                out[name] = "gone"
+                    status = dict(line.split(":", 1) for line in Path(f"/proc/{x.pid}/status").read_text().splitlines())
+                    d["anon"] += int(status["RssAnon"].split()[0]) / 1024
+                    d["file"] += int(status["RssFile"].split()[0]) / 1024
+                    d["threads"] += int(status["Threads"])
+                    full = x.memory_full_info()
+                    d["pss"] += full.pss / 2**20
+                    d["uss"] += full.uss / 2**20
+            except (psutil.NoSuchProcess, psutil.AccessDenied, OSError, KeyError):
+                continue
+            out[name] = d
         return out
 
     def metrics(self) -> dict[str, str]:
@@ -452,8 +453,14 @@ async def run(args: argparse.Namespace) -> None:
             )
             results.append(f"RESULT suite_rss_mb {total:.0f} MB (goal <= 400)")
             if args.rss_only:
-                for n, detail in suite.rss_detail().items():
-                    print(f"  {n}: {detail} (MB)")
+                details = suite.rss_detail()
+                for n, d in details.items():
+                    print(
+                        f"  {n}: anon {d['anon']:.1f} file {d['file']:.1f} pss {d['pss']:.1f} uss {d['uss']:.1f} MB, "
+                        f"{d['threads']:.0f} threads"
+                    )
+                pss = sum(d["pss"] for n, d in details.items() if n in gateway)
+                print(f"gateway PSS (shared pages split between the processes that map them): {pss:.0f} MB")
             if not args.rss_only:
                 results += await load_phases(args, suite, ds, bus)
         finally:
