@@ -26,7 +26,8 @@ inference scores the vectors, rules evaluates it.
 4. ``e2e_overload_p99_ms``: phase 2 at ``--overload-rate`` (2,000/s); drops and backlogs are printed.
 
 The machine may be shared: the load average before and after each phase is printed; quote it with the figures.
-``--quick`` runs a short version of everything (RSS at 30 s: not the figure the goal names).
+``--quick`` runs a short version of everything (RSS at 30 s: not the figure the goal names); ``--rss-only`` stops
+after the RSS figure.
 ``--throughput-only`` runs phase 3 alone (``--rounds`` times), after 2 s of events at 1,000/s.
 """
 
@@ -216,6 +217,26 @@ class Suite:
                 out[name] = sum(x.memory_info().rss for x in family) / 2**20
             except psutil.NoSuchProcess:
                 out[name] = float("nan")
+        return out
+
+    def rss_detail(self) -> dict[str, dict[str, float]]:
+        """Per process family (MB): anonymous and file-backed RSS, PSS and USS (RSS counts a shared library's pages
+        in every process that maps it; PSS splits them between those processes, USS leaves them out), threads."""
+        out = {}
+        for name, p in self.procs().items():
+            d = {"anon": 0.0, "file": 0.0, "pss": 0.0, "uss": 0.0, "threads": 0.0}
+            try:
+                for x in [p, *p.children(recursive=True)]:
+                    status = dict(line.split(":", 1) for line in Path(f"/proc/{x.pid}/status").read_text().splitlines())
+                    d["anon"] += int(status["RssAnon"].split()[0]) / 1024
+                    d["file"] += int(status["RssFile"].split()[0]) / 1024
+                    d["threads"] += int(status["Threads"])
+                    full = x.memory_full_info()
+                    d["pss"] += full.pss / 2**20
+                    d["uss"] += full.uss / 2**20
+            except (psutil.NoSuchProcess, psutil.AccessDenied, OSError, KeyError):
+                continue
+            out[name] = d
         return out
 
     def metrics(self, only: tuple[str, ...] = ()) -> dict[str, str]:
@@ -462,6 +483,16 @@ async def all_phases(
         + ", ".join(f"{n} {v:.1f}" for n, v in sorted(rss.items(), key=lambda x: -x[1]))
     )
     results.append(f"RESULT suite_rss_mb {total:.0f} MB (goal <= 400)")
+    if args.rss_only:
+        details = suite.rss_detail()
+        for n, d in details.items():
+            print(
+                f"  {n}: anon {d['anon']:.1f} file {d['file']:.1f} pss {d['pss']:.1f} uss {d['uss']:.1f} MB, "
+                f"{d['threads']:.0f} threads"
+            )
+        pss = sum(d["pss"] for n, d in details.items() if n in gateway)
+        print(f"gateway PSS (shared pages split between the processes that map them): {pss:.0f} MB")
+        return
     xs, _ = await latency_phase(suite, ds, args.rate, args.seconds, "latency")
     results.append(f"RESULT e2e_reading_to_command_p99_ms {pct(xs, 99):.2f} ms (goal <= 10)")
     results.append(f"RESULT e2e_reading_to_command_p50_ms {pct(xs, 50):.2f} ms (goal <= 2)")
@@ -502,6 +533,8 @@ async def run(args: argparse.Namespace) -> None:
             await sup.stop()
         for line in results:
             print(line)
+        if args.rss_only:
+            print("(--rss-only: the latency and throughput phases were not run)")
         if args.quick and not args.throughput_only:
             print(f"(quick run: RSS at {args.rss_at:g} s, {args.seconds:g} s latency phases; not the goal's figures)")
 
@@ -517,6 +550,7 @@ def main() -> None:
     ap.add_argument("--throughput-only", action="store_true", help="only phase 3 (after a 2 s warm-up at 1,000/s)")
     ap.add_argument("--rounds", type=int, default=1, help="throughput phases of --throughput-only (1)")
     ap.add_argument("--rss-at", type=float, default=None, help="seconds after start to read RSS (60; quick 30)")
+    ap.add_argument("--rss-only", action="store_true", help="stop after the RSS figure (no load phases)")
     args = ap.parse_args()
     q = args.quick
     args.seconds = args.seconds if args.seconds is not None else (8.0 if q else 30.0)

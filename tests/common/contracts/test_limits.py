@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edgewatch.common.contracts import limits
 from edgewatch.common.contracts.limits import (
     SizeLimitError,
     StructureLimitError,
@@ -41,6 +42,20 @@ _json = st.recursive(
 @given(_json)
 def test_json_depth_equals_the_parsed_depth_whatever_the_strings_hold(doc: Any) -> None:
     assert json_depth(json.dumps(doc).encode()) == _depth(doc)
+
+
+@settings(max_examples=100)
+@given(_json)
+def test_the_plain_and_the_vectorised_scan_agree(doc: Any) -> None:
+    text = json.dumps(doc).encode()
+    assert limits.json_depth(text) == _depth(doc)
+    structure = text.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, limits._NOT_STRUCTURE)
+    assert (limits._json_depth_vectorised(structure) if structure else 0) == _depth(doc)
+
+
+def test_a_large_bracket_stream_is_scanned_vectorised_with_the_same_result() -> None:
+    text = b'{"a": "[[", "b": ' + b"[" * 40_000 + b'"]]"' + b"]" * 40_000 + b"}"
+    assert len(text) > limits._VECTOR_MIN and json_depth(text) == 40_001
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from edgewatch.common.contracts.values import (
     parse_float,
     parse_value,
 )
+from edgewatch.common.contracts.valuescalar import shortest_e_notation, shortest_float32
 from edgewatch.common.contracts.valuetype import ValueType
 
 FLOAT64_TABLE = [
@@ -70,6 +72,37 @@ def test_format_float64_uses_go_shortest_e_notation(value: float, text: str) -> 
 def test_format_float32_uses_shortest_float32_digits(value: float, text: str) -> None:
     assert format_value(ValueType.FLOAT32, value) == text
     assert format_value(ValueType.FLOAT32, np.float32(value)) == text
+
+
+def _f32(bits: int) -> float:
+    return float(struct.unpack("<f", struct.pack("<I", bits))[0])
+
+
+# every binary exponent at and next to a power of two (where the interval that reads back is lopsided), both signs
+POWER_OF_TWO_NEIGHBOURS = [
+    _f32(sign << 31 | exponent << 23 | mantissa)
+    for sign in (0, 1)
+    for exponent in range(255)
+    for mantissa in (0, 1, 0x7FFFFF)
+]
+
+
+def test_float32_digits_at_and_next_to_every_power_of_two_match_numpy() -> None:
+    got = [format_value(ValueType.FLOAT32, v) for v in POWER_OF_TWO_NEIGHBOURS]
+    want = [shortest_e_notation(str(np.float32(v))) for v in POWER_OF_TWO_NEIGHBOURS]
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(2.0**-96, "1.2621775e-29"), (2.0**87, "1.5474251e+26"), (-(2.0**90), "-1.2379401e+27")],
+)
+def test_float32_digits_take_the_decimal_above_where_the_nearest_below_a_power_of_two_reads_back_lower(
+    value: float, text: str
+) -> None:
+    nearest = f"{value:.7e}"  # correctly rounded, 8 digits: below the power of two, outside its narrow lower half
+    assert float(np.float32(float(nearest))) != value
+    assert shortest_float32(value) == text and format_value(ValueType.FLOAT32, value) == shortest_e_notation(text)
 
 
 def test_format_float_nan_is_go_nan() -> None:

@@ -26,7 +26,8 @@ import numpy as np
 import numpy.typing as npt
 
 from edgewatch.common.contracts.ids import EDGEWATCH_NAMESPACE
-from edgewatch.common.contracts.values import NUMPY_DTYPES, ValueFormatError, format_array, parse_value
+from edgewatch.common.contracts.valuearray import NUMPY_DTYPES
+from edgewatch.common.contracts.values import ValueFormatError, format_array, parse_value
 from edgewatch.common.contracts.valuetype import ValueType
 
 __all__ = ["check_pack", "pack_events", "unpack_events"]

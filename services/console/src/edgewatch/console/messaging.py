@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
@@ -17,8 +16,9 @@ from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import decode_alert
 from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
-from edgewatch.common.contracts.feature import decode_feature_vector
+from edgewatch.common.contracts.featurevalues import decode_feature_values
 from edgewatch.common.contracts.score import decode_score
+from edgewatch.common.contracts.values import is_number
 from edgewatch.common.contracts.valuetype import ValueType
 from edgewatch.console.live import LiveHub
 
@@ -69,8 +69,8 @@ class ConsoleMessaging:
         )
 
     async def on_feature(self, msg: Msg) -> None:
-        fv = decode_feature_vector(msg.data)
-        values = [_num(float(v)) for v in fv.values]
+        fv = decode_feature_values(msg.data)  # plain floats: the console needs no numpy
+        values = [_num(v) for v in fv.values]
         self.hub.publish(
             fv.device, "feature", {"t": (fv.window_end or fv.origin) // _MS, "names": fv.names, "values": values}
         )
@@ -103,7 +103,7 @@ class ConsoleMessaging:
             if r.is_null or not (r.value_type.is_numeric or r.value_type is ValueType.BOOL):
                 continue
             v = r.typed_value()
-            if isinstance(v, (int, float, np.integer, np.floating, np.bool_)):
+            if is_number(v):
                 values[r.resource_name] = _num(float(v))
         if values:
             self.hub.publish(event.device_name, "reading", {"t": event.origin // _MS, "values": values})

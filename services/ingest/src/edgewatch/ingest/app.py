@@ -10,19 +10,14 @@ from edgewatch.ingest.api import command_router
 from edgewatch.ingest.commands import CommandService
 from edgewatch.ingest.config import IngestSettings
 from edgewatch.ingest.definitions import Definitions
-from edgewatch.ingest.drivers.ethercat.pool import EtherCatOptions, MasterPool
+from edgewatch.ingest.driveroptions import LazyDriverOptions
 from edgewatch.ingest.drivers.modbus.driver import ModbusOptions
 from edgewatch.ingest.drivers.modbus.protocol import ConnectionPool
-from edgewatch.ingest.drivers.opcua.pool import OpcUaOptions, SessionPool
-from edgewatch.ingest.drivers.opcua.properties import LinkDefaults
 from edgewatch.ingest.messaging import EventPublisher, Messaging
 from edgewatch.ingest.metadata import MetadataClient
 from edgewatch.ingest.metrics import IngestMetrics
 from edgewatch.ingest.registry import DeviceRegistry
 from edgewatch.ingest.scheduler import PollerSettings
-from edgewatch.protocols.ethercat.master import MasterSettings
-from edgewatch.protocols.opcua.client import ClientOptions
-from edgewatch.protocols.opcua.security import Pki
 
 __all__ = ["SDK_VERSION", "SERVICE_NAME", "build_app"]
 
@@ -34,7 +29,13 @@ async def _noop() -> None:
     return None
 
 
-def _opcua_options(settings: IngestSettings) -> OpcUaOptions:
+def _opcua_options(settings: IngestSettings, lazy: LazyDriverOptions) -> object:
+    """OPC UA's session pool and link defaults (imports asyncua: called at the first OPC UA device)."""
+    from edgewatch.ingest.drivers.opcua.pool import OpcUaOptions, SessionPool
+    from edgewatch.ingest.drivers.opcua.properties import LinkDefaults
+    from edgewatch.protocols.opcua.client import ClientOptions
+    from edgewatch.protocols.opcua.security import Pki
+
     o, d = settings.opcua, settings.device
     data = Path(os.path.expanduser(settings.data_dir))
     pool = SessionPool(
@@ -46,10 +47,15 @@ def _opcua_options(settings: IngestSettings) -> OpcUaOptions:
         max_per_request=o.max_nodes_per_request,
     )
     defaults = LinkDefaults(o.policy, o.mode, o.publishing_interval, o.timestamp_origin, o.cert_file, o.key_file)
+    lazy.on_close(pool.close)
     return OpcUaOptions(pool, defaults)
 
 
-def _ethercat_options(settings: IngestSettings) -> EtherCatOptions:
+def _ethercat_options(settings: IngestSettings, lazy: LazyDriverOptions) -> object:
+    """EtherCAT's master pool (imports pysoem: called at the first EtherCAT device)."""
+    from edgewatch.ingest.drivers.ethercat.pool import EtherCatOptions, MasterPool
+    from edgewatch.protocols.ethercat.master import MasterSettings
+
     e = settings.ethercat
     master = MasterSettings(
         receive_timeout_us=e.receive_timeout_us,
@@ -60,7 +66,9 @@ def _ethercat_options(settings: IngestSettings) -> EtherCatOptions:
         priority=e.cycle_priority,
         worker_process=e.worker_process,
     )
-    return EtherCatOptions(MasterPool(master))
+    pool = MasterPool(master)
+    lazy.on_close(pool.close)
+    return EtherCatOptions(pool)
 
 
 def build_app(settings: IngestSettings) -> ServiceHost:
@@ -75,11 +83,18 @@ def build_app(settings: IngestSettings) -> ServiceHost:
         max_gap_bits=m.max_gap_bits,
         default_timeout=m.default_timeout,
     )
-    opcua = _opcua_options(settings)
-    ethercat = _ethercat_options(settings)
+    modbus = lambda: options  # noqa: E731
+    driver_options = LazyDriverOptions(
+        {
+            "modbus-tcp": modbus,
+            "modbus-rtu": modbus,
+            "opcua": lambda: _opcua_options(settings, driver_options),
+            "ethercat": lambda: _ethercat_options(settings, driver_options),
+        }
+    )
     registry = DeviceRegistry(
         SERVICE_NAME,
-        {"modbus-tcp": options, "modbus-rtu": options, "opcua": opcua, "ethercat": ethercat},
+        driver_options,
         publisher,
         poller=PollerSettings(allowed_fails=d.allowed_fails, backoff_max=d.backoff_max),
         metrics=metrics,
@@ -101,8 +116,7 @@ def build_app(settings: IngestSettings) -> ServiceHost:
         command_hop=metrics.device_command,
     )
     host.lifespan.add("messaging", messaging.start, None)
-    host.lifespan.add("opcua sessions", _noop, opcua.pool.close)
-    host.lifespan.add("ethercat masters", _noop, ethercat.pool.close)
+    host.lifespan.add("opcua sessions and ethercat masters", _noop, driver_options.close)
     host.lifespan.add("devices", definitions.start, definitions.stop)
     host.health_checks["devicesLoaded"] = definitions.loaded.is_set
     app = host.new_app("edgewatch ingest", settings.service.port, sdk_version=SDK_VERSION)

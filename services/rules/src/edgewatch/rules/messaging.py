@@ -18,7 +18,6 @@ from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
-from edgewatch.common.contracts.feature import decode_feature_vector
 from edgewatch.common.contracts.score import decode_score
 from edgewatch.rules.actuator import Actuator
 from edgewatch.rules.engine import Decision, RuleEngine
@@ -84,6 +83,8 @@ class RulesMessaging:
 
     async def on_feature(self, msg: Msg) -> None:
         """One FeatureVector -> the rules watching its features."""
+        from edgewatch.common.contracts.feature import decode_feature_vector  # numpy: only once a rule needs it
+
         t0 = time.perf_counter()
         fv = decode_feature_vector(msg.data)
         wanted = self.engine.names_in_use("feature")

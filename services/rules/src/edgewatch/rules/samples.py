@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgewatch.common.contracts.event import Event
+from edgewatch.common.contracts.values import is_number
 from edgewatch.common.contracts.valuetype import ValueType
 
 __all__ = ["Sample", "SourceKind", "event_readings"]
@@ -43,6 +43,6 @@ def event_readings(event: Event, wanted: Collection[str]) -> Iterator[tuple[str,
         if r.is_null or not (r.value_type.is_numeric or r.value_type is ValueType.BOOL):
             continue
         value = r.typed_value()
-        if not isinstance(value, (int, float, np.integer, np.floating, np.bool_)):
+        if not is_number(value):
             continue  # arrays
         yield r.resource_name, float(value), r.origin or event.origin

@@ -14,9 +14,9 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 from typing import Any, Literal
 
-import cbor2
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -62,6 +62,13 @@ _B64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 _UNSET: Any = object()
 
 
+def _cbor() -> ModuleType:
+    """cbor2, imported at the first CBOR envelope or payload (a suite on the nats format never loads it)."""
+    import cbor2
+
+    return cbor2
+
+
 class MessageEnvelope(BaseModel):
     """EdgeX ``MessageEnvelope``; ``payload`` holds the payload document's bytes (JSON, CBOR or text)."""
 
@@ -90,7 +97,7 @@ class MessageEnvelope(BaseModel):
         ct = self.content_type.split(";", 1)[0].strip().lower()
         try:
             if ct == CONTENT_CBOR:
-                doc = cbor2.loads(self.payload)
+                doc = _cbor().loads(self.payload)
             elif ct == CONTENT_TEXT:
                 doc = self.payload.decode("utf-8")
             else:
@@ -166,7 +173,7 @@ def encode_envelope(env: MessageEnvelope, fmt: Format = "nats", *, v4: bool = Tr
     if env.query_params:
         doc["queryParams"] = env.query_params
     if fmt == "cbor":
-        return cbor2.dumps(doc), Headers()
+        return _cbor().dumps(doc), Headers()
     if fmt != "json":
         raise ValueError(f"fmt: unknown EdgeX NATS format {fmt!r} (nats, json or cbor)")
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode(), Headers()
@@ -215,7 +222,7 @@ def decode_envelope_data(subject: str, data: bytes, headers: dict[str, str] | No
         if first == 0x7B:  # '{': the json format
             doc = json.loads(body)
         elif 0xA0 <= first <= 0xBF:  # a CBOR map: the whole envelope CBOR-encoded
-            doc = cbor2.loads(body)
+            doc = _cbor().loads(body)
         else:
             raise BusDecodeError(f"not an EdgeX envelope: body starts with byte 0x{first:02x}")
     except BusDecodeError:
@@ -310,7 +317,7 @@ def _payload_bytes(value: Any, content_type: str) -> tuple[bytes, Any]:
             return raw, value  # v4 error envelope: the error text itself
         raise BusDecodeError(f"payload: a string payload of {ct} must be base64")
     if ct == CONTENT_CBOR:
-        return cbor2.dumps(value), value
+        return _cbor().dumps(value), value
     if ct in (CONTENT_JSON, ""):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), value
     raise BusDecodeError(f"payload: an embedded object needs a JSON or CBOR content type, not {ct}")

@@ -5,7 +5,9 @@ where the descriptor is ``<dtype_len:u8><ndim:u8><dtype ascii, little-endian: "<
 ndim x u64 LE>`` and the bytes are the C-order little-endian data. Encoding and decoding run in msgspec's C
 msgpack implementation; its ``ext_hook`` hands over a memoryview into the received message, so a decoded array is
 an ``np.frombuffer`` view of the message buffer (read-only when it is ``bytes``): a 32-feature vector or a
-4096-sample window costs no copy on the receiving side. Datetimes travel as msgpack timestamps.
+4096-sample window costs no copy on the receiving side. Datetimes travel as msgpack timestamps. The array part lives
+in :mod:`codecarray`, imported at the first array: a process that never meets one (core, rules, ...) never loads
+numpy.
 
 The codec is part of the contracts (the suite's wire format, like ``eventcodec`` for EdgeX events), so the message
 models encode and decode themselves without the bus; the bus treats :class:`MessageDecodeError` (and its own
@@ -15,68 +17,31 @@ models encode and decode themselves without the bus; the bus treats :class:`Mess
 from __future__ import annotations
 
 import operator
-import struct
+import sys
 from collections.abc import Callable
 from enum import Enum
+from types import ModuleType
 from typing import Any, TypeVar
 
 import msgspec
-import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from edgewatch.common.contracts.codecbase import EXT_NDARRAY, MessageDecodeError
 from edgewatch.common.contracts.pydanticadapter import has_custom_serialization
 
 __all__ = ["EXT_NDARRAY", "MessageDecodeError", "pack", "pack_model", "unpack", "unpack_model"]
 
-EXT_NDARRAY = 1
-_U64 = struct.Struct("<Q")
-_MAX_NDIM = 32
-_CACHE_MAX = 1024
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class MessageDecodeError(ValueError):
-    """A suite message could not be decoded into its wire model (the bus dead-letters it; never fatal)."""
-
-
-# (id(dtype), shape) -> (dtype, descriptor). Keyed by id because dtype.__eq__, run on every dict hit, costs more
-# than packing a small array; the entry holds the dtype, so its id cannot be reused while the entry lives.
-_descriptors: dict[tuple[int, tuple[int, ...]], tuple[np.dtype[Any], bytes]] = {}
-
-
-def _wire_array(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """C-contiguous, little-endian; no copy when it already is."""
-    dt = arr.dtype
-    if dt.kind in "OV" or dt.hasobject:
-        raise TypeError(f"codec: arrays of dtype {dt} cannot travel as raw bytes")
-    if dt.byteorder == ">" and dt.itemsize > 1:
-        dt = dt.newbyteorder("<")
-    elif arr.flags.c_contiguous:
-        return arr
-    return np.ascontiguousarray(arr, dtype=dt)
-
-
-def _descriptor(arr: np.ndarray[Any, Any]) -> bytes:
-    dtype = arr.dtype
-    key = (id(dtype), arr.shape)
-    hit = _descriptors.get(key)
-    if hit is not None and hit[0] is dtype:
-        return hit[1]
-    dt: bytes = dtype.str.encode("ascii")
-    d: bytes = bytes((len(dt), arr.ndim)) + dt + b"".join(_U64.pack(n) for n in arr.shape)
-    if len(_descriptors) < _CACHE_MAX:
-        _descriptors[key] = (dtype, d)
-    return d
-
-
 def _enc_hook(o: Any) -> Any:
-    if isinstance(o, np.ndarray):
-        if not o.flags.c_contiguous or o.dtype.byteorder == ">" or o.dtype.hasobject:
-            o = _wire_array(o)
-        return msgspec.msgpack.Ext(EXT_NDARRAY, _descriptor(o) + o.tobytes())
-    if isinstance(o, np.generic):
-        return o.item()
+    np = sys.modules.get("numpy")  # not loaded: no numpy object can exist, and the services without arrays stay light
+    if np is not None:
+        if isinstance(o, np.ndarray):
+            return _arrays().encode_array(o)
+        if isinstance(o, np.generic):
+            return o.item()
     if isinstance(o, BaseModel):
         return _dump(o)
     if isinstance(o, Enum):
@@ -99,50 +64,23 @@ def pack(obj: Any) -> bytes:
     return _encoder.encode(obj)
 
 
-# descriptor -> (dtype, shape, count, nbytes); shapes repeat message after message, so each is parsed once
-_layouts: dict[bytes, tuple[np.dtype[Any], tuple[int, ...], int, int]] = {}
-
-
-def _parse_descriptor(head: bytes) -> tuple[np.dtype[Any], tuple[int, ...], int, int]:
-    dt_len, ndim = head[0], head[1]
-    try:
-        dtype = np.dtype(head[2 : 2 + dt_len].decode("ascii"))
-    except (TypeError, ValueError, UnicodeDecodeError) as e:
-        raise MessageDecodeError(f"codec: bad dtype in array descriptor: {e}") from e
-    if dtype.kind in "OV" or dtype.hasobject or dtype.byteorder == ">":
-        raise MessageDecodeError(f"codec: dtype {dtype} is not a little-endian plain dtype")
-    shape = tuple(_U64.unpack_from(head, 2 + dt_len + 8 * i)[0] for i in range(ndim))
-    count = 1
-    for n in shape:
-        count *= n
-    return dtype, shape, count, count * dtype.itemsize
-
-
 def _ext_hook(code: int, data: memoryview) -> Any:
     if code != EXT_NDARRAY:
         return msgspec.msgpack.Ext(code, bytes(data))
-    size = len(data)
-    if size < 2:
-        raise MessageDecodeError("codec: truncated array descriptor")
-    head_len = 2 + data[0] + 8 * data[1]
-    if data[1] > _MAX_NDIM or head_len > size:
-        raise MessageDecodeError("codec: malformed array descriptor")
-    head = bytes(data[:head_len])
-    layout = _layouts.get(head)
-    if layout is None:
-        layout = _parse_descriptor(head)
-        if len(_layouts) < _CACHE_MAX:
-            _layouts[head] = layout
-    dtype, shape, count, nbytes = layout
-    if head_len + nbytes != size:
-        raise MessageDecodeError(f"codec: array of shape {shape} {dtype} needs {nbytes} bytes, got {size - head_len}")
-    if not count:
-        empty = np.empty(shape, dtype=dtype)
-        empty.flags.writeable = False
-        return empty
-    # a view of the message buffer: msgspec's memoryview points into it (and keeps it alive)
-    arr = np.frombuffer(data, dtype, count, head_len)
-    return arr if len(shape) == 1 else arr.reshape(shape)
+    return _arrays().decode_array(data)
+
+
+_array_codec: ModuleType | None = None
+
+
+def _arrays() -> ModuleType:
+    """:mod:`codecarray` (numpy), imported at the first array a process encodes or decodes."""
+    global _array_codec
+    if _array_codec is None:
+        from edgewatch.common.contracts import codecarray
+
+        _array_codec = codecarray
+    return _array_codec
 
 
 _decoder = msgspec.msgpack.Decoder(ext_hook=_ext_hook)

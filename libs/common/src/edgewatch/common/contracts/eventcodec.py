@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-import cbor2
 from pydantic import ValidationError
 
 from edgewatch.common.contracts.errors import ContractInvalidError
@@ -57,6 +56,8 @@ def encode_add_event(request: AddEventRequest, content_type: str = CONTENT_JSON)
     if kind == CONTENT_JSON:
         return request.model_dump_json(by_alias=True).encode()
     if kind == CONTENT_CBOR:
+        import cbor2  # CBOR bodies only: a suite that never meets one does not load it
+
         return cbor2.dumps(request.model_dump(by_alias=True))
     raise ValueError(f"unsupported event content type {content_type!r}")
 
@@ -76,6 +77,8 @@ def decode_add_event(data: bytes | bytearray | memoryview, content_type: str | N
             return fast
         return _request_or_bare_event(AddEventRequest.model_validate_json, Event.model_validate_json, data)
     if kind == CONTENT_CBOR:
+        import cbor2
+
         try:
             doc = cbor2.loads(bytes(data))
         except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError) as e:
@@ -98,6 +101,8 @@ def decode_add_event_within(
         data = data.tobytes()
     kind = media_type(content_type)
     if kind == CONTENT_CBOR:
+        import cbor2
+
         try:
             doc = cbor2.loads(bytes(data))
         except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError) as e:

@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
+import re
+from itertools import accumulate
 from typing import Any
-
-import numpy as np
 
 from edgewatch.common.contracts.errors import ContractInvalidError, EdgeXError, ErrorKind
 
@@ -61,27 +61,44 @@ def check_size(size: int, max_bytes: int, what: str, limit: str) -> None:
         raise SizeLimitError(f"{what}: {size} bytes exceeds {limit} ({max_bytes} bytes)", limit=limit, field=what)
 
 
-_STEP = np.zeros(256, np.int8)
-_STEP[list(b"[{")] = 1
-_STEP[list(b"]}")] = -1
 _NOT_STRUCTURE = bytes(i for i in range(256) if i not in b'[]{}"')
+_STRING = re.compile(rb'"[^"]*(?:"|\Z)')  # a string (brackets only left inside), or an unclosed one to the end
+_STEP_OF = [0] * 256
+_STEP_OF[ord("[")] = _STEP_OF[ord("{")] = 1
+_STEP_OF[ord("]")] = _STEP_OF[ord("}")] = -1
+# Above this many brackets and quotes the scan runs vectorised in numpy (imported then): the plain scan costs about
+# 70 ns a byte, so services that only ever see small documents never load numpy (about 16 MB of RSS each).
+_VECTOR_MIN = 64 * 1024
 
 
 def json_depth(data: bytes) -> int:
-    """How deep the JSON text ``data`` nests arrays and objects, by vectorised scans (about 4 ms per MiB).
+    """How deep the JSON text ``data`` nests arrays and objects, by scans of its brackets and quotes only.
 
     Escaped backslashes and quotes are removed, everything but brackets and quotes is dropped, brackets inside
     strings (odd running count of quotes) are ignored, and the depth is the highest running sum of +1 for an
     opening and -1 for a closing bracket. Unbalanced text counts its unclosed brackets (a parser recurses into
-    them before it fails).
+    them before it fails). Large bracket streams are scanned vectorised (about 4 ms per MiB).
     """
     if b"\\" in data:
         data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     data = data.translate(None, _NOT_STRUCTURE)
     if not data:
         return 0
+    if len(data) > _VECTOR_MIN:
+        return _json_depth_vectorised(data)
+    if b'"' in data:
+        data = _STRING.sub(b"", data)
+        if not data:
+            return 0
+    return max(0, max(accumulate(map(_STEP_OF.__getitem__, data))))
+
+
+def _json_depth_vectorised(data: bytes) -> int:
+    """:func:`json_depth` of brackets and quotes only, in numpy."""
+    import numpy as np
+
     codes = np.frombuffer(data, np.uint8)
-    step = _STEP[codes]
+    step = np.array(_STEP_OF, np.int8)[codes]
     if b'"' in data:
         step[(np.cumsum(codes == 0x22, dtype=np.uint8) & 1).view(bool)] = 0
     return max(0, int(np.cumsum(step, dtype=np.int32).max()))

@@ -12,16 +12,21 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-import re2
-
 __all__ = ["MAX_PATTERN", "compile_pattern", "fullmatches"]
 
 MAX_PATTERN = 1024
 """Longest pattern compiled (characters); a longer one matches nothing."""
 
-_OPTIONS: Any = re2.Options()
-_OPTIONS.log_errors = False  # an invalid pattern is an answer (no match), not a log line
-_OPTIONS.max_mem = 8 << 20
+
+@lru_cache(maxsize=1)
+def _re2() -> tuple[Any, Any]:
+    """google-re2 and its options, imported at the first pattern (about 2.5 MB a service without patterns saves)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # an invalid pattern is an answer (no match), not a log line
+    options.max_mem = 8 << 20
+    return re2, options
 
 
 @lru_cache(maxsize=256)
@@ -29,8 +34,9 @@ def compile_pattern(pattern: str) -> Any | None:
     """The compiled RE2 pattern, or None when it is too long or not valid RE2 syntax."""
     if len(pattern) > MAX_PATTERN:
         return None
+    re2, options = _re2()
     try:
-        return re2.compile(pattern, _OPTIONS)
+        return re2.compile(pattern, options)
     except (re2.error, TypeError, ValueError):
         return None
 

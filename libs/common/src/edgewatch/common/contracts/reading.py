@@ -5,18 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import sys
 import time
 import uuid
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import MISSING, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 from edgewatch.common.contracts.base import EdgeXModel, empty
 from edgewatch.common.contracts.pydanticadapter import construct
 from edgewatch.common.contracts.values import (
-    NUMPY_DTYPES,
     ValueFormatError,
     format_value,
     parse_array,
@@ -25,9 +23,18 @@ from edgewatch.common.contracts.values import (
 )
 from edgewatch.common.contracts.valuetype import ValueType
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["Reading"]
 
 _OBJECT_TYPES = (ValueType.OBJECT, ValueType.OBJECT_ARRAY)
+
+
+def _is_ndarray(value: Any) -> bool:
+    """Whether ``value`` is a numpy array (without loading numpy: none exists before it is loaded)."""
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(value, np.ndarray)
 
 
 def _b64(data: bytes) -> str:
@@ -168,6 +175,10 @@ class Reading(EdgeXModel):
             raise ValueFormatError(f"{vt} readings have no simple value; use Reading.binary/object", field="valueType")
         text = format_value(vt, value)
         if vt.is_numeric_array or vt is ValueType.BOOL_ARRAY:
+            import numpy as np  # arrays only: numpy is loaded by the first one
+
+            from edgewatch.common.contracts.valuearray import NUMPY_DTYPES
+
             typed: Any = np.array(value, dtype=NUMPY_DTYPES[vt.element])  # a copy: the caller may reuse its buffer
             typed.flags.writeable = False
         elif vt is ValueType.FLOAT32:
@@ -295,7 +306,7 @@ class Reading(EdgeXModel):
         if typed is MISSING:
             typed = _typed_of(self)
             self._cache(typed)
-        if isinstance(typed, np.ndarray):
+        if _is_ndarray(typed):
             return typed.tolist()
         return typed
 
@@ -308,8 +319,8 @@ class Reading(EdgeXModel):
             ValueFormatError: the reading is not a numeric/Bool array, or is null.
         """
         typed = self._cached()
-        if isinstance(typed, np.ndarray):
-            return typed
+        if _is_ndarray(typed):
+            return typed  # type: ignore[no-any-return]
         if self.is_null or not isinstance(self.value, str):
             raise ValueFormatError(f"reading {self.resource_name!r} has no array value", field="value")
         arr = parse_array(self.value_type, self.value)

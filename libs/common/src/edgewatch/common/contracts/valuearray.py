@@ -9,10 +9,25 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from edgewatch.common.contracts.valuescalar import NUMPY_DTYPES, ValueFormatError, parse_bool
+from edgewatch.common.contracts.valuescalar import ValueFormatError, parse_bool
 from edgewatch.common.contracts.valuetype import ValueType
 
-__all__ = ["format_array", "parse_array", "parse_string_array"]
+__all__ = ["NUMPY_DTYPES", "format_array", "parse_array", "parse_string_array"]
+
+NUMPY_DTYPES: Final[dict[ValueType, type[np.generic]]] = {
+    ValueType.BOOL: np.bool_,
+    ValueType.UINT8: np.uint8,
+    ValueType.UINT16: np.uint16,
+    ValueType.UINT32: np.uint32,
+    ValueType.UINT64: np.uint64,
+    ValueType.INT8: np.int8,
+    ValueType.INT16: np.int16,
+    ValueType.INT32: np.int32,
+    ValueType.INT64: np.int64,
+    ValueType.FLOAT32: np.float32,
+    ValueType.FLOAT64: np.float64,
+}
+"""numpy dtype of each numeric/Bool element type (look up with ``value_type.element``)."""
 
 
 _EXP_TEXT: Final = np.array([f"e{'-' if e < 0 else '+'}{abs(e):02d}" for e in range(-400, 401)])

@@ -1,0 +1,39 @@
+"""Services that do not compute on arrays do not load numpy (about 16 MB of RSS per process): their apps import
+without it, and the scalar work they do (EdgeX events in both codecs, Float32 formatting, the suite codec, JSON
+depth checks, feature vectors for display) runs without loading it. cbor2 and google-re2 (about 3.5 MB) load at
+the first CBOR body and the first name pattern; ingest loads asyncua (about 23 MB) and pysoem at the first OPC UA
+and EtherCAT device."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import sys
+import edgewatch.core.app, edgewatch.rules.app, edgewatch.console.app, edgewatch.ingest.app
+print(*[m for m in ("numpy", "cbor2", "re2", "asyncua", "pysoem") if m in sys.modules], sep=",")
+from edgewatch.common.contracts.codec import pack, unpack
+from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
+from edgewatch.common.contracts.eventcodec import CONTENT_CBOR, CONTENT_JSON, decode_add_event, encode_add_event
+from edgewatch.common.contracts.featurevalues import decode_feature_values
+from edgewatch.common.contracts.limits import json_depth
+readings = [Reading.simple("d", "p", "T", "Float32", 39.1), Reading.simple("d", "p", "B", "Bool", True)]
+req = AddEventRequest.of(new_event("d", "p", "all", readings))
+for ctype in (CONTENT_JSON, CONTENT_CBOR):
+    back = decode_add_event(encode_add_event(req, ctype), ctype).event
+    assert [r.typed_value() for r in back.readings] == [readings[0].typed_value(), True], back
+assert readings[0].value == "3.91e+01" and unpack(pack({"a": [1.5]})) == {"a": [1.5]}
+assert json_depth(b'{"a": [[1]]}') == 3
+vec = pack({"device": "d", "names": ["x"], "values": [2.5]})
+assert decode_feature_values(vec).values == [2.5]
+print("numpy" in sys.modules)
+"""
+
+
+def test_light_services_import_without_stacks_they_may_not_need_and_do_scalar_work_without_numpy() -> None:
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    at_import, numpy_after_work = out.stdout.splitlines()
+    assert at_import == "", f"loaded by importing the apps: {at_import}"
+    assert numpy_after_work == "False"
