@@ -172,6 +172,25 @@ async def test_data_stream_limits_bound_what_is_kept(nats_server: NatsServer) ->
         await host.__aexit__(None, None, None)
 
 
+async def test_data_max_events_bounds_the_stream_and_the_index_by_count(nats_server: NatsServer) -> None:
+    settings = core_settings(nats_server, Core={"Retention": {"MaxEvents": 7, "IndexSyncInterval": 0.1}})
+    host, c = await start_core(settings)
+    try:
+        for i in range(20):
+            await c.data.post("/event/svc/P/d1/t", json=_req(event_doc(value=f"{i}e+00")))
+        info = await host.bus.js.stream_info("EDGEWATCH_CORE_EVENTS")
+        assert info.config.max_msgs == 7 and info.state.messages == 7
+
+        async def count() -> int:
+            return int((await c.data.get("/event/count")).json()["count"])
+
+        await wait_until(lambda: _equals(count(), 7), timeout=10, message="the index holds only the kept events")
+        kept = (await c.data.get("/event/all", params={"limit": 100})).json()["events"]
+        assert sorted(e["readings"][0]["value"] for e in kept) == sorted(f"{i}e+00" for i in range(13, 20))
+    finally:
+        await host.__aexit__(None, None, None)
+
+
 async def test_data_index_forgets_what_the_stream_limits_removed_without_a_query(nats_server: NatsServer) -> None:
     settings = core_settings(nats_server, Core={"Retention": {"MaxBytes": 4096, "IndexSyncInterval": 0.1}})
     host, c = await start_core(settings)

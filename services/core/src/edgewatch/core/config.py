@@ -52,6 +52,12 @@ class EventRetention(Section):
 
     max_age: float = Field(7 * 24 * 3600.0, gt=0, description="seconds an event is kept")
     max_bytes: int = Field(256 * 1024 * 1024, gt=0, description="bytes the event stream may hold")
+    max_events: int = Field(
+        100_000,
+        ge=0,
+        description="events the stream may hold (0 = no count limit); core-data's in-memory index of the stream "
+        "costs about 0.3 KB per event, so this bounds its memory (EdgeX's retention MaxCap plays the same role)",
+    )
     stream: str = Field("EDGEWATCH_CORE_EVENTS", description="JetStream stream name for events")
     index_sync_interval: float = Field(
         10.0, gt=0, description="seconds between trims of the in-memory index to what the stream still holds"

@@ -75,6 +75,7 @@ class EventStore:
             discard=api.DiscardPolicy.OLD,
             max_age=self.retention.max_age,
             max_bytes=self.retention.max_bytes,
+            max_msgs=self.retention.max_events or -1,
             storage=api.StorageType.FILE,
             duplicate_window=min(120.0, self.retention.max_age),
         )
