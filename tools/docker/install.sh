@@ -36,16 +36,17 @@ done
 find "$dest" -depth -type d -path '*/site-packages/*' \( -name tests -o -name include \) -exec rm -rf {} +
 find "$dest" -path '*/site-packages/*' \( -name '*.pyi' -o -name '*.pxd' -o -name '_cffi.cpython-*.so' \) -delete
 find "$dest" -path '*/site-packages/zstandard/backend_cffi.py' -delete
-find "$dest" -depth -type d \( -path '*/site-packages/numpy/distutils' -o -path '*/site-packages/numpy/_pyinstaller' \) \
-  -exec rm -rf {} +
+find "$dest" -depth -type d \
+  \( -path '*/site-packages/numpy/distutils' -o -path '*/site-packages/numpy/_pyinstaller' \) -exec rm -rf {} +
 find "$dest" -path '*/site-packages/numpy/_core/_simd.cpython-*.so' -delete
 # debug symbols: several extension modules ship them (zstandard 10 MB, pysoem 3 MB, cryptography 3 MB, PyYAML 2 MB,
 # msgpack 1.4 MB). Only extension modules (plain shared libraries, such as onnxruntime's, stay as shipped), and only
-# those auditwheel left alone: the vendored libraries (*.libs/) and the extension modules
-# linking them carry an RPATH written by auditwheel's patchelf, and strip corrupts such files; those are skipped.
+# those auditwheel left alone: the vendored libraries (*.libs/) and the extension modules linking them carry an
+# RPATH written by auditwheel's patchelf, and strip corrupts such files; those are skipped.
 # Each stripped module is imported afterwards (with the overlay on the path), so a damaged one fails the build.
 stripped=""
-for f in $(find "$dest" -path '*/site-packages/*' \( -name '*.cpython-*.so' -o -name '*.abi3.so' \) -type f ! -path '*.libs/*'); do
+for f in $(find "$dest" -path '*/site-packages/*' \( -name '*.cpython-*.so' -o -name '*.abi3.so' \) -type f \
+  ! -path '*.libs/*'); do
   if ! readelf -d "$f" | grep -qE '\((RPATH|RUNPATH)\)'; then
     strip --strip-unneeded "$f"
     stripped="$stripped $f"
