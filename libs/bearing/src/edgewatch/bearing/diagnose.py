@@ -37,9 +37,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
 
+from edgewatch.bearing.fft import rfft
 from edgewatch.bearing.geometry import BearingGeometry, fault_multipliers
 from edgewatch.bearing.spectrum import EnvelopePlan
 from edgewatch.bearing.timedomain import TIME_FEATURES, time_features
@@ -218,7 +218,7 @@ class Diagnoser:
             raise ValueError(f"window must have shape ({self.n},), got {x.shape}")
         time_features(x, self._time, self._scratch)
         kurt = float(self._time[_KURTOSIS])
-        spec = scipy.fft.rfft(x - float(self._time[0]))
+        spec = rfft(x - float(self._time[0]))
         best = dict.fromkeys(FAMILIES, 0.0)
         best_band = self.bands[0].hz
         top = 0.0

@@ -1,12 +1,22 @@
-"""Reading one channel of a CWRU MATLAB v5 ``.mat`` recording (``scipy.io``; variables like ``X097_DE_time``)."""
+"""Reading one channel of a CWRU MATLAB v5 ``.mat`` recording (``scipy.io``; variables like ``X097_DE_time``).
+
+scipy is the ``cwru`` extra of edgewatch-bearing (``pip install 'edgewatch-bearing[cwru]'``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 from numpy.typing import NDArray
+
+try:
+    import scipy.io
+except ModuleNotFoundError as exc:  # scipy is the `cwru` extra: the features service uses this package without it
+    raise ModuleNotFoundError(
+        "edgewatch model eval cwru reads MATLAB files with scipy.io: pip install 'edgewatch-bearing[cwru]'",
+        name=exc.name,
+    ) from exc
 
 __all__ = ["RecordingError", "read_channel", "read_rpm"]
 

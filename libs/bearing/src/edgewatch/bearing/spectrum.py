@@ -4,7 +4,8 @@ One real FFT per window feeds everything. The envelope (Randall's squared envelo
 spectrum: the band-pass is a selection of the FFT bins in the demodulation band, and the analytic signal (the
 Hilbert transform) is the inverse FFT of that one-sided band, shifted to baseband and evaluated on a decimated
 grid (``|z|²`` does not change under a frequency shift), so the envelope costs one small complex inverse FFT
-plus one small real FFT instead of a full-length ``scipy.signal.hilbert``.
+plus one small real FFT instead of a full-length ``scipy.signal.hilbert``. The FFTs are numpy's
+(:mod:`edgewatch.bearing.fft`).
 """
 
 from __future__ import annotations
@@ -12,22 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 from numpy.typing import NDArray
 
+from edgewatch.bearing.fft import ifft, next_fast_len, rfft
 from edgewatch.bearing.geometry import FAULTS
 
-__all__ = ["EnvelopePlan", "SpectrumPlan", "band_name", "envelope_names", "scipy_fft", "spectrum_names"]
-
-
-def scipy_fft() -> ModuleType:
-    """scipy.fft, imported on the first waveform window (about 27 MB RSS a service without waveforms never pays)."""
-    import scipy.fft
-
-    module: ModuleType = scipy.fft
-    return module
+__all__ = ["EnvelopePlan", "SpectrumPlan", "band_name", "envelope_names", "spectrum_names"]
 
 
 def band_name(lo: float, hi: float) -> str:
@@ -79,7 +72,7 @@ class EnvelopePlan:
         half = n // 2 + 1
         k0 = min(max(1, math.ceil(band[0] / df)), half - 1)
         k1 = min(max(k0 + 1, math.ceil(band[1] / df)), half)
-        m = scipy_fft().next_fast_len(2 * (k1 - k0))
+        m = next_fast_len(2 * (k1 - k0))
         return cls(n, df, k0, k1, m, multipliers, harmonics, tolerance)
 
     @property
@@ -102,7 +95,7 @@ class EnvelopePlan:
         """``|z|²`` of the analytic signal of the band ``[k0, k1)`` of ``spec``, on the decimated grid (``m`` long)."""
         buf = np.zeros(self.m, dtype=np.complex128)
         buf[: self.k1 - self.k0] = spec[self.k0 : self.k1]
-        zz = scipy_fft().ifft(buf, overwrite_x=True).view(np.float64)
+        zz = ifft(buf).view(np.float64)
         zz *= zz
         e: NDArray[np.float64] = zz[0::2] + zz[1::2]  # |z|^2 from the interleaved (re, im) pairs
         return e
@@ -118,7 +111,7 @@ class EnvelopePlan:
         """
         e = self.squared_envelope(spec) if squared is None else squared.copy()
         e -= float(np.add.reduce(e)) / self.m
-        es: NDArray[np.float64] = np.abs(scipy_fft().rfft(e))
+        es: NDArray[np.float64] = np.abs(rfft(e))
         # |z'| = (2/n)·m·|ifft|, so |z'|² carries (2m/n)²; the one-sided amplitude adds 2/m.
         es *= (2.0 * self.m / self.n) ** 2 * 2.0 / self.m
         return es

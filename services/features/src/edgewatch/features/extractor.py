@@ -10,8 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from edgewatch.bearing.fft import rfft
 from edgewatch.bearing.geometry import fault_multipliers
-from edgewatch.bearing.spectrum import EnvelopePlan, SpectrumPlan, envelope_names, scipy_fft, spectrum_names
+from edgewatch.bearing.spectrum import EnvelopePlan, SpectrumPlan, envelope_names, spectrum_names
 from edgewatch.bearing.timedomain import TIME_FEATURES, time_features
 from edgewatch.features.spec import ScalarSpec, WaveformSpec
 
@@ -70,7 +71,7 @@ class WaveformExtractor:
         """Features of one window ``x`` (float64, ``n`` samples), in :attr:`names` order."""
         out = np.empty(len(self.names))
         time_features(x, out, self._scratch)
-        spec = scipy_fft().rfft(x)
+        spec = rfft(x)
         self.spectrum.compute(spec, out[self._t : self._s])
         env = self.envelope
         if env is not None:

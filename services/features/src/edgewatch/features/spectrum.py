@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from edgewatch.bearing.spectrum import EnvelopePlan, SpectrumPlan, band_name, envelope_names, scipy_fft, spectrum_names
+from edgewatch.bearing.spectrum import EnvelopePlan, SpectrumPlan, band_name, envelope_names, spectrum_names
 
-__all__ = ["EnvelopePlan", "SpectrumPlan", "band_name", "envelope_names", "scipy_fft", "spectrum_names"]
+__all__ = ["EnvelopePlan", "SpectrumPlan", "band_name", "envelope_names", "spectrum_names"]
