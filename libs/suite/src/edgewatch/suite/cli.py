@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         "--background-nice",
         type=int,
         default=5,
-        help="niceness added to core-metadata/core-data, sync, features, inference and the receiver, so the "
-        "actuation path (ingest, rules, core-command) keeps the CPU when the gateway is overloaded (0: off)",
+        help="niceness added to core-metadata/core-data, sync, features, inference, the receiver and the console, so "
+        "the actuation path (ingest, rules, core-command) keeps the CPU when the gateway is overloaded (0: off)",
     )
     up.add_argument(
         "--actuation-slice-us",

@@ -90,7 +90,7 @@ class SuiteConfig:
     mqtt: bool = False  # EdgeX MQTT interop: nats-server's MQTT listener + every service in EdgeX's json format
     mqtt_host: str = "127.0.0.1"  # where the MQTT listener binds (0.0.0.0 for EdgeX services in containers)
     # niceness added to the services whose work can wait (core-metadata/core-data, sync, features, inference, the
-    # receiver): on a saturated gateway the kernel runs the actuation path (nats-server, ingest, rules,
+    # receiver, the console): on a saturated gateway the kernel runs the actuation path (nats-server, ingest, rules,
     # core-command) first
     background_nice: int = 5
     # EEVDF slice of the actuation path (nats-server, ingest, rules, core-command), microseconds (0: the kernel's):

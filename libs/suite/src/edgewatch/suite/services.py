@@ -37,9 +37,11 @@ REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for
 # service -> the module ``python -m edgewatch.<module>`` runs, where it is not the service's own name
 _MODULE = {"core-command": "core"}
 
-# services whose work can wait (persistence, buffering, windows, scoring, the cloud side): they run with
-# SuiteConfig.background_nice, so under overload the actuation path (ingest, rules, core-command) keeps the CPU
-BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver"})
+# services whose work can wait (persistence, buffering, windows, scoring, the cloud side, the operator's live
+# views): they run with SuiteConfig.background_nice, so under overload the actuation path (ingest, rules,
+# core-command) keeps the CPU. The console decodes every event for its live history (13-19% of a core at 1,000
+# events/s in bench/e2e.py), which can wait as well as a chart can.
+BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver", "console"})
 # services on the actuation path (an event -> rules -> core-command -> the device service); nats-server too: with
 # SuiteConfig.actuation_slice_us they run first after a wakeup (schedclass.py)
 ACTUATION = frozenset({"ingest", "rules", "core-command"})
