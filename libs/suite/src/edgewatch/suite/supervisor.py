@@ -202,6 +202,8 @@ def _check_sched(spec: ProcSpec, pid: int) -> None:
         log.info("%s: scheduling class %s not available on this platform", spec.name, spec.sched)
     elif spec.sched == "background" and not got.batch:
         log.warning("%s: SCHED_BATCH refused; runs as a normal task", spec.name)
+    elif spec.sched == "actuation" and spec.slice_ns and got.slice_ns == 0:
+        log.info("%s: this kernel has no EEVDF slices (Linux < 6.12); runs with the kernel's scheduling", spec.name)
     elif spec.sched == "actuation" and spec.slice_ns and got.slice_ns != spec.slice_ns:
         log.warning("%s: slice %d ns refused (kernel slice %d ns)", spec.name, spec.slice_ns, got.slice_ns)
 
