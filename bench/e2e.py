@@ -507,6 +507,10 @@ async def run(args: argparse.Namespace) -> None:
     print(f"e2e bench: load average {load()}, {os.cpu_count()} CPUs; quick={args.quick}")
     with tempfile.TemporaryDirectory(prefix="edgewatch-bench-e2e-") as tmp:
         cfg = SuiteConfig(Path(tmp), Ports.free(), demo=True, auth=True, log_level="WARNING")
+        if args.actuation_slice_us is not None:
+            cfg.actuation_slice_us = args.actuation_slice_us
+        cfg.background_batch = not args.no_background_batch
+        print(f"scheduling: actuation slice {cfg.actuation_slice_us} us, background batch {cfg.background_batch}")
         (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()))
         sup = Supervisor(build_specs(cfg), cfg.logs_dir, cfg.run_dir / "state.json")
         t_start = time.monotonic()
@@ -551,6 +555,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1, help="throughput phases of --throughput-only (1)")
     ap.add_argument("--rss-at", type=float, default=None, help="seconds after start to read RSS (60; quick 30)")
     ap.add_argument("--rss-only", action="store_true", help="stop after the RSS figure (no load phases)")
+    ap.add_argument("--actuation-slice-us", type=int, default=None, help="as edgewatch up's (0: the kernel's)")
+    ap.add_argument("--no-background-batch", action="store_true", help="as edgewatch up's")
     args = ap.parse_args()
     q = args.quick
     args.seconds = args.seconds if args.seconds is not None else (8.0 if q else 30.0)

@@ -1,8 +1,8 @@
-"""Services that do not compute on arrays do not load numpy (about 16 MB of RSS per process): their apps import
-without it, and the scalar work they do (EdgeX events in both codecs, Float32 formatting, the suite codec, JSON
-depth checks, feature vectors for display) runs without loading it. cbor2 and google-re2 (about 3.5 MB) load at
-the first CBOR body and the first name pattern; ingest loads asyncua (about 23 MB) and pysoem at the first OPC UA
-and EtherCAT device."""
+"""Services that do not compute on arrays do not load numpy (about 16 MB of RSS per process): their apps import without
+it, and the scalar work they do (EdgeX events in both codecs, rules' peek at watched readings, Float32 formatting,
+the suite codec, JSON depth checks, feature vectors for display) runs without loading it. cbor2 and google-re2
+(about 3.5 MB) load at the first CBOR body and the first name pattern; ingest loads asyncua (about 23 MB) and pysoem
+at the first OPC UA and EtherCAT device."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from edgewatch.common.contracts.codec import pack, unpack
 from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
 from edgewatch.common.contracts.eventcodec import CONTENT_CBOR, CONTENT_JSON, decode_add_event, encode_add_event
 from edgewatch.common.contracts.featurevalues import decode_feature_values
+from edgewatch.common.contracts.eventpeek import peek_readings
 from edgewatch.common.contracts.limits import json_depth
 readings = [Reading.simple("d", "p", "T", "Float32", 39.1), Reading.simple("d", "p", "B", "Bool", True)]
 req = AddEventRequest.of(new_event("d", "p", "all", readings))
@@ -25,6 +26,9 @@ for ctype in (CONTENT_JSON, CONTENT_CBOR):
     assert [r.typed_value() for r in back.readings] == [readings[0].typed_value(), True], back
 assert readings[0].value == "3.91e+01" and unpack(pack({"a": [1.5]})) == {"a": [1.5]}
 assert json_depth(b'{"a": [[1]]}') == 3
+body = encode_add_event(req, CONTENT_JSON)
+peeked = peek_readings(body, CONTENT_JSON, {"T", "B"})
+assert peeked == ("d", [("T", float(readings[0].typed_value()), readings[0].origin), ("B", 1.0, readings[1].origin)])
 vec = pack({"device": "d", "names": ["x"], "values": [2.5]})
 assert decode_feature_values(vec).values == [2.5]
 print("numpy" in sys.modules)

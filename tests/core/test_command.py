@@ -160,3 +160,41 @@ async def test_a_slow_device_does_not_hold_another_devices_command_on_the_bus(co
 
     await asyncio.gather(command("d1"), command("d2"))
     assert answered == ["d2", "d1"]  # d1's device was still busy while core-command forwarded d2's command
+
+
+async def test_a_devices_commands_are_forwarded_in_order_without_waiting_for_each_answer(
+    core: Core, bus: NatsBus
+) -> None:
+    await _setup(core)
+    seen: list[str] = []
+    all_in = asyncio.Event()
+
+    async def device_service(msg: Msg) -> None:
+        env = decode_envelope(msg)
+        seen.append(json.loads(env.payload)["sw"])
+
+        async def answer() -> None:
+            await all_in.wait()  # no answer before every command has come: a chain of round trips would stall here
+            await edgex_respond(bus, env, responder="svc")
+
+        if len(seen) == 5:
+            all_in.set()
+        asyncio.get_running_loop().create_task(answer())
+
+    await bus.nc.subscribe(topics.device_command_request_all("svc"), cb=device_service)
+    await bus.nc.flush()
+    sent = [str(i) for i in range(5)]
+    replies = await asyncio.gather(
+        *(
+            edgex_request(
+                bus,
+                topics.command_request("d1", "sw", "set"),
+                new_envelope(json.dumps({"sw": v}).encode()),
+                responder="core-command",
+                timeout=5,
+            )
+            for v in sent
+        )
+    )
+    assert [r.error_code for r in replies] == [0] * 5
+    assert seen == sent  # the device service got them in the order core-command did

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import numpy as np
 import pytest
 
-from edgewatch.common.bus.envelope import encode_envelope, new_envelope
+from edgewatch.common.bus.envelope import decode_envelope, encode_envelope, new_envelope
+from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
 from edgewatch.common.contracts.eventcodec import encode_add_event
@@ -236,3 +238,35 @@ async def test_feature_rule_acts_on_feature_vectors(make_settings, started, aler
         await bus.publish(topics.feature_vector("pump-2"), encode_feature_vector(fv))
     await wait_until(lambda: len(alerts) == 1)
     assert (alerts[0].value, alerts[0].device, alerts[0].actions) == (85.0, "pump-2", [])
+
+
+async def test_a_raise_sends_its_command_without_waiting_for_the_answer_to_the_previous_raise(
+    make_settings, started, alerts, bus
+):
+    requests: list[str] = []
+    all_in = asyncio.Event()
+
+    async def core_command(msg) -> None:  # answers nothing before the third command has come
+        env = decode_envelope(msg)
+        requests.append(env.correlation_id)
+        if len(requests) == 3:
+            all_in.set()
+
+        async def answer() -> None:
+            await all_in.wait()
+            await edgex_respond(bus, env, responder="core-command")
+
+        asyncio.get_running_loop().create_task(answer())
+
+    await bus.nc.subscribe(topics.command_request_all(), cb=core_command)
+    await bus.nc.flush()
+    await bus.nc.flush()
+    svc = await started(make_settings(command_timeout=5, attempts=1))
+    rule = {**PUMP_RULE, "debounce": {"count": 1}}
+    assert (await svc.http.post("/api/v3/rule", json=rule)).status_code == 201
+    await feed(bus, "pump-1", [9, 1, 9, 1, 9], traced=True)  # three raises, each cleared before the next
+    await wait_until(lambda: len([a for a in alerts if a.state == "raised"]) == 3, timeout=10)
+    assert requests == ["cid-0", "cid-2", "cid-4"]  # sent in decision order, all before any answer
+    raised = [a for a in alerts if a.state == "raised"]
+    assert [a.correlation_id for a in raised] == ["cid-0", "cid-2", "cid-4"]
+    assert all(a.actions[0].result == "ok" and a.actions[0].attempts == 1 for a in raised)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from edgewatch.suite.layout import Ports, SuiteConfig
+from edgewatch.suite.schedclass import sched_attrs
 from edgewatch.suite.supervisor import ProcSpec, Supervisor
 from tests.support.waiting import wait_until
 
@@ -126,3 +127,30 @@ async def test_a_child_runs_with_the_niceness_its_spec_adds(tmp_path: Path) -> N
         assert os.getpriority(os.PRIO_PROCESS, bg.pid) == os.getpriority(os.PRIO_PROCESS, fg.pid) + 5
     finally:
         await sup.stop()
+
+
+async def test_children_run_in_the_scheduling_class_their_spec_names(tmp_path: Path) -> None:
+    specs = [
+        ProcSpec("plain", SLEEPER),
+        ProcSpec("bg", SLEEPER, nice=5, sched="background"),
+        ProcSpec("act", SLEEPER, sched="actuation", slice_ns=200_000),
+    ]
+    sup = Supervisor(specs, tmp_path)
+    await sup.start(ready_timeout=10)
+    try:
+        plain, bg, act = (sched_attrs(_pid(sup, n)) for n in ("plain", "bg", "act"))
+        if plain is None or bg is None or act is None:
+            pytest.skip("sched_getattr is not available on this platform")
+        assert bg.batch and bg.nice == plain.nice + 5
+        assert not act.batch and act.nice == plain.nice
+        if plain.slice_ns == 0:
+            pytest.skip("this kernel has no EEVDF slices (Linux < 6.12)")
+        assert act.slice_ns == 200_000 and plain.slice_ns != 200_000
+    finally:
+        await sup.stop()
+
+
+def _pid(sup: Supervisor, name: str) -> int:
+    proc = sup.child(name).proc
+    assert proc is not None
+    return proc.pid

@@ -104,8 +104,20 @@ def main(argv: list[str] | None = None) -> int:
         "--background-nice",
         type=int,
         default=5,
-        help="niceness added to core-metadata/core-data, sync, features, inference, the receiver and the console, "
-        "so the actuation path (ingest, rules, core-command) keeps the CPU when the gateway is overloaded (0: off)",
+        help="niceness added to core-metadata/core-data, sync, features, inference, the receiver and the console, so "
+        "the actuation path (ingest, rules, core-command) keeps the CPU when the gateway is overloaded (0: off)",
+    )
+    up.add_argument(
+        "--actuation-slice-us",
+        type=int,
+        default=100,
+        help="EEVDF slice of nats-server, ingest, rules and core-command in microseconds (Linux 6.12+): woken by "
+        "a message they preempt the background services instead of waiting out their slice (0: the kernel's)",
+    )
+    up.add_argument(
+        "--no-background-batch",
+        action="store_true",
+        help="run the background services as normal tasks, not SCHED_BATCH (their wakeups may then preempt)",
     )
     st = sub.add_parser("status", help="health, rates and backlog of the running suite")
     st.add_argument("--data-dir")
@@ -143,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             mqtt=args.mqtt,
             mqtt_host=args.mqtt_host,
             background_nice=args.background_nice,
+            actuation_slice_us=args.actuation_slice_us,
+            background_batch=not args.no_background_batch,
         )
         return asyncio.run(run_up(cfg))
     ports_file = data_dir / "run" / "ports.json"

@@ -93,6 +93,11 @@ class SuiteConfig:
     # receiver, the console): on a saturated gateway the kernel runs the actuation path (nats-server, ingest, rules,
     # core-command) first
     background_nice: int = 5
+    # EEVDF slice of the actuation path (nats-server, ingest, rules, core-command), microseconds (0: the kernel's):
+    # woken by a message, they preempt the background services instead of waiting out their slice (schedclass.py)
+    actuation_slice_us: int = 100
+    # the background services also run SCHED_BATCH: their wakeups (one per event) never preempt a running task
+    background_batch: bool = True
 
     @property
     def logs_dir(self) -> Path:

@@ -11,9 +11,10 @@ from edgewatch.sim.opcua.server import APPLICATION_URI as OPCUA_SIM_URI
 from edgewatch.suite.layout import SuiteConfig
 from edgewatch.suite.natsconf import nats_server_binary, write_nats_config
 from edgewatch.suite.natsusers import SERVICE_USERS, password_file_name
+from edgewatch.suite.schedclass import SchedClass
 from edgewatch.suite.supervisor import ProcSpec
 
-__all__ = ["BACKGROUND", "REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
+__all__ = ["ACTUATION", "BACKGROUND", "REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
 
 # service -> the port names (Ports fields) its REST apps listen on. core-command runs in a process of its own
 # (edgewatch.core with Core.Apis [command]): configuration traffic on core-metadata never delays actuation.
@@ -36,10 +37,14 @@ REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for
 # service -> the module ``python -m edgewatch.<module>`` runs, where it is not the service's own name
 _MODULE = {"core-command": "core"}
 
-# services whose work can wait (persistence, buffering, windows, scoring, the cloud side, the operator console):
-# they run with SuiteConfig.background_nice, so under overload the actuation path (ingest, rules, core-command)
-# keeps the CPU; the console at niceness 0 decoded every event of a burst ahead of features and inference
+# services whose work can wait (persistence, buffering, windows, scoring, the cloud side, the operator's live
+# views): they run with SuiteConfig.background_nice, so under overload the actuation path (ingest, rules,
+# core-command) keeps the CPU. The console decodes every event for its live history (13-19% of a core at 1,000
+# events/s in bench/e2e.py), which can wait as well as a chart can.
 BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver", "console"})
+# services on the actuation path (an event -> rules -> core-command -> the device service); nats-server too: with
+# SuiteConfig.actuation_slice_us they run first after a wakeup (schedclass.py)
+ACTUATION = frozenset({"ingest", "rules", "core-command"})
 
 
 def ping_url(port: int) -> str:
@@ -166,11 +171,26 @@ def _opcua_sim(cfg: SuiteConfig) -> ProcSpec:
     )
 
 
+def _sched_class(cfg: SuiteConfig, svc: str) -> SchedClass:
+    if svc in BACKGROUND:
+        return "background" if cfg.background_batch else ""
+    return "actuation" if svc in ACTUATION else ""
+
+
 def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
     """nats-server first, then core (metadata before everything else), core-command, the rest, demo simulators."""
     p = cfg.ports
     conf = write_nats_config(cfg)
-    specs = [ProcSpec("nats-server", [nats_server_binary(), "-c", str(conf)], tcp_port=p.nats)]
+    actuation_slice = cfg.actuation_slice_us * 1000
+    specs = [
+        ProcSpec(
+            "nats-server",
+            [nats_server_binary(), "-c", str(conf)],
+            tcp_port=p.nats,
+            sched="actuation",
+            slice_ns=actuation_slice,
+        )
+    ]
     if cfg.demo:
         res = _repo_res("ingest")
         specs.append(
@@ -202,6 +222,8 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                 _svc_env(cfg, svc),
                 ping_urls=urls,
                 nice=cfg.background_nice if svc in BACKGROUND else 0,
+                sched=_sched_class(cfg, svc),
+                slice_ns=actuation_slice if svc in ACTUATION else 0,
             )
         )
     return specs

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from edgewatch.suite.schedclass import SchedClass, apply_in_child, sched_attrs
+
 __all__ = ["Child", "ProcSpec", "Supervisor"]
 
 log = logging.getLogger("edgewatch.suite")
@@ -39,6 +41,8 @@ class ProcSpec:
     ping_urls: tuple[str, ...] = ()
     tcp_port: int | None = None
     nice: int = 0  # added to the child's niceness: work that can wait yields the CPU to actuation under overload
+    sched: SchedClass = ""  # scheduling class (schedclass.py): "background" (nice + SCHED_BATCH), "actuation"
+    slice_ns: int = 0  # an actuation child's EEVDF slice (0: the kernel's)
 
 
 @dataclass
@@ -81,8 +85,9 @@ class Supervisor:
             stdout=c.log_file,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=functools.partial(_child_setup, c.spec.nice),
+            preexec_fn=functools.partial(_child_setup, c.spec),
         )
+        _check_sched(c.spec, c.proc.pid)
         c.started_at = time.monotonic()
         self.events.append((time.time(), c.spec.name, f"started pid {c.proc.pid}"))
         log.info("started %s (pid %d)", c.spec.name, c.proc.pid)
@@ -177,12 +182,30 @@ class Supervisor:
         tmp.replace(self.state_file)
 
 
-def _child_setup(nice: int) -> None:
-    """In the child before exec: die with the supervisor, then lower the child's CPU priority by ``nice``."""
+def _child_setup(spec: ProcSpec) -> None:
+    """In the child before exec: die with the supervisor, then set the child's scheduling class (else lower its
+    CPU priority by ``nice``)."""
     _die_with_parent()
-    if nice:
+    if spec.sched:
+        apply_in_child(spec.sched, spec.nice, spec.slice_ns)
+    elif spec.nice:
         with contextlib.suppress(OSError):
-            os.nice(nice)
+            os.nice(spec.nice)
+
+
+def _check_sched(spec: ProcSpec, pid: int) -> None:
+    """Say when a child's scheduling class did not take (the child runs, with the kernel's defaults)."""
+    if not spec.sched:
+        return
+    got = sched_attrs(pid)
+    if got is None:
+        log.info("%s: scheduling class %s not available on this platform", spec.name, spec.sched)
+    elif spec.sched == "background" and not got.batch:
+        log.warning("%s: SCHED_BATCH refused; runs as a normal task", spec.name)
+    elif spec.sched == "actuation" and spec.slice_ns and got.slice_ns == 0:
+        log.info("%s: this kernel has no EEVDF slices (Linux < 6.12); runs with the kernel's scheduling", spec.name)
+    elif spec.sched == "actuation" and spec.slice_ns and got.slice_ns != spec.slice_ns:
+        log.warning("%s: slice %d ns refused (kernel slice %d ns)", spec.name, spec.slice_ns, got.slice_ns)
 
 
 def _die_with_parent() -> None:

@@ -4,9 +4,12 @@ Requests are forwarded to the owning device service (``commands.CommandService``
 lives with its store in ``data/service.py``.
 
 A subscription's messages are handled one after another, so a handler that awaited the device's answer would make
-every command wait for the slowest device before it. Each request is answered in a task of its own instead, in
-order per device (a device's commands never overtake each other), at most ``MAX_IN_FLIGHT`` at once (then the
-subscription waits: back-pressure, not an unbounded pile of tasks).
+every command wait for the slowest device before it. The handler checks and forwards each request itself, in
+arrival order (a device's commands reach its device service in the order they came: one connection keeps the
+order), and awaits the answer in a task of its own, at most ``MAX_IN_FLIGHT`` at once (then the subscription
+waits: back-pressure, not an unbounded pile of tasks). A command does not wait for the answer to the one before
+it: waiting made a device's commands a chain of round trips, which under load (a rule acting on every other
+event) queued them for seconds.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.commanderror import error_text
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.common.contracts.limits import LimitError
-from edgewatch.core.command.commands import CommandService
+from edgewatch.core.command.commands import CommandService, ForwardedCommand
 
 __all__ = ["RESPONDER", "CommandListener"]
 
@@ -42,7 +45,6 @@ class CommandListener:
         self.bus = bus
         self.commands = commands
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-        self._tails: dict[str, asyncio.Task[None]] = {}  # the last request queued per device
 
     async def start(self) -> None:
         """Subscribe (queue group: one core replica answers each request)."""
@@ -57,38 +59,39 @@ class CommandListener:
         if not env.request_id:
             raise BusDecodeError("command request without a requestID cannot be answered")
         await self._slots.acquire()
-        prev = self._tails.get(device)
-        task = asyncio.create_task(self._answer_after(prev, msg, env, device, command, method))
-        self._tails[device] = task
-
-        def done(t: asyncio.Task[None]) -> None:
-            self._slots.release()
-            if self._tails.get(device) is t:
-                del self._tails[device]
-
-        task.add_done_callback(done)
-
-    async def _answer_after(
-        self, prev: asyncio.Task[None] | None, msg: Msg, env: MessageEnvelope, device: str, command: str, method: str
-    ) -> None:
-        if prev is not None:
-            await asyncio.wait([prev])  # this device's earlier request first
         try:
-            await self._answer(env, device, command, method)
-        except Exception as e:  # a task's failure would otherwise vanish: count, log and dead-letter as the bus does
-            await self.bus.handler_failed(msg, e)
-
-    async def _answer(self, env: MessageEnvelope, device: str, command: str, method: str) -> None:
-        fmt = self.bus.settings.format
-        try:
-            res = await self.commands.execute(
+            fwd = await self.commands.forward(
                 device, command, method, dict(env.query_params), env.payload, env.correlation_id
             )
         except EdgeXError as e:
-            if isinstance(e, LimitError):
-                self.bus.metrics.count_limit_refusal(e.limit)
-            await edgex_respond(self.bus, env, responder=RESPONDER, error=error_text(e), fmt=fmt)
+            self._slots.release()
+            await self._refuse(env, e)
             return
-        await edgex_respond(
-            self.bus, env, responder=RESPONDER, payload=res.payload, content_type=res.content_type, fmt=fmt
-        )
+        except BaseException:
+            self._slots.release()
+            raise
+        task = asyncio.create_task(self._answer(msg, env, fwd))
+        task.add_done_callback(lambda _t: self._slots.release())
+
+    async def _answer(self, msg: Msg, env: MessageEnvelope, fwd: ForwardedCommand) -> None:
+        try:
+            try:
+                res = await self.commands.complete(fwd)
+            except EdgeXError as e:
+                await self._refuse(env, e)
+                return
+            await edgex_respond(
+                self.bus,
+                env,
+                responder=RESPONDER,
+                payload=res.payload,
+                content_type=res.content_type,
+                fmt=self.bus.settings.format,
+            )
+        except Exception as e:  # a task's failure would otherwise vanish: count, log and dead-letter as the bus does
+            await self.bus.handler_failed(msg, e)
+
+    async def _refuse(self, env: MessageEnvelope, e: EdgeXError) -> None:
+        if isinstance(e, LimitError):
+            self.bus.metrics.count_limit_refusal(e.limit)
+        await edgex_respond(self.bus, env, responder=RESPONDER, error=error_text(e), fmt=self.bus.settings.format)

@@ -4,7 +4,12 @@ A raise's actions run in order, each after its optional ``delay``; an action wit
 resource back through core-command, and a value that does not match fails the action (the value read is in
 the Alert). With ``onActionFailure: stop`` a failed action skips the ones after it (reported, not dropped).
 A raise's commands wait only for the earlier commands of the same (rule, device), never for an earlier Alert
-to be stored. Every command carries, in the envelope's correlationID (REST: ``X-Correlation-ID``), the EdgeX
+to be stored, and only until they are sent: once the earlier raise's last command is on its way (and needs no
+read-back), the next raise's first command follows it without waiting for its answer. Both go out in order on
+one connection, and core-command and the device service keep a device's order, so the device still sees them in
+decision order; a chain of round trips instead queued a fast-toggling rule's commands for seconds on a loaded
+gateway. (A retry of the earlier command, after a timeout or an error, may then follow the later one: it repeats
+the same rule's action.) Every command carries, in the envelope's correlationID (REST: ``X-Correlation-ID``), the EdgeX
 correlation id of the event behind the decision, so one incident can be followed from the event through vectors,
 scores and the Alert to core-command and the device service; without one (a stale fail-safe, a producer that sent
 none) it carries the action's idempotency key instead. Either is the same on every retry, so a receiver can drop a
@@ -31,7 +36,7 @@ from nats.js.errors import NotFoundError as JsNotFoundError
 
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.envelope import new_envelope
-from edgewatch.common.bus.requestreply import edgex_request
+from edgewatch.common.bus.requestreply import edgex_send
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import Alert, AlertAction, encode_alert
 from edgewatch.common.contracts.errors import EdgeXError
@@ -74,6 +79,8 @@ class Actuator:
         self._captured: dict[str, float] = {}  # alert subject -> when a stream was last seen capturing it
         self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}  # last Alert queued per (rule, device)
         self._acting: dict[tuple[str, str], asyncio.Task[list[AlertAction]]] = {}  # last actions queued
+        # per (rule, device): done once the last queued decision's actions no longer hold the next one back
+        self._gates: dict[tuple[str, str], asyncio.Future[None]] = {}
         m = metrics
         self.alerts = m.counter("edgewatch_rules_alerts", "Alerts published", ("state", "kind"))
         self.commands = m.counter("edgewatch_rules_commands", "Commands by final result", ("result",))
@@ -90,8 +97,11 @@ class Actuator:
         specs = self._specs(d)
         acting: asyncio.Task[list[AlertAction]] | None = None
         if specs:
-            acting = asyncio.create_task(self._act_after(self._acting.get(key), d, specs, time.perf_counter()))
+            gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            acting = asyncio.create_task(self._act_after(self._gates.get(key), gate, d, specs, time.perf_counter()))
             _keep_tail(self._acting, key, acting)
+            self._gates[key] = gate
+            acting.add_done_callback(lambda _t: self._gates.pop(key, None) if self._gates.get(key) is gate else None)
         task = asyncio.create_task(self._announce_after(self._tails.get(key), acting, d))
         _keep_tail(self._tails, key, task)
         return task
@@ -109,15 +119,26 @@ class Actuator:
             t.cancel()
 
     async def _act_after(
-        self, prev: asyncio.Task[list[AlertAction]] | None, d: Decision, specs: list[Action], decided: float
+        self,
+        prev: asyncio.Future[None] | None,
+        gate: asyncio.Future[None],
+        d: Decision,
+        specs: list[Action],
+        decided: float,
     ) -> list[AlertAction]:
-        if prev is not None:
-            await asyncio.wait([prev])  # waits without re-raising prev's outcome; our own cancel still propagates
+        def release() -> None:
+            if not gate.done():
+                gate.set_result(None)
+
         try:
-            return await self.act(d, specs, decided)
+            if prev is not None:
+                await asyncio.wait([prev])  # the earlier decision's last command is sent (or it is done)
+            return await self.act(d, specs, decided, release)
         except Exception:
             log.exception("actions failed", extra={"rule": d.rule.name, "device": d.device})
             return []
+        finally:
+            release()
 
     async def _announce_after(
         self, prev: asyncio.Task[None] | None, acting: asyncio.Task[list[AlertAction]] | None, d: Decision
@@ -141,10 +162,17 @@ class Actuator:
         specs = self._specs(d)
         return await self.announce(d, await self.act(d, specs) if specs else [])
 
-    async def act(self, d: Decision, specs: list[Action], decided: float | None = None) -> list[AlertAction]:
+    async def act(
+        self,
+        d: Decision,
+        specs: list[Action],
+        decided: float | None = None,
+        last_sent: Callable[[], None] | None = None,
+    ) -> list[AlertAction]:
         """Run ``specs`` for ``d`` and report the outcome to the rule's run state; ``decided`` (perf_counter) is
-        when the decision was handed over, the start of hop ``rules_decision_command``."""
-        actions = await self.run_actions(d, specs, decided)
+        when the decision was handed over, the start of hop ``rules_decision_command``; ``last_sent`` is called
+        once the last action's command is sent, when nothing (a read-back) follows it."""
+        actions = await self.run_actions(d, specs, decided, last_sent)
         failed = [a for a in actions if a.result == "failed"]
         self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
         return actions
@@ -181,10 +209,17 @@ class Actuator:
         )
         return alert
 
-    async def run_actions(self, d: Decision, specs: list[Action], decided: float | None = None) -> list[AlertAction]:
+    async def run_actions(
+        self,
+        d: Decision,
+        specs: list[Action],
+        decided: float | None = None,
+        last_sent: Callable[[], None] | None = None,
+    ) -> list[AlertAction]:
         """Each action in order: wait its delay, SET it, confirm it; stop after a failure when the rule says so.
 
         The first command's answer closes hop ``rules_decision_command`` (from ``decided``, else from now).
+        ``last_sent`` is called when the last action's command has been sent, if no read-back follows it.
         """
         decided = time.perf_counter() if decided is None else decided
         out: list[AlertAction] = []
@@ -196,7 +231,8 @@ class Actuator:
                 continue
             if spec.delay:
                 await asyncio.sleep(spec.delay)
-            action = await self.command(spec, device, key, d.correlation_id)
+            last = i == len(specs) - 1 and spec.confirm is None
+            action = await self.command(spec, device, key, d.correlation_id, last_sent if last else None)
             if i == 0:
                 self.decision_command(time.perf_counter() - decided)
             if action.result == "ok" and spec.confirm is not None:
@@ -260,10 +296,18 @@ class Actuator:
         self._captured[subject] = now
         return True
 
-    async def command(self, spec: Action, device: str, key: str, correlation_id: str = "") -> AlertAction:
+    async def command(
+        self,
+        spec: Action,
+        device: str,
+        key: str,
+        correlation_id: str = "",
+        sent: Callable[[], None] | None = None,
+    ) -> AlertAction:
         """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost.
 
         The envelope's correlationID is ``correlation_id`` (the incident's), else the idempotency ``key``.
+        ``sent`` is called once the first attempt is on its way (or failed to go).
         """
         body = json.dumps(spec.settings, separators=(",", ":")).encode()
         subject = topics.command_request(device, spec.command, "set")
@@ -275,14 +319,15 @@ class Actuator:
                 await asyncio.sleep(delay)
             env = new_envelope(body, correlation_id=correlation_id or key)
             try:
-                resp = await edgex_request(
-                    self.bus,
-                    subject,
-                    env,
-                    responder=self.cfg.responder,
-                    timeout=self.cfg.command_timeout,
-                    fmt=self.bus.settings.format,
-                )
+                try:
+                    pending = await edgex_send(
+                        self.bus, subject, env, responder=self.cfg.responder, fmt=self.bus.settings.format
+                    )
+                finally:
+                    if sent is not None:
+                        sent()
+                        sent = None
+                resp = await pending.answer(self.cfg.command_timeout)
             except EdgeXError as e:
                 error = e.message
                 continue

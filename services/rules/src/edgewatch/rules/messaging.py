@@ -1,7 +1,8 @@
 """Bus side of edgewatch-rules: scores, feature vectors and EdgeX events in, samples to the engine.
 
 Subscriptions follow the rules: feature vectors and device events are only decoded while some rule watches
-a feature or a reading. Malformed messages raise BusDecodeError and are dead-lettered by the bus.
+a feature or a reading, and of an event only the readings some rule watches (``contracts.eventpeek``; the full
+decode where that cannot decide). Malformed messages raise BusDecodeError and are dead-lettered by the bus.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
+from edgewatch.common.contracts.eventpeek import peek_readings
 from edgewatch.common.contracts.score import decode_score
 from edgewatch.rules.actuator import Actuator
 from edgewatch.rules.engine import Decision, RuleEngine
@@ -100,14 +102,18 @@ class RulesMessaging:
         """One EdgeX event (``nats`` or ``json`` format) -> the rules watching its numeric/Bool readings."""
         t0 = time.perf_counter()
         env = decode_envelope(msg)
-        try:
-            event = decode_add_event(env.payload, env.content_type).event
-        except EventDecodeError as e:
-            raise BusDecodeError(f"event: {e.message}") from e
         wanted = self.engine.names_in_use("reading")
+        peeked = peek_readings(env.payload, env.content_type, wanted)  # the watched readings only (eventpeek.py)
+        if peeked is None:
+            try:
+                event = decode_add_event(env.payload, env.content_type).event
+            except EventDecodeError as e:
+                raise BusDecodeError(f"event: {e.message}") from e
+            peeked = event.device_name, list(event_readings(event, wanted))
+        device, samples = peeked
         decisions: list[Decision] = []
-        for resource, value, t in event_readings(event, wanted):
-            decisions += self.engine.on_sample("reading", event.device_name, resource, value, t)
+        for resource, value, t in samples:
+            decisions += self.engine.on_sample("reading", device, resource, value, t)
         self.hop(time.perf_counter() - t0)
         await self._hand_over(_traced(decisions, env.correlation_id))
 

@@ -33,7 +33,7 @@ from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import ServiceUnavailableError
 
-__all__ = ["edgex_request", "edgex_respond"]
+__all__ = ["PendingReply", "edgex_request", "edgex_respond", "edgex_send"]
 
 _NO_RESPONDERS = "503"
 
@@ -56,22 +56,70 @@ async def edgex_request(
         ServiceUnavailableError: nobody subscribes to ``subject``, no answer within ``timeout`` seconds, or the
             answer is not an EdgeX envelope.
     """
+    pending = await edgex_send(bus, subject, request, responder=responder, fmt=fmt)
+    return await pending.answer(timeout)
+
+
+class PendingReply:
+    """A request on the wire whose answer is still to come (:func:`edgex_send`); await :meth:`answer` once."""
+
+    def __init__(
+        self,
+        responses: _Responses,
+        key: str,
+        inbox: str,
+        fut: asyncio.Future[MessageEnvelope],
+        subject: str,
+        responder: str,
+    ) -> None:
+        self._responses = responses
+        self._key = key
+        self._inbox = inbox
+        self._fut = fut
+        self.subject = subject
+        self.responder = responder
+
+    async def answer(self, timeout: float) -> MessageEnvelope:
+        """The answer, within ``timeout`` seconds from now.
+
+        Raises:
+            ServiceUnavailableError: as :func:`edgex_request`.
+        """
+        try:
+            return await asyncio.wait_for(self._fut, timeout)
+        except TimeoutError as e:
+            raise ServiceUnavailableError(f"{self.responder} did not answer {self.subject} within {timeout:g}s") from e
+        finally:
+            self.forget()
+
+    def forget(self) -> None:
+        """Stop waiting (an answer that still comes is ignored)."""
+        self._responses.waiting.pop(self._key, None)
+        self._responses.statuses.pop(self._inbox, None)
+
+
+async def edgex_send(
+    bus: NatsBus, subject: str, request: MessageEnvelope, *, responder: str, fmt: Format = "nats"
+) -> PendingReply:
+    """The first half of :func:`edgex_request`: publish ``request`` and return at once.
+
+    A caller that sends in a given order (core-command: a device's commands in arrival order) sends here, one
+    after another, and awaits the answers apart: a request does not wait for the one before it to be answered.
+    """
     responses = await _responses_of(bus, responder)
     fut: asyncio.Future[MessageEnvelope] = asyncio.get_running_loop().create_future()
     key = topics.response(responder, request.request_id)
     inbox = responses.next_inbox()
     responses.waiting[key] = (fut, subject, responder)
     responses.statuses[inbox] = (fut, subject)
+    pending = PendingReply(responses, key, inbox, fut, subject, responder)
     try:
         body, headers = encode_envelope(request, fmt)
         await bus.nc.publish(subject, body, reply=inbox, headers=headers or None)
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        except TimeoutError as e:
-            raise ServiceUnavailableError(f"{responder} did not answer {subject} within {timeout:g}s") from e
-    finally:
-        responses.waiting.pop(key, None)
-        responses.statuses.pop(inbox, None)
+    except BaseException:
+        pending.forget()
+        raise
+    return pending
 
 
 class _Responses:
@@ -118,14 +166,15 @@ async def _responses_of(bus: NatsBus, responder: str) -> _Responses:
         r = _BY_CONNECTION[nc] = _Responses(nc)
     if responder in r.responders and r.status_subscribed:
         return r
-    async with r.lock:
+    async with r.lock:  # a request that comes meanwhile waits here: it must not overtake the first one
+        if responder in r.responders and r.status_subscribed:
+            return r
         if not r.status_subscribed:
             await nc.subscribe(f"{r.inbox}.*", cb=r.on_status)
-            r.status_subscribed = True
-        if responder not in r.responders:
-            await nc.subscribe(topics.response_all(responder), cb=r.on_reply)
-            r.responders.add(responder)
+        await nc.subscribe(topics.response_all(responder), cb=r.on_reply)
         await bus.settle()  # the server has both before the first request goes out
+        r.status_subscribed = True
+        r.responders.add(responder)
     return r
 
 

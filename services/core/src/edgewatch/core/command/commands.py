@@ -6,12 +6,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.envelope import MessageEnvelope, new_envelope
 from edgewatch.common.bus.metrics import Observe
-from edgewatch.common.bus.requestreply import edgex_request
+from edgewatch.common.bus.requestreply import PendingReply, edgex_send
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.command import CoreCommand, CoreCommandParameter, DeviceCoreCommand
 from edgewatch.common.contracts.commanderror import remote_error
@@ -30,7 +31,7 @@ from edgewatch.core.metadata.stores import MetadataStores
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CommandResult", "CommandService"]
+__all__ = ["CommandResult", "CommandService", "ForwardedCommand"]
 
 _DS_FLAGS = ("ds-pushevent", "ds-returnevent")
 
@@ -129,11 +130,29 @@ class CommandService:
         body: bytes = b"",
         correlation_id: str = "",
     ) -> CommandResult:
-        """Run one command.
+        """Run one command: :meth:`forward` it, then :meth:`complete` it.
 
         Raises:
             NotFoundError, LockedError, EdgeXError(405), ContractInvalidError, ServiceUnavailableError (timeout),
             EdgeXError with the kind the device service answered (502 when it names none).
+        """
+        return await self.complete(await self.forward(device_name, command, method, query, body, correlation_id))
+
+    async def forward(
+        self,
+        device_name: str,
+        command: str,
+        method: str,
+        query: dict[str, str],
+        body: bytes = b"",
+        correlation_id: str = "",
+    ) -> ForwardedCommand:
+        """Check one command and send it to the owning device service; returns without waiting for the answer, so
+        commands forwarded one after another reach the device service in that order.
+
+        Raises:
+            NotFoundError, LockedError, EdgeXError(405), ContractInvalidError, ServiceUnavailableError (no
+            responder, or the device cannot be addressed on the bus).
         """
         method = method.lower()
         for flag in _DS_FLAGS:
@@ -154,10 +173,19 @@ class CommandService:
             raise ServiceUnavailableError(f"cannot address device {d.name!r} on the bus: {e}") from e
         env = new_envelope(body if method == "set" else b"", correlation_id=correlation_id, query_params=query)
         t0 = time.perf_counter()
-        reply = await edgex_request(
-            self.bus, subject, env, responder=d.service_name, timeout=self.timeout(), fmt=self.bus.settings.format
-        )
-        took = time.perf_counter() - t0
+        pending = await edgex_send(self.bus, subject, env, responder=d.service_name, fmt=self.bus.settings.format)
+        return ForwardedCommand(d, command, method, env.correlation_id, pending, t0)
+
+    async def complete(self, fwd: ForwardedCommand) -> CommandResult:
+        """The device service's answer to a forwarded command.
+
+        Raises:
+            ServiceUnavailableError (no answer within ``Service.RequestTimeout``), EdgeXError with the kind the
+            device service answered (502 when it names none).
+        """
+        d, command, method = fwd.device, fwd.command, fwd.method
+        reply = await fwd.pending.answer(self.timeout())
+        took = time.perf_counter() - fwd.sent
         if self.hop is not None:
             self.hop(took)
         log.info(
@@ -166,7 +194,7 @@ class CommandService:
                 "device": d.name,
                 "command": command,
                 "method": method,
-                "correlationId": env.correlation_id,
+                "correlationId": fwd.correlation_id,
                 "errorCode": reply.error_code,
                 "ms": round(took * 1e3, 3),
             },
@@ -174,6 +202,18 @@ class CommandService:
         if reply.error_code:
             raise _remote_error(d, command, method, reply)
         return CommandResult(reply.payload, reply.content_type)
+
+
+@dataclass(frozen=True)
+class ForwardedCommand:
+    """A command on its way to the device service (:meth:`CommandService.forward`)."""
+
+    device: Device
+    command: str
+    method: str
+    correlation_id: str
+    pending: PendingReply
+    sent: float  # perf_counter when it was sent
 
 
 def _remote_error(d: Device, command: str, method: str, reply: MessageEnvelope) -> EdgeXError:
