@@ -16,7 +16,9 @@ inference scores the vectors, rules evaluates it.
    event is the trip pump's, alternately crossing (the rule fires) and clearing. Latency = arrival of the SET at
    bench-ds - publish of the crossing event, both clocks in this process; SETs are matched to crossings by the
    EdgeX correlation id the event carried (rules and core-command pass it on). Each service's hop p99 over the
-   run (``edgewatch_hop_seconds``) and CPU per process are printed beside it.
+   run (``edgewatch_hop_seconds``) and CPU per process are printed beside it, and so is the floor of the path's
+   shape on this machine: two bare nats-py relay processes in a chain (three bus transits, two Python wake-ups),
+   pinged at the crossings' cadence under the same load.
 3. ``pipeline_vs_raw_nats``: ``--burst`` events published as fast as the client goes; pipeline rate = events /
    (time from the first event until features has taken every event and inference every vector features published
    meanwhile, read from their /metrics every 50 ms: only theirs, so the polling does not load the other services),
@@ -37,6 +39,7 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -176,6 +179,64 @@ class DeviceService:
         return sent
 
 
+RELAY = """
+import asyncio, sys, nats
+from edgewatch.suite.schedclass import apply_in_child
+apply_in_child("actuation", 0, int(sys.argv[5]) * 1000)  # the class rules and core-command run in
+
+async def main():
+    nc = await nats.connect(sys.argv[1], user=sys.argv[2], password=sys.argv[3])
+    src, dst = sys.argv[4].split(",")
+
+    async def cb(m):
+        await nc.publish(dst, m.data)
+
+    await nc.subscribe(src, cb=cb)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+class RelayFloor:
+    """The floor of the actuation path's shape on this machine: two bare nats-py relay processes in a chain
+    (this process -> relay 1 -> relay 2 -> this process: three bus transits and two Python wake-ups, as event ->
+    rules -> core-command -> the device service), pinged at the crossings' cadence while the phase's load flows."""
+
+    def __init__(self, cfg: SuiteConfig, slice_us: int) -> None:
+        self.cfg = cfg
+        self.slice_us = slice_us
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.latencies: list[float] = []
+
+    async def start(self, bus: NatsBus) -> None:
+        user, password = self.cfg.nats_credentials("admin")
+        url = f"nats://127.0.0.1:{self.cfg.ports.nats}"
+        for hop in ("bench.floor.a,bench.floor.b", "bench.floor.b,bench.floor.c"):
+            self.procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", RELAY, url, user, password, hop, str(self.slice_us)
+                )
+            )
+
+        async def back(msg: Msg) -> None:
+            self.latencies.append(time.perf_counter() - float(msg.data))
+
+        await bus.nc.subscribe("bench.floor.c", cb=back)
+        await asyncio.sleep(1.0)
+
+    async def ping(self, bus: NatsBus, every: float, stop: asyncio.Event) -> None:
+        self.latencies = []
+        while not stop.is_set():
+            await bus.nc.publish("bench.floor.a", repr(time.perf_counter()).encode())
+            await asyncio.sleep(every)
+
+    async def stop(self) -> None:
+        for p in self.procs:
+            p.kill()
+            await p.wait()
+
+
 async def gateway_clients(cfg: SuiteConfig) -> tuple[NatsBus, httpx.AsyncClient, httpx.AsyncClient]:
     """The bench's device service's bus connection (as the operator's ``admin`` NATS user: the bench is no service)
     and REST clients of core-metadata and rules with the suite's API token."""
@@ -277,9 +338,10 @@ def counters(texts: dict[str, str]) -> dict[str, float]:
 
 
 async def latency_phase(
-    suite: Suite, ds: DeviceService, rate: float, seconds: float, label: str
+    suite: Suite, ds: DeviceService, rate: float, seconds: float, label: str, floor: RelayFloor | None = None
 ) -> tuple[list[float], dict[str, Any]]:
-    """Publish at ``rate`` for ``seconds`` (after a 2 s warm-up); the SET latencies measured and what it cost."""
+    """Publish at ``rate`` for ``seconds`` (after a 2 s warm-up); the SET latencies measured and what it cost.
+    With ``floor``, its relay chain is pinged at the crossings' cadence during the measured seconds."""
     ds.latencies, ds.unmatched, ds.published = [], 0, {}
     warm = 2.0
     events = make_events(int(rate * (warm + seconds + 1)), rate)
@@ -294,10 +356,15 @@ async def latency_phase(
     m0 = await asyncio.to_thread(suite.metrics)
     ds.measuring = True
     w0 = time.perf_counter()
+    pinging = asyncio.Event()
+    pinger = asyncio.create_task(floor.ping(ds.bus, 25 / rate, pinging)) if floor is not None else None
     await asyncio.sleep(seconds)
     wall = time.perf_counter() - w0
+    pinging.set()
     stop.set()
     sent = await pub
+    if pinger is not None:
+        await pinger
     cpu = {}
     for n, p in procs.items():
         try:
@@ -321,6 +388,13 @@ async def latency_phase(
         print(
             f"[{label}] reading -> SET at the device service: p50 {pct(xs, 50):.2f} ms, p90 {pct(xs, 90):.2f}, "
             f"p99 {pct(xs, 99):.2f}, max {max(xs) * 1e3:.2f}"
+        )
+    if floor is not None and floor.latencies and xs:
+        fl = floor.latencies
+        print(
+            f"[{label}] floor, two bare nats-py relays in a chain under the same load ({len(fl)} pings): p50 "
+            f"{pct(fl, 50):.2f} ms, p90 {pct(fl, 90):.2f}, p99 {pct(fl, 99):.2f}; the SET's p50 is "
+            f"{pct(xs, 50) / pct(fl, 50):.2f}x the floor's"
         )
     print(f"[{label}] CPU (% of one core): " + ", ".join(f"{n} {c:.0f}%" for n, c in cpu.items()))
     print(f"[{label}] hops: {hop_report(m0, m1)}")
@@ -493,7 +567,12 @@ async def all_phases(
         pss = sum(d["pss"] for n, d in details.items() if n in gateway)
         print(f"gateway PSS (shared pages split between the processes that map them): {pss:.0f} MB")
         return
-    xs, _ = await latency_phase(suite, ds, args.rate, args.seconds, "latency")
+    floor = RelayFloor(suite.cfg, suite.cfg.actuation_slice_us)
+    await floor.start(bus)
+    try:
+        xs, _ = await latency_phase(suite, ds, args.rate, args.seconds, "latency", floor)
+    finally:
+        await floor.stop()
     results.append(f"RESULT e2e_reading_to_command_p99_ms {pct(xs, 99):.2f} ms (goal <= 10)")
     results.append(f"RESULT e2e_reading_to_command_p50_ms {pct(xs, 50):.2f} ms (goal <= 2)")
     ratio = await throughput_phase(suite, bus, args.burst)
