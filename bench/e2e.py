@@ -39,7 +39,6 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -63,6 +62,7 @@ from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.supervisor import Supervisor
+from relayfloor import RelayFloor
 
 DS = "bench-ds"
 PROFILE_NAME = "bench-pump"
@@ -177,64 +177,6 @@ class DeviceService:
             next_tick += TICK
             await asyncio.sleep(max(0.0, next_tick - loop.time()))
         return sent
-
-
-RELAY = """
-import asyncio, sys, nats
-from edgewatch.suite.schedclass import apply_in_child
-apply_in_child("actuation", 0, int(sys.argv[5]) * 1000)  # the class rules and core-command run in
-
-async def main():
-    nc = await nats.connect(sys.argv[1], user=sys.argv[2], password=sys.argv[3])
-    src, dst = sys.argv[4].split(",")
-
-    async def cb(m):
-        await nc.publish(dst, m.data)
-
-    await nc.subscribe(src, cb=cb)
-    await asyncio.Event().wait()
-
-asyncio.run(main())
-"""
-
-
-class RelayFloor:
-    """The floor of the actuation path's shape on this machine: two bare nats-py relay processes in a chain
-    (this process -> relay 1 -> relay 2 -> this process: three bus transits and two Python wake-ups, as event ->
-    rules -> core-command -> the device service), pinged at the crossings' cadence while the phase's load flows."""
-
-    def __init__(self, cfg: SuiteConfig, slice_us: int) -> None:
-        self.cfg = cfg
-        self.slice_us = slice_us
-        self.procs: list[asyncio.subprocess.Process] = []
-        self.latencies: list[float] = []
-
-    async def start(self, bus: NatsBus) -> None:
-        user, password = self.cfg.nats_credentials("admin")
-        url = f"nats://127.0.0.1:{self.cfg.ports.nats}"
-        for hop in ("bench.floor.a,bench.floor.b", "bench.floor.b,bench.floor.c"):
-            self.procs.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable, "-c", RELAY, url, user, password, hop, str(self.slice_us)
-                )
-            )
-
-        async def back(msg: Msg) -> None:
-            self.latencies.append(time.perf_counter() - float(msg.data))
-
-        await bus.nc.subscribe("bench.floor.c", cb=back)
-        await asyncio.sleep(1.0)
-
-    async def ping(self, bus: NatsBus, every: float, stop: asyncio.Event) -> None:
-        self.latencies = []
-        while not stop.is_set():
-            await bus.nc.publish("bench.floor.a", repr(time.perf_counter()).encode())
-            await asyncio.sleep(every)
-
-    async def stop(self) -> None:
-        for p in self.procs:
-            p.kill()
-            await p.wait()
 
 
 async def gateway_clients(cfg: SuiteConfig) -> tuple[NatsBus, httpx.AsyncClient, httpx.AsyncClient]:

@@ -1,0 +1,71 @@
+"""The floor of the actuation path's shape on this machine, for bench/e2e.py: two bare nats-py relay processes
+in a chain (the bench -> relay 1 -> relay 2 -> the bench: three bus transits and two Python wake-ups, as event ->
+rules -> core-command -> the device service), pinged at the crossings' cadence while a phase's load flows."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+from nats.aio.msg import Msg
+
+from edgewatch.common.bus import NatsBus
+from edgewatch.suite.layout import SuiteConfig
+
+RELAY = """
+import asyncio, sys, nats
+from edgewatch.suite.schedclass import apply_in_child
+apply_in_child("actuation", 0, int(sys.argv[5]) * 1000)  # the class rules and core-command run in
+
+async def main():
+    nc = await nats.connect(sys.argv[1], user=sys.argv[2], password=sys.argv[3])
+    src, dst = sys.argv[4].split(",")
+
+    async def cb(m):
+        await nc.publish(dst, m.data)
+
+    await nc.subscribe(src, cb=cb)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+class RelayFloor:
+    """The floor of the actuation path's shape on this machine: two bare nats-py relay processes in a chain
+    (this process -> relay 1 -> relay 2 -> this process: three bus transits and two Python wake-ups, as event ->
+    rules -> core-command -> the device service), pinged at the crossings' cadence while the phase's load flows."""
+
+    def __init__(self, cfg: SuiteConfig, slice_us: int) -> None:
+        self.cfg = cfg
+        self.slice_us = slice_us
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.latencies: list[float] = []
+
+    async def start(self, bus: NatsBus) -> None:
+        user, password = self.cfg.nats_credentials("admin")
+        url = f"nats://127.0.0.1:{self.cfg.ports.nats}"
+        for hop in ("bench.floor.a,bench.floor.b", "bench.floor.b,bench.floor.c"):
+            self.procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", RELAY, url, user, password, hop, str(self.slice_us)
+                )
+            )
+
+        async def back(msg: Msg) -> None:
+            self.latencies.append(time.perf_counter() - float(msg.data))
+
+        await bus.nc.subscribe("bench.floor.c", cb=back)
+        await asyncio.sleep(1.0)
+
+    async def ping(self, bus: NatsBus, every: float, stop: asyncio.Event) -> None:
+        self.latencies = []
+        while not stop.is_set():
+            await bus.nc.publish("bench.floor.a", repr(time.perf_counter()).encode())
+            await asyncio.sleep(every)
+
+    async def stop(self) -> None:
+        for p in self.procs:
+            p.kill()
+            await p.wait()
