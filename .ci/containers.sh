@@ -126,6 +126,11 @@ case "${1:-}" in
     start_healthchecks
     ;;
   build)
+    # one build at a time: CI builds in the background while `make test` runs, and the compose test's own
+    # (idempotent) build then waits here and finds every layer cached
+    mkdir -p "$WORK"
+    exec 9>"$WORK/build.lock"
+    flock 9
     for name in "${IMAGES[@]}"; do
       podman build -q --build-arg "BASE_IMAGE=$BASE" --target "$name" -t "edgewatch/$name:$VERSION" . >/dev/null
     done
