@@ -20,17 +20,21 @@ def test_core_command_runs_apart_from_core_metadata_and_core_data(tmp_path: Path
     assert {"core_data", "core_metadata", "core_command"} <= set(REST_PORTS)
 
 
+# the process classes the suite must give (spelled out here, not read from services.py, so the tests can fail)
+BACKGROUND = {
+    "edgewatch-core",
+    "edgewatch-sync",
+    "edgewatch-features",
+    "edgewatch-inference",
+    "edgewatch-receiver",
+    "edgewatch-console",
+}
+ACTUATION = {"nats-server", "edgewatch-ingest", "edgewatch-rules", "edgewatch-core-command"}
+
+
 def test_work_that_can_wait_runs_nicer_than_the_actuation_path(tmp_path: Path) -> None:
     specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_nice=7))}
-    background = {
-        "edgewatch-core",
-        "edgewatch-sync",
-        "edgewatch-features",
-        "edgewatch-inference",
-        "edgewatch-receiver",
-        "edgewatch-console",
-    }
-    actuation = {"nats-server", "edgewatch-ingest", "edgewatch-rules", "edgewatch-core-command"}
+    background, actuation = BACKGROUND, ACTUATION
     assert {n for n, s in specs.items() if s.nice == 7} == background
     assert all(specs[n].nice == 0 for n in actuation)
 
@@ -38,15 +42,7 @@ def test_work_that_can_wait_runs_nicer_than_the_actuation_path(tmp_path: Path) -
 def test_background_runs_batch_and_the_actuation_path_with_a_short_slice(tmp_path: Path) -> None:
     cfg = SuiteConfig(tmp_path, ports=Ports.free(), actuation_slice_us=150)
     specs = {s.name: s for s in build_specs(cfg)}
-    background = {
-        "edgewatch-core",
-        "edgewatch-sync",
-        "edgewatch-features",
-        "edgewatch-inference",
-        "edgewatch-receiver",
-        "edgewatch-console",
-    }
-    actuation = {"nats-server", "edgewatch-ingest", "edgewatch-rules", "edgewatch-core-command"}
+    background, actuation = BACKGROUND, ACTUATION
     assert {n for n, s in specs.items() if s.sched == "background"} == background
     assert {n for n, s in specs.items() if s.sched == "actuation"} == actuation
     assert all(specs[n].slice_ns == 150_000 for n in actuation)
