@@ -62,6 +62,16 @@ class EventRetention(Section):
     index_sync_interval: float = Field(
         10.0, gt=0, description="seconds between trims of the in-memory index to what the stream still holds"
     )
+    batch_max_events: int = Field(
+        256, ge=1, le=1000, description="bus events stored per JetStream atomic batch at most (one ack per batch)"
+    )
+    batch_window: float = Field(
+        0.02,
+        gt=0,
+        le=1.0,
+        description="seconds a batch stays open after its first bus event: a bus event is queryable about this "
+        "long (plus one round trip) after it arrived",
+    )
 
 
 class CoreSection(Section):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import logging
 import time
 from typing import Any
@@ -25,6 +26,7 @@ from edgewatch.common.contracts.eventcodec import decode_add_event
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.core.buserrors import unavailable_on_bus_errors
 from edgewatch.core.config import EventRetention
+from edgewatch.core.data.batcher import EventBatcher
 from edgewatch.core.data.index import EventIndex, IndexEntry
 
 __all__ = ["EventStore", "device_subject"]
@@ -36,8 +38,9 @@ def _token(name: str) -> str:
     return base64.urlsafe_b64encode(name.encode()).decode().rstrip("=") or "_"
 
 
+@functools.lru_cache(maxsize=4096)
 def device_subject(device: str) -> str:
-    """Stream subject of one device's events."""
+    """Stream subject of one device's events (cached: every stored event needs it)."""
     return topics.suite("core", "events", _token(device))
 
 
@@ -54,11 +57,19 @@ class EventStore:
         self._sub: Any = None
         self._loaded = asyncio.Event()
         self._target = 0
-        self._inflight = asyncio.Semaphore(256)
-        self._tasks: set[asyncio.Task[None]] = set()
         self._trimmer: asyncio.Task[None] | None = None
         self.failed = metrics.counter("core_data_store_failures_total", "bus events that could not be stored")
         self.stored = metrics.counter("core_data_events_stored_total", "events written to the event stream")
+        self.batcher = EventBatcher(
+            bus,
+            self.index,
+            device_subject,
+            self._write_one,
+            self.stored.inc,
+            self.failed.inc,
+            max_events=retention.batch_max_events,
+            window=retention.batch_window,
+        )
 
     @property
     def stream(self) -> str:
@@ -78,12 +89,16 @@ class EventStore:
             max_msgs=self.retention.max_events or -1,
             storage=api.StorageType.FILE,
             duplicate_window=min(120.0, self.retention.max_age),
+            allow_atomic=True,
         )
         try:
             await js.stream_info(self.stream)
             info = await js.update_stream(cfg)
         except JsNotFoundError:
             info = await js.add_stream(cfg)
+        self.batcher.atomic = bool(info.config.allow_atomic)
+        if not self.batcher.atomic:
+            log.warning("the event stream refuses atomic batches (nats-server < 2.12?): events stored one by one")
         self._target = info.state.last_seq
         self._sub = await js.subscribe(
             ALL_SUBJECT,
@@ -113,8 +128,7 @@ class EventStore:
             self._trimmer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._trimmer
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=10)
+        await self.batcher.close(10)
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
@@ -130,11 +144,16 @@ class EventStore:
             if seq >= self._target or msg.metadata.num_pending == 0:
                 self._loaded.set()
             return
-        try:
-            req = decode_add_event(msg.data)
-            self.index.add(IndexEntry.of(seq, req.event))
-        except EdgeXError:
-            log.error("unreadable event at stream sequence %d skipped", seq)
+        headers = msg.headers
+        mine = self.batcher.pending.get(headers.get("Nats-Msg-Id", "")) if headers else None
+        if mine is not None:  # this replica's batch, echoed before its ack: indexed from the event in hand
+            self.index.add(IndexEntry.of(seq, mine))
+        else:
+            try:
+                req = decode_add_event(msg.data)
+                self.index.add(IndexEntry.of(seq, req.event))
+            except EdgeXError:
+                log.error("unreadable event at stream sequence %d skipped", seq)
         if seq >= self._target or msg.metadata.num_pending == 0:
             self._loaded.set()
 
@@ -149,20 +168,14 @@ class EventStore:
             self.stored.inc()
 
     async def submit(self, event: Event, body: bytes | None = None) -> None:
-        """Store without waiting for the JetStream ack (up to 256 writes in flight; waits when full)."""
-        await self._inflight.acquire()
-        task = asyncio.get_running_loop().create_task(self._submitted(event, body))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Store a bus event in the next atomic batch without waiting for its ack (batcher.py; waits only when
+        ``MAX_BATCHES`` batches are in flight). It is indexed, so queryable, once its batch is acknowledged."""
+        if body is None:
+            body = AddEventRequest.of(event, request_id="").to_json()
+        await self.batcher.add(event, body)
 
-    async def _submitted(self, event: Event, body: bytes | None) -> None:
-        try:
-            await self.append(event, body)
-        except Exception as e:
-            self.failed.inc()
-            log.error("event %s from the bus not stored: %s", event.id, e)
-        finally:
-            self._inflight.release()
+    async def _write_one(self, event: Event, body: bytes) -> None:
+        await self.append(event, body)
 
     async def load(self, entries: list[IndexEntry]) -> list[tuple[IndexEntry, Event]]:
         """The events of ``entries`` (entries that retention removed meanwhile are skipped)."""

@@ -45,6 +45,7 @@ class DataService:
         self.store = store
         self.writable = writable
         self.received = metrics.counter("core_data_events_received_total", "events received", ("via",))
+        self._received_bus = self.received.labels("bus")
 
     async def start(self) -> None:
         """Subscribe to every device-service event (one replica of a queue group stores each event)."""
@@ -53,7 +54,7 @@ class DataService:
     async def _on_bus_event(self, msg: Msg) -> None:
         env = decode_envelope(msg)
         req = await self.decode(env.payload, env.content_type)
-        self.received.labels("bus").inc()
+        self._received_bus.inc()
         if self.writable().persist_data:
             # A JSON payload that validated is stored as received (no re-encoding); CBOR is stored as JSON.
             raw = env.payload if media_type(env.content_type) == CONTENT_JSON else None
