@@ -99,7 +99,7 @@ def build_app(settings: CoreSettings) -> ServiceHost:
         event_store = EventStore(bus, host.metrics, core.retention)
         data = DataService(bus, host.metrics, event_store, writable, EventDecoder(workers, service))
         host.lifespan.add("event-stream", event_store.start, event_store.stop)
-        host.lifespan.add("core-data-subscriber", data.start, None)
+        host.lifespan.add("core-data-subscriber", data.start, data.stop)
         data_app = host.new_app("edgewatch core-data", core.data_port, label="core-data")
         data_app.include_router(data_router(data, max_count))
         data_app.include_router(secret_router(secrets))

@@ -17,9 +17,10 @@ flight; the next one waits (back-pressure: the subscription falls behind and cat
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
-import uuid
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -73,6 +74,9 @@ class EventBatcher:
         self._timer: asyncio.TimerHandle | None = None
         self._slots = asyncio.Semaphore(MAX_BATCHES)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # a batch id only has to be unique among the stream's open batches; it is stored in each event's headers,
+        # so it is short: this process's random prefix and a counter
+        self._ids = (f"{os.urandom(4).hex()}{n:x}" for n in itertools.count())
 
     async def add(self, event: Event, body: bytes) -> None:
         """Add a bus event to the open batch; waits only when ``MAX_BATCHES`` batches are already in flight."""
@@ -136,7 +140,7 @@ class EventBatcher:
     async def _publish_atomic(self, batch: list[tuple[Event, bytes]]) -> int:
         """Publish ``batch`` as one atomic batch; returns the stream sequence of its first event."""
         nc = self.bus.nc
-        bid = uuid.uuid4().hex
+        bid = next(self._ids)
         last = len(batch)
         for n, (ev, body) in enumerate(batch[:-1], 1):
             await nc.publish(

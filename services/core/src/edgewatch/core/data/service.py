@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.envelope import CONTENT_JSON, decode_envelope, encode_envelope, new_envelope
@@ -46,10 +49,17 @@ class DataService:
         self.writable = writable
         self.received = metrics.counter("core_data_events_received_total", "events received", ("via",))
         self._received_bus = self.received.labels("bus")
+        self._sub: Subscription | None = None
 
     async def start(self) -> None:
         """Subscribe to every device-service event (one replica of a queue group stores each event)."""
-        await self.bus.subscribe(topics.device_events_all(), self._on_bus_event, queue=QUEUE)
+        self._sub = await self.bus.subscribe(topics.device_events_all(), self._on_bus_event, queue=QUEUE)
+
+    async def stop(self) -> None:
+        """Stop taking bus events and handle the ones already received (the store then writes its open batch)."""
+        if self._sub is not None:
+            with contextlib.suppress(Exception):  # the bus is away: nothing more will come
+                await asyncio.wait_for(self._sub.drain(), 10)
 
     async def _on_bus_event(self, msg: Msg) -> None:
         env = decode_envelope(msg)
