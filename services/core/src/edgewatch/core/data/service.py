@@ -59,7 +59,7 @@ class DataService:
         """Stop taking bus events and handle the ones already received (the store then writes its open batch)."""
         if self._sub is not None:
             with contextlib.suppress(Exception):  # the bus is away: nothing more will come
-                await asyncio.wait_for(self._sub.drain(), 10)
+                await asyncio.wait_for(self._sub.drain(), 10)  # type: ignore[no-untyped-call]
 
     async def _on_bus_event(self, msg: Msg) -> None:
         env = decode_envelope(msg)
