@@ -2,8 +2,9 @@
 
 One nats-server, one process. "core" publishes N EdgeX events (``nats`` format, AddEventRequest JSON, one Float32
 reading each) on ``edgex.events.device.…`` and stops the clock when core-data has stored the last one (its index
-holds N events). "raw" is the floor of the same design: ``js.publish`` of the same bodies into a plain stream with
-the same 256 writes in flight (no envelope decoding, no validation, no index). Runs alternate; medians are reported.
+holds N events). "raw" is ``js.publish`` of the same bodies into a plain stream with 256 writes in flight, one
+ack each (no envelope decoding, no validation, no index; core-data itself writes atomic batches, one ack per
+batch: services/core/README.md). Runs alternate; medians are reported.
 EdgeX's reference point (edgex-go #5185, COMPAT.md section 8): ~133 events/s fully persisted on a Raspberry Pi 3B.
 """
 
@@ -32,7 +33,7 @@ from edgewatch.suite.natsconf import NatsServerConf, nats_server_binary
 N = 2_000
 REPEATS = 5
 STREAM = "EDGEWATCH_CORE_EVENTS"
-INFLIGHT = 256  # the same number of unacknowledged writes core-data allows
+INFLIGHT = 256  # unacknowledged writes of the raw lane
 
 
 def _port() -> int:
