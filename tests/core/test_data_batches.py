@@ -104,7 +104,7 @@ async def test_stop_writes_the_open_batch_and_a_restart_stores_nothing_twice(
         await stop_core(c)
     assert [i for _s, i, _h in await _stored(bus)] == [e["id"] for e in evs]
 
-    _host, c = await start_core(settings)
+    _host, c = await start_core(_settings(nats_server, BatchMaxEvents=100, BatchWindow=0.05))
     try:
         assert await _count(c) == 7  # replayed from the stream into the index
         await _publish(bus, evs[:3] + _events(2, start=7))  # a device service sends 3 of them again, and 2 new
@@ -166,3 +166,21 @@ async def test_rest_post_is_queryable_when_answered_while_a_bus_batch_is_open(
 
 async def _equals(value: Any, expected: float) -> bool:
     return bool(await value == expected)
+
+
+async def test_a_stream_made_before_batches_is_updated_and_its_events_kept(
+    nats_server: NatsServer, bus: NatsBus
+) -> None:
+    old = event_doc(device="old")
+    await bus.js.add_stream(name=STREAM, subjects=["edgewatch.core.events.>"], max_msgs=100_000)  # no allow_atomic
+    await bus.js.publish("edgewatch.core.events.b2xk", json.dumps({"apiVersion": "v3", "event": old}).encode())
+    _host, c = await start_core(_settings(nats_server, BatchWindow=0.05))
+    try:
+        assert (await bus.js.stream_info(STREAM)).config.allow_atomic is True
+        assert (await c.data.get(f"/event/id/{old['id']}")).json()["event"]["deviceName"] == "old"
+        evs = _events(3)
+        await _publish(bus, evs)
+        await wait_until(lambda: _equals(_count(c), 4), message="the old event and 3 new ones")
+        assert "Nats-Batch-Id" in ((await bus.js.get_msg(STREAM, 4)).headers or {})
+    finally:
+        await stop_core(c)
