@@ -133,3 +133,24 @@ async def test_slow_handler_does_not_block_other_subscriptions(bus: NatsBus) -> 
     await bus.publish("t.fast", b"2")
     await wait_until(lambda: fast == [b"2"])
     release.set()
+
+
+async def test_messages_a_full_subscription_drops_are_counted_by_its_pattern(bus: NatsBus) -> None:
+    release = asyncio.Event()
+    got: list[bytes] = []
+
+    async def blocked(msg: Msg) -> None:
+        await release.wait()
+        got.append(msg.data)
+
+    await bus.nc.subscribe("t.drop.*", cb=blocked, pending_msgs_limit=2)
+    for i in range(10):
+        await bus.publish("t.drop.x", str(i).encode())
+    await bus.nc.flush()
+
+    def dropped() -> float:
+        return bus.metrics.registry.get_sample_value("edgewatch_bus_dropped_messages_total", {"subject": "t.drop.*"})
+
+    await wait_until(lambda: (dropped() or 0) >= 7, message="the drops counted")
+    release.set()
+    await wait_until(lambda: len(got) + int(dropped() or 0) == 10, message="every message handled or counted")

@@ -18,7 +18,7 @@ from typing import Any
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.errors import ConnectionClosedError, NoRespondersError
+from nats.errors import ConnectionClosedError, NoRespondersError, SlowConsumerError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
@@ -91,7 +91,17 @@ class NatsBus:
             self.reconnected.set()
             log.info("bus reconnected")
 
+        dropped = 0
+
         async def on_error(e: Exception) -> None:
+            nonlocal dropped
+            if isinstance(e, SlowConsumerError):  # nats-py dropped a message: a subscription's pending limit was full
+                pattern = e.sub.subject if e.sub is not None else e.subject
+                self.metrics.count_dropped(pattern)
+                dropped += 1
+                if dropped % 10_000 == 1:  # one log line per 10,000 drops: a flood must not add logging to it
+                    log.warning("bus messages dropped (slow consumer)", extra={"subject": pattern, "total": dropped})
+                return
             log.debug("bus error", extra={"error": repr(e)})
 
         opts: dict[str, Any] = {

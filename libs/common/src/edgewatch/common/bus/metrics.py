@@ -45,3 +45,7 @@ class BusMetrics(Protocol):
     def count_reconnect(self) -> None:
         """Count one reconnection to NATS."""
         ...
+
+    def count_dropped(self, subject: str) -> None:
+        """Count one message the client dropped because a subscription's pending limit was full (slow consumer)."""
+        ...

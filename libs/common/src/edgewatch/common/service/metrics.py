@@ -55,6 +55,12 @@ class ServiceMetrics:
         )
         self.bus_connected = Gauge("edgewatch_bus_connected", "1 while connected to NATS", registry=self.registry)
         self.bus_reconnects = Counter("edgewatch_bus_reconnects", "NATS reconnections", registry=self.registry)
+        self.bus_dropped = Counter(
+            "edgewatch_bus_dropped_messages",
+            "Bus messages dropped by the client: a subscription's pending limit was full (slow consumer)",
+            ["subject"],
+            registry=self.registry,
+        )
         self.http_errors = Counter("edgewatch_http_errors", "REST error responses", ["status"], registry=self.registry)
         self.limit_refusals = Counter(
             "edgewatch_limit_refusals",
@@ -87,6 +93,10 @@ class ServiceMetrics:
     def count_reconnect(self) -> None:
         """``BusMetrics``: one more ``edgewatch_bus_reconnects``."""
         self.bus_reconnects.inc()
+
+    def count_dropped(self, subject: str) -> None:
+        """``BusMetrics``: one more ``edgewatch_bus_dropped_messages{subject}`` (the subscription's pattern)."""
+        self.bus_dropped.labels(subject).inc()
 
     def hop(self, name: str) -> Observe:
         """The observer of ``edgewatch_hop_seconds{hop=name}`` (seconds); ``name`` is one of :data:`HOPS`.
