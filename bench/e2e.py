@@ -60,6 +60,7 @@ from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms
+from edgewatch.suite.schedclass import background_cpus
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.supervisor import Supervisor
 from relayfloor import RelayFloor
@@ -531,7 +532,12 @@ async def run(args: argparse.Namespace) -> None:
         if args.actuation_slice_us is not None:
             cfg.actuation_slice_us = args.actuation_slice_us
         cfg.background_batch = not args.no_background_batch
-        print(f"scheduling: actuation slice {cfg.actuation_slice_us} us, background batch {cfg.background_batch}")
+        cfg.background_cpus = args.background_cpus
+        print(
+            f"scheduling: actuation slice {cfg.actuation_slice_us} us, background batch {cfg.background_batch}, "
+            f"background CPUs {sorted(background_cpus(cfg.background_cpus) or []) or 'all'} "
+            f"of {sorted(os.sched_getaffinity(0))}"
+        )
         (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()))
         sup = Supervisor(build_specs(cfg), cfg.logs_dir, cfg.run_dir / "state.json")
         t_start = time.monotonic()
@@ -578,6 +584,7 @@ def main() -> None:
     ap.add_argument("--rss-only", action="store_true", help="stop after the RSS figure (no load phases)")
     ap.add_argument("--actuation-slice-us", type=int, default=None, help="as edgewatch up's (0: the kernel's)")
     ap.add_argument("--no-background-batch", action="store_true", help="as edgewatch up's")
+    ap.add_argument("--background-cpus", default="auto", help="as edgewatch up's (auto, all or a CPU list)")
     args = ap.parse_args()
     q = args.quick
     args.seconds = args.seconds if args.seconds is not None else (8.0 if q else 30.0)
