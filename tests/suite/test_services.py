@@ -3,7 +3,10 @@ core-data, each serving only its own APIs on the EdgeX ports."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.services import REST_PORTS, build_specs
@@ -48,3 +51,17 @@ def test_background_runs_batch_and_the_actuation_path_with_a_short_slice(tmp_pat
     assert all(specs[n].slice_ns == 150_000 for n in actuation)
     off = build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_batch=False))
     assert not any(s.sched == "background" for s in off)
+
+
+def test_background_is_confined_to_the_upper_cpus_and_the_actuation_path_is_not(tmp_path: Path) -> None:
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < 2:
+        pytest.skip(f"needs two CPUs or more to confine anything; this process may use {available}")
+    specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free()))}  # background_cpus "auto"
+    upper = frozenset(available[len(available) // 2 :])
+    assert {n for n, s in specs.items() if s.cpus == upper} == BACKGROUND
+    assert all(specs[n].cpus is None for n in ACTUATION)
+    off = build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_cpus="all"))
+    assert all(s.cpus is None for s in off)
+    one = build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_cpus=str(available[-1])))
+    assert {s.name for s in one if s.cpus == frozenset({available[-1]})} == BACKGROUND

@@ -129,6 +129,25 @@ async def test_a_child_runs_with_the_niceness_its_spec_adds(tmp_path: Path) -> N
         await sup.stop()
 
 
+async def test_a_child_runs_on_the_cpus_its_spec_names(tmp_path: Path) -> None:
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < 2:
+        pytest.skip(f"needs two CPUs to confine a child to one; this process may use {available}")
+    last = frozenset({available[-1]})
+    specs = [ProcSpec("free", SLEEPER), ProcSpec("bg", SLEEPER, nice=5, sched="background", cpus=last)]
+    specs.append(ProcSpec("plain-bg", SLEEPER, nice=5, cpus=last))  # niceness without a class keeps its nice
+    sup = Supervisor(specs, tmp_path)
+    await sup.start(ready_timeout=10)
+    try:
+        assert os.sched_getaffinity(_pid(sup, "free")) == set(available)
+        assert os.sched_getaffinity(_pid(sup, "bg")) == last
+        assert os.sched_getaffinity(_pid(sup, "plain-bg")) == last
+        base = os.getpriority(os.PRIO_PROCESS, _pid(sup, "free"))
+        assert os.getpriority(os.PRIO_PROCESS, _pid(sup, "plain-bg")) == base + 5
+    finally:
+        await sup.stop()
+
+
 async def test_children_run_in_the_scheduling_class_their_spec_names(tmp_path: Path) -> None:
     specs = [
         ProcSpec("plain", SLEEPER),

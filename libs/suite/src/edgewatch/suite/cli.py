@@ -14,6 +14,7 @@ import sys
 from edgewatch.suite import modelcmd, opcuacmd, secretscmd
 from edgewatch.suite.layout import DEFAULT_DATA_DIR, Ports, SuiteConfig, resolve_data_dir
 from edgewatch.suite.natsusers import ADMIN_USER, EDGEX_USER, password_file_name
+from edgewatch.suite.schedclass import background_cpus
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.status import SCRAPE_EVERY_S, WINDOW_S, ScrapeLog, collect_status, format_status, scrape
 from edgewatch.suite.supervisor import Supervisor
@@ -119,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the background services as normal tasks, not SCHED_BATCH (their wakeups may then preempt)",
     )
+    up.add_argument(
+        "--background-cpus",
+        default="auto",
+        help="CPUs the background services are confined to: auto (the upper half of the CPUs when there are two or "
+        "more), all (not confined) or a list such as 2-3; the actuation path may run on every CPU (default auto)",
+    )
     st = sub.add_parser("status", help="health, rates and backlog of the running suite")
     st.add_argument("--data-dir")
     st.add_argument("--json", action="store_true")
@@ -146,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
             ports = Ports.parse(args.ports)
         except ValueError as e:
             ap.error(str(e))
+        try:
+            background_cpus(args.background_cpus)
+        except ValueError as e:
+            ap.error(f"--background-cpus: {e}")
         cfg = SuiteConfig(
             data_dir,
             ports,
@@ -157,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             background_nice=args.background_nice,
             actuation_slice_us=args.actuation_slice_us,
             background_batch=not args.no_background_batch,
+            background_cpus=args.background_cpus,
         )
         return asyncio.run(run_up(cfg))
     ports_file = data_dir / "run" / "ports.json"

@@ -98,6 +98,10 @@ class SuiteConfig:
     actuation_slice_us: int = 100
     # the background services also run SCHED_BATCH: their wakeups (one per event) never preempt a running task
     background_batch: bool = True
+    # CPUs the background services are confined to (schedclass.background_cpus): "auto" (the upper half of the
+    # CPUs, when there are two or more), "all" (not confined) or a CPU list such as "2-3"; the actuation path may
+    # run on every CPU, so a woken actuation process finds a CPU with no background work on it
+    background_cpus: str = "auto"
 
     @property
     def logs_dir(self) -> Path:

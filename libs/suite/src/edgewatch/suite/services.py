@@ -11,7 +11,7 @@ from edgewatch.sim.opcua.server import APPLICATION_URI as OPCUA_SIM_URI
 from edgewatch.suite.layout import SuiteConfig
 from edgewatch.suite.natsconf import nats_server_binary, write_nats_config
 from edgewatch.suite.natsusers import SERVICE_USERS, password_file_name
-from edgewatch.suite.schedclass import SchedClass
+from edgewatch.suite.schedclass import SchedClass, background_cpus
 from edgewatch.suite.supervisor import ProcSpec
 
 __all__ = ["ACTUATION", "BACKGROUND", "REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
@@ -182,6 +182,7 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
     p = cfg.ports
     conf = write_nats_config(cfg)
     actuation_slice = cfg.actuation_slice_us * 1000
+    bg_cpus = background_cpus(cfg.background_cpus)
     specs = [
         ProcSpec(
             "nats-server",
@@ -224,6 +225,7 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                 nice=cfg.background_nice if svc in BACKGROUND else 0,
                 sched=_sched_class(cfg, svc),
                 slice_ns=actuation_slice if svc in ACTUATION else 0,
+                cpus=bg_cpus if svc in BACKGROUND else None,
             )
         )
     return specs

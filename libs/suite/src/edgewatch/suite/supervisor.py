@@ -43,6 +43,7 @@ class ProcSpec:
     nice: int = 0  # added to the child's niceness: work that can wait yields the CPU to actuation under overload
     sched: SchedClass = ""  # scheduling class (schedclass.py): "background" (nice + SCHED_BATCH), "actuation"
     slice_ns: int = 0  # an actuation child's EEVDF slice (0: the kernel's)
+    cpus: frozenset[int] | None = None  # CPUs the child is confined to (None: those of the supervisor)
 
 
 @dataclass
@@ -187,14 +188,21 @@ def _child_setup(spec: ProcSpec) -> None:
     CPU priority by ``nice``)."""
     _die_with_parent()
     if spec.sched:
-        apply_in_child(spec.sched, spec.nice, spec.slice_ns)
-    elif spec.nice:
+        apply_in_child(spec.sched, spec.nice, spec.slice_ns, spec.cpus)
+        return
+    if spec.cpus:
+        apply_in_child("", 0, 0, spec.cpus)
+    if spec.nice:
         with contextlib.suppress(OSError):
             os.nice(spec.nice)
 
 
 def _check_sched(spec: ProcSpec, pid: int) -> None:
-    """Say when a child's scheduling class did not take (the child runs, with the kernel's defaults)."""
+    """Say when a child's scheduling class or CPU set did not take (the child runs, with the kernel's defaults)."""
+    if spec.cpus and hasattr(os, "sched_getaffinity"):
+        with contextlib.suppress(OSError):
+            if frozenset(os.sched_getaffinity(pid)) != spec.cpus:
+                log.warning("%s: CPU set %s refused; runs on any CPU", spec.name, sorted(spec.cpus))
     if not spec.sched:
         return
     got = sched_attrs(pid)
