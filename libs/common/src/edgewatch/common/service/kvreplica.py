@@ -74,6 +74,7 @@ class KvReplica(Generic[M]):
         self._kv: KeyValue | None = None
         self._task: asyncio.Task[None] | None = None
         self._loaded = asyncio.Event()
+        self._stopped = False
         self.on_change: list[Callable[[str, M | None], None]] = []
 
     def follow(self, retry: float = 1.0) -> None:
@@ -83,7 +84,7 @@ class KvReplica(Generic[M]):
             self._task = asyncio.create_task(self._open_and_watch(retry), name=f"kv-follow-{self.bucket}")
 
     async def _open_and_watch(self, retry: float) -> None:
-        while self._kv is None:
+        while self._kv is None and not self._stopped:
             try:
                 self._kv = await self.bus.js.key_value(self.bucket)
             except asyncio.CancelledError:
@@ -94,14 +95,19 @@ class KvReplica(Generic[M]):
             except Exception as e:  # bus down, JetStream unavailable, no permission: keep trying
                 log.warning("KV bucket %s not readable (%s); retrying", self.bucket, type(e).__name__)
                 await asyncio.sleep(retry)
-        await self._watch()
+        if not self._stopped:
+            await self._watch()
 
-    async def stop(self) -> None:
-        """Stop watching."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop watching (a JetStream API request in flight may swallow the cancellation: ``grace`` bounds the
+        wait for it)."""
+        self._stopped = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await asyncio.wait([self._task], timeout=grace)
+            if self._task.done() and not self._task.cancelled():
+                with contextlib.suppress(Exception):
+                    self._task.result()
 
     async def _watch(self) -> None:
         """Follow the bucket; if the watch fails (bus outage), start a fresh one and re-sync from its replay."""
