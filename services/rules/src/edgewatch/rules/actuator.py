@@ -1,4 +1,12 @@
-"""Actuator: carries out decisions: sends EdgeX commands through core-command and publishes Alerts.
+"""Actuator: carries out decisions: sends EdgeX commands and publishes Alerts.
+
+A SET goes the way ``Actuation.Route`` says. ``direct`` (the default): straight to the owning device service on
+``edgex.device.command.request.<service>.<device>.<command>.set`` (answered on ``edgex.response.<service>.<id>``),
+checked and built exactly as core-command forwards it (``devicecommand.prepare_device_command`` on a read-only
+replica of core-metadata's KV buckets, ``metadata.py``); a refusal or a device service's error reads as
+core-command would have answered it. While the replica is not loaded (core not up, bus just connected), and while
+a SET sent through core-command meanwhile is unanswered, SETs go through core-command. ``core-command``: every SET
+goes through core-command (``edgex.core.command.request.<device>.<command>.set``). Read-backs always do.
 
 A raise's actions run in order, each after its optional ``delay``; an action with ``confirm`` then reads the
 resource back through core-command, and a value that does not match fails the action (the value read is in
@@ -6,7 +14,8 @@ the Alert). With ``onActionFailure: stop`` a failed action skips the ones after 
 A raise's commands wait only for the earlier commands of the same (rule, device), never for an earlier Alert
 to be stored, and only until they are sent: once the earlier raise's last command is on its way (and needs no
 read-back), the next raise's first command follows it without waiting for its answer. Both go out in order on
-one connection, and core-command and the device service keep a device's order, so the device still sees them in
+one connection, on the same route (a switch to the direct route waits until no SET through core-command is
+unanswered), and core-command and the device service keep a device's order, so the device still sees them in
 decision order; a chain of round trips instead queued a fast-toggling rule's commands for seconds on a loaded
 gateway. (A retry of the earlier command, after a timeout or an error, may then follow the later one: it repeats
 the same rule's action.) Every command carries, in the envelope's correlationID (REST: ``X-Correlation-ID``), the EdgeX
@@ -79,6 +88,7 @@ class Actuator:
         self.bus = bus
         self.cfg = cfg
         self.replica = replica
+        self._via_core = 0  # SETs sent through core-command whose answer is still to come
         self.max_depth = max_depth
         self.on_result = on_result
         self.recent: deque[Alert] = deque(maxlen=history or None)
@@ -313,7 +323,7 @@ class Actuator:
         correlation_id: str = "",
         sent: Callable[[], None] | None = None,
     ) -> AlertAction:
-        """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost.
+        """SET ``spec`` on ``device`` (the route: module docstring), retrying with backoff; the result is never lost.
 
         The envelope's correlationID is ``correlation_id`` (the incident's), else the idempotency ``key``.
         ``sent`` is called once the first attempt is on its way (or failed to go).
@@ -360,8 +370,10 @@ class Actuator:
         )
 
     def _direct(self) -> bool:
-        """Whether a SET goes straight to the device service now: the route says so and the replica is loaded."""
-        return self.cfg.route == "direct" and self.replica is not None and self.replica.ready
+        """Whether a SET goes straight to the device service now: the route says so, the replica is loaded, and no
+        SET sent through core-command (while the replica loaded) still waits for its answer: a direct SET could
+        overtake it on its way through core-command."""
+        return self.cfg.route == "direct" and self.replica is not None and self.replica.ready and not self._via_core
 
     async def _send_core_command(
         self, command: str, device: str, body: bytes, cid: str, sent: Callable[[], None] | None
@@ -369,6 +381,7 @@ class Actuator:
         """One SET through core-command; the error text ("" when it succeeded)."""
         self.routes.labels("core-command").inc()
         env = new_envelope(body, correlation_id=cid)
+        self._via_core += 1
         try:
             try:
                 pending = await edgex_send(
@@ -384,6 +397,8 @@ class Actuator:
             resp = await pending.answer(self.cfg.command_timeout)
         except EdgeXError as e:
             return e.message
+        finally:
+            self._via_core -= 1
         if resp.error_code == 0:
             return ""
         return resp.payload.decode("utf-8", "replace")[:500] or "errorCode 1"

@@ -9,8 +9,8 @@ from edgewatch.rules.config import RulesSettings
 from edgewatch.rules.engine import RuleEngine
 from edgewatch.rules.history import History
 from edgewatch.rules.manager import RuleManager
-from edgewatch.rules.metadata import MetadataReplica
 from edgewatch.rules.messaging import RulesMessaging
+from edgewatch.rules.metadata import MetadataReplica
 from edgewatch.rules.state import RunState
 from edgewatch.rules.store import RuleStore
 
