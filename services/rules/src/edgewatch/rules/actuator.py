@@ -39,7 +39,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from nats.js.errors import NotFoundError as JsNotFoundError
@@ -47,11 +46,10 @@ from nats.js.errors import NotFoundError as JsNotFoundError
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.devicecommand import answer_error, prepare_device_command
 from edgewatch.common.bus.envelope import new_envelope
-from edgewatch.common.bus.requestreply import PendingReply, edgex_send
+from edgewatch.common.bus.requestreply import edgex_send
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import Alert, AlertAction, encode_alert
 from edgewatch.common.contracts.commanderror import error_text
-from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.rules.config import ActuationSection
@@ -110,36 +108,16 @@ class Actuator:
         self.command_answer = m.hop("rules_command_answer")  # direct route: SET sent -> device service's answer
         self.routes = m.counter("edgewatch_rules_command_requests", "Command requests sent, by route", ("route",))
 
-    async def hand_over(self, d: Decision) -> None:
-        """:meth:`submit` ``d``, and when nothing of its (rule, device) is still unsent and its first action has no
-        delay, send that action's first attempt from here, before returning: the caller (a subscription's handler)
-        does not have to yield to the actuator's task first. Returns once it is in the client's buffer."""
-        specs = self._specs(d)
-        prev = self._gates.get((d.rule.name, d.device))
-        if not specs or specs[0].delay or (prev is not None and not prev.done()):
-            self.submit(d)
-            return
-        first: asyncio.Future[_Attempt] = asyncio.get_running_loop().create_future()
-        self.submit(d, first)  # its gate is in place before anything is sent
-        spec = specs[0]
-        try:
-            first.set_result(await self._send(spec.command, spec.device or d.device, _body(spec), _cid(d, 0)))
-        except Exception as e:  # not an EdgeX refusal (those are in the attempt): the acting task reports it
-            first.set_exception(e)
-
-    def submit(self, d: Decision, first: asyncio.Future[_Attempt] | None = None) -> asyncio.Task[None]:
+    def submit(self, d: Decision) -> asyncio.Task[None]:
         """Queue a decision: its actions behind the earlier actions of the same (rule, device), its Alert behind
         its own actions and the earlier Alerts of the same (rule, device). A command never waits for an earlier
-        Alert to be stored (sync's alert buffer may be full for as long as the uplink is down). ``first``: the
-        first action's first attempt, sent by :meth:`hand_over`."""
+        Alert to be stored (sync's alert buffer may be full for as long as the uplink is down)."""
         key = (d.rule.name, d.device)
         specs = self._specs(d)
         acting: asyncio.Task[list[AlertAction]] | None = None
         if specs:
             gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            acting = asyncio.create_task(
-                self._act_after(self._gates.get(key), gate, d, specs, time.perf_counter(), first)
-            )
+            acting = asyncio.create_task(self._act_after(self._gates.get(key), gate, d, specs, time.perf_counter()))
             _keep_tail(self._acting, key, acting)
             self._gates[key] = gate
             acting.add_done_callback(lambda _t: self._gates.pop(key, None) if self._gates.get(key) is gate else None)
@@ -166,7 +144,6 @@ class Actuator:
         d: Decision,
         specs: list[Action],
         decided: float,
-        first: asyncio.Future[_Attempt] | None = None,
     ) -> list[AlertAction]:
         def release() -> None:
             if not gate.done():
@@ -175,7 +152,7 @@ class Actuator:
         try:
             if prev is not None:
                 await asyncio.wait([prev])  # the earlier decision's last command is sent (or it is done)
-            return await self.act(d, specs, decided, release, first)
+            return await self.act(d, specs, decided, release)
         except Exception:
             log.exception("actions failed", extra={"rule": d.rule.name, "device": d.device})
             return []
@@ -210,13 +187,11 @@ class Actuator:
         specs: list[Action],
         decided: float | None = None,
         last_sent: Callable[[], None] | None = None,
-        first: asyncio.Future[_Attempt] | None = None,
     ) -> list[AlertAction]:
         """Run ``specs`` for ``d`` and report the outcome to the rule's run state; ``decided`` (perf_counter) is
         when the decision was handed over, the start of hop ``rules_decision_command``; ``last_sent`` is called
-        once the last action's command is sent, when nothing (a read-back) follows it; ``first``: the first
-        action's first attempt, already sent (:meth:`hand_over`)."""
-        actions = await self.run_actions(d, specs, decided, last_sent, first)
+        once the last action's command is sent, when nothing (a read-back) follows it."""
+        actions = await self.run_actions(d, specs, decided, last_sent)
         failed = [a for a in actions if a.result == "failed"]
         self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
         return actions
@@ -259,7 +234,6 @@ class Actuator:
         specs: list[Action],
         decided: float | None = None,
         last_sent: Callable[[], None] | None = None,
-        first: asyncio.Future[_Attempt] | None = None,
     ) -> list[AlertAction]:
         """Each action in order: wait its delay, SET it, confirm it; stop after a failure when the rule says so.
 
@@ -277,9 +251,7 @@ class Actuator:
             if spec.delay:
                 await asyncio.sleep(spec.delay)
             last = i == len(specs) - 1 and spec.confirm is None
-            action = await self.command(
-                spec, device, key, d.correlation_id, last_sent if last else None, first if i == 0 else None
-            )
+            action = await self.command(spec, device, key, d.correlation_id, last_sent if last else None)
             if i == 0:
                 self.decision_command(time.perf_counter() - decided)
             if action.result == "ok" and spec.confirm is not None:
@@ -350,31 +322,27 @@ class Actuator:
         key: str,
         correlation_id: str = "",
         sent: Callable[[], None] | None = None,
-        first: asyncio.Future[_Attempt] | None = None,
     ) -> AlertAction:
         """SET ``spec`` on ``device`` (the route: module docstring), retrying with backoff; the result is never lost.
 
         The envelope's correlationID is ``correlation_id`` (the incident's), else the idempotency ``key``.
-        ``sent`` is called once the first attempt is on its way (or failed to go); ``first`` is that attempt when
-        :meth:`hand_over` already sent it.
+        ``sent`` is called once the first attempt is on its way (or failed to go).
         """
-        body = _body(spec)
+        body = json.dumps(spec.settings, separators=(",", ":")).encode()
         error, attempt, ok = "", 0, False
         for attempt in range(1, self.cfg.attempts + 1):
             if attempt > 1:
                 self.retries.inc()
                 delay = min(self.cfg.backoff_initial * 2 ** (attempt - 2), self.cfg.backoff_max)
                 await asyncio.sleep(delay)
+            cid = correlation_id or key
             try:
-                if attempt == 1 and first is not None:
-                    sending = await first
+                if self._direct():
+                    error = await self._send_direct(spec.command, device, body, cid, sent)
                 else:
-                    sending = await self._send(spec.command, device, body, correlation_id or key)
+                    error = await self._send_core_command(spec.command, device, body, cid, sent)
             finally:
-                if sent is not None:
-                    sent()
-                    sent = None
-            error = await self._answer(sending)
+                sent = None  # called by the first attempt only
             if not error:
                 ok = True
                 break
@@ -407,15 +375,43 @@ class Actuator:
         overtake it on its way through core-command."""
         return self.cfg.route == "direct" and self.replica is not None and self.replica.ready and not self._via_core
 
-    async def _send(self, command: str, device: str, body: bytes, cid: str) -> _Attempt:
-        """Send one SET attempt on the route in force (an EdgeX refusal is the attempt's ``error``, never raised).
+    async def _send_core_command(
+        self, command: str, device: str, body: bytes, cid: str, sent: Callable[[], None] | None
+    ) -> str:
+        """One SET through core-command; the error text ("" when it succeeded)."""
+        self.routes.labels("core-command").inc()
+        env = new_envelope(body, correlation_id=cid)
+        self._via_core += 1
+        try:
+            try:
+                pending = await edgex_send(
+                    self.bus,
+                    topics.command_request(device, command, "set"),
+                    env,
+                    responder=self.cfg.responder,
+                    fmt=self.bus.settings.format,
+                )
+            finally:
+                if sent is not None:
+                    sent()
+            resp = await pending.answer(self.cfg.command_timeout)
+        except EdgeXError as e:
+            return e.message
+        finally:
+            self._via_core -= 1
+        if resp.error_code == 0:
+            return ""
+        return resp.payload.decode("utf-8", "replace")[:500] or "errorCode 1"
 
-        direct: checked and built as core-command forwards it (:func:`prepare_device_command` on the replica); a
-        refusal reads as core-command would have answered it (``"423 device 'x' is LOCKED"``).
-        """
-        if self._direct():
-            assert self.replica is not None
-            self.routes.labels("direct").inc()
+    async def _send_direct(
+        self, command: str, device: str, body: bytes, cid: str, sent: Callable[[], None] | None
+    ) -> str:
+        """One SET straight to the device service, checked and built as core-command forwards it
+        (:func:`prepare_device_command` on the replica); the error text as core-command would have answered it
+        (``"423 device 'x' is LOCKED"``), "" when it succeeded."""
+        assert self.replica is not None
+        self.routes.labels("direct").inc()
+        try:
             try:
                 cmd = prepare_device_command(
                     self.replica.lookup, device, command, "set", {}, body, cid, self.max_depth()
@@ -424,64 +420,16 @@ class Actuator:
                 pending = await edgex_send(
                     self.bus, cmd.subject, cmd.envelope, responder=cmd.device.service_name, fmt=self.bus.settings.format
                 )
-            except EdgeXError as e:
-                return _Attempt(command, None, error_text(e)[:500])
-            return _Attempt(command, pending, device=cmd.device, sent=t0)
-        self.routes.labels("core-command").inc()
-        self._via_core += 1
-        try:
-            pending = await edgex_send(
-                self.bus,
-                topics.command_request(device, command, "set"),
-                new_envelope(body, correlation_id=cid),
-                responder=self.cfg.responder,
-                fmt=self.bus.settings.format,
-            )
-        except BaseException as e:
-            self._via_core -= 1
-            if isinstance(e, EdgeXError):
-                return _Attempt(command, None, e.message)
-            raise
-        return _Attempt(command, pending)
-
-    async def _answer(self, a: _Attempt) -> str:
-        """The attempt's outcome: "" when the SET succeeded, else the error text."""
-        if a.pending is None:
-            return a.error
-        try:
-            resp = await a.pending.answer(self.cfg.command_timeout)
+            finally:
+                if sent is not None:
+                    sent()
+            resp = await pending.answer(self.cfg.command_timeout)
+            self.command_answer(time.perf_counter() - t0)
+            if resp.error_code:
+                raise answer_error(cmd.device, command, "set", resp)
         except EdgeXError as e:
-            return error_text(e)[:500] if a.device is not None else e.message
-        finally:
-            if a.device is None:
-                self._via_core -= 1
-        if a.device is not None:  # direct
-            self.command_answer(time.perf_counter() - a.sent)
-            return error_text(answer_error(a.device, a.command, "set", resp))[:500] if resp.error_code else ""
-        if resp.error_code == 0:
-            return ""
-        return resp.payload.decode("utf-8", "replace")[:500] or "errorCode 1"
-
-
-@dataclass(frozen=True)
-class _Attempt:
-    """One SET attempt on its way: ``pending`` (None when it could not go: ``error`` says why); ``device`` is the
-    checked device on the direct route (None through core-command); ``sent`` is when it went (perf_counter)."""
-
-    command: str
-    pending: PendingReply | None
-    error: str = ""
-    device: Device | None = None
-    sent: float = 0.0
-
-
-def _body(spec: Action) -> bytes:
-    return json.dumps(spec.settings, separators=(",", ":")).encode()
-
-
-def _cid(d: Decision, index: int) -> str:
-    """A command's correlationID: the incident's, else the action's idempotency key."""
-    return d.correlation_id or idempotency_key(d.alert_id, index)
+            return error_text(e)[:500]
+        return ""
 
 
 def _keep_tail(tails: dict[tuple[str, str], Any], key: tuple[str, str], task: asyncio.Task[Any]) -> None:

@@ -65,14 +65,13 @@ class RulesMessaging:
 
         nats-py runs one subscription's callbacks back to back without yielding while messages are queued, so a
         command submitted here would wait for the whole backlog (a burst of events) before its task ran, and its
-        bytes would wait again for the client's flusher task. The actuator sends a decision's first command from
-        here when nothing of its (rule, device) is unsent (``Actuator.hand_over``: into the client's buffer), and
-        the yield lets the flusher write it (and the actuator's tasks run); without decisions nothing yields.
+        bytes would wait again for the client's flusher task. The first yield runs the actuator up to its request
+        (into the client's buffer), the second lets the flusher write it; without decisions nothing yields.
         """
         if not decisions:
             return
         for d in decisions:
-            await self.actuator.hand_over(d)
+            self.actuator.submit(d)
         await asyncio.sleep(0)
         await asyncio.sleep(0)
 
