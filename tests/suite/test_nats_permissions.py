@@ -31,8 +31,18 @@ PROBES: dict[str, tuple[list[str], list[str]]] = {
     "features": (["edgewatch.features.vector.p1"], ["edgewatch.rules.alert.overheat", "edgex.events.device.a.b.c.d"]),
     "inference": (["edgewatch.inference.score.p1"], ["edgewatch.rules.alert.overheat", "edgewatch.features.vector.p1"]),
     "rules": (
-        ["edgewatch.rules.alert.overheat", "edgex.core.command.request.p1.Speed.set"],
-        ["edgex.device.command.request.edgewatch-ingest.p1.Speed.set", "edgewatch.inference.score.p1"],
+        [
+            "edgewatch.rules.alert.overheat",
+            "edgex.core.command.request.p1.Speed.set",
+            "edgex.device.command.request.edgewatch-ingest.p1.Speed.set",  # Actuation.Route: direct
+            "$JS.API.STREAM.INFO.KV_edgewatch-core-devices",
+        ],
+        [
+            "edgewatch.inference.score.p1",
+            "$KV.edgewatch-core-devices.cDE",  # the metadata it follows is read-only to it
+            "$JS.API.STREAM.PURGE.KV_edgewatch-core-devices",
+            "$JS.API.STREAM.INFO.KV_edgewatch-core-provisionwatchers",
+        ],
     ),
     "core": (
         ["edgex.events.core.svc.prof.p1.src", "edgex.system-events.core-metadata.device.add.svc.prof"],
@@ -220,3 +230,38 @@ def test_edgewatch_up_gives_each_service_its_user_and_no_auth_turns_it_off(tmp_p
     off = SuiteConfig(tmp_path / "off", Ports(), auth=False)
     assert "authorization" not in write_nats_config(off).read_text()
     assert all("MESSAGEBUS_USER" not in (s.env or {}) for s in build_specs(off))
+
+
+async def test_rules_follows_the_metadata_buckets_read_only_under_its_user(
+    auth_server: NatsServer, secrets_dir: Path
+) -> None:
+    """The direct route's replica: rules opens and watches a bucket core writes (a write of its own is refused:
+    PROBES)."""
+    from edgewatch.common.bus import NatsBus
+    from edgewatch.common.bus.settings import MessageBusSection
+    from edgewatch.common.contracts.deviceservice import DeviceService
+    from edgewatch.common.service.kvreplica import KvReplica, kv_key
+    from edgewatch.common.service.metrics import ServiceMetrics
+
+    def bus(user: str) -> NatsBus:
+        pw = (secrets_dir / password_file_name(user)).read_text().strip()
+        cfg = MessageBusSection(servers=[auth_server.url], user=user, password=pw, reconnect_wait=0.1)
+        return NatsBus(cfg, f"edgewatch-{user}", ServiceMetrics(user))
+
+    core, rules = bus("core"), bus("rules")
+    await core.connect()
+    await rules.connect()
+    replica = KvReplica(rules, "edgewatch-core-deviceservices", DeviceService, "device service", lambda e: e.name)
+    try:
+        kv = await core.js.create_key_value(bucket="edgewatch-core-deviceservices", history=1)
+        svc = DeviceService(name="ds-1", base_address="http://h:1", admin_state="UNLOCKED")
+        await kv.put(kv_key("ds-1"), svc.model_dump_json(by_alias=True).encode())
+        replica.follow(retry=0.1)
+        await wait_until(lambda: replica.loaded and "ds-1" in replica.items, 10, message="the replica loaded")
+        locked = svc.model_copy(update={"admin_state": "LOCKED"})
+        await kv.put(kv_key("ds-1"), locked.model_dump_json(by_alias=True).encode())
+        await wait_until(lambda: replica.get("ds-1").admin_state == "LOCKED", 10, message="the watch saw the lock")
+    finally:
+        await replica.stop()
+        await rules.drain()
+        await core.drain()

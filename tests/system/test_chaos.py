@@ -3,14 +3,15 @@ turn (the supervisor restarts it), then nats-server; every alert and every comma
 and duplicates nothing.
 
 The test plays an EdgeX device service ``chaos-ds`` (registered with core-metadata): it publishes its pumps'
-EdgeX events at RATE/s and answers the commands core-command forwards to it. Every TRIGGER_EVERY-th event the
-``trip`` pump alternately crosses and clears a reading rule whose raise SETs PumpStop through core-command.
+EdgeX events at RATE/s and answers the commands sent to it. Every TRIGGER_EVERY-th event the ``trip`` pump
+alternately crosses and clears a reading rule whose raise SETs PumpStop (straight from rules: Actuation.Route
+direct; through core-command while rules' metadata replica is not loaded).
 
 Counted (the oracle):
 - alerts: every Alert seen on the bus (by id) is at the cloud receiver;
 - commands: every raise seen on the bus reports its SET ``ok``, and the device service received a SET carrying
-  that raise's correlation id (rules retries through core-command's restart: ``ACTUATION_ATTEMPTS`` 12, about 45 s
-  of retries, where the default 4 cover about 3.5 s);
+  that raise's correlation id (rules retries through a restart: ``ACTUATION_ATTEMPTS`` 12, about 45 s of retries,
+  where the default 4 cover about 3.5 s);
 - sync: for every class, stream sequences 1..last are at the receiver exactly once, none dropped by policy.
 """
 
@@ -69,7 +70,7 @@ RULE = {
 
 
 class Plant:
-    """chaos-ds: publishes its pumps' events and answers core-command's requests; taps alerts."""
+    """chaos-ds: publishes its pumps' events and answers command requests; taps alerts."""
 
     def __init__(self, s: RunningSuite) -> None:
         self.s = s

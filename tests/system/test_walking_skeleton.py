@@ -1,7 +1,7 @@
 """The walking skeleton end to end with real processes and a real nats-server (what `edgewatch up --demo` runs).
 
 simulated Modbus pump -> ingest -> EdgeX event -> features -> inference (ONNX model built in code) -> rules
-(score over threshold) -> core-command -> ingest writes the PumpStop coil -> sync forwards events, scores and
+(score over threshold) -> ingest (Actuation.Route: direct) writes the PumpStop coil -> sync forwards events, scores and
 alerts to the cloud receiver. Every hop is asserted separately, so a broken hop names itself. Beside the pump, the
 demo's OPC UA mixer (secured endpoint, user from a generated secret) pushes and is polled into EdgeX events too.
 """
@@ -89,8 +89,8 @@ async def test_walking_skeleton_flows_from_modbus_to_actuation_and_cloud(tmp_pat
         alert = decode_alert(s.seen[ALERTS][0].data)
         assert alert.rule == "pump-vibration-high" and alert.state == "raised"
 
-        # hop 5: core-command forwards the SET to ingest, which writes the coil on the simulated device
-        await wait_until(lambda: s.count(COMMANDS) >= 1, timeout=30, message="command forwarded to ingest")
+        # hop 5: rules sends the SET straight to ingest, which writes the coil on the simulated device
+        await wait_until(lambda: s.count(COMMANDS) >= 1, timeout=30, message="command sent to ingest")
 
         async def coil_is_set() -> bool:
             doc = await s.get_json("core_command", "/device/name/demo-pump/PumpStop")
@@ -99,8 +99,7 @@ async def test_walking_skeleton_flows_from_modbus_to_actuation_and_cloud(tmp_pat
         await wait_until(coil_is_set, timeout=30, message="PumpStop coil reads true through core-command")
 
         # one incident, one id: the EdgeX correlation id of the event that closed the deciding window is on the
-        # vector, the score, the alert and the command ingest received, and in rules', core-command's and
-        # ingest's logs
+        # vector, the score, the alert and the command ingest received, and in rules' and ingest's logs
         _assert_one_correlation_id(s, alert.correlation_id)
 
         # hop 6: sync delivered events, scores and alerts to the cloud receiver
@@ -123,7 +122,7 @@ def _assert_one_correlation_id(s: RunningSuite, cid: str) -> None:
     assert any(decode_score(m.data).correlation_id == cid for m in s.seen[SCORES]), "score"
     commands = [m for m in s.seen[COMMANDS] if m.headers and m.headers.get("X-Correlation-ID") == cid]
     assert commands, "the SET forwarded to ingest carries the alert's correlation id"
-    for service in ("edgewatch-rules", "edgewatch-core-command", "edgewatch-ingest"):
+    for service in ("edgewatch-rules", "edgewatch-ingest"):  # the direct route: core-command never sees it
         assert cid in s.logs(service), f"{service}'s log names the incident's correlation id"
 
 
@@ -131,7 +130,7 @@ HOPS_BY_PORT = {
     "ingest": ("ingest_read_publish", "device_command"),
     "features": ("features_window_vector",),
     "inference": ("inference_vector_score",),
-    "rules": ("rules_sample_decision", "rules_decision_command"),
+    "rules": ("rules_sample_decision", "rules_decision_command", "rules_command_answer"),
     "core_command": ("command_forward_answer",),
     "sync": ("sync_store_ack",),
 }

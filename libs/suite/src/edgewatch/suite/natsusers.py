@@ -31,12 +31,14 @@ __all__ = [
     "CORE_EVENT_STREAM",
     "CORE_KV_BUCKETS",
     "EDGEX_USER",
+    "RULES_KV_BUCKETS",
     "SERVICE_USERS",
     "SYNC_STREAMS",
     "USERS",
     "NatsPermissions",
     "authorization_block",
     "jetstream_kv",
+    "jetstream_kv_reader",
     "jetstream_stream",
     "password_file_name",
 ]
@@ -44,6 +46,8 @@ __all__ = [
 INBOX = "_INBOX.>"
 CORE_EVENT_STREAM = "EDGEWATCH_CORE_EVENTS"
 CORE_KV_BUCKETS = tuple(f"edgewatch-core-{k}" for k in ("profiles", "devices", "deviceservices", "provisionwatchers"))
+RULES_KV_BUCKETS = tuple(b for b in CORE_KV_BUCKETS if not b.endswith("provisionwatchers"))
+"""The metadata buckets rules follows (devices, profiles, device services), read-only."""
 SYNC_STREAMS = tuple(f"EW_SYNC_{c}" for c in ("ALERT", "SCORE", "FEATURE", "EVENT"))
 JS_COMMON = ("$JS.API.INFO", "$JS.API.STREAM.NAMES")
 """Account info and stream lookup by subject (nats-py ``find_stream_name_by_subject``): no stream's content."""
@@ -91,6 +95,20 @@ def jetstream_stream(name: str) -> tuple[str, ...]:
 def jetstream_kv(bucket: str) -> tuple[str, ...]:
     """A JetStream KV bucket: its stream ``KV_<bucket>`` plus its ``$KV.<bucket>.>`` subjects."""
     return (*jetstream_stream(f"KV_{bucket}"), f"$KV.{bucket}.>")
+
+
+def jetstream_kv_reader(bucket: str) -> tuple[str, ...]:
+    """Following a KV bucket without writing it (nats-py ``key_value`` + ``watchall``): its stream's info, an
+    ordered consumer's create, info and delete, and the consumer's flow control; no ``$KV`` put, no stream change."""
+    name = f"KV_{bucket}"
+    return (
+        f"$JS.API.STREAM.INFO.{name}",
+        f"$JS.API.CONSUMER.CREATE.{name}",
+        f"$JS.API.CONSUMER.CREATE.{name}.>",
+        f"$JS.API.CONSUMER.INFO.{name}.>",
+        f"$JS.API.CONSUMER.DELETE.{name}.>",
+        f"$JS.FC.{name}.>",
+    )
 
 
 _ANY = "__any__"
@@ -148,10 +166,18 @@ SERVICE_USERS: Mapping[str, NatsPermissions] = {
     "inference": _perm(
         "edgewatch-inference", [topics.score_all(), topics.shadow_score_all()], [topics.feature_vector_all()]
     ),
-    # rules: alerts (through JetStream when a stream captures them), commands to core-command and their answers
+    # rules: alerts (through JetStream when a stream captures them), commands to core-command (read-backs, and
+    # SETs while its metadata replica loads) and straight to device services (Actuation.Route: direct), their
+    # answers, and a read-only watch of the metadata buckets the direct route checks commands against
     "rules": _perm(
         "edgewatch-rules",
-        [topics.alert_all(), topics.command_request_all(), *JS_COMMON],
+        [
+            topics.alert_all(),
+            topics.command_request_all(),
+            _wild(topics.device_command_request_all(_ANY)),
+            *JS_COMMON,
+            *(s for b in RULES_KV_BUCKETS for s in jetstream_kv_reader(b)),
+        ],
         [topics.device_events_all(), topics.feature_vector_all(), topics.score_all(), _RESPONSES],
     ),
     # sync: its class streams (they capture events, features, scores and alerts) and their pull consumers

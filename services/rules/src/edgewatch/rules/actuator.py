@@ -1,4 +1,12 @@
-"""Actuator: carries out decisions: sends EdgeX commands through core-command and publishes Alerts.
+"""Actuator: carries out decisions: sends EdgeX commands and publishes Alerts.
+
+A SET goes the way ``Actuation.Route`` says. ``direct`` (the default): straight to the owning device service on
+``edgex.device.command.request.<service>.<device>.<command>.set`` (answered on ``edgex.response.<service>.<id>``),
+checked and built exactly as core-command forwards it (``devicecommand.prepare_device_command`` on a read-only
+replica of core-metadata's KV buckets, ``metadata.py``); a refusal or a device service's error reads as
+core-command would have answered it. While the replica is not loaded (core not up, bus just connected), and while
+a SET sent through core-command meanwhile is unanswered, SETs go through core-command. ``core-command``: every SET
+goes through core-command (``edgex.core.command.request.<device>.<command>.set``). Read-backs always do.
 
 A raise's actions run in order, each after its optional ``delay``; an action with ``confirm`` then reads the
 resource back through core-command, and a value that does not match fails the action (the value read is in
@@ -6,7 +14,8 @@ the Alert). With ``onActionFailure: stop`` a failed action skips the ones after 
 A raise's commands wait only for the earlier commands of the same (rule, device), never for an earlier Alert
 to be stored, and only until they are sent: once the earlier raise's last command is on its way (and needs no
 read-back), the next raise's first command follows it without waiting for its answer. Both go out in order on
-one connection, and core-command and the device service keep a device's order, so the device still sees them in
+one connection, on the same route (a switch to the direct route waits until no SET through core-command is
+unanswered), and core-command and the device service keep a device's order, so the device still sees them in
 decision order; a chain of round trips instead queued a fast-toggling rule's commands for seconds on a loaded
 gateway. (A retry of the earlier command, after a timeout or an error, may then follow the later one: it repeats
 the same rule's action.) Every command carries, in the envelope's correlationID (REST: ``X-Correlation-ID``), the EdgeX
@@ -35,15 +44,18 @@ from typing import Any
 from nats.js.errors import NotFoundError as JsNotFoundError
 
 from edgewatch.common.bus.client import NatsBus
+from edgewatch.common.bus.devicecommand import answer_error, prepare_device_command
 from edgewatch.common.bus.envelope import new_envelope
 from edgewatch.common.bus.requestreply import edgex_send
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import Alert, AlertAction, encode_alert
+from edgewatch.common.contracts.commanderror import error_text
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.rules.config import ActuationSection
 from edgewatch.rules.confirm import ReadBack
 from edgewatch.rules.engine import Decision
+from edgewatch.rules.metadata import MetadataReplica
 from edgewatch.rules.rule import Action
 from edgewatch.rules.state import AlertState
 
@@ -70,9 +82,14 @@ class Actuator:
         cfg: ActuationSection,
         on_result: ResultCallback,
         history: int = 256,
+        replica: MetadataReplica | None = None,
+        max_depth: Callable[[], int] = lambda: 32,
     ) -> None:
         self.bus = bus
         self.cfg = cfg
+        self.replica = replica
+        self._via_core = 0  # SETs sent through core-command whose answer is still to come
+        self.max_depth = max_depth
         self.on_result = on_result
         self.recent: deque[Alert] = deque(maxlen=history or None)
         self.read_back = ReadBack(bus, cfg)
@@ -88,6 +105,8 @@ class Actuator:
         self.alert_retries = m.counter("edgewatch_rules_alert_publish_retries", "Alert publishes retried (not stored)")
         self.confirmations = m.counter("edgewatch_rules_confirmations", "Action read-back confirmations", ("result",))
         self.decision_command = m.hop("rules_decision_command")
+        self.command_answer = m.hop("rules_command_answer")  # direct route: SET sent -> device service's answer
+        self.routes = m.counter("edgewatch_rules_command_requests", "Command requests sent, by route", ("route",))
 
     def submit(self, d: Decision) -> asyncio.Task[None]:
         """Queue a decision: its actions behind the earlier actions of the same (rule, device), its Alert behind
@@ -304,37 +323,29 @@ class Actuator:
         correlation_id: str = "",
         sent: Callable[[], None] | None = None,
     ) -> AlertAction:
-        """SET ``spec`` on ``device`` via core-command, retrying with backoff; the result is never lost.
+        """SET ``spec`` on ``device`` (the route: module docstring), retrying with backoff; the result is never lost.
 
         The envelope's correlationID is ``correlation_id`` (the incident's), else the idempotency ``key``.
         ``sent`` is called once the first attempt is on its way (or failed to go).
         """
         body = json.dumps(spec.settings, separators=(",", ":")).encode()
-        subject = topics.command_request(device, spec.command, "set")
         error, attempt, ok = "", 0, False
         for attempt in range(1, self.cfg.attempts + 1):
             if attempt > 1:
                 self.retries.inc()
                 delay = min(self.cfg.backoff_initial * 2 ** (attempt - 2), self.cfg.backoff_max)
                 await asyncio.sleep(delay)
-            env = new_envelope(body, correlation_id=correlation_id or key)
+            cid = correlation_id or key
             try:
-                try:
-                    pending = await edgex_send(
-                        self.bus, subject, env, responder=self.cfg.responder, fmt=self.bus.settings.format
-                    )
-                finally:
-                    if sent is not None:
-                        sent()
-                        sent = None
-                resp = await pending.answer(self.cfg.command_timeout)
-            except EdgeXError as e:
-                error = e.message
-                continue
-            if resp.error_code == 0:
-                ok, error = True, ""
+                if self._direct():
+                    error = await self._send_direct(spec.command, device, body, cid, sent)
+                else:
+                    error = await self._send_core_command(spec.command, device, body, cid, sent)
+            finally:
+                sent = None  # called by the first attempt only
+            if not error:
+                ok = True
                 break
-            error = resp.payload.decode("utf-8", "replace")[:500] or "errorCode 1"
         result = "ok" if ok else "failed"
         self.commands.labels(result).inc()
         if not ok:
@@ -357,6 +368,68 @@ class Actuator:
             attempts=attempt,
             idempotency_key=key,
         )
+
+    def _direct(self) -> bool:
+        """Whether a SET goes straight to the device service now: the route says so, the replica is loaded, and no
+        SET sent through core-command (while the replica loaded) still waits for its answer: a direct SET could
+        overtake it on its way through core-command."""
+        return self.cfg.route == "direct" and self.replica is not None and self.replica.ready and not self._via_core
+
+    async def _send_core_command(
+        self, command: str, device: str, body: bytes, cid: str, sent: Callable[[], None] | None
+    ) -> str:
+        """One SET through core-command; the error text ("" when it succeeded)."""
+        self.routes.labels("core-command").inc()
+        env = new_envelope(body, correlation_id=cid)
+        self._via_core += 1
+        try:
+            try:
+                pending = await edgex_send(
+                    self.bus,
+                    topics.command_request(device, command, "set"),
+                    env,
+                    responder=self.cfg.responder,
+                    fmt=self.bus.settings.format,
+                )
+            finally:
+                if sent is not None:
+                    sent()
+            resp = await pending.answer(self.cfg.command_timeout)
+        except EdgeXError as e:
+            return e.message
+        finally:
+            self._via_core -= 1
+        if resp.error_code == 0:
+            return ""
+        return resp.payload.decode("utf-8", "replace")[:500] or "errorCode 1"
+
+    async def _send_direct(
+        self, command: str, device: str, body: bytes, cid: str, sent: Callable[[], None] | None
+    ) -> str:
+        """One SET straight to the device service, checked and built as core-command forwards it
+        (:func:`prepare_device_command` on the replica); the error text as core-command would have answered it
+        (``"423 device 'x' is LOCKED"``), "" when it succeeded."""
+        assert self.replica is not None
+        self.routes.labels("direct").inc()
+        try:
+            try:
+                cmd = prepare_device_command(
+                    self.replica.lookup, device, command, "set", {}, body, cid, self.max_depth()
+                )
+                t0 = time.perf_counter()
+                pending = await edgex_send(
+                    self.bus, cmd.subject, cmd.envelope, responder=cmd.device.service_name, fmt=self.bus.settings.format
+                )
+            finally:
+                if sent is not None:
+                    sent()
+            resp = await pending.answer(self.cfg.command_timeout)
+            self.command_answer(time.perf_counter() - t0)
+            if resp.error_code:
+                raise answer_error(cmd.device, command, "set", resp)
+        except EdgeXError as e:
+            return error_text(e)[:500]
+        return ""
 
 
 def _keep_tail(tails: dict[tuple[str, str], Any], key: tuple[str, str], task: asyncio.Task[Any]) -> None:

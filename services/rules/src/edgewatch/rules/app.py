@@ -10,6 +10,7 @@ from edgewatch.rules.engine import RuleEngine
 from edgewatch.rules.history import History
 from edgewatch.rules.manager import RuleManager
 from edgewatch.rules.messaging import RulesMessaging
+from edgewatch.rules.metadata import MetadataReplica
 from edgewatch.rules.state import RunState
 from edgewatch.rules.store import RuleStore
 
@@ -23,8 +24,15 @@ def build_app(settings: RulesSettings) -> ServiceHost:
     -> REST."""
     host = ServiceHost(SERVICE_NAME, settings)
     engine = RuleEngine()
+    replica = MetadataReplica(host.bus, settings.actuation.bucket_prefix)
     actuator = Actuator(
-        host.bus, host.metrics, settings.actuation, engine.record_action_result, settings.rules.alert_history
+        host.bus,
+        host.metrics,
+        settings.actuation,
+        engine.record_action_result,
+        settings.rules.alert_history,
+        replica if settings.actuation.route == "direct" else None,
+        lambda: settings.service.max_document_depth,
     )
     store = RuleStore(settings.data_path("rules"))
     history = History(settings.dry_run)
@@ -35,6 +43,9 @@ def build_app(settings: RulesSettings) -> ServiceHost:
     async def load_rules() -> None:
         manager.load(settings.rule_files())
 
+    if settings.actuation.route == "direct":
+        host.lifespan.add("metadata-replica", replica.start, replica.stop)
+        host.health_checks["metadataReplicaReady"] = lambda: replica.ready
     host.lifespan.add("rules", load_rules)
     host.lifespan.add("subscriptions", messaging.sync, messaging.stop)
     host.lifespan.add("watchdog", manager.start_watchdog, manager.stop_watchdog)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -25,8 +25,17 @@ class RulesSection(Section):
 
 
 class ActuationSection(Section):
-    """How commands are sent to core-command (YAML section ``Actuation``)."""
+    """How commands are sent: straight to the device service or through core-command (YAML section ``Actuation``)."""
 
+    route: Literal["direct", "core-command"] = Field(
+        "direct",
+        description="direct: a SET goes straight to the owning device service, checked as core-command checks it "
+        "against a read-only replica of core-metadata's KV buckets (through core-command while the replica is not "
+        "loaded); core-command: every SET goes through core-command. Read-backs always go through core-command",
+    )
+    bucket_prefix: str = Field(
+        "edgewatch-core", description="core's Core.BucketPrefix: the metadata KV buckets the direct route reads"
+    )
     responder: str = Field("core-command", description="Service that answers command requests")
     command_timeout: float = Field(5.0, gt=0, description="Seconds to wait for one command answer")
     attempts: int = Field(4, ge=1, le=100, description="Requests per command before it is reported failed")

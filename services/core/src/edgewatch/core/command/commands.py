@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -10,30 +9,17 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.envelope import MessageEnvelope, new_envelope
+from edgewatch.common.bus.devicecommand import CommandMetadata, answer_error, prepare_device_command
 from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.bus.requestreply import PendingReply, edgex_send
-from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.command import CoreCommand, CoreCommandParameter, DeviceCoreCommand
-from edgewatch.common.contracts.commanderror import remote_error
 from edgewatch.common.contracts.device import Device
-from edgewatch.common.contracts.errors import (
-    ContractInvalidError,
-    EdgeXError,
-    ErrorKind,
-    LockedError,
-    NotFoundError,
-    ServiceUnavailableError,
-)
-from edgewatch.common.contracts.limits import check_json_depth
 from edgewatch.common.contracts.profile import DeviceProfile, readable, writable
 from edgewatch.core.metadata.stores import MetadataStores
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CommandResult", "CommandService", "ForwardedCommand"]
-
-_DS_FLAGS = ("ds-pushevent", "ds-returnevent")
 
 
 class CommandResult:
@@ -97,29 +83,8 @@ class CommandService:
             name=name, get=readable(rw), set=writable(rw), path=path, url=self.base_url(), parameters=params
         )
 
-    def _check(self, device_name: str, command: str, method: str) -> Device:
-        d = self.stores.devices.get(device_name)
-        p = self._profile(d)
-        rw: str | None = None
-        if p is not None:
-            c = p.command(command)
-            res = p.resource(command)
-            rw = c.read_write if c is not None else res.properties.read_write if res is not None else None
-        if rw is None:
-            raise NotFoundError(f"device {device_name!r} has no command or resource {command!r}", field="command")
-        if (method == "get" and not readable(rw)) or (method == "set" and not writable(rw)):
-            raise EdgeXError(
-                f"command {command!r} of device {device_name!r} is {rw}: {method.upper()} is not allowed",
-                kind=ErrorKind.NOT_ALLOWED,
-            )
-        if d.admin_state == "LOCKED":
-            raise LockedError(f"device {device_name!r} is LOCKED")
-        if d.operating_state == "DOWN":
-            raise LockedError(f"device {device_name!r} is DOWN")
-        svc = self.stores.services.find(d.service_name)
-        if svc is not None and svc.admin_state == "LOCKED":
-            raise LockedError(f"device service {d.service_name!r} is LOCKED")
-        return d
+    def _metadata(self) -> CommandMetadata:
+        return CommandMetadata(self.stores.devices.get, self.stores.profiles.find, self.stores.services.find)
 
     async def execute(
         self,
@@ -154,26 +119,12 @@ class CommandService:
             NotFoundError, LockedError, EdgeXError(405), ContractInvalidError, ServiceUnavailableError (no
             responder, or the device cannot be addressed on the bus).
         """
-        method = method.lower()
-        for flag in _DS_FLAGS:
-            if flag in query and query[flag] not in ("true", "false"):
-                raise ContractInvalidError(f"{flag} {query[flag]!r} must be 'true' or 'false'", field=flag)
-        d = self._check(device_name, command, method)
-        if method == "set":
-            check_json_depth(body, self.max_depth(), "body")  # bus requests come without the REST body limits
-            try:
-                doc = json.loads(body or b"{}")
-            except ValueError as e:
-                raise ContractInvalidError(f"SET body is not JSON: {e}", field="body") from None
-            if not isinstance(doc, dict) or not doc:
-                raise ContractInvalidError("SET body must be a non-empty JSON object of resource values", field="body")
-        try:
-            subject = topics.device_command_request(d.service_name, d.name, command, method)
-        except ValueError as e:
-            raise ServiceUnavailableError(f"cannot address device {d.name!r} on the bus: {e}") from e
-        env = new_envelope(body if method == "set" else b"", correlation_id=correlation_id, query_params=query)
+        cmd = prepare_device_command(
+            self._metadata(), device_name, command, method, query, body, correlation_id, self.max_depth()
+        )
+        d, env, method = cmd.device, cmd.envelope, method.lower()
         t0 = time.perf_counter()
-        pending = await edgex_send(self.bus, subject, env, responder=d.service_name, fmt=self.bus.settings.format)
+        pending = await edgex_send(self.bus, cmd.subject, env, responder=d.service_name, fmt=self.bus.settings.format)
         return ForwardedCommand(d, command, method, env.correlation_id, pending, t0)
 
     async def complete(self, fwd: ForwardedCommand) -> CommandResult:
@@ -200,7 +151,7 @@ class CommandService:
             },
         )
         if reply.error_code:
-            raise _remote_error(d, command, method, reply)
+            raise answer_error(d, command, method, reply)
         return CommandResult(reply.payload, reply.content_type)
 
 
@@ -214,9 +165,3 @@ class ForwardedCommand:
     correlation_id: str
     pending: PendingReply
     sent: float  # perf_counter when it was sent
-
-
-def _remote_error(d: Device, command: str, method: str, reply: MessageEnvelope) -> EdgeXError:
-    """The device service's error with its kind (400 contract, 404, 405, 423, 503, ...; 502 when unclassified)."""
-    context = f"device service {d.service_name!r} failed {method.upper()} {d.name}/{command}"
-    return remote_error(reply.payload.decode("utf-8", errors="replace"), context)
