@@ -17,8 +17,9 @@ inference scores the vectors, rules evaluates it.
    bench-ds - publish of the crossing event, both clocks in this process; SETs are matched to crossings by the
    EdgeX correlation id the event carried (rules and core-command pass it on). Each service's hop p99 over the
    run (``edgewatch_hop_seconds``) and CPU per process are printed beside it, and so is the floor of the path's
-   shape on this machine: two bare nats-py relay processes in a chain (three bus transits, two Python wake-ups),
-   pinged at the crossings' cadence under the same load.
+   shape on this machine: bare nats-py relay processes in a chain, pinged at the crossings' cadence under the same
+   load: one relay (two bus transits, one Python wake-up: event -> rules -> the device service, rules' direct
+   route), or two with ``--floor-relays 2`` (the route through core-command).
 3. ``pipeline_vs_raw_nats``: ``--burst`` events published as fast as the client goes; pipeline rate = events /
    (time from the first event until features has taken every event and inference every vector features published
    meanwhile, read from their /metrics every 50 ms: only theirs, so the polling does not load the other services),
@@ -366,7 +367,8 @@ async def latency_phase(
     if floor is not None and floor.latencies and xs:
         fl = floor.latencies
         print(
-            f"[{label}] floor, two bare nats-py relays in a chain under the same load ({len(fl)} pings): p50 "
+            f"[{label}] floor, {floor.relays} bare nats-py relay(s) in a chain under the same load ({len(fl)} pings): "
+            f"p50 "
             f"{pct(fl, 50):.2f} ms, p90 {pct(fl, 90):.2f}, p99 {pct(fl, 99):.2f}; the SET's p50 is "
             f"{pct(xs, 50) / pct(fl, 50):.2f}x the floor's"
         )
@@ -541,7 +543,7 @@ async def all_phases(
         pss = sum(d["pss"] for n, d in details.items() if n in gateway)
         print(f"gateway PSS (shared pages split between the processes that map them): {pss:.0f} MB")
         return
-    floor = RelayFloor(suite.cfg, suite.cfg.actuation_slice_us)
+    floor = RelayFloor(suite.cfg, suite.cfg.actuation_slice_us, args.floor_relays)
     await floor.start(bus)
     try:
         xs, _ = await latency_phase(suite, ds, args.rate, args.seconds, "latency", floor)
@@ -617,6 +619,7 @@ def main() -> None:
     ap.add_argument("--rss-only", action="store_true", help="stop after the RSS figure (no load phases)")
     ap.add_argument("--actuation-slice-us", type=int, default=None, help="as edgewatch up's (0: the kernel's)")
     ap.add_argument("--no-background-batch", action="store_true", help="as edgewatch up's")
+    ap.add_argument("--floor-relays", type=int, choices=(1, 2), default=1, help="relays of the floor's chain (1)")
     ap.add_argument("--compound", action="store_true", help="a 3-leaf compound rule instead of the one-leaf rule")
     ap.add_argument("--background-cpus", default="auto", help="as edgewatch up's (auto, all or a CPU list)")
     args = ap.parse_args()

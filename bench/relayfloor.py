@@ -1,6 +1,7 @@
-"""The floor of the actuation path's shape on this machine, for bench/e2e.py: two bare nats-py relay processes
-in a chain (the bench -> relay 1 -> relay 2 -> the bench: three bus transits and two Python wake-ups, as event ->
-rules -> core-command -> the device service), pinged at the crossings' cadence while a phase's load flows."""
+"""The floor of the actuation path's shape on this machine, for bench/e2e.py: bare nats-py relay processes in a
+chain, pinged at the crossings' cadence while a phase's load flows. One relay (the default: the bench -> relay ->
+the bench, two bus transits and one Python wake-up) has the shape of rules' direct route (event -> rules -> the
+device service); two relays (three transits, two wake-ups) that of the route through core-command."""
 
 from __future__ import annotations
 
@@ -33,20 +34,28 @@ asyncio.run(main())
 
 
 class RelayFloor:
-    """The floor of the actuation path's shape on this machine: two bare nats-py relay processes in a chain
-    (this process -> relay 1 -> relay 2 -> this process: three bus transits and two Python wake-ups, as event ->
-    rules -> core-command -> the device service), pinged at the crossings' cadence while the phase's load flows."""
+    """The floor of the actuation path's shape on this machine: ``relays`` bare nats-py relay processes in a chain
+    (this process -> relay 1 [-> relay 2] -> this process), pinged at the crossings' cadence while the phase's load
+    flows (module docstring)."""
 
-    def __init__(self, cfg: SuiteConfig, slice_us: int) -> None:
+    def __init__(self, cfg: SuiteConfig, slice_us: int, relays: int = 1) -> None:
+        if relays not in (1, 2):
+            raise ValueError("relays must be 1 (rules' direct route) or 2 (through core-command)")
         self.cfg = cfg
         self.slice_us = slice_us
+        self.relays = relays
         self.procs: list[asyncio.subprocess.Process] = []
         self.latencies: list[float] = []
 
     async def start(self, bus: NatsBus) -> None:
         user, password = self.cfg.nats_credentials("admin")
         url = f"nats://127.0.0.1:{self.cfg.ports.nats}"
-        for hop in ("bench.floor.a,bench.floor.b", "bench.floor.b,bench.floor.c"):
+        hops = (
+            ("bench.floor.a,bench.floor.c",)
+            if self.relays == 1
+            else ("bench.floor.a,bench.floor.b", "bench.floor.b,bench.floor.c")
+        )
+        for hop in hops:
             self.procs.append(
                 await asyncio.create_subprocess_exec(
                     sys.executable, "-c", RELAY, url, user, password, hop, str(self.slice_us)
