@@ -12,7 +12,9 @@ from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSection
 from edgewatch.common.service.worker import INLINE_BYTES, ParseWorkers
 from edgewatch.core.metadata.store import EntityStore, kv_key
+from tests.conftest import bus_settings
 from tests.core.helpers import profile_doc
+from tests.support.nats_server import NatsServer
 from tests.support.waiting import wait_until
 
 
@@ -87,3 +89,39 @@ async def test_an_unreadable_large_value_is_ignored_and_the_watch_goes_on(bus: N
         assert len(workers._idle) == 1  # the unreadable value was refused by the worker, which stays usable
     finally:
         await reader.stop()
+
+
+async def test_a_reader_keeps_following_the_bucket_across_a_nats_server_restart(
+    bus: NatsBus, nats_server: NatsServer
+) -> None:
+    """core-command and rules' replica check commands against what their watch last applied: a watch that stayed
+    silent after a restart would let a device locked afterwards be commanded."""
+    writer = await _store(bus, None)
+    reader_bus = NatsBus(bus_settings(nats_server), "test-reader", ServiceMetrics("test-reader"))
+    await reader_bus.connect()
+    reader = await _store(reader_bus, None)
+    try:
+        await writer.put(DeviceProfile.model_validate(profile_doc("before")))
+        await wait_until(lambda: _has(reader, "before"), message="the reader sees a write before the restart")
+        nats_server.restart()
+
+        async def written_after() -> bool:
+            try:
+                await writer.put(DeviceProfile.model_validate(profile_doc("after")))
+            except Exception:
+                return False  # the bus is still reconnecting
+            return True
+
+        await wait_until(written_after, timeout=20, message="the writer writes again after the restart")
+        # re-synced on the reconnect itself; nats-py's ordered consumer alone noticed the restarted server only after
+        # its missed heartbeats, about 15 s after the write here (this wait failed on that code)
+        await wait_until(lambda: _has(reader, "after"), timeout=8, message="the reader's watch applies it")
+        assert set(reader.items) == {"before", "after"}
+    finally:
+        await reader.stop()
+        await writer.stop()
+        await reader_bus.drain()
+
+
+async def _has(store: EntityStore[DeviceProfile], name: str) -> bool:
+    return name in store.items

@@ -54,6 +54,8 @@ class NatsBus:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self.reconnected = asyncio.Event()
+        # called (synchronously, in order) each time the connection is back after an outage
+        self.reconnect_hooks: list[Callable[[], None]] = []
         self._dead_letter_subject = topics.dead_letter(client_name)
         # kind or subject -> cached counter increment (no label lookup per message)
         self._out: dict[str, Increment] = {}
@@ -90,6 +92,11 @@ class NatsBus:
             self.metrics.count_reconnect()
             self.reconnected.set()
             log.info("bus reconnected")
+            for hook in list(self.reconnect_hooks):
+                try:
+                    hook()
+                except Exception:
+                    log.exception("reconnect hook failed")
 
         dropped = 0
 

@@ -74,6 +74,7 @@ class KvReplica(Generic[M]):
         self._kv: KeyValue | None = None
         self._task: asyncio.Task[None] | None = None
         self._loaded = asyncio.Event()
+        self._rewatch = asyncio.Event()  # set on a reconnect: the watch starts afresh at once
         self._stopped = False
         self.on_change: list[Callable[[str, M | None], None]] = []
 
@@ -110,17 +111,45 @@ class KvReplica(Generic[M]):
                     self._task.result()
 
     async def _watch(self) -> None:
-        """Follow the bucket; if the watch fails (bus outage), start a fresh one and re-sync from its replay."""
+        """Follow the bucket; if the watch fails (bus outage), start a fresh one and re-sync from its replay.
+
+        After a reconnect the watch is restarted at once, and :attr:`loaded` is False until the fresh watch has
+        replayed the bucket: nats-py's ordered consumer otherwise notices a restarted server only after its missed
+        heartbeats (about 15 s here), and for that long a change (a device LOCKED) would not reach this replica,
+        which core-command and rules check every command against.
+        """
+        self.bus.reconnect_hooks.append(self._on_reconnect)
         delay = 0.2
-        while True:
-            try:
-                await self._watch_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warning("KV watch of %s failed (%s); re-watching", self.bucket, type(e).__name__)
-            await asyncio.sleep(delay)
-            delay = min(5.0, delay * 2)
+        try:
+            while True:
+                self._rewatch.clear()
+                watch = asyncio.create_task(self._watch_once(), name=f"kv-watch-once-{self.bucket}")
+                rewatch = asyncio.create_task(self._rewatch.wait())
+                try:
+                    await asyncio.wait([watch, rewatch], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    rewatch.cancel()
+                    if not watch.done():
+                        watch.cancel()
+                        await asyncio.wait([watch], timeout=5.0)
+                if self._rewatch.is_set():
+                    delay = 0.2
+                    continue
+                try:
+                    watch.result()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:
+                    log.warning("KV watch of %s failed (%s); re-watching", self.bucket, type(e).__name__)
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+        finally:
+            with contextlib.suppress(ValueError):
+                self.bus.reconnect_hooks.remove(self._on_reconnect)
+
+    def _on_reconnect(self) -> None:
+        self._loaded.clear()
+        self._rewatch.set()
 
     async def _watch_once(self) -> None:
         assert self._kv is not None
