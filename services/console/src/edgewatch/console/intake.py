@@ -11,7 +11,7 @@ gateway where every background microsecond delays the actuation path:
   (the demo's fastest is 5 per second) are never held back. Its memory is bounded: ``max_keys`` subjects (past
   that it forgets them all and starts again, which lets one extra event per subject through).
 - :func:`reading_values` reads the readings with :func:`~edgewatch.common.contracts.eventpeek.peek_readings` (msgspec,
-  only the fields shown; about a third of a full :func:`~edgewatch.common.contracts.eventcodec.decode_add_event`);
+  only the fields shown; about half the CPU of a full :func:`~edgewatch.common.contracts.eventcodec.decode_add_event`);
   an event it does not read the same way (CBOR, a value that does not parse, a missing field) is decoded fully, so a
   malformed event still raises as before and is dead-lettered.
 """
