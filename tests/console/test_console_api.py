@@ -129,4 +129,4 @@ async def test_scores_on_the_bus_reach_the_device_history_with_their_model(conso
             return "pump-7" in live["devicesOnBus"]
 
         await wait_until(seen, timeout=10, message="score in the console's live hub")
-    assert host.health()["livePages"] == 0
+    assert host.health()["livePages"] == 0 and host.health()["liveHistoryBytes"] > 0

@@ -78,3 +78,34 @@ async def test_the_stream_sends_history_then_live_and_ends_with_the_session() ->
     with pytest.raises(StopAsyncIteration):
         await anext(stream)
     assert not hub.watching("pump")
+
+
+def test_a_history_keeps_at_most_its_bytes_and_always_the_newest_frame() -> None:
+    hub = LiveHub(history_points=1000, queue_size=10, history_bytes=4096)
+    for i in range(500):
+        hub.publish("pump", "feature", {"t": i, "names": ["x" * 50]})
+    size = len(frame("feature", {"t": 499, "names": ["x" * 50]}))
+    assert 4096 - size < hub.history_size <= 4096
+    lst = hub.add("pump")
+    got = [_doc(lst.queue.get_nowait())["t"] for _ in range(lst.queue.qsize())]
+    assert got == list(range(500 - len(got), 500)) and len(got) == hub.history_size // size
+    big = LiveHub(history_points=10, queue_size=10, history_bytes=4096)
+    big.publish("pump", "feature", {"t": 1, "names": ["y" * 9000]})  # one frame over the budget is still shown
+    assert big.history_size > 4096 and big.devices() == ["pump"]
+    big.publish("pump", "feature", {"t": 2})
+    assert big.history_size == len(frame("feature", {"t": 2}))
+
+
+def test_the_hub_forgets_the_least_recently_updated_device_past_max_devices() -> None:
+    hub = LiveHub(history_points=5, queue_size=10, max_devices=3)
+    for i in range(100):
+        hub.publish(f"dev-{i}", "score", {"t": i})
+        hub.publish("busy", "reading", {"t": i})  # updated all along: never forgotten
+        assert len(hub.devices()) <= 3 and len(hub.latest_score) <= 3
+    assert hub.devices() == ["busy", "dev-98", "dev-99"] and set(hub.latest_score) == {"dev-98", "dev-99"}
+    kept = [frame("score", {"t": 98}), frame("score", {"t": 99}), *(frame("reading", {"t": t}) for t in range(95, 100))]
+    assert hub.history_size == sum(map(len, kept))
+    lst = hub.add("dev-5")  # a forgotten device's page gets no history, then its live frames
+    assert lst.queue.empty()
+    hub.publish("dev-5", "score", {"t": 100})
+    assert _doc(lst.queue.get_nowait())["t"] == 100

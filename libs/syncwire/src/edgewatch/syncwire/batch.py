@@ -162,7 +162,9 @@ class SyncBatch(BaseModel):
 class BatchAck(BaseModel):
     """The receiver's answer, sent only after the batch is durably committed."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    # cache_strings off: pydantic's JSON parser otherwise keeps every string it reads (up to 16384 of them,
+    # process-wide) and each ack carries a new batch id, so sync's memory rose for the ~40 minutes it took to fill.
+    model_config = ConfigDict(populate_by_name=True, cache_strings=False)
 
     api_version: str = Field("v3", alias="apiVersion")
     status_code: int = Field(200, alias="statusCode")

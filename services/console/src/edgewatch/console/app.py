@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from edgewatch.common.service.host import ServiceHost
 from edgewatch.console.api import api_router
 from edgewatch.console.config import ConsoleSettings
+from edgewatch.console.intake import ReadingGate
 from edgewatch.console.live import LiveHub
 from edgewatch.console.login import TokenCheck
 from edgewatch.console.messaging import ConsoleMessaging
@@ -26,14 +27,17 @@ def build_app(settings: ConsoleSettings) -> ServiceHost:
     cfg = settings.console
     sessions = SessionStore(cfg.session_idle_timeout, cfg.session_max_age, cfg.max_sessions)
     upstream = Upstream(settings.upstream)
-    hub = LiveHub(cfg.history_points, cfg.stream_queue)
-    messaging = ConsoleMessaging(host.bus, hub)
+    hub = LiveHub(
+        cfg.history_points, cfg.stream_queue, history_bytes=cfg.history_bytes, max_devices=cfg.max_live_devices
+    )
+    messaging = ConsoleMessaging(host.bus, hub, ReadingGate(cfg.live_reading_interval))
     check = TokenCheck(settings.service.bearer_token, upstream)
 
     host.lifespan.add("upstream", upstream.start, upstream.stop)
     host.lifespan.add("subscriptions", messaging.start, messaging.stop)
     host.health_checks["sessions"] = lambda: len(sessions)
     host.health_checks["livePages"] = lambda: hub.listener_count
+    host.health_checks["liveHistoryBytes"] = lambda: hub.history_size
     app = host.new_app("edgewatch console", settings.service.port, public=is_public)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(pages_router(sessions, check, cfg))

@@ -53,6 +53,18 @@ class ConsoleSection(Section):
     max_sessions: int = Field(64, ge=1, description="Sessions kept at once (the oldest is dropped past it)")
     secure_cookie: bool = Field(False, description="Mark the session cookie Secure (set when served over HTTPS)")
     history_points: int = Field(600, ge=10, le=100_000, description="Points per series kept for a page that opens")
+    history_bytes: int = Field(
+        512 * 1024, ge=4096, le=64 * 2**20, description="Bytes of frames kept per device and kind at most"
+    )
+    max_live_devices: int = Field(
+        64, ge=1, le=10_000, description="Devices whose live history is kept (the least recently updated goes first)"
+    )
+    live_reading_interval: float = Field(
+        0.1,
+        ge=0,
+        le=60,
+        description="Seconds between the EdgeX events of one subject the live view decodes (0: every event)",
+    )
     stream_queue: int = Field(2048, ge=16, description="Messages queued per open page before it is dropped")
     keepalive: float = Field(15.0, gt=0, description="Seconds between SSE keep-alive comments")
     login_failure_delay: float = Field(0.5, ge=0, description="Seconds a refused login waits before it answers")

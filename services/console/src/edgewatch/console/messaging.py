@@ -1,7 +1,7 @@
 """Bus side of edgewatch-console: scores, feature vectors, alerts and EdgeX events in, frames to the LiveHub.
 
-The console only listens; it publishes nothing. A message that fails to decode raises and is dead-lettered by
-the bus like anywhere else.
+The console only listens; it publishes nothing. EdgeX events go through ``intake.py`` (decimated per subject, read
+with eventpeek). A message that fails to decode raises and is dead-lettered by the bus like anywhere else.
 """
 
 from __future__ import annotations
@@ -11,15 +11,13 @@ import math
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from edgewatch.common.bus.client import BusDecodeError, NatsBus
+from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import decode_alert
-from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
 from edgewatch.common.contracts.featurevalues import decode_feature_values
 from edgewatch.common.contracts.score import decode_score
-from edgewatch.common.contracts.values import is_number
-from edgewatch.common.contracts.valuetype import ValueType
+from edgewatch.console.intake import ReadingGate, reading_values
 from edgewatch.console.live import LiveHub
 
 __all__ = ["ConsoleMessaging"]
@@ -35,9 +33,10 @@ def _num(v: float) -> float | None:
 class ConsoleMessaging:
     """Subscribes to the suite's live subjects and turns each message into a LiveHub frame."""
 
-    def __init__(self, bus: NatsBus, hub: LiveHub) -> None:
+    def __init__(self, bus: NatsBus, hub: LiveHub, gate: ReadingGate | None = None) -> None:
         self.bus = bus
         self.hub = hub
+        self.gate = gate if gate is not None else ReadingGate(0.0)
         self._subs: list[Subscription] = []
 
     async def start(self) -> None:
@@ -92,18 +91,11 @@ class ConsoleMessaging:
         )
 
     async def on_event(self, msg: Msg) -> None:
-        """The numeric and Bool readings of an EdgeX event (Bool as 0/1; arrays, binary and null left out)."""
+        """The numeric and Bool readings of an EdgeX event (Bool as 0/1; arrays, binary and null left out), for at
+        most one event per ``Console.LiveReadingInterval`` per subject (the others are dropped undecoded)."""
+        if not self.gate.admit(msg.subject):
+            return
         env = decode_envelope(msg)
-        try:
-            event = decode_add_event(env.payload, env.content_type).event
-        except EventDecodeError as e:
-            raise BusDecodeError(f"event: {e.message}") from e
-        values: dict[str, float | None] = {}
-        for r in event.readings:
-            if r.is_null or not (r.value_type.is_numeric or r.value_type is ValueType.BOOL):
-                continue
-            v = r.typed_value()
-            if is_number(v):
-                values[r.resource_name] = _num(float(v))
+        device, origin, values = reading_values(env.payload, env.content_type)
         if values:
-            self.hub.publish(event.device_name, "reading", {"t": event.origin // _MS, "values": values})
+            self.hub.publish(device, "reading", {"t": origin // _MS, "values": values})

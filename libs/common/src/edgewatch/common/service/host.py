@@ -27,6 +27,7 @@ from edgewatch.common.service.http import install_common
 from edgewatch.common.service.lifespan import Lifespan
 from edgewatch.common.service.logging import configure_logging, set_level
 from edgewatch.common.service.looplag import LoopLagMonitor
+from edgewatch.common.service.memtrace import start_from_env as start_memtrace
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSettings, WritableSection, load_settings
 from edgewatch.common.service.uvicornadapter import serve as serve_http
@@ -242,6 +243,7 @@ def service_main(
     cfg = args.config or (str(default) if default else None)
     settings = load_settings(settings_cls, cfg)
     configure_logging(name, settings.writable.log_level)
+    start_memtrace(name)
     run_service(build(settings))
 
 
