@@ -54,12 +54,11 @@ import psutil
 from nats.aio.msg import Msg
 
 from benchds import register_device_service
+from e2eload import BG, COMPOUND_RULE, DS, PROFILE, RULE, TRIP, Event, make_events
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.bus.envelope import decode_envelope, encode_envelope, new_envelope
+from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
 from edgewatch.common.contracts import topics
-from edgewatch.common.contracts.event import AddEventRequest, Reading, new_event
-from edgewatch.common.contracts.eventcodec import encode_add_event
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.suite.layout import Ports, SuiteConfig
@@ -69,12 +68,7 @@ from edgewatch.suite.services import build_specs
 from edgewatch.suite.supervisor import Supervisor
 from relayfloor import RelayFloor
 
-DS = "bench-ds"
-PROFILE_NAME = "bench-pump"
-BG = [f"bg-{i}" for i in range(10)]
-TRIP = "trip"
 TICK = 0.01
-TRIGGER_EVERY = 25
 NOT_GATEWAY = {"modbus-sim", "opcua-sim", "edgewatch-receiver"}
 PIPELINE = ("edgewatch-features", "edgewatch-inference")  # the services phase 3 polls while it runs
 SERVICE_PORTS = {
@@ -87,88 +81,9 @@ SERVICE_PORTS = {
     "edgewatch-sync": "sync",
 }
 
-PROFILE = {
-    "name": PROFILE_NAME,
-    "manufacturer": "edgewatch",
-    "model": "bench",
-    "deviceResources": [
-        {"name": "BenchCurrent", "properties": {"valueType": "Float32", "readWrite": "R"}},
-        {"name": "BenchVibration", "properties": {"valueType": "Float32", "readWrite": "R"}},
-        {"name": "PumpStop", "properties": {"valueType": "Bool", "readWrite": "RW"}},
-    ],
-}
-RULE = {
-    "name": "bench-trip",
-    "source": {"kind": "reading", "device": "*", "name": "BenchCurrent"},
-    "condition": {"comparator": ">", "threshold": 12.0, "clearThreshold": 11.0},
-    "actions": [{"command": "PumpStop", "settings": {"PumpStop": "true"}}],
-}
-
-COMPOUND_RULE = {
-    "name": "bench-trip",
-    "condition": {
-        "all": [
-            {
-                "source": {"kind": "reading", "device": "*", "name": "BenchCurrent"},
-                "comparator": ">",
-                "threshold": 12.0,
-                "clearThreshold": 11.0,
-            },
-            {
-                "source": {"kind": "reading", "device": "*", "name": "BenchVibration"},
-                "comparator": ">",
-                "threshold": 5.0,
-                "clearThreshold": 4.0,
-            },
-            {
-                "not": {
-                    "source": {"kind": "reading", "device": "*", "name": "PumpStop"},
-                    "comparator": ">",
-                    "threshold": 0.5,
-                }
-            },
-        ]
-    },
-    "actions": [{"command": "PumpStop", "settings": {"PumpStop": "true"}}],
-}
-
-Event = tuple[str, bytes, dict[str, str], bool]  # subject, body, headers, is a crossing
-
 
 def load() -> str:
     return f"{os.getloadavg()[0]:.2f}"
-
-
-def event_bytes(device: str, current: float, vibration: float, origin: int) -> tuple[bytes, dict[str, str]]:
-    readings = [
-        Reading.simple(device, PROFILE_NAME, "BenchCurrent", "Float32", current, origin=origin),
-        Reading.simple(device, PROFILE_NAME, "BenchVibration", "Float32", vibration, origin=origin),
-        Reading.simple(device, PROFILE_NAME, "PumpStop", "Bool", False, origin=origin),
-    ]
-    ev = new_event(device, PROFILE_NAME, "all", readings, origin=origin)
-    return encode_envelope(new_envelope(encode_add_event(AddEventRequest.of(ev))), "nats")
-
-
-def make_events(n: int, rate: float, t0: int | None = None) -> list[Event]:
-    """``n`` distinct events ``1/rate`` apart from ``t0``: background pumps, and every TRIGGER_EVERY-th the trip
-    pump, alternately crossing (14 A) and clearing (9 A)."""
-    rng = np.random.default_rng(9)
-    t0 = time.time_ns() if t0 is None else t0
-    step = int(1e9 / rate)
-    out: list[Event] = []
-    crossing = True
-    noise = rng.normal(0, 0.3, n).tolist()
-    for i in range(n):
-        origin = t0 + i * step
-        if i % TRIGGER_EVERY == 0:
-            body, headers = event_bytes(TRIP, 14.0 if crossing else 9.0, 7.0 if crossing else 2.0, origin)
-            out.append((topics.device_event(DS, PROFILE_NAME, TRIP, "all"), body, headers, crossing))
-            crossing = not crossing
-        else:
-            dev = BG[i % len(BG)]
-            body, headers = event_bytes(dev, 10.0 + noise[i], 2.0 + noise[i] / 2, origin)
-            out.append((topics.device_event(DS, PROFILE_NAME, dev, "all"), body, headers, False))
-    return out
 
 
 class DeviceService:
