@@ -130,7 +130,7 @@ HOPS_BY_PORT = {
     "ingest": ("ingest_read_publish", "device_command"),
     "features": ("features_window_vector",),
     "inference": ("inference_vector_score",),
-    "rules": ("rules_sample_decision", "rules_decision_command", "rules_command_answer"),
+    "rules": ("rules_sample_decision", "rules_decision_send", "rules_decision_command", "rules_command_answer"),
     "core_command": ("command_forward_answer",),
     "sync": ("sync_store_ack",),
 }

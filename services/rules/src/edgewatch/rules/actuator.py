@@ -106,6 +106,7 @@ class Actuator:
         self.confirmations = m.counter("edgewatch_rules_confirmations", "Action read-back confirmations", ("result",))
         self.decision_command = m.hop("rules_decision_command")
         self.command_answer = m.hop("rules_command_answer")  # direct route: SET sent -> device service's answer
+        self.decision_send = m.hop("rules_decision_send")  # decision -> its first command handed to the bus client
         self.routes = m.counter("edgewatch_rules_command_requests", "Command requests sent, by route", ("route",))
 
     def submit(self, d: Decision) -> asyncio.Task[None]:
@@ -251,7 +252,10 @@ class Actuator:
             if spec.delay:
                 await asyncio.sleep(spec.delay)
             last = i == len(specs) - 1 and spec.confirm is None
-            action = await self.command(spec, device, key, d.correlation_id, last_sent if last else None)
+            sent = last_sent if last else None
+            if i == 0:
+                sent = self._timing_send(decided, sent)
+            action = await self.command(spec, device, key, d.correlation_id, sent)
             if i == 0:
                 self.decision_command(time.perf_counter() - decided)
             if action.result == "ok" and spec.confirm is not None:
@@ -260,6 +264,16 @@ class Actuator:
                 failed = f"{device}/{spec.command}"
             out.append(action)
         return out
+
+    def _timing_send(self, decided: float, then: Callable[[], None] | None) -> Callable[[], None]:
+        """A ``sent`` callback that closes hop ``rules_decision_send`` and then calls ``then``."""
+
+        def sent() -> None:
+            self.decision_send(time.perf_counter() - decided)
+            if then is not None:
+                then()
+
+        return sent
 
     async def _confirm(self, spec: Action, device: str, key: str, action: AlertAction) -> AlertAction:
         res = await self.read_back.confirm(spec, device, key)

@@ -28,6 +28,7 @@ HOPS: dict[str, str] = {
     "inference_vector_score": "inference: FeatureVector received -> Score published (micro-batch wait included)",
     "rules_sample_decision": "rules: sample message received -> the engine's decision handed to the actuator",
     "rules_decision_command": "rules: decision -> the answer to its first command (retries included)",
+    "rules_decision_send": "rules: decision -> its first command handed to the bus client (checks, envelope)",
     "rules_command_answer": "rules, direct route: SET sent to the device service -> its answer",
     "command_forward_answer": "core-command: request received -> the device service's answer relayed",
     "device_command": "device service (ingest): command request received -> answered",
