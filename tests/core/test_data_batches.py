@@ -64,7 +64,9 @@ async def test_bus_events_are_stored_in_batches_of_at_most_batch_max_events_in_a
         dead.append(msg)
 
     await bus.nc.subscribe(topics.dead_letter("edgewatch-core"), cb=on_dead)
-    _host, c = await start_core(_settings(nats_server, BatchMaxEvents=5, BatchWindow=0.05))
+    # a window far longer than publishing 12 events takes, even on a loaded CI machine (0.05 s closed the first
+    # batch after 3 events there): only BatchMaxEvents closes the first two batches, the window the last
+    _host, c = await start_core(_settings(nats_server, BatchMaxEvents=5, BatchWindow=1.0))
     try:
         evs = _events(12)
         await _publish(bus, evs[:3])
