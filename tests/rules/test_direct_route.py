@@ -12,7 +12,7 @@ import httpx
 from nats.aio.msg import Msg
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.bus.envelope import new_envelope
+from edgewatch.common.bus.envelope import decode_envelope, new_envelope
 from edgewatch.common.bus.requestreply import edgex_request
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import Alert
@@ -149,3 +149,34 @@ async def test_direct_route_falls_back_to_core_command_until_the_replica_is_load
     alert = await _raise(bus, alerts, 0)
     assert (alert.actions[0].result, alert.actions[0].error) == ("ok", "")
     assert [s for s, _env in core_command.requests] == [topics.command_request(DEVICE, "PumpStop", "set")]
+
+
+async def test_direct_route_keeps_decision_order_when_raises_follow_each_other(
+    nats_server, bus, tmp_path, make_settings, started, alerts
+):
+    """Raises in quick succession (one burst of scores): each raise's SET is sent from the bus handler itself
+    (``Actuator.submit_now``), and the device service gets them in decision order, each once, all answered."""
+    cids: list[str] = []
+
+    async def on(msg: Msg) -> None:
+        cids.append(decode_envelope(msg).correlation_id)
+
+    await bus.subscribe(topics.device_command_request_all("edgewatch-ingest"), on)
+    await bus.nc.flush()
+    async with running_plant(nats_server, tmp_path, values={"Current": 10.0, "Vibration": 2.0}) as plant:
+        await plant.start_ingest()
+        svc = await started(make_settings(route="direct", attempts=1, command_timeout=3))
+
+        async def replica_ready() -> bool:
+            return bool((await svc.http.get("/api/v3/health")).json()["metadataReplicaReady"])
+
+        await wait_until(replica_ready, 10, message="rules' metadata replica loaded")
+        assert (await svc.http.post("/api/v3/rule", json={**RULE, "actions": RULE["actions"][:1]})).status_code == 201
+        await feed(bus, DEVICE, [9.0, 1.0] * 5, traced=True)
+        await wait_until(lambda: len([a for a in alerts if a.state == "raised"]) == 5, 10, message="five raises")
+    raised = [a for a in alerts if a.state == "raised"]
+    assert [a.correlation_id for a in raised] == [f"cid-{i}" for i in range(0, 10, 2)]
+    assert all((a.actions[0].result, a.actions[0].error) == ("ok", "") for a in raised)
+    assert cids == [f"cid-{i}" for i in range(0, 10, 2)]  # in decision order, none twice
+    metrics = (await svc.http.get("/metrics")).text
+    assert 'edgewatch_rules_command_requests_total{route="direct"} 5.0' in metrics

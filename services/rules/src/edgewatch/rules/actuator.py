@@ -39,14 +39,15 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from nats.js.errors import NotFoundError as JsNotFoundError
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.devicecommand import answer_error, prepare_device_command
+from edgewatch.common.bus.devicecommand import DeviceCommand, answer_error
 from edgewatch.common.bus.envelope import new_envelope
-from edgewatch.common.bus.requestreply import edgex_send
+from edgewatch.common.bus.requestreply import PendingReply, edgex_send
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import Alert, AlertAction, encode_alert
 from edgewatch.common.contracts.commanderror import error_text
@@ -65,6 +66,23 @@ log = logging.getLogger(__name__)
 
 ResultCallback = Callable[[str, str], None]
 STREAM_CHECK_S = 5.0  # how long "a stream captures this alert subject" is trusted
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A direct SET on its way: what was sent, the answer to wait for, when it went (perf_counter)."""
+
+    cmd: DeviceCommand
+    pending: PendingReply
+    at: float
+
+
+@dataclass(frozen=True)
+class _First:
+    """A raise's first SET, sent by :meth:`Actuator.submit_now` before its decision was queued."""
+
+    body: bytes
+    sent: _Sent | str  # the error text where it could not go
 
 
 def idempotency_key(alert_id: str, index: int) -> str:
@@ -107,18 +125,49 @@ class Actuator:
         self.decision_command = m.hop("rules_decision_command")
         self.command_answer = m.hop("rules_command_answer")  # direct route: SET sent -> device service's answer
         self.decision_send = m.hop("rules_decision_send")  # decision -> its first command handed to the bus client
-        self.routes = m.counter("edgewatch_rules_command_requests", "Command requests sent, by route", ("route",))
+        routes = m.counter("edgewatch_rules_command_requests", "Command requests sent, by route", ("route",))
+        self.sent_direct, self.sent_via_core = routes.labels("direct"), routes.labels("core-command")
+        self._bodies: dict[int, tuple[Action, bytes]] = {}  # id(action) -> its SET body (the action kept alive)
 
-    def submit(self, d: Decision) -> asyncio.Task[None]:
+    async def submit_now(self, d: Decision) -> asyncio.Task[None]:
+        """:meth:`submit`, sending a raise's first SET before it returns when nothing holds it back: no earlier
+        command of the same (rule, device) still to be sent, no delay before it, the direct route.
+
+        The SET is then in the bus client's buffer when the caller next yields (the client's flusher writes it
+        first), instead of after two task switches and the queued decision's bookkeeping: on the path from an
+        event to a command, every step on a loaded gateway's cold caches costs tens of microseconds. Its answer,
+        retries, the actions after it and the Alert follow in the decision's tasks exactly as :meth:`submit`'s.
+        """
+        decided = time.perf_counter()
+        specs = self._specs(d)
+        key = (d.rule.name, d.device)
+        first: _First | None = None
+        ahead = self._gates.get(key)  # done once the earlier decision's last command is sent
+        if specs and (ahead is None or ahead.done()) and not specs[0].delay and self._direct():
+            spec = specs[0]
+            body = self._body(spec)
+            cid = d.correlation_id or idempotency_key(d.alert_id, 0)
+            try:
+                sent = await self._start_direct(spec.command, spec.device or d.device, body, cid)
+            except Exception as e:  # the bus client refused it (closed, reconnecting): the queued path retries
+                log.warning("early SET not sent; queued", extra={"rule": d.rule.name, "error": repr(e)[:300]})
+            else:
+                first = _First(body, sent)
+                self.decision_send(time.perf_counter() - decided)
+        return self.submit(d, first, decided)
+
+    def submit(self, d: Decision, first: _First | None = None, decided: float | None = None) -> asyncio.Task[None]:
         """Queue a decision: its actions behind the earlier actions of the same (rule, device), its Alert behind
         its own actions and the earlier Alerts of the same (rule, device). A command never waits for an earlier
-        Alert to be stored (sync's alert buffer may be full for as long as the uplink is down)."""
+        Alert to be stored (sync's alert buffer may be full for as long as the uplink is down). ``first``: its
+        first SET, already sent (:meth:`submit_now`)."""
         key = (d.rule.name, d.device)
         specs = self._specs(d)
+        decided = time.perf_counter() if decided is None else decided
         acting: asyncio.Task[list[AlertAction]] | None = None
         if specs:
             gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            acting = asyncio.create_task(self._act_after(self._gates.get(key), gate, d, specs, time.perf_counter()))
+            acting = asyncio.create_task(self._act_after(self._gates.get(key), gate, d, specs, decided, first))
             _keep_tail(self._acting, key, acting)
             self._gates[key] = gate
             acting.add_done_callback(lambda _t: self._gates.pop(key, None) if self._gates.get(key) is gate else None)
@@ -145,6 +194,7 @@ class Actuator:
         d: Decision,
         specs: list[Action],
         decided: float,
+        first: _First | None = None,
     ) -> list[AlertAction]:
         def release() -> None:
             if not gate.done():
@@ -153,7 +203,7 @@ class Actuator:
         try:
             if prev is not None:
                 await asyncio.wait([prev])  # the earlier decision's last command is sent (or it is done)
-            return await self.act(d, specs, decided, release)
+            return await self.act(d, specs, decided, release, first)
         except Exception:
             log.exception("actions failed", extra={"rule": d.rule.name, "device": d.device})
             return []
@@ -188,11 +238,13 @@ class Actuator:
         specs: list[Action],
         decided: float | None = None,
         last_sent: Callable[[], None] | None = None,
+        first: _First | None = None,
     ) -> list[AlertAction]:
         """Run ``specs`` for ``d`` and report the outcome to the rule's run state; ``decided`` (perf_counter) is
         when the decision was handed over, the start of hop ``rules_decision_command``; ``last_sent`` is called
-        once the last action's command is sent, when nothing (a read-back) follows it."""
-        actions = await self.run_actions(d, specs, decided, last_sent)
+        once the last action's command is sent, when nothing (a read-back) follows it; ``first``: the first
+        action's SET, already sent."""
+        actions = await self.run_actions(d, specs, decided, last_sent, first)
         failed = [a for a in actions if a.result == "failed"]
         self.on_result(d.rule.name, "; ".join(f"{a.device}/{a.command}: {a.error}" for a in failed))
         return actions
@@ -235,11 +287,13 @@ class Actuator:
         specs: list[Action],
         decided: float | None = None,
         last_sent: Callable[[], None] | None = None,
+        first: _First | None = None,
     ) -> list[AlertAction]:
         """Each action in order: wait its delay, SET it, confirm it; stop after a failure when the rule says so.
 
         The first command's answer closes hop ``rules_decision_command`` (from ``decided``, else from now).
         ``last_sent`` is called when the last action's command has been sent, if no read-back follows it.
+        ``first``: the first action's SET, already sent (its hop ``rules_decision_send`` taken then).
         """
         decided = time.perf_counter() if decided is None else decided
         out: list[AlertAction] = []
@@ -253,9 +307,9 @@ class Actuator:
                 await asyncio.sleep(spec.delay)
             last = i == len(specs) - 1 and spec.confirm is None
             sent = last_sent if last else None
-            if i == 0:
+            if i == 0 and first is None:
                 sent = self._timing_send(decided, sent)
-            action = await self.command(spec, device, key, d.correlation_id, sent)
+            action = await self.command(spec, device, key, d.correlation_id, sent, first if i == 0 else None)
             if i == 0:
                 self.decision_command(time.perf_counter() - decided)
             if action.result == "ok" and spec.confirm is not None:
@@ -336,13 +390,15 @@ class Actuator:
         key: str,
         correlation_id: str = "",
         sent: Callable[[], None] | None = None,
+        first: _First | None = None,
     ) -> AlertAction:
         """SET ``spec`` on ``device`` (the route: module docstring), retrying with backoff; the result is never lost.
 
         The envelope's correlationID is ``correlation_id`` (the incident's), else the idempotency ``key``.
-        ``sent`` is called once the first attempt is on its way (or failed to go).
+        ``sent`` is called once the first attempt is on its way (or failed to go). ``first``: the first attempt,
+        already sent (:meth:`submit_now`).
         """
-        body = json.dumps(spec.settings, separators=(",", ":")).encode()
+        body = first.body if first is not None else self._body(spec)
         error, attempt, ok = "", 0, False
         for attempt in range(1, self.cfg.attempts + 1):
             if attempt > 1:
@@ -351,7 +407,11 @@ class Actuator:
                 await asyncio.sleep(delay)
             cid = correlation_id or key
             try:
-                if self._direct():
+                if first is not None and attempt == 1:
+                    if sent is not None:
+                        sent()
+                    error = await self._finish_direct(first.sent, spec.command)
+                elif self._direct():
                     error = await self._send_direct(spec.command, device, body, cid, sent)
                 else:
                     error = await self._send_core_command(spec.command, device, body, cid, sent)
@@ -383,6 +443,17 @@ class Actuator:
             idempotency_key=key,
         )
 
+    def _body(self, spec: Action) -> bytes:
+        """A SET's body: the action's settings as compact JSON (built once per action)."""
+        known = self._bodies.get(id(spec))
+        if known is not None and known[0] is spec:
+            return known[1]
+        body = json.dumps(spec.settings, separators=(",", ":")).encode()
+        if len(self._bodies) >= 1024:  # rules replaced many times: start afresh
+            self._bodies.clear()
+        self._bodies[id(spec)] = (spec, body)
+        return body
+
     def _direct(self) -> bool:
         """Whether a SET goes straight to the device service now: the route says so, the replica is loaded, and no
         SET sent through core-command (while the replica loaded) still waits for its answer: a direct SET could
@@ -393,7 +464,7 @@ class Actuator:
         self, command: str, device: str, body: bytes, cid: str, sent: Callable[[], None] | None
     ) -> str:
         """One SET through core-command; the error text ("" when it succeeded)."""
-        self.routes.labels("core-command").inc()
+        self.sent_via_core.inc()
         env = new_envelope(body, correlation_id=cid)
         self._via_core += 1
         try:
@@ -423,24 +494,36 @@ class Actuator:
         """One SET straight to the device service, checked and built as core-command forwards it
         (:func:`prepare_device_command` on the replica); the error text as core-command would have answered it
         (``"423 device 'x' is LOCKED"``), "" when it succeeded."""
-        assert self.replica is not None
-        self.routes.labels("direct").inc()
         try:
-            try:
-                cmd = prepare_device_command(
-                    self.replica.lookup, device, command, "set", {}, body, cid, self.max_depth()
-                )
-                t0 = time.perf_counter()
-                pending = await edgex_send(
-                    self.bus, cmd.subject, cmd.envelope, responder=cmd.device.service_name, fmt=self.bus.settings.format
-                )
-            finally:
-                if sent is not None:
-                    sent()
-            resp = await pending.answer(self.cfg.command_timeout)
-            self.command_answer(time.perf_counter() - t0)
+            started = await self._start_direct(command, device, body, cid)
+        finally:
+            if sent is not None:
+                sent()
+        return await self._finish_direct(started, command)
+
+    async def _start_direct(self, command: str, device: str, body: bytes, cid: str) -> _Sent | str:
+        """The first half of :meth:`_send_direct`: check, build and send; the refusal's text where it may not go."""
+        assert self.replica is not None
+        self.sent_direct.inc()
+        try:
+            cmd = self.replica.prepare_set(device, command, body, cid, self.max_depth())
+            at = time.perf_counter()
+            pending = await edgex_send(
+                self.bus, cmd.subject, cmd.envelope, responder=cmd.device.service_name, fmt=self.bus.settings.format
+            )
+        except EdgeXError as e:
+            return error_text(e)[:500]
+        return _Sent(cmd, pending, at)
+
+    async def _finish_direct(self, sent: _Sent | str, command: str) -> str:
+        """The second half of :meth:`_send_direct`: the device service's answer ("" when it succeeded)."""
+        if isinstance(sent, str):
+            return sent
+        try:
+            resp = await sent.pending.answer(self.cfg.command_timeout)
+            self.command_answer(time.perf_counter() - sent.at)
             if resp.error_code:
-                raise answer_error(cmd.device, command, "set", resp)
+                raise answer_error(sent.cmd.device, command, "set", resp)
         except EdgeXError as e:
             return error_text(e)[:500]
         return ""

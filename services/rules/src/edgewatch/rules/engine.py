@@ -9,12 +9,12 @@ wall clock only drives the stale fail-safe), which is what lets a dry run reprod
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from edgewatch.common.contracts.errors import ConflictError, NotFoundError
+from edgewatch.common.contracts.ids import random_uuid
 from edgewatch.rules.compound import CompoundPlan, Leaf
 from edgewatch.rules.rule import Rule
 from edgewatch.rules.state import AlertState, Criteria, DeviceState, RunState, Transition
@@ -320,7 +320,7 @@ class RuleEngine:
                 age = now - ds.last_seen_mono
                 if not ds.stale and age > stale.seconds:
                     ds.stale = True
-                    ds.stale_incident = alert_id = str(uuid.uuid4())
+                    ds.stale_incident = alert_id = random_uuid()
                     msg = f"no {rt.what} from {device} for {age:.1f}s (limit {stale.seconds:g}s)"
                     out.append(
                         Decision(
@@ -333,9 +333,7 @@ class RuleEngine:
         ds.stale = False
         limit = rt.rule.stale.seconds if rt.rule.stale is not None else 0.0
         msg = f"{rt.what} from {device} arriving again"
-        return Decision(
-            rt.rule, device, "stale", AlertState.NORMAL, 0.0, limit, str(uuid.uuid4()), ds.stale_incident, msg
-        )
+        return Decision(rt.rule, device, "stale", AlertState.NORMAL, 0.0, limit, random_uuid(), ds.stale_incident, msg)
 
     def _decide(self, rt: RuleRuntime, device: str, ds: DeviceState, tr: Transition, t_ns: int) -> Decision:
         cmp, c = rt.rule.condition.comparator, rt.criteria
@@ -356,7 +354,7 @@ class RuleEngine:
         msg: str,
         t_ns: int,
     ) -> Decision:
-        alert_id = str(uuid.uuid4())
+        alert_id = random_uuid()
         act = True
         if tr.state is AlertState.RAISED:
             ds.incident = alert_id

@@ -61,17 +61,19 @@ class RulesMessaging:
         self._subs.clear()
 
     async def _hand_over(self, decisions: list[Decision]) -> None:
-        """Queue decisions with the actuator and let it send at once.
+        """Hand decisions to the actuator and let it send at once.
 
-        nats-py runs one subscription's callbacks back to back without yielding while messages are queued, so a
-        command submitted here would wait for the whole backlog (a burst of events) before its task ran, and its
-        bytes would wait again for the client's flusher task. The first yield runs the actuator up to its request
-        (into the client's buffer), the second lets the flusher write it; without decisions nothing yields.
+        A raise's first SET is sent here, before its decision is queued, when nothing holds it back
+        (``Actuator.submit_now``). nats-py runs one subscription's callbacks back to back without yielding while
+        messages are queued, so a command left to a task would wait for the whole backlog (a burst of events)
+        before its task ran, and its bytes would wait again for the client's flusher task. The first yield lets
+        the flusher write what was sent here and runs queued actions up to their requests, the second writes
+        those; without decisions nothing yields.
         """
         if not decisions:
             return
         for d in decisions:
-            self.actuator.submit(d)
+            await self.actuator.submit_now(d)
         await asyncio.sleep(0)
         await asyncio.sleep(0)
 

@@ -5,18 +5,26 @@ The same JetStream KV buckets core-command's process watches (``<Core.BucketPref
 change when core-command does: within the KV watch's delivery time after core-metadata stored it. Rules never
 creates or writes the buckets; until all three are loaded (core not up yet, bus just connected) the replica is not
 ``ready`` and commands go through core-command.
+
+:meth:`MetadataReplica.prepare_set` runs core-command's checks once per (device, command, body) and metadata
+generation: any change to any of the three buckets starts a new generation, so a lock, a DOWN device or a
+profile change is seen by the very next SET, while the SETs in between skip the lookups (on the event path,
+after the 10 ms between two bursts of a loaded gateway, they ran on cold caches at ~0.1 ms a SET).
 """
 
 from __future__ import annotations
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.devicecommand import CommandMetadata
+from edgewatch.common.bus.devicecommand import CommandMetadata, DeviceCommand, prepare_device_command
+from edgewatch.common.bus.envelope import new_envelope
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.deviceservice import DeviceService
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.service.kvreplica import KvReplica
 
 __all__ = ["MetadataReplica"]
+
+PREPARED_MAX = 4096  # (device, command, body) checks remembered per generation; more start the cache afresh
 
 
 class MetadataReplica:
@@ -28,6 +36,32 @@ class MetadataReplica:
         self.profiles = KvReplica(bus, f"{prefix}-profiles", DeviceProfile, "device profile", lambda e: e.name)
         self.services = KvReplica(bus, f"{prefix}-deviceservices", DeviceService, "device service", lambda e: e.name)
         self.lookup = CommandMetadata(self.devices.get, self.profiles.find, self.services.find)
+        self.generation = 0  # bumped by every change to any of the three buckets
+        self._prepared: dict[tuple[str, str, bytes], DeviceCommand] = {}  # checked SETs of this generation
+        for r in (self.devices, self.profiles, self.services):
+            r.on_change.append(self._changed)
+
+    def _changed(self, _name: str, _entity: object) -> None:
+        self.generation += 1
+        self._prepared.clear()
+
+    def prepare_set(self, device: str, command: str, body: bytes, correlation_id: str, max_depth: int) -> DeviceCommand:
+        """A SET of ``body`` checked and built as core-command forwards it (``prepare_device_command``), with a
+        fresh envelope; the checks of an earlier SET of the same (device, command, body) are reused while the
+        metadata has not changed since.
+
+        Raises:
+            NotFoundError, LockedError, EdgeXError(405), ContractInvalidError, ServiceUnavailableError.
+        """
+        key = (device, command, body)
+        done = self._prepared.get(key)
+        if done is None:
+            done = prepare_device_command(self.lookup, device, command, "set", {}, body, correlation_id, max_depth)
+            if len(self._prepared) >= PREPARED_MAX:
+                self._prepared.clear()
+            self._prepared[key] = done
+            return done
+        return DeviceCommand(done.device, done.subject, new_envelope(body, correlation_id=correlation_id))
 
     async def start(self) -> None:
         """Start following the buckets in the background (does not wait for them)."""

@@ -12,7 +12,6 @@ import base64
 import binascii
 import json
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.bus.headers import Headers
 from edgewatch.common.contracts import topics
+from edgewatch.common.contracts.ids import random_uuid
 from edgewatch.common.contracts.pydanticadapter import construct
 
 __all__ = [
@@ -133,8 +133,8 @@ def new_envelope(
     return MessageEnvelope(
         payload=payload,
         content_type=content_type,
-        correlation_id=correlation_id or str(uuid.uuid4()),
-        request_id=request_id or str(uuid.uuid4()),
+        correlation_id=correlation_id or random_uuid(),
+        request_id=request_id or random_uuid(),
         query_params=query_params or {},
         error_code=error_code,
     )
