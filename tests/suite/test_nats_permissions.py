@@ -198,7 +198,17 @@ def test_the_table_names_the_services_default_streams_and_buckets() -> None:
     from edgewatch.sync.config import SyncSettings
 
     assert {stream_name(SyncSettings(), c) for c in DataClass} == set(natsusers.SYNC_STREAMS)
-    assert set(SERVICE_USERS) == {"core", "core-command", "ingest", "features", "inference", "rules", "sync", "console"}
+    assert set(SERVICE_USERS) == {
+        "core",
+        "core-command",
+        "core-all",
+        "ingest",
+        "features",
+        "inference",
+        "rules",
+        "sync",
+        "console",
+    }
 
 
 def test_the_secrets_command_writes_the_layout_and_keeps_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -223,7 +233,8 @@ def test_edgewatch_up_gives_each_service_its_user_and_no_auth_turns_it_off(tmp_p
     on = SuiteConfig(tmp_path / "on", Ports())
     envs = {s.name: dict(s.env or {}) for s in build_specs(on) if s.name.startswith("edgewatch-")}
     assert envs["edgewatch-ingest"]["MESSAGEBUS_USER"] == "ingest"
-    assert envs["edgewatch-core-command"]["MESSAGEBUS_USER"] == "core-command"
+    assert envs["edgewatch-core"]["MESSAGEBUS_USER"] == "core-all"  # core-command's work too
+    assert "edgewatch-core-command" not in envs
     assert Path(envs["edgewatch-sync"]["MESSAGEBUS_PASSWORDFILE"]).read_text().strip() == on.nats_credentials("sync")[1]
     assert "MESSAGEBUS_USER" not in envs["edgewatch-receiver"]  # the receiver does not join the bus
     assert "authorization {" in write_nats_config(on).read_text()
@@ -265,3 +276,10 @@ async def test_rules_follows_the_metadata_buckets_read_only_under_its_user(
         await replica.stop()
         await rules.drain()
         await core.drain()
+
+
+def test_the_core_process_of_edgewatch_up_may_do_what_core_and_core_command_may_and_no_more() -> None:
+    merged, core, command = (SERVICE_USERS[u] for u in ("core-all", "core", "core-command"))
+    assert set(merged.publish) == set(core.publish) | set(command.publish)
+    assert set(merged.subscribe) == set(core.subscribe) | set(command.subscribe)
+    assert len(merged.publish) == len(set(merged.publish)) and not merged.unrestricted

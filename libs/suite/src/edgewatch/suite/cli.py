@@ -105,14 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         "--background-nice",
         type=int,
         default=5,
-        help="niceness added to core-metadata/core-data, sync, features, inference, the receiver and the console, so "
-        "the actuation path (ingest, rules, core-command) keeps the CPU when the gateway is overloaded (0: off)",
+        help="niceness added to core (core-metadata, core-data, core-command), sync, features, inference, the receiver "
+        "and the console, so the actuation path (ingest, rules) keeps the CPU when the gateway is overloaded (0: off)",
     )
     up.add_argument(
         "--actuation-slice-us",
         type=int,
         default=100,
-        help="EEVDF slice of nats-server, ingest, rules and core-command in microseconds (Linux 6.12+): woken by "
+        help="EEVDF slice of nats-server, ingest and rules in microseconds (Linux 6.12+): woken by "
         "a message they preempt the background services instead of waiting out their slice (0: the kernel's)",
     )
     up.add_argument(

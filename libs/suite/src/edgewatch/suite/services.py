@@ -10,17 +10,18 @@ from edgewatch.protocols.opcua.security import Pki
 from edgewatch.sim.opcua.server import APPLICATION_URI as OPCUA_SIM_URI
 from edgewatch.suite.layout import SuiteConfig
 from edgewatch.suite.natsconf import nats_server_binary, write_nats_config
-from edgewatch.suite.natsusers import SERVICE_USERS, password_file_name
+from edgewatch.suite.natsusers import CORE_ALL_USER, SERVICE_USERS, password_file_name
 from edgewatch.suite.schedclass import SchedClass, background_cpus
 from edgewatch.suite.supervisor import ProcSpec
 
 __all__ = ["ACTUATION", "BACKGROUND", "REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
 
-# service -> the port names (Ports fields) its REST apps listen on. core-command runs in a process of its own
-# (edgewatch.core with Core.Apis [command]): configuration traffic on core-metadata never delays actuation.
+# service -> the port names (Ports fields) its REST apps listen on. core serves core-data, core-metadata and
+# core-command from one process (Core.Apis, all three): rules sends its SETs straight to the device service (its
+# direct route), so core-command is off the actuation path, and a process of its own cost ~55 MB RSS. compose and
+# Helm still run core-command as a container of its own (docs/ARCHITECTURE.md, section 2).
 SERVICE_PORTS: dict[str, tuple[str, ...]] = {
-    "core": ("core_data", "core_metadata"),
-    "core-command": ("core_command",),
+    "core": ("core_data", "core_metadata", "core_command"),
     "ingest": ("ingest",),
     "features": ("features",),
     "inference": ("inference",),
@@ -34,17 +35,14 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
 # every REST port of the suite (Ports field names), in documentation order
 REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for name in names)
 
-# service -> the module ``python -m edgewatch.<module>`` runs, where it is not the service's own name
-_MODULE = {"core-command": "core"}
-
 # services whose work can wait (persistence, buffering, windows, scoring, the cloud side, the operator's live
-# views): they run with SuiteConfig.background_nice, so under overload the actuation path (ingest, rules,
-# core-command) keeps the CPU. The console decodes every event for its live history (13-19% of a core at 1,000
-# events/s in bench/e2e.py), which can wait as well as a chart can.
+# views, core-command's read-backs and operator commands): they run with SuiteConfig.background_nice, so under
+# overload the actuation path (ingest, rules) keeps the CPU. The console decodes every event for its live history
+# (13-19% of a core at 1,000 events/s in bench/e2e.py), which can wait as well as a chart can.
 BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver", "console"})
-# services on the actuation path (an event -> rules -> core-command -> the device service); nats-server too: with
+# services on the actuation path (an event -> rules -> the device service); nats-server too: with
 # SuiteConfig.actuation_slice_us they run first after a wakeup (schedclass.py)
-ACTUATION = frozenset({"ingest", "rules", "core-command"})
+ACTUATION = frozenset({"ingest", "rules"})
 
 
 def ping_url(port: int) -> str:
@@ -83,16 +81,17 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
     p = cfg.ports
     env = service_env(cfg)
     if cfg.auth and service in SERVICE_USERS:  # its own NATS user (the receiver does not join the bus)
-        env["MESSAGEBUS_USER"] = service
-        env["MESSAGEBUS_PASSWORDFILE"] = str(cfg.secrets_dir / password_file_name(service))
-    if service in ("core", "core-command"):
+        user = CORE_ALL_USER if service == "core" else service  # core does core-command's work too
+        env["MESSAGEBUS_USER"] = user
+        env["MESSAGEBUS_PASSWORDFILE"] = str(cfg.secrets_dir / password_file_name(user))
+    if service == "core":
         env.update(
             {
-                "SERVICE_PORT": str(p.core_metadata if service == "core" else p.core_command),
+                "SERVICE_PORT": str(p.core_metadata),
                 "CORE_DATAPORT": str(p.core_data),
                 "CORE_METADATAPORT": str(p.core_metadata),
                 "CORE_COMMANDPORT": str(p.core_command),
-                "CORE_APIS": "[metadata, data]" if service == "core" else "[command]",
+                "CORE_APIS": "[metadata, data, command]",
             }
         )
     else:
@@ -178,7 +177,7 @@ def _sched_class(cfg: SuiteConfig, svc: str) -> SchedClass:
 
 
 def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
-    """nats-server first, then core (metadata before everything else), core-command, the rest, demo simulators."""
+    """nats-server first, then core (metadata before everything else), the rest, demo simulators."""
     p = cfg.ports
     conf = write_nats_config(cfg)
     actuation_slice = cfg.actuation_slice_us * 1000
@@ -213,13 +212,13 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
             )
         )
         specs.append(_opcua_sim(cfg))
-    order = ["core", "core-command", "receiver", "sync", "ingest", "features", "inference", "rules", "console"]
+    order = ["core", "receiver", "sync", "ingest", "features", "inference", "rules", "console"]
     for svc in order:
         urls = tuple(ping_url(getattr(p, name)) for name in SERVICE_PORTS[svc])
         specs.append(
             ProcSpec(
                 f"edgewatch-{svc}",
-                [sys.executable, "-m", f"edgewatch.{_MODULE.get(svc, svc)}"],
+                [sys.executable, "-m", f"edgewatch.{svc}"],
                 _svc_env(cfg, svc),
                 ping_urls=urls,
                 nice=cfg.background_nice if svc in BACKGROUND else 0,
