@@ -7,11 +7,7 @@ from pathlib import Path
 
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.natsconf import write_nats_config
-from edgewatch.suite.services import build_specs
-
-
-def _envs(cfg: SuiteConfig) -> dict[str, dict[str, str]]:
-    return {s.name: dict(s.env or {}) for s in build_specs(cfg) if s.name.startswith("edgewatch-")}
+from tests.support.suiteenv import service_envs as _envs
 
 
 def test_mqtt_setting_adds_the_listener_and_the_json_format_everywhere(tmp_path: Path) -> None:

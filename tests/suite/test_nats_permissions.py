@@ -20,6 +20,7 @@ from edgewatch.suite import natsusers
 from edgewatch.suite.natsusers import SERVICE_USERS, USERS, password_file_name
 from edgewatch.suite.secretsdir import AUTH_CONF, TOKENS, init_secrets, read_passwords
 from tests.support.nats_server import NatsServer
+from tests.support.suiteenv import service_envs
 from tests.support.waiting import wait_until
 
 # user -> (subjects it must be able to publish, subjects it must be refused)
@@ -228,10 +229,9 @@ def test_the_secrets_command_writes_the_layout_and_keeps_it(tmp_path: Path, caps
 def test_edgewatch_up_gives_each_service_its_user_and_no_auth_turns_it_off(tmp_path: Path) -> None:
     from edgewatch.suite.layout import Ports, SuiteConfig
     from edgewatch.suite.natsconf import write_nats_config
-    from edgewatch.suite.services import build_specs
 
     on = SuiteConfig(tmp_path / "on", Ports())
-    envs = {s.name: dict(s.env or {}) for s in build_specs(on) if s.name.startswith("edgewatch-")}
+    envs = service_envs(on)  # the background group's members too
     assert envs["edgewatch-ingest"]["MESSAGEBUS_USER"] == "ingest"
     assert envs["edgewatch-core"]["MESSAGEBUS_USER"] == "core-all"  # core-command's work too
     assert "edgewatch-core-command" not in envs
@@ -240,7 +240,7 @@ def test_edgewatch_up_gives_each_service_its_user_and_no_auth_turns_it_off(tmp_p
     assert "authorization {" in write_nats_config(on).read_text()
     off = SuiteConfig(tmp_path / "off", Ports(), auth=False)
     assert "authorization" not in write_nats_config(off).read_text()
-    assert all("MESSAGEBUS_USER" not in (s.env or {}) for s in build_specs(off))
+    assert all("MESSAGEBUS_USER" not in env for env in service_envs(off).values())
 
 
 async def test_rules_follows_the_metadata_buckets_read_only_under_its_user(

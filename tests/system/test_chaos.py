@@ -45,10 +45,8 @@ TRIGGER_EVERY = 5  # the trip pump: 10 events/s, alternately crossing and cleari
 KILLS = [  # (child, a port it answers ping on)
     ("edgewatch-rules", "rules"),
     ("edgewatch-core", "core_command"),  # core-metadata, core-data and core-command: one process
-    ("edgewatch-sync", "sync"),
+    ("edgewatch-background", "sync"),  # sync, features, inference and the console: one process
     ("edgewatch-receiver", "receiver"),
-    ("edgewatch-features", "features"),
-    ("edgewatch-inference", "inference"),
     ("edgewatch-ingest", "ingest"),
 ]
 PROFILE = {

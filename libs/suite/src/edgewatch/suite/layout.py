@@ -101,6 +101,9 @@ class SuiteConfig:
     # CPUs, when there are two or more), "all" (not confined) or a CPU list such as "2-3"; the actuation path may
     # run on every CPU, so a woken actuation process finds a CPU with no background work on it
     background_cpus: str = "auto"
+    # sync, features, inference and the console run in one process (services.GROUPED): their imports and apps cost
+    # 55-60 MB RSS a process; False gives each a process of its own
+    group_background: bool = True
 
     @property
     def logs_dir(self) -> Path:

@@ -3,6 +3,7 @@ pump and a secured OPC UA mixer)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -14,7 +15,19 @@ from edgewatch.suite.natsusers import CORE_ALL_USER, SERVICE_USERS, password_fil
 from edgewatch.suite.schedclass import SchedClass, background_cpus
 from edgewatch.suite.supervisor import ProcSpec
 
-__all__ = ["ACTUATION", "BACKGROUND", "REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
+__all__ = [
+    "ACTUATION",
+    "BACKGROUND",
+    "GROUP",
+    "GROUPED",
+    "GROUP_ENV",
+    "REST_PORTS",
+    "SERVICE_PORTS",
+    "build_specs",
+    "child_name",
+    "ping_url",
+    "service_env",
+]
 
 # service -> the port names (Ports fields) its REST apps listen on. core serves core-data, core-metadata and
 # core-command from one process (Core.Apis, all three): rules sends its SETs straight to the device service (its
@@ -40,6 +53,16 @@ REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for
 # overload the actuation path (ingest, rules) keeps the CPU. The console decodes every event for its live history
 # (13-19% of a core at 1,000 events/s in bench/e2e.py), which can wait as well as a chart can.
 BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver", "console"})
+# services whose work can wait that run in one process, GROUP (edgewatch.common.service.group), unless
+# SuiteConfig.group_background is off: a Python service's imports and apps cost 55-60 MB RSS before it does any
+# work, and these four built in one process hold about 106 MB against 299 MB apart. They give up their own GIL (on
+# a 2-CPU gateway the background class shares one CPU anyway: schedclass.background_cpus) and fail and restart
+# together. core stays apart: everything waits for core-metadata at startup, and core-command answers operators.
+GROUPED = ("sync", "features", "inference", "console")
+GROUP = "edgewatch-background"
+# what edgewatch.common.service.group reads each member's own environment from (JSON: package -> variables); spelled
+# here so the suite imports no service code (tests/suite checks it is the group module's ENV_VAR)
+GROUP_ENV = "EDGEWATCH_GROUP_ENV"
 # services on the actuation path (an event -> rules -> the device service); nats-server too: with
 # SuiteConfig.actuation_slice_us they run first after a wakeup (schedclass.py)
 ACTUATION = frozenset({"ingest", "rules"})
@@ -170,6 +193,11 @@ def _opcua_sim(cfg: SuiteConfig) -> ProcSpec:
     )
 
 
+def child_name(cfg: SuiteConfig, service: str) -> str:
+    """The supervisor's child that runs ``service``."""
+    return GROUP if cfg.group_background and service in GROUPED else f"edgewatch-{service}"
+
+
 def _sched_class(cfg: SuiteConfig, svc: str) -> SchedClass:
     if svc in BACKGROUND:
         return "background" if cfg.background_batch else ""
@@ -213,18 +241,29 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
         )
         specs.append(_opcua_sim(cfg))
     order = ["core", "receiver", "sync", "ingest", "features", "inference", "rules", "console"]
+    if cfg.group_background:  # the group starts where sync did
+        order = [GROUP if svc == "sync" else svc for svc in order if svc not in GROUPED or svc == "sync"]
     for svc in order:
-        urls = tuple(ping_url(getattr(p, name)) for name in SERVICE_PORTS[svc])
+        members = GROUPED if svc == GROUP else (svc,)
+        urls = tuple(ping_url(getattr(p, name)) for m in members for name in SERVICE_PORTS[m])
+        if svc == GROUP:
+            argv = [sys.executable, "-m", "edgewatch.common.service.group", "--name", GROUP]
+            argv += [f"edgewatch.{m}" for m in GROUPED]
+            own = {f"edgewatch.{m}": _svc_env(cfg, m) for m in GROUPED}
+            env = {**service_env(cfg), GROUP_ENV: json.dumps(own, sort_keys=True)}
+        else:
+            argv, env = [sys.executable, "-m", f"edgewatch.{svc}"], _svc_env(cfg, svc)
+        cls = "sync" if svc == GROUP else svc  # the group is background, like each of its members
         specs.append(
             ProcSpec(
-                f"edgewatch-{svc}",
-                [sys.executable, "-m", f"edgewatch.{svc}"],
-                _svc_env(cfg, svc),
+                GROUP if svc == GROUP else child_name(cfg, svc),
+                argv,
+                env,
                 ping_urls=urls,
-                nice=cfg.background_nice if svc in BACKGROUND else 0,
-                sched=_sched_class(cfg, svc),
-                slice_ns=actuation_slice if svc in ACTUATION else 0,
-                cpus=bg_cpus if svc in BACKGROUND else None,
+                nice=cfg.background_nice if cls in BACKGROUND else 0,
+                sched=_sched_class(cfg, cls),
+                slice_ns=actuation_slice if cls in ACTUATION else 0,
+                cpus=bg_cpus if cls in BACKGROUND else None,
             )
         )
     return specs
