@@ -1,14 +1,14 @@
 """End-to-end benchmarks of the whole gateway through the processes `edgewatch up --demo` starts: memory, reading ->
 command latency under load and in overload, and pipeline throughput against raw nats-py, in one run.
 
-Setup: nats-server, core-metadata + core-data, core-command, the receiver, sync, ingest, features, inference and
-rules run as `edgewatch up --demo` runs them (same argv, env, auth on), with the demo's Modbus pump and OPC UA
-mixer. This process then plays an EdgeX device service ``bench-ds`` (registered with core-metadata) with 10
-background pumps and a ``trip`` pump: it publishes their EdgeX events (``nats`` format, 3 readings each) on the bus
-and answers the command requests core-command forwards to it. One rule watches ``BenchCurrent`` of every device
-(``*``): above 12 A it SETs PumpStop through core-command, below 11 A it clears. Every event reaches every
-consumer of the gateway: core-data persists it, sync buffers and uploads it to the receiver, features windows it,
-inference scores the vectors, rules evaluates it.
+Setup: nats-server, core (core-metadata, core-data and core-command in one process), the receiver, sync, ingest,
+features, inference and rules run as `edgewatch up --demo` runs them (same argv, env, auth on), with the demo's
+Modbus pump and OPC UA mixer. This process then plays an EdgeX device service ``bench-ds`` (registered with
+core-metadata) with 10 background pumps and a ``trip`` pump: it publishes their EdgeX events (``nats`` format, 3
+readings each) on the bus and answers the command requests core-command forwards to it. One rule watches
+``BenchCurrent`` of every device (``*``): above 12 A it SETs PumpStop through core-command, below 11 A it clears.
+Every event reaches every consumer of the gateway: core-data persists it, sync buffers and uploads it to the
+receiver, features windows it, inference scores the vectors, rules evaluates it.
 
 1. ``suite_rss_mb``: RSS of the gateway processes (nats-server and every service, their children included; not
    the simulators and not the cloud receiver) ``--rss-at`` seconds after the suite is up (60 s: the demo alone).
@@ -73,7 +73,6 @@ NOT_GATEWAY = {"modbus-sim", "opcua-sim", "edgewatch-receiver"}
 PIPELINE = ("edgewatch-features", "edgewatch-inference")  # the services phase 3 polls while it runs
 SERVICE_PORTS = {
     "edgewatch-core": "core_data",
-    "edgewatch-core-command": "core_command",
     "edgewatch-ingest": "ingest",
     "edgewatch-features": "features",
     "edgewatch-inference": "inference",

@@ -41,3 +41,22 @@ def test_light_services_import_without_stacks_they_may_not_need_and_do_scalar_wo
     at_import, numpy_after_work = out.stdout.splitlines()
     assert at_import == "", f"loaded by importing the apps: {at_import}"
     assert numpy_after_work == "False"
+
+
+CLI_PROBE = """
+import sys
+import edgewatch.common.service.host  # what `python -m edgewatch.<svc>` imports first
+import edgewatch.rules.app, edgewatch.console.app, edgewatch.ingest.app, edgewatch.sync.app
+import httpx
+print(*[m for m in ("rich", "pygments") if m in sys.modules], sep=",")
+print(httpx.AsyncClient.__name__, callable(httpx.main))
+"""
+
+
+def test_services_that_make_http_requests_load_httpx_without_its_command_line_client() -> None:
+    """httpx imports its CLI (rich, pygments: about 3 MB RSS) unless ``edgewatch.common.service.nocli`` kept it out."""
+    out = subprocess.run([sys.executable, "-c", CLI_PROBE], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    loaded, client = out.stdout.splitlines()
+    assert loaded == "", f"httpx's command-line client was loaded: {loaded}"
+    assert client == "AsyncClient True"

@@ -7,11 +7,7 @@ from pathlib import Path
 
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.natsconf import write_nats_config
-from edgewatch.suite.services import build_specs
-
-
-def _envs(cfg: SuiteConfig) -> dict[str, dict[str, str]]:
-    return {s.name: dict(s.env or {}) for s in build_specs(cfg) if s.name.startswith("edgewatch-")}
+from tests.support.suiteenv import service_envs as _envs
 
 
 def test_mqtt_setting_adds_the_listener_and_the_json_format_everywhere(tmp_path: Path) -> None:
@@ -22,8 +18,7 @@ def test_mqtt_setting_adds_the_listener_and_the_json_format_everywhere(tmp_path:
     edgex_password = cfg.nats_credentials("edgex")[1]  # MQTT clients log in as the `edgex` NATS user
     assert f'user: "edgex", password: "{edgex_password}"' in conf
     envs = _envs(cfg)
-    assert len(envs) == 9  # core (metadata + data), core-command, ingest, features, inference, rules, sync, receiver,
-    # console
+    assert len(envs) == 8  # core (metadata, data, command), ingest, features, inference, rules, sync, receiver, console
     assert all(env.get("MESSAGEBUS_FORMAT") == "json" for env in envs.values()), envs
 
 

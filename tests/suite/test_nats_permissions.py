@@ -20,6 +20,7 @@ from edgewatch.suite import natsusers
 from edgewatch.suite.natsusers import SERVICE_USERS, USERS, password_file_name
 from edgewatch.suite.secretsdir import AUTH_CONF, TOKENS, init_secrets, read_passwords
 from tests.support.nats_server import NatsServer
+from tests.support.suiteenv import service_envs
 from tests.support.waiting import wait_until
 
 # user -> (subjects it must be able to publish, subjects it must be refused)
@@ -198,7 +199,17 @@ def test_the_table_names_the_services_default_streams_and_buckets() -> None:
     from edgewatch.sync.config import SyncSettings
 
     assert {stream_name(SyncSettings(), c) for c in DataClass} == set(natsusers.SYNC_STREAMS)
-    assert set(SERVICE_USERS) == {"core", "core-command", "ingest", "features", "inference", "rules", "sync", "console"}
+    assert set(SERVICE_USERS) == {
+        "core",
+        "core-command",
+        "core-all",
+        "ingest",
+        "features",
+        "inference",
+        "rules",
+        "sync",
+        "console",
+    }
 
 
 def test_the_secrets_command_writes_the_layout_and_keeps_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -218,18 +229,18 @@ def test_the_secrets_command_writes_the_layout_and_keeps_it(tmp_path: Path, caps
 def test_edgewatch_up_gives_each_service_its_user_and_no_auth_turns_it_off(tmp_path: Path) -> None:
     from edgewatch.suite.layout import Ports, SuiteConfig
     from edgewatch.suite.natsconf import write_nats_config
-    from edgewatch.suite.services import build_specs
 
     on = SuiteConfig(tmp_path / "on", Ports())
-    envs = {s.name: dict(s.env or {}) for s in build_specs(on) if s.name.startswith("edgewatch-")}
+    envs = service_envs(on)  # the background group's members too
     assert envs["edgewatch-ingest"]["MESSAGEBUS_USER"] == "ingest"
-    assert envs["edgewatch-core-command"]["MESSAGEBUS_USER"] == "core-command"
+    assert envs["edgewatch-core"]["MESSAGEBUS_USER"] == "core-all"  # core-command's work too
+    assert "edgewatch-core-command" not in envs
     assert Path(envs["edgewatch-sync"]["MESSAGEBUS_PASSWORDFILE"]).read_text().strip() == on.nats_credentials("sync")[1]
     assert "MESSAGEBUS_USER" not in envs["edgewatch-receiver"]  # the receiver does not join the bus
     assert "authorization {" in write_nats_config(on).read_text()
     off = SuiteConfig(tmp_path / "off", Ports(), auth=False)
     assert "authorization" not in write_nats_config(off).read_text()
-    assert all("MESSAGEBUS_USER" not in (s.env or {}) for s in build_specs(off))
+    assert all("MESSAGEBUS_USER" not in env for env in service_envs(off).values())
 
 
 async def test_rules_follows_the_metadata_buckets_read_only_under_its_user(
@@ -265,3 +276,10 @@ async def test_rules_follows_the_metadata_buckets_read_only_under_its_user(
         await replica.stop()
         await rules.drain()
         await core.drain()
+
+
+def test_the_core_process_of_edgewatch_up_may_do_what_core_and_core_command_may_and_no_more() -> None:
+    merged, core, command = (SERVICE_USERS[u] for u in ("core-all", "core", "core-command"))
+    assert set(merged.publish) == set(core.publish) | set(command.publish)
+    assert set(merged.subscribe) == set(core.subscribe) | set(command.subscribe)
+    assert len(merged.publish) == len(set(merged.publish)) and not merged.unrestricted

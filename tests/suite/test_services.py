@@ -1,38 +1,61 @@
-"""The process table of ``edgewatch up``: core-command runs in a process of its own, apart from core-metadata and
-core-data, each serving only its own APIs on the EdgeX ports."""
+"""The process table of ``edgewatch up``: one core process serves core-metadata, core-data and core-command on
+their EdgeX ports (rules sends its SETs straight to the device service, so core-command is off the actuation path);
+sync, features, inference and the console run in one process (the background group) unless told apart; the work
+that can wait runs nicer than the actuation path."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
+from edgewatch.common.service import group
 from edgewatch.suite.layout import Ports, SuiteConfig
-from edgewatch.suite.services import REST_PORTS, build_specs
+from edgewatch.suite.services import GROUP_ENV, REST_PORTS, build_specs
 
 
-def test_core_command_runs_apart_from_core_metadata_and_core_data(tmp_path: Path) -> None:
+def test_one_core_process_serves_core_metadata_core_data_and_core_command(tmp_path: Path) -> None:
     cfg = SuiteConfig(tmp_path, ports=Ports.free())
     specs = {s.name: s for s in build_specs(cfg)}
-    core, command = specs["edgewatch-core"], specs["edgewatch-core-command"]
-    assert core.argv[-1] == command.argv[-1] == "edgewatch.core"
-    assert core.env["CORE_APIS"] == "[metadata, data]" and command.env["CORE_APIS"] == "[command]"
-    assert command.env["SERVICE_PORT"] == str(cfg.ports.core_command)
-    assert core.ping_urls != command.ping_urls and str(cfg.ports.core_command) in command.ping_urls[0]
+    assert not any("command" in name for name in specs)
+    core = specs["edgewatch-core"]
+    assert core.argv[-1] == "edgewatch.core"
+    assert core.env["CORE_APIS"] == "[metadata, data, command]"
+    assert core.env["CORE_COMMANDPORT"] == str(cfg.ports.core_command)
+    p = cfg.ports
+    assert {u.split("/")[2] for u in core.ping_urls} == {
+        f"127.0.0.1:{n}" for n in (p.core_data, p.core_metadata, p.core_command)
+    }
     assert {"core_data", "core_metadata", "core_command"} <= set(REST_PORTS)
 
 
+def test_sync_features_inference_and_the_console_run_in_one_process_each_with_its_own_environment(
+    tmp_path: Path,
+) -> None:
+    cfg = SuiteConfig(tmp_path, ports=Ports.free())
+    specs = {s.name: s for s in build_specs(cfg)}
+    members = ("sync", "features", "inference", "console")
+    assert not {f"edgewatch-{m}" for m in members} & set(specs)
+    bg = specs["edgewatch-background"]
+    assert bg.argv[2:] == ["edgewatch.common.service.group", "--name", "edgewatch-background"] + [
+        f"edgewatch.{m}" for m in members
+    ]
+    p = cfg.ports
+    assert [u.split("/")[2] for u in bg.ping_urls] == [f"127.0.0.1:{getattr(p, m)}" for m in members]
+    own = json.loads(bg.env[GROUP_ENV])
+    assert {m: own[f"edgewatch.{m}"]["SERVICE_PORT"] for m in members} == {m: str(getattr(p, m)) for m in members}
+    assert {m: own[f"edgewatch.{m}"]["MESSAGEBUS_USER"] for m in members} == {m: m for m in members}
+    assert own["edgewatch.sync"]["SINK_URL"] == f"http://127.0.0.1:{p.receiver}"
+    assert GROUP_ENV == group.ENV_VAR  # the variable the group module reads
+    apart = {s.name for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), group_background=False))}
+    assert {f"edgewatch-{m}" for m in members} <= apart and "edgewatch-background" not in apart
+
+
 # the process classes the suite must give (spelled out here, not read from services.py, so the tests can fail)
-BACKGROUND = {
-    "edgewatch-core",
-    "edgewatch-sync",
-    "edgewatch-features",
-    "edgewatch-inference",
-    "edgewatch-receiver",
-    "edgewatch-console",
-}
-ACTUATION = {"nats-server", "edgewatch-ingest", "edgewatch-rules", "edgewatch-core-command"}
+BACKGROUND = {"edgewatch-core", "edgewatch-background", "edgewatch-receiver"}
+ACTUATION = {"nats-server", "edgewatch-ingest", "edgewatch-rules"}
 
 
 def test_work_that_can_wait_runs_nicer_than_the_actuation_path(tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ async def running_suite(
 ) -> AsyncIterator[RunningSuite]:
     """Start nats-server + every service (+ the demo pump) as real processes; stop them all afterwards.
 
-    ``without`` names processes (``ProcSpec.name``, e.g. ``opcua-sim``, ``edgewatch-sync``) a test does not need.
+    ``without`` names processes (``ProcSpec.name``, e.g. ``opcua-sim``, ``edgewatch-receiver``) a test does not need.
     """
     cfg = SuiteConfig(data_dir, Ports.free(), demo=demo, auth=True, demo_rise=demo_rise, mqtt=mqtt)
     (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()))

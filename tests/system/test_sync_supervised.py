@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from edgewatch.receiver.client import ReceiverClient
+from edgewatch.suite.services import child_name
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.streams import stream_name
 from edgewatch.syncwire.batch import DataClass
@@ -62,7 +63,8 @@ async def test_kill_9_of_receiver_then_sync_under_up_is_recovered_without_loss(t
         await wait_until(backlog, timeout=60, interval=0.5, message="a backlog while the receiver is frozen")
         await kill_and_wait_restart(s, "edgewatch-receiver", "receiver")
         before = len(await _records(s, DataClass.EVENT))
-        await kill_and_wait_restart(s, "edgewatch-sync", "sync")
+        sync_child = child_name(s.cfg, "sync")  # the background group's process, sync in it
+        await kill_and_wait_restart(s, sync_child, "sync")
         await wait_until(
             lambda: flowing(before + 20), timeout=60, interval=0.5, message="uploads resume after both kills"
         )
@@ -93,4 +95,4 @@ async def test_kill_9_of_receiver_then_sync_under_up_is_recovered_without_loss(t
         print(f"oracle after kill -9 of receiver and sync: {counts}")
         status = await _sync_status(s)
         assert all(c["droppedMessages"] == 0 for c in status["classes"].values()), status
-        assert s.sup.child("edgewatch-receiver").restarts == 1 and s.sup.child("edgewatch-sync").restarts == 1
+        assert s.sup.child("edgewatch-receiver").restarts == 1 and s.sup.child(sync_child).restarts == 1

@@ -89,11 +89,10 @@ class SuiteConfig:
     demo_rise: float = 0.05  # demo pump vibration rise, mm/s per second (tests speed it up)
     mqtt: bool = False  # EdgeX MQTT interop: nats-server's MQTT listener + every service in EdgeX's json format
     mqtt_host: str = "127.0.0.1"  # where the MQTT listener binds (0.0.0.0 for EdgeX services in containers)
-    # niceness added to the services whose work can wait (core-metadata/core-data, sync, features, inference, the
-    # receiver, the console): on a saturated gateway the kernel runs the actuation path (nats-server, ingest, rules,
-    # core-command) first
+    # niceness added to the services whose work can wait (core, sync, features, inference, the receiver, the
+    # console): on a saturated gateway the kernel runs the actuation path (nats-server, ingest, rules) first
     background_nice: int = 5
-    # EEVDF slice of the actuation path (nats-server, ingest, rules, core-command), microseconds (0: the kernel's):
+    # EEVDF slice of the actuation path (nats-server, ingest, rules), microseconds (0: the kernel's):
     # woken by a message, they preempt the background services instead of waiting out their slice (schedclass.py)
     actuation_slice_us: int = 100
     # the background services also run SCHED_BATCH: their wakeups (one per event) never preempt a running task
@@ -102,6 +101,9 @@ class SuiteConfig:
     # CPUs, when there are two or more), "all" (not confined) or a CPU list such as "2-3"; the actuation path may
     # run on every CPU, so a woken actuation process finds a CPU with no background work on it
     background_cpus: str = "auto"
+    # sync, features, inference and the console run in one process (services.GROUPED): their imports and apps cost
+    # 55-60 MB RSS a process; False gives each a process of its own
+    group_background: bool = True
 
     @property
     def logs_dir(self) -> Path:

@@ -28,6 +28,7 @@ from edgewatch.common.contracts import topics
 
 __all__ = [
     "ADMIN_USER",
+    "CORE_ALL_USER",
     "CORE_EVENT_STREAM",
     "CORE_KV_BUCKETS",
     "EDGEX_USER",
@@ -54,6 +55,9 @@ JS_COMMON = ("$JS.API.INFO", "$JS.API.STREAM.NAMES")
 
 ADMIN_USER = "admin"
 EDGEX_USER = "edgex"
+CORE_ALL_USER = "core-all"
+"""core serving core-metadata, core-data and core-command in one process (``Core.Apis`` all three, as ``edgewatch
+up`` runs it); compose and Helm run core-command apart, as users ``core`` and ``core-command``."""
 
 
 @dataclass(frozen=True)
@@ -131,26 +135,40 @@ _CORE_JS = (*JS_COMMON, *jetstream_stream(CORE_EVENT_STREAM), *(s for b in CORE_
 _CORE_EVENTS = topics.suite("core", "events") + ".>"
 _RESPONSES = _wild(topics.response(_ANY, _ANY))  # edgex.response.<responder>.<requestId>
 
+_CORE = _perm(
+    "edgewatch-core",
+    [
+        _wild(topics.core_event(_ANY, _ANY, _ANY, _ANY)),
+        _CORE_EVENTS,
+        topics.system_events_all(),
+        _wild(topics.device_validation(_ANY)),
+        *_CORE_JS,
+    ],
+    [topics.device_events_all(), _RESPONSES],
+)
+_CORE_COMMAND = _perm(
+    "edgewatch-core-command",
+    [_wild(topics.device_command_request_all(_ANY)), _RESPONSES, *_CORE_JS],
+    [topics.command_request_all(), _RESPONSES],
+)
+
+
+def _union(*perms: NatsPermissions) -> NatsPermissions:
+    """One process doing the work of several users: every subject any of them may use, each once."""
+    return NatsPermissions(
+        tuple(dict.fromkeys(s for p in perms for s in p.publish)),
+        tuple(dict.fromkeys(s for p in perms for s in p.subscribe)),
+    )
+
+
 SERVICE_USERS: Mapping[str, NatsPermissions] = {
     # core-metadata + core-data: stores events (JetStream) and metadata (KV), re-publishes REST events, announces
     # metadata changes, asks device services to validate devices
-    "core": _perm(
-        "edgewatch-core",
-        [
-            _wild(topics.core_event(_ANY, _ANY, _ANY, _ANY)),
-            _CORE_EVENTS,
-            topics.system_events_all(),
-            _wild(topics.device_validation(_ANY)),
-            *_CORE_JS,
-        ],
-        [topics.device_events_all(), _RESPONSES],
-    ),
+    "core": _CORE,
     # core-command: reads metadata (KV), forwards commands to device services, answers the requester
-    "core-command": _perm(
-        "edgewatch-core-command",
-        [_wild(topics.device_command_request_all(_ANY)), _RESPONSES, *_CORE_JS],
-        [topics.command_request_all(), _RESPONSES],
-    ),
+    "core-command": _CORE_COMMAND,
+    # core with all three EdgeX APIs in one process (``edgewatch up``): core's and core-command's lists together
+    CORE_ALL_USER: _union(_CORE, _CORE_COMMAND),
     # device services (Modbus, OPC UA, EtherCAT): events out, commands and validation in, answers out
     "ingest": _perm(
         "edgewatch-ingest",
@@ -193,7 +211,8 @@ SERVICE_USERS: Mapping[str, NatsPermissions] = {
         [topics.events_all(), topics.system_events_all(), "edgewatch.>", _RESPONSES],
     ),
 }
-"""Service user -> its allow lists. Users are named like ``edgewatch up``'s processes (``core-command`` apart)."""
+"""Service user -> its allow lists. Users are named like the compose services; ``edgewatch up`` runs core-command
+inside core's process, which connects as :data:`CORE_ALL_USER`."""
 
 USERS: Mapping[str, NatsPermissions] = {
     **SERVICE_USERS,

@@ -2,14 +2,14 @@
 
 Two kinds of child get a class (Linux; elsewhere every child runs as it is):
 
-- ``background`` (core-metadata/core-data, sync, features, inference, the receiver): niceness + ``nice`` and
-  ``SCHED_BATCH``. Batch tasks keep their CPU share (the weight is the niceness's) but never preempt a running
-  task when they wake up, and each of them wakes up for every event.
-- ``actuation`` (nats-server, ingest, rules, core-command): a short EEVDF slice (``sched_attr.sched_runtime``,
-  Linux 6.12+). A task woken with a slice shorter than the running task's may preempt it (the scheduler's
-  ``PREEMPT_SHORT``) instead of waiting out the running task's slice (1.4 ms here), and its earlier virtual
-  deadline puts it ahead of the background tasks in the run queue. The CPU share stays the weight's: a short
-  slice buys the time of the first run after a wakeup, not more CPU, so nothing is starved.
+- ``background`` (core: core-metadata, core-data and core-command; sync, features, inference, the receiver, the
+  console): niceness + ``nice`` and ``SCHED_BATCH``. Batch tasks keep their CPU share (the weight is the
+  niceness's) but never preempt a running task when they wake up, and each of them wakes up for every event.
+- ``actuation`` (nats-server, ingest, rules): a short EEVDF slice (``sched_attr.sched_runtime``, Linux 6.12+).
+  A task woken with a slice shorter than the running task's may preempt it (the scheduler's ``PREEMPT_SHORT``)
+  instead of waiting out the running task's slice (1.4 ms here), and its earlier virtual deadline puts it ahead of
+  the background tasks in the run queue. The CPU share stays the weight's: a short slice buys the time of the
+  first run after a wakeup, not more CPU, so nothing is starved.
 
 Both are set in the child before ``exec`` (every thread it starts inherits them) by unprivileged calls; older
 kernels ignore the slice. :func:`sched_attrs` reads a process's class back, so the supervisor can say when one

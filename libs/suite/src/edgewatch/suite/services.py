@@ -3,6 +3,7 @@ pump and a secured OPC UA mixer)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -10,17 +11,30 @@ from edgewatch.protocols.opcua.security import Pki
 from edgewatch.sim.opcua.server import APPLICATION_URI as OPCUA_SIM_URI
 from edgewatch.suite.layout import SuiteConfig
 from edgewatch.suite.natsconf import nats_server_binary, write_nats_config
-from edgewatch.suite.natsusers import SERVICE_USERS, password_file_name
+from edgewatch.suite.natsusers import CORE_ALL_USER, SERVICE_USERS, password_file_name
 from edgewatch.suite.schedclass import SchedClass, background_cpus
 from edgewatch.suite.supervisor import ProcSpec
 
-__all__ = ["ACTUATION", "BACKGROUND", "REST_PORTS", "SERVICE_PORTS", "build_specs", "ping_url", "service_env"]
+__all__ = [
+    "ACTUATION",
+    "BACKGROUND",
+    "GROUP",
+    "GROUPED",
+    "GROUP_ENV",
+    "REST_PORTS",
+    "SERVICE_PORTS",
+    "build_specs",
+    "child_name",
+    "ping_url",
+    "service_env",
+]
 
-# service -> the port names (Ports fields) its REST apps listen on. core-command runs in a process of its own
-# (edgewatch.core with Core.Apis [command]): configuration traffic on core-metadata never delays actuation.
+# service -> the port names (Ports fields) its REST apps listen on. core serves core-data, core-metadata and
+# core-command from one process (Core.Apis, all three): rules sends its SETs straight to the device service (its
+# direct route), so core-command is off the actuation path, and a process of its own cost ~55 MB RSS. compose and
+# Helm still run core-command as a container of its own (docs/ARCHITECTURE.md, section 2).
 SERVICE_PORTS: dict[str, tuple[str, ...]] = {
-    "core": ("core_data", "core_metadata"),
-    "core-command": ("core_command",),
+    "core": ("core_data", "core_metadata", "core_command"),
     "ingest": ("ingest",),
     "features": ("features",),
     "inference": ("inference",),
@@ -34,17 +48,24 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
 # every REST port of the suite (Ports field names), in documentation order
 REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for name in names)
 
-# service -> the module ``python -m edgewatch.<module>`` runs, where it is not the service's own name
-_MODULE = {"core-command": "core"}
-
 # services whose work can wait (persistence, buffering, windows, scoring, the cloud side, the operator's live
-# views): they run with SuiteConfig.background_nice, so under overload the actuation path (ingest, rules,
-# core-command) keeps the CPU. The console decodes every event for its live history (13-19% of a core at 1,000
-# events/s in bench/e2e.py), which can wait as well as a chart can.
+# views, core-command's read-backs and operator commands): they run with SuiteConfig.background_nice, so under
+# overload the actuation path (ingest, rules) keeps the CPU. The console decodes every event for its live history
+# (13-19% of a core at 1,000 events/s in bench/e2e.py), which can wait as well as a chart can.
 BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver", "console"})
-# services on the actuation path (an event -> rules -> core-command -> the device service); nats-server too: with
+# services whose work can wait that run in one process, GROUP (edgewatch.common.service.group), unless
+# SuiteConfig.group_background is off: a Python service's imports and apps cost 55-60 MB RSS before it does any
+# work, and these four built in one process hold about 106 MB against 299 MB apart. They give up their own GIL (on
+# a 2-CPU gateway the background class shares one CPU anyway: schedclass.background_cpus) and fail and restart
+# together. core stays apart: everything waits for core-metadata at startup, and core-command answers operators.
+GROUPED = ("sync", "features", "inference", "console")
+GROUP = "edgewatch-background"
+# what edgewatch.common.service.group reads each member's own environment from (JSON: package -> variables); spelled
+# here so the suite imports no service code (tests/suite checks it is the group module's ENV_VAR)
+GROUP_ENV = "EDGEWATCH_GROUP_ENV"
+# services on the actuation path (an event -> rules -> the device service); nats-server too: with
 # SuiteConfig.actuation_slice_us they run first after a wakeup (schedclass.py)
-ACTUATION = frozenset({"ingest", "rules", "core-command"})
+ACTUATION = frozenset({"ingest", "rules"})
 
 
 def ping_url(port: int) -> str:
@@ -83,16 +104,17 @@ def _svc_env(cfg: SuiteConfig, service: str) -> dict[str, str]:
     p = cfg.ports
     env = service_env(cfg)
     if cfg.auth and service in SERVICE_USERS:  # its own NATS user (the receiver does not join the bus)
-        env["MESSAGEBUS_USER"] = service
-        env["MESSAGEBUS_PASSWORDFILE"] = str(cfg.secrets_dir / password_file_name(service))
-    if service in ("core", "core-command"):
+        user = CORE_ALL_USER if service == "core" else service  # core does core-command's work too
+        env["MESSAGEBUS_USER"] = user
+        env["MESSAGEBUS_PASSWORDFILE"] = str(cfg.secrets_dir / password_file_name(user))
+    if service == "core":
         env.update(
             {
-                "SERVICE_PORT": str(p.core_metadata if service == "core" else p.core_command),
+                "SERVICE_PORT": str(p.core_metadata),
                 "CORE_DATAPORT": str(p.core_data),
                 "CORE_METADATAPORT": str(p.core_metadata),
                 "CORE_COMMANDPORT": str(p.core_command),
-                "CORE_APIS": "[metadata, data]" if service == "core" else "[command]",
+                "CORE_APIS": "[metadata, data, command]",
             }
         )
     else:
@@ -171,6 +193,11 @@ def _opcua_sim(cfg: SuiteConfig) -> ProcSpec:
     )
 
 
+def child_name(cfg: SuiteConfig, service: str) -> str:
+    """The supervisor's child that runs ``service``."""
+    return GROUP if cfg.group_background and service in GROUPED else f"edgewatch-{service}"
+
+
 def _sched_class(cfg: SuiteConfig, svc: str) -> SchedClass:
     if svc in BACKGROUND:
         return "background" if cfg.background_batch else ""
@@ -178,7 +205,7 @@ def _sched_class(cfg: SuiteConfig, svc: str) -> SchedClass:
 
 
 def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
-    """nats-server first, then core (metadata before everything else), core-command, the rest, demo simulators."""
+    """nats-server first, then core (metadata before everything else), the rest, demo simulators."""
     p = cfg.ports
     conf = write_nats_config(cfg)
     actuation_slice = cfg.actuation_slice_us * 1000
@@ -213,19 +240,30 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
             )
         )
         specs.append(_opcua_sim(cfg))
-    order = ["core", "core-command", "receiver", "sync", "ingest", "features", "inference", "rules", "console"]
+    order = ["core", "receiver", "sync", "ingest", "features", "inference", "rules", "console"]
+    if cfg.group_background:  # the group starts where sync did
+        order = [GROUP if svc == "sync" else svc for svc in order if svc not in GROUPED or svc == "sync"]
     for svc in order:
-        urls = tuple(ping_url(getattr(p, name)) for name in SERVICE_PORTS[svc])
+        members = GROUPED if svc == GROUP else (svc,)
+        urls = tuple(ping_url(getattr(p, name)) for m in members for name in SERVICE_PORTS[m])
+        if svc == GROUP:
+            argv = [sys.executable, "-m", "edgewatch.common.service.group", "--name", GROUP]
+            argv += [f"edgewatch.{m}" for m in GROUPED]
+            own = {f"edgewatch.{m}": _svc_env(cfg, m) for m in GROUPED}
+            env = {**service_env(cfg), GROUP_ENV: json.dumps(own, sort_keys=True)}
+        else:
+            argv, env = [sys.executable, "-m", f"edgewatch.{svc}"], _svc_env(cfg, svc)
+        cls = "sync" if svc == GROUP else svc  # the group is background, like each of its members
         specs.append(
             ProcSpec(
-                f"edgewatch-{svc}",
-                [sys.executable, "-m", f"edgewatch.{_MODULE.get(svc, svc)}"],
-                _svc_env(cfg, svc),
+                GROUP if svc == GROUP else child_name(cfg, svc),
+                argv,
+                env,
                 ping_urls=urls,
-                nice=cfg.background_nice if svc in BACKGROUND else 0,
-                sched=_sched_class(cfg, svc),
-                slice_ns=actuation_slice if svc in ACTUATION else 0,
-                cpus=bg_cpus if svc in BACKGROUND else None,
+                nice=cfg.background_nice if cls in BACKGROUND else 0,
+                sched=_sched_class(cfg, cls),
+                slice_ns=actuation_slice if cls in ACTUATION else 0,
+                cpus=bg_cpus if cls in BACKGROUND else None,
             )
         )
     return specs

@@ -5,6 +5,7 @@ The host (``edgewatch.common.service.host``) is imported from its module: it dep
 
 from __future__ import annotations
 
+from edgewatch.common.service import nocli as nocli  # httpx without its command-line client: see the module
 from edgewatch.common.service.http import common_router, install_common
 from edgewatch.common.service.lifespan import Lifespan
 from edgewatch.common.service.logging import configure_logging, correlation_id

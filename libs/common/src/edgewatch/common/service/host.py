@@ -1,8 +1,9 @@
 """ServiceHost: one service's runtime (settings, metrics, bus, lifespan, REST apps) and its process entry.
 
 ``build_app(settings)`` in every service returns a ServiceHost. Tests enter it with ``async with host:`` and
-call ``host.app`` through httpx's ASGITransport; ``python -m edgewatch.<svc>`` calls :func:`run_service`,
-which serves every app with uvicorn, hot-reloads the Writable section and drains NATS on SIGTERM.
+call ``host.app`` through httpx's ASGITransport; ``python -m edgewatch.<svc>`` runs its ``ENTRY``
+(:class:`ServiceEntry`), which serves every app with uvicorn, hot-reloads the Writable section and drains NATS on
+SIGTERM. :func:`serve_hosts` serves several hosts on one event loop (``edgewatch.common.service.group``).
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import gc
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -25,14 +28,14 @@ from fastapi import FastAPI
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.service.http import install_common
 from edgewatch.common.service.lifespan import Lifespan
-from edgewatch.common.service.logging import configure_logging, set_level
+from edgewatch.common.service.logging import configure_logging, service_name, set_level
 from edgewatch.common.service.looplag import LoopLagMonitor
 from edgewatch.common.service.memtrace import start_from_env as start_memtrace
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSettings, WritableSection, load_settings
 from edgewatch.common.service.uvicornadapter import serve as serve_http
 
-__all__ = ["ServiceHost", "WritableCallback", "res_dir", "run_service", "service_main"]
+__all__ = ["ServiceEntry", "ServiceHost", "WritableCallback", "res_dir", "run_service", "serve_hosts", "service_main"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class ServiceHost:
         self.apps: list[tuple[str, int, FastAPI]] = []
         self._writable_callbacks: list[WritableCallback] = [lambda _o, n: set_level(n.log_level)]
         self.health_checks: dict[str, Callable[[], Any]] = {"busConnected": lambda: self.bus.connected}
+        self.env: Mapping[str, str] | None = None
+        """The environment its settings were loaded from, and are reloaded from (None: the process's)."""
 
     def new_app(
         self,
@@ -138,7 +143,7 @@ class ServiceHost:
                 continue
             last = now
             try:
-                fresh = load_settings(cls, path)
+                fresh = load_settings(cls, path, env=self.env)
             except Exception as e:
                 log.error("config reload rejected", extra={"error": str(e)[:500]})
                 continue
@@ -146,53 +151,93 @@ class ServiceHost:
 
     async def serve(self) -> None:
         """Run until SIGTERM/SIGINT: start steps, serve apps, then stop servers, steps and drain the bus."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await self.lifespan.start()
-        # Everything built at startup (modules, models, the app) lives as long as the process: out of the collector's
-        # generations it no longer lengthens every gen-2 collection, a pause that stops the loop, commands included.
-        gc.collect()
-        gc.freeze()
-        servers: list[uvicorn.Server] = []
-        tasks: list[asyncio.Task[None]] = []
-        watcher = asyncio.create_task(self.watch_config()) if self.settings.config_file else None
-        lag = asyncio.create_task(LoopLagMonitor(self.metrics).run())
-        try:
-            for _label, port, app in self.apps:
-                cfg = uvicorn.Config(
-                    app,
-                    host=self.settings.service.host,
-                    port=port,
-                    log_config=None,
-                    lifespan="off",
-                    access_log=False,
-                    timeout_graceful_shutdown=3,
-                    ssl_certfile=self.settings.service.tls_cert_file or None,
-                    ssl_keyfile=self.settings.service.tls_key_file or None,
-                )
-                server = uvicorn.Server(cfg)
+        await serve_hosts([self])
+
+    def servers(self) -> list[uvicorn.Server]:
+        """One uvicorn server per app (not started)."""
+        out = []
+        for _label, port, app in self.apps:
+            cfg = uvicorn.Config(
+                app,
+                host=self.settings.service.host,
+                port=port,
+                log_config=None,
+                lifespan="off",
+                access_log=False,
+                timeout_graceful_shutdown=3,
+                ssl_certfile=self.settings.service.tls_cert_file or None,
+                ssl_keyfile=self.settings.service.tls_key_file or None,
+            )
+            out.append(uvicorn.Server(cfg))
+        return out
+
+
+async def serve_hosts(hosts: Sequence[ServiceHost]) -> None:
+    """Run ``hosts`` on this loop until SIGTERM/SIGINT: start each one's steps in order, serve every app, then stop
+    the servers and each host's steps (the bus drains last) in reverse order.
+
+    Each host's work runs in a context of its own, so a log line names the service it came from
+    (:data:`edgewatch.common.service.logging.service_name`): the tasks its steps, subscriptions and servers start
+    inherit it.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    contexts = [_context_of(h) for h in hosts]
+
+    def in_host(i: int, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        return asyncio.create_task(coro, context=contexts[i])
+
+    started: list[ServiceHost] = []
+    try:
+        for i, host in enumerate(hosts):
+            await in_host(i, host.lifespan.start())
+            started.append(host)
+    except BaseException:
+        for host in reversed(started):
+            with contextlib.suppress(Exception):
+                await host.lifespan.stop()
+        raise
+    # Everything built at startup (modules, models, the app) lives as long as the process: out of the collector's
+    # generations it no longer lengthens every gen-2 collection, a pause that stops the loop, commands included.
+    gc.collect()
+    gc.freeze()
+    servers: list[uvicorn.Server] = []
+    tasks: list[asyncio.Task[None]] = []
+    helpers: list[asyncio.Task[None]] = []
+    try:
+        for i, host in enumerate(hosts):
+            if host.settings.config_file:
+                helpers.append(in_host(i, host.watch_config()))
+            helpers.append(in_host(i, LoopLagMonitor(host.metrics).run()))
+            for server in host.servers():
                 servers.append(server)
-                # without uvicorn's own signal capture: this host owns SIGTERM/SIGINT
-                tasks.append(asyncio.create_task(serve_http(server)))
-            waiter = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
-            for t in done:
-                if t is not waiter:
-                    exc = t.exception()
-                    raise exc if exc is not None else RuntimeError("an HTTP server exited unexpectedly")
-        finally:
-            log.info("shutting down")
-            lag.cancel()
-            if watcher is not None:
-                watcher.cancel()
-            for server in servers:
-                server.should_exit = True
-            for t in tasks:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(t, 5)
-            await self.lifespan.stop()
+                # without uvicorn's own signal capture: the host owns SIGTERM/SIGINT
+                tasks.append(in_host(i, serve_http(server)))
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            if t is not waiter:
+                exc = t.exception()
+                raise exc if exc is not None else RuntimeError("an HTTP server exited unexpectedly")
+    finally:
+        log.info("shutting down")
+        for h in helpers:
+            h.cancel()
+        for server in servers:
+            server.should_exit = True
+        for t in tasks:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(t, 5)
+        for i in reversed(range(len(hosts))):
+            await in_host(i, hosts[i].lifespan.stop())
+
+
+def _context_of(host: ServiceHost) -> contextvars.Context:
+    ctx = contextvars.copy_context()
+    ctx.run(service_name.set, host.name)
+    return ctx
 
 
 def _find_res_file(path: Path) -> Path | None:
@@ -221,6 +266,31 @@ def res_dir(package_file: str) -> Path:
     return Path(package_file).resolve().parent / "res"
 
 
+@dataclass(frozen=True)
+class ServiceEntry(Generic[S]):
+    """How a service is started: ``ENTRY`` of every ``edgewatch.<svc>.__main__``."""
+
+    name: str
+    settings_cls: type[S]
+    build: Callable[[S], ServiceHost]
+    default_config: Path | None = None
+
+    def settings(self, config: str = "", env: Mapping[str, str] | None = None) -> S:
+        """Settings from ``config`` (else the service's packaged ``res/`` file, where there is one) and ``env``."""
+        default = _find_res_file(self.default_config) if self.default_config else None
+        return load_settings(self.settings_cls, config or (str(default) if default else None), env=env)
+
+    def host(self, settings: S, env: Mapping[str, str] | None = None) -> ServiceHost:
+        """The built host (not started), reloading its settings from ``env``."""
+        host = self.build(settings)
+        host.env = env
+        return host
+
+    def main(self, argv: list[str] | None = None) -> None:
+        """``python -m edgewatch.<svc>``."""
+        service_main(self.name, self.settings_cls, self.build, self.default_config, argv)
+
+
 def service_main(
     name: str,
     settings_cls: type[S],
@@ -239,12 +309,11 @@ def service_main(
         help="YAML settings file (EdgeX-style keys); env overrides still apply",
     )
     args = parser.parse_args(argv)
-    default = _find_res_file(default_config) if default_config else None
-    cfg = args.config or (str(default) if default else None)
-    settings = load_settings(settings_cls, cfg)
+    entry = ServiceEntry(name, settings_cls, build, default_config)
+    settings = entry.settings(args.config)
     configure_logging(name, settings.writable.log_level)
     start_memtrace(name)
-    run_service(build(settings))
+    run_service(entry.host(settings))
 
 
 def run_service(host: ServiceHost) -> None:

@@ -9,9 +9,11 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure_logging", "correlation_id", "set_level"]
+__all__ = ["JsonFormatter", "configure_logging", "correlation_id", "service_name", "set_level"]
 
 correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
+service_name: contextvars.ContextVar[str] = contextvars.ContextVar("service_name", default="")
+"""The service a line comes from where one process serves several (``serve_hosts``); empty: the formatter's."""
 
 _LEVELS = {"TRACE": logging.DEBUG, "WARN": logging.WARNING}
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -28,7 +30,7 @@ class JsonFormatter(logging.Formatter):
         out: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
-            "service": self.service,
+            "service": service_name.get() or self.service,
             "logger": record.name,
             "msg": record.getMessage(),
         }
