@@ -1,12 +1,13 @@
 """End-to-end benchmarks of the whole gateway through the processes `edgewatch up --demo` starts: memory, reading ->
 command latency under load and in overload, and pipeline throughput against raw nats-py, in one run.
 
-Setup: nats-server, core (core-metadata, core-data and core-command in one process), the receiver, sync, ingest,
-features, inference and rules run as `edgewatch up --demo` runs them (same argv, env, auth on), with the demo's
-Modbus pump and OPC UA mixer. This process then plays an EdgeX device service ``bench-ds`` (registered with
-core-metadata) with 10 background pumps and a ``trip`` pump: it publishes their EdgeX events (``nats`` format, 3
-readings each) on the bus and answers the command requests core-command forwards to it. One rule watches
-``BenchCurrent`` of every device (``*``): above 12 A it SETs PumpStop through core-command, below 11 A it clears.
+Setup: nats-server, core (core-metadata, core-data and core-command in one process), the receiver, ingest, rules,
+sync, features, inference and the console (one process, edgewatch-background) run as `edgewatch up --demo` runs them
+(same argv, env, auth on), with the demo's Modbus pump and OPC UA mixer. This process then plays an EdgeX device
+service ``bench-ds`` (registered with core-metadata) with 10 background pumps and a ``trip`` pump: it publishes
+their EdgeX events (``nats`` format, 3 readings each) on the bus and answers the command requests sent to it. One
+rule watches ``BenchCurrent`` of every device (``*``): above 12 A it SETs PumpStop (rules' direct route, the
+default), below 11 A it clears.
 Every event reaches every consumer of the gateway: core-data persists it, sync buffers and uploads it to the
 receiver, features windows it, inference scores the vectors, rules evaluates it.
 

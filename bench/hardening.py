@@ -1,8 +1,8 @@
 """Hostile input against running services: answer times, what the event loop feels, and a zstd bomb's memory.
 
-Real processes, real HTTP: ``python -m edgewatch.core`` (all three APIs in one process, the harder case, and
-split as ``edgewatch up`` runs it: core-command in a process of its own) on a nats-server, with a device
-service answering SET commands on the bus in this process; ``python -m edgewatch.receiver``. Default
+Real processes, real HTTP: ``python -m edgewatch.core`` (all three APIs in one process, the harder case, and split
+as compose and Helm run it: core-command in a process of its own; ``edgewatch up`` runs the first) on a nats-server,
+with a device service answering SET commands on the bus in this process; ``python -m edgewatch.receiver``. Default
 settings throughout (Service.MaxRequestSize 1024 KB, Receiver.MaxDecodedBytes 64 MiB).
 
 - alias bomb: the 1 KB, nine-level "billion laughs" profile to POST /deviceprofile/uploadfile (400); the first
