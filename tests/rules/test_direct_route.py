@@ -67,6 +67,17 @@ async def _raise(bus: NatsBus, alerts: list[Alert], seq: int) -> Alert:
     return [a for a in alerts if a.state == "raised"][-1]
 
 
+async def _direct_rules(started: Any, make_settings: Any) -> Any:
+    """rules on the direct route, once its metadata replica has loaded."""
+    svc = await started(make_settings(route="direct", attempts=1, command_timeout=3))
+
+    async def replica_ready() -> bool:
+        return bool((await svc.http.get("/api/v3/health")).json()["metadataReplicaReady"])
+
+    await wait_until(replica_ready, 10, message="rules' metadata replica loaded")
+    return svc
+
+
 async def test_direct_route_sets_the_device_and_refuses_as_core_command_does(
     nats_server, bus, tmp_path, make_settings, started, alerts
 ):
@@ -74,12 +85,7 @@ async def test_direct_route_sets_the_device_and_refuses_as_core_command_does(
     device_requests = await _tap(bus, topics.device_command_request_all("edgewatch-ingest"))
     async with running_plant(nats_server, tmp_path, values={"Current": 10.0, "Vibration": 2.0}) as plant:
         await plant.start_ingest()
-        svc = await started(make_settings(route="direct", attempts=1, command_timeout=3))
-
-        async def replica_ready() -> bool:
-            return bool((await svc.http.get("/api/v3/health")).json()["metadataReplicaReady"])
-
-        await wait_until(replica_ready, 10, message="rules' metadata replica loaded")
+        svc = await _direct_rules(started, make_settings)
         assert (await svc.http.post("/api/v3/rule", json=RULE)).status_code == 201
 
         first = await _raise(bus, alerts, 0)
@@ -165,12 +171,7 @@ async def test_direct_route_keeps_decision_order_when_raises_follow_each_other(
     await bus.nc.flush()
     async with running_plant(nats_server, tmp_path, values={"Current": 10.0, "Vibration": 2.0}) as plant:
         await plant.start_ingest()
-        svc = await started(make_settings(route="direct", attempts=1, command_timeout=3))
-
-        async def replica_ready() -> bool:
-            return bool((await svc.http.get("/api/v3/health")).json()["metadataReplicaReady"])
-
-        await wait_until(replica_ready, 10, message="rules' metadata replica loaded")
+        svc = await _direct_rules(started, make_settings)
         assert (await svc.http.post("/api/v3/rule", json={**RULE, "actions": RULE["actions"][:1]})).status_code == 201
         await feed(bus, DEVICE, [9.0, 1.0] * 5, traced=True)
         await wait_until(lambda: len([a for a in alerts if a.state == "raised"]) == 5, 10, message="five raises")
