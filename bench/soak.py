@@ -5,7 +5,7 @@ The suite runs as `edgewatch up --demo` runs it (bench/e2e.py's setup: the same 
 auth on); this process plays the EdgeX device service ``bench-ds`` of bench/e2e.py and publishes its events at
 ``--rate`` (default 200 events/s: the demo's own traffic plus what a small plant adds, kept modest because the
 machine may be shared), every 25th event the trip pump alternately crossing and clearing the rule, so commands
-flow through rules -> core-command -> bench-ds all along.
+flow from rules to bench-ds (rules' direct route) all along.
 
 Every minute: RSS of every process (children included), and the counters that say something went wrong: dead
 letters, sync drops, rules' failed commands, crossings without a SET, process restarts, ERROR lines in the logs.
