@@ -75,3 +75,25 @@ def test_scrape_log_baseline_is_about_a_window_old_and_never_too_recent(tmp_path
     log.append({"t": 1400.0, "services": {}})  # scrapes older than a few minutes are forgotten
     assert [x["t"] for x in log.load()] == [1400.0]
     assert ScrapeLog(tmp_path / "none.json").baseline(1066.0) is None
+
+
+def test_a_hop_that_several_ports_of_one_process_expose_is_listed_once() -> None:
+    """core-data, core-metadata and core-command share core's process (and registry) under `edgewatch up`."""
+    h = hop_histograms(_metrics_text([0.001, 0.002]))["rules_sample_decision"]
+    r = _rates(
+        {"out": 0.0, "in": 0.0, "hops": {"command_forward_answer": [h.buckets, h.total]}, "backlog": {}}, None, 10
+    )
+    other = _rates(
+        {"out": 0.0, "in": 0.0, "hops": {"rules_sample_decision": [h.buckets, h.total]}, "backlog": {}}, None, 10
+    )
+    st = {
+        "window_s": 10.0,
+        "services": {
+            **{n: {"port": i, "up": True, "healthy": True, **r} for i, n in enumerate(["core-data", "core-command"])},
+            "rules": {"port": 9, "up": True, "healthy": True, **other},
+        },
+    }
+    lines = format_status(st).splitlines()
+    forward = [line for line in lines if "command_forward_answer" in line]
+    assert len(forward) == 1 and "core-data,core-command" in forward[0]
+    assert len([line for line in lines if "rules_sample_decision" in line]) == 1

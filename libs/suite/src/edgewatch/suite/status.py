@@ -188,15 +188,19 @@ def format_status(st: dict[str, Any], state_file: Path | None = None) -> str:
             f"{name:<15}{s['port']:>7}  {'ok' if s['up'] else 'DOWN':<5}{'ok' if s['healthy'] else 'bad':<8}"
             f"{s['msgs_out_per_s']:>9.2f}  {backlog}"
         )
-    hop_lines = []
+    # services served by one process (core-data, core-metadata and core-command under `edgewatch up`) expose the
+    # same registry on each port: a hop with the same figures under several of them is one hop, listed once
+    hops: dict[tuple[str, float, str, str], list[str]] = {}
     for name, s in st["services"].items():
         for hop, h in sorted(s.get("hops", {}).items()):
             p50 = "-" if h["p50_ms"] is None else f"{h['p50_ms']:.2f}"
             p99 = "-" if h["p99_ms"] is None else f"{h['p99_ms']:.2f}"
-            hop_lines.append(f"  {hop:<26}{name:<15}{h['count']:>8g}{p50:>10}{p99:>10}")
-    if hop_lines:
-        lines.append(f"{'hop':<28}{'service':<15}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}")
-        lines += hop_lines
+            hops.setdefault((hop, h["count"], p50, p99), []).append(name)
+    if hops:
+        width = max(15, *(len(",".join(names)) + 2 for names in hops.values()))
+        lines.append(f"{'hop':<28}{'service':<{width}}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}")
+        for (hop, count, p50, p99), names in hops.items():
+            lines.append(f"  {hop:<26}{','.join(names):<{width}}{count:>8g}{p50:>10}{p99:>10}")
     js = st.get("jetstream")
     if js:
         lines.append(f"JetStream: {js['streams']} streams, {js['messages']} messages, {js['bytes']} bytes")
