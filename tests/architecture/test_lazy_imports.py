@@ -35,10 +35,15 @@ print("numpy" in sys.modules)
 """
 
 
-def test_light_services_import_without_stacks_they_may_not_need_and_do_scalar_work_without_numpy() -> None:
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120)
+def _run(probe: str) -> list[str]:
+    """The lines a probe prints in a fresh interpreter (which imports nothing of this test process)."""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    at_import, numpy_after_work = out.stdout.splitlines()
+    return out.stdout.splitlines()
+
+
+def test_light_services_import_without_stacks_they_may_not_need_and_do_scalar_work_without_numpy() -> None:
+    at_import, numpy_after_work = _run(PROBE)
     assert at_import == "", f"loaded by importing the apps: {at_import}"
     assert numpy_after_work == "False"
 
@@ -55,8 +60,6 @@ print(httpx.AsyncClient.__name__, callable(httpx.main))
 
 def test_services_that_make_http_requests_load_httpx_without_its_command_line_client() -> None:
     """httpx imports its CLI (rich, pygments: about 3 MB RSS) unless ``edgewatch.common.service.nocli`` kept it out."""
-    out = subprocess.run([sys.executable, "-c", CLI_PROBE], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    loaded, client = out.stdout.splitlines()
+    loaded, client = _run(CLI_PROBE)
     assert loaded == "", f"httpx's command-line client was loaded: {loaded}"
     assert client == "AsyncClient True"
