@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import tempfile
@@ -297,11 +298,24 @@ async def latency_phase(
 
 
 def cpu_seconds(procs: dict[str, psutil.Process]) -> dict[str, float]:
-    """User + system CPU seconds of each process (those that ended are left out)."""
+    """User + system CPU seconds of each process with its children (those that ended are left out).
+
+    Children count: sync's batch encoder runs in a worker process of edgewatch-background during a burst, the
+    receiver decodes in one of its own. A live child's time is read from the child, a reaped child's from its
+    parent's ``children_*`` times. The bench's own children are the suite's processes, listed on their own.
+    """
     out = {}
     for n, p in procs.items():
         try:
-            out[n] = sum(p.cpu_times()[:2])
+            t = p.cpu_times()
+            if p.pid == os.getpid():  # the bench: its children are the suite, counted on their own
+                out[n] = t.user + t.system
+                continue
+            total = t.user + t.system + t.children_user + t.children_system
+            for c in p.children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += sum(c.cpu_times()[:2])
+            out[n] = total
         except psutil.NoSuchProcess:
             pass
     return out
@@ -482,6 +496,7 @@ async def run(args: argparse.Namespace) -> None:
             cfg.actuation_slice_us = args.actuation_slice_us
         cfg.background_batch = not args.no_background_batch
         cfg.background_cpus = args.background_cpus
+        cfg.group_background = not args.background_apart
         print(
             f"scheduling: actuation slice {cfg.actuation_slice_us} us, background batch {cfg.background_batch}, "
             f"background CPUs {sorted(background_cpus(cfg.background_cpus) or []) or 'all'} "
@@ -537,6 +552,7 @@ def main() -> None:
     ap.add_argument("--floor-relays", type=int, choices=(1, 2), default=1, help="relays of the floor's chain (1)")
     ap.add_argument("--compound", action="store_true", help="a 3-leaf compound rule instead of the one-leaf rule")
     ap.add_argument("--background-cpus", default="auto", help="as edgewatch up's (auto, all or a CPU list)")
+    ap.add_argument("--background-apart", action="store_true", help="as edgewatch up's (one process per service)")
     args = ap.parse_args()
     q = args.quick
     args.seconds = args.seconds if args.seconds is not None else (8.0 if q else 30.0)
