@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import MISSING, BaseModel, ValidationError
 
 from edgewatch.common.contracts.event import AddEventRequest
 from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
-from edgewatch.common.contracts.eventfast import MAX_TAG_DEPTH, decode_request_json
+from edgewatch.common.contracts.eventfast import MAX_TAG_DEPTH, decode_event_view, decode_request_json
+from edgewatch.common.contracts.values import ValueFormatError
 
 EVENT_ID = "d5471d59-2810-419a-8744-18eb8fa03465"
 REQUEST_ID = "e6e8a2f4-eb14-4649-9e2b-175247911369"
@@ -90,6 +91,39 @@ def assert_identical(got: AddEventRequest, want: AddEventRequest) -> None:
             assert type(ta) is type(tb) and ta == tb
 
 
+def assert_view_agrees(data: bytes) -> None:
+    """The values-only view takes what the fast path takes, and reads as the models read."""
+    view, fast = decode_event_view(data), decode_request_json(data)
+    assert (view is None) == (fast is None)
+    if view is None or fast is None:
+        return
+    event = fast.event
+    assert (view.device_name, view.profile_name, view.origin, view.tags) == (
+        event.device_name,
+        event.profile_name,
+        event.origin,
+        event.tags,
+    )
+    assert len(view.readings) == len(event.readings)
+    for v, r in zip(view.readings, event.readings, strict=True):
+        assert (v.resource_name, v.origin, v.value_type, v.tags, v.is_null) == (
+            r.resource_name,
+            r.origin,
+            r.value_type,
+            r.tags,
+            r.is_null,
+        )
+        assert v.media_type == (None if r.media_type is MISSING else r.media_type)
+        assert v.binary_value == (None if r.binary_value is MISSING else r.binary_value)
+        assert v.numeric_value() == r.numeric_value() and type(v.numeric_value()) is type(r.numeric_value())
+        if r.value_type.is_numeric_array:
+            assert v.array() is r.array() or np.array_equal(v.array(), r.array())
+            assert v.array().dtype == r.array().dtype and not v.array().flags.writeable
+        else:
+            with pytest.raises(ValueFormatError):
+                v.array()
+
+
 def test_device_service_events_take_the_fast_path_and_equal_the_validated_models() -> None:
     data = body(request_doc())
     got, want = decode_request_json(data), pydantic_decode(data)
@@ -97,6 +131,9 @@ def test_device_service_events_take_the_fast_path_and_equal_the_validated_models
     assert_identical(got, want)
     assert got.event.readings[6].binary_value == WAVE
     assert decode_add_event(data) == want  # the codec takes it
+    assert_view_agrees(data)
+    view = decode_event_view(data)
+    assert view is not None and view.readings[6].binary_value == WAVE and view.readings[0].numeric_value() == 12.5
 
 
 def test_optimized_payloads_are_refilled_from_the_event_as_the_model_does() -> None:
@@ -112,6 +149,7 @@ def test_optimized_payloads_are_refilled_from_the_event_as_the_model_does() -> N
         got, want = decode_request_json(body(d)), pydantic_decode(body(d))
         assert got is not None and want is not None
         assert_identical(got, want)
+        assert_view_agrees(body(d))
     assert got is not None and got.event.readings[0].resource_name == "all"
 
 
@@ -202,6 +240,7 @@ def test_documents_the_fast_path_takes_equal_the_models_and_the_rest_go_to_pydan
     if got is not None:
         assert want is not None, "the fast path took a document the model refuses"
         assert_identical(got, want)
+    assert_view_agrees(data)
 
 
 @pytest.mark.parametrize(
@@ -225,6 +264,7 @@ def test_malformed_or_unusual_json_goes_to_pydantic_or_decodes_as_it_does(data: 
     if got is not None:
         assert want is not None
         assert_identical(got, want)
+    assert_view_agrees(data)
 
 
 def test_the_codec_still_names_the_field_of_a_document_the_fast_path_hands_back() -> None:

@@ -16,7 +16,8 @@ from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import Event
-from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event_within
+from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_event_values_within
+from edgewatch.common.contracts.eventfast import EventView
 from edgewatch.common.contracts.feature import FeatureVector, encode_feature_vector
 from edgewatch.features.pipeline import FeaturePipeline
 from edgewatch.features.readings import BlockInput, ScalarInput, classify
@@ -57,7 +58,7 @@ class EventConsumer:
         t0 = time.perf_counter()
         env = decode_envelope(msg)
         try:
-            event = decode_add_event_within(env.payload, env.content_type, self.max_depth()).event
+            event = decode_event_values_within(env.payload, env.content_type, self.max_depth())
         except EventDecodeError as e:
             raise BusDecodeError(f"event: {e}") from e
         self.pipeline.correlation_id = env.correlation_id  # the vectors this event closes carry its id
@@ -67,7 +68,7 @@ class EventConsumer:
         if vectors and self.hop is not None:  # only events that close a window: the others produce nothing
             self.hop(time.perf_counter() - t0)
 
-    def process(self, event: Event) -> list[FeatureVector]:
+    def process(self, event: Event | EventView) -> list[FeatureVector]:
         """Feed every reading of ``event`` through the pipeline (synchronous: vectorized numpy work)."""
         out: list[FeatureVector] = []
         p = self.pipeline

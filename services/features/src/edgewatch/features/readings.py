@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edgewatch.common.contracts.event import Event, Reading
+from edgewatch.common.contracts.eventfast import EventView, ReadingView
 from edgewatch.common.contracts.valuetype import ValueType
 
 __all__ = [
@@ -64,7 +65,7 @@ class Skipped:
     reason: str
 
 
-def _sample_rate(reading: Reading, event: Event) -> float | None:
+def _sample_rate(reading: Reading | ReadingView, event: Event | EventView) -> float | None:
     for tags in (reading.tags, event.tags):
         for key in SAMPLE_RATE_TAGS:
             raw = tags.get(key)
@@ -78,7 +79,7 @@ def _sample_rate(reading: Reading, event: Event) -> float | None:
     return None
 
 
-def classify(reading: Reading, event: Event) -> ScalarInput | BlockInput | Skipped:
+def classify(reading: Reading | ReadingView, event: Event | EventView) -> ScalarInput | BlockInput | Skipped:
     """Decide what a reading contributes: numeric scalars are slow samples; numeric arrays and Binary readings
     with an edgewatch sample media type are waveform blocks; anything else (strings, bools, objects, null
     readings, other media types, non-finite scalars, malformed values, scalars tagged ``features: false``) is

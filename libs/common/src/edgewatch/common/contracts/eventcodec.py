@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from edgewatch.common.contracts.errors import ContractInvalidError
 from edgewatch.common.contracts.event import AddEventRequest, Event
-from edgewatch.common.contracts.eventfast import decode_request_json
+from edgewatch.common.contracts.eventfast import EventView, decode_event_view, decode_request_json
 from edgewatch.common.contracts.limits import check_json_depth, check_object_depth
 from edgewatch.common.contracts.valuetype import ValueType
 
@@ -20,6 +20,7 @@ __all__ = [
     "content_type_for",
     "decode_add_event",
     "decode_add_event_within",
+    "decode_event_values_within",
     "encode_add_event",
     "media_type",
 ]
@@ -112,6 +113,26 @@ def decode_add_event_within(
     if kind == CONTENT_JSON:
         check_json_depth(bytes(data), max_depth, "event")
     return decode_add_event(data, content_type)
+
+
+def decode_event_values_within(
+    data: bytes | bytearray | memoryview, content_type: str | None, max_depth: int
+) -> Event | EventView:
+    """The event of an AddEventRequest for a consumer that only reads its values: for the common JSON form an
+    :class:`~edgewatch.common.contracts.eventfast.EventView` (checked the same way, no models built), else the Event
+    of :func:`decode_add_event_within`. Takes and refuses what :func:`decode_add_event_within` does.
+
+    Raises:
+        StructureLimitError: nested deeper than ``max_depth`` (400).
+        EventDecodeError: see :func:`decode_add_event`.
+    """
+    if isinstance(data, memoryview):
+        data = data.tobytes()
+    if media_type(content_type) != CONTENT_JSON:
+        return decode_add_event_within(data, content_type, max_depth).event
+    check_json_depth(bytes(data), max_depth, "event")
+    view = decode_event_view(data)
+    return view if view is not None else decode_add_event(data, content_type).event
 
 
 def _from_document(doc: Any) -> AddEventRequest:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import msgspec
 from pydantic import MISSING
@@ -25,10 +26,14 @@ from pydantic import MISSING
 from edgewatch.common.contracts.base import API_VERSION
 from edgewatch.common.contracts.event import AddEventRequest, Event
 from edgewatch.common.contracts.pydanticadapter import construct
-from edgewatch.common.contracts.reading import Reading, _parse_cached
+from edgewatch.common.contracts.reading import Reading, _is_ndarray, _parse_cached
+from edgewatch.common.contracts.values import ValueFormatError
 from edgewatch.common.contracts.valuetype import ValueType
 
-__all__ = ["MAX_TAG_DEPTH", "decode_request_json"]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["MAX_TAG_DEPTH", "EventView", "ReadingView", "decode_event_view", "decode_request_json"]
 
 MAX_TAG_DEPTH: Final = 32
 """Tags nested deeper than this go through pydantic, whose JSON parser has a recursion limit (200) msgspec lacks."""
@@ -87,7 +92,85 @@ def decode_request_json(data: bytes | bytearray) -> AddEventRequest | None:
         return None
 
 
-def _request(q: _Request) -> AddEventRequest:
+@dataclass(frozen=True, slots=True)
+class ReadingView:
+    """What a consumer that only reads values needs of a reading of the common form: checked as
+    :func:`decode_request_json` checks it, without building the model. Same meaning as :class:`Reading`'s fields
+    and methods of the same names (a reading of the common form is never null)."""
+
+    resource_name: str
+    origin: int
+    value_type: ValueType
+    tags: dict[str, Any]
+    media_type: str | None
+    binary_value: bytes | None
+    typed: Any  # the parsed value (Reading's cache): a number, bool, str, a read-only ndarray or the bytes
+
+    is_null: ClassVar[bool] = False
+
+    def array(self) -> npt.NDArray[Any]:
+        """As :meth:`Reading.array` (read-only).
+
+        Raises:
+            ValueFormatError: not a numeric or Bool array reading.
+        """
+        if _is_ndarray(self.typed):
+            return self.typed  # type: ignore[no-any-return]
+        raise ValueFormatError(f"reading {self.resource_name!r} has no array value", field="value")
+
+    def numeric_value(self) -> int | float | None:
+        """As :meth:`Reading.numeric_value`."""
+        typed = self.typed
+        if not self.value_type.is_numeric:
+            return None
+        return typed if isinstance(typed, int | float) and not isinstance(typed, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """An event of the common form as :class:`ReadingView` readings (:func:`decode_event_view`)."""
+
+    device_name: str
+    profile_name: str
+    origin: int
+    tags: dict[str, Any]
+    readings: list[ReadingView]
+
+
+def decode_event_view(data: bytes | bytearray) -> EventView | None:
+    """The event of a JSON AddEventRequest of the common form as values only, or None when pydantic must decide.
+
+    Takes and refuses exactly what :func:`decode_request_json` does (the same checks), and costs less: the
+    models are not built. For consumers that read the values and drop the event (features).
+    """
+    try:
+        q = _decode(data)
+        _request_fields(q)
+        e = q.event
+        fields, _ = _event_fields(e)
+        source = e.sourceName if len(e.readings) == 1 else ""
+        readings = [_reading_view(r, e.deviceName, e.profileName, e.origin, source) for r in e.readings]
+        return EventView(e.deviceName, e.profileName, e.origin, fields["tags"], readings)
+    except Exception:  # as decode_request_json
+        return None
+
+
+def _reading_view(r: _Reading, device: str, profile: str, origin: int, source: str) -> ReadingView:
+    f, typed = _reading_fields(r, device, profile, origin, source)
+    media, binary = f["media_type"], f["binary_value"]
+    return ReadingView(
+        f["resource_name"],
+        f["origin"],
+        f["value_type"],
+        f["tags"],
+        None if media is MISSING else media,
+        None if binary is MISSING else binary,
+        typed,
+    )
+
+
+def _request_fields(q: _Request) -> tuple[str, str, set[str]]:
+    """(apiVersion, requestId, the fields set) of the request, checked."""
     names = {"event"}
     api = q.apiVersion
     if api is _UNSET:
@@ -101,10 +184,24 @@ def _request(q: _Request) -> AddEventRequest:
         names.add("request_id")
         if rid and not _UUID.fullmatch(rid):
             raise _Refused
+    return api, rid, names
+
+
+def _request(q: _Request) -> AddEventRequest:
+    api, rid, names = _request_fields(q)
     return construct(AddEventRequest, {"api_version": api, "request_id": rid, "event": _event(q.event)}, None, names)
 
 
 def _event(e: _Event) -> Event:
+    fields, names = _event_fields(e)
+    single = len(e.readings) == 1
+    device, profile, origin, source = e.deviceName, e.profileName, e.origin, e.sourceName if single else ""
+    fields["readings"] = [_reading(r, device, profile, origin, source) for r in e.readings]
+    return construct(Event, fields, None, names)
+
+
+def _event_fields(e: _Event) -> tuple[dict[str, Any], set[str]]:
+    """The event's fields (``readings`` left for the caller, in its place) and the fields set, checked."""
     names = {"id", "device_name", "profile_name", "source_name", "origin", "readings"}
     device, profile, source, origin, raw = e.deviceName, e.profileName, e.sourceName, e.origin, e.readings
     if not (device and profile and source and origin > 0 and raw and _UUID.fullmatch(e.id)):
@@ -121,8 +218,6 @@ def _event(e: _Event) -> Event:
         names.add("tags")
         if tags and _deeper(tags, MAX_TAG_DEPTH):
             raise _Refused
-    single = len(raw) == 1
-    readings = [_reading(r, device, profile, origin, source if single else "") for r in raw]
     fields = {
         "api_version": api,
         "id": e.id,
@@ -130,14 +225,20 @@ def _event(e: _Event) -> Event:
         "profile_name": profile,
         "source_name": source,
         "origin": origin,
-        "readings": readings,
+        "readings": None,
         "tags": tags,
     }
-    return construct(Event, fields, None, names)
+    return fields, names
 
 
 def _reading(r: _Reading, device: str, profile: str, origin: int, source: str) -> Reading:
     """One reading, with the event's names and origin filled in where it has none (``Event._refill_readings``)."""
+    fields, typed = _reading_fields(r, device, profile, origin, source)
+    return construct(Reading, fields, {"_typed": typed}, _given(r))
+
+
+def _reading_fields(r: _Reading, device: str, profile: str, origin: int, source: str) -> tuple[dict[str, Any], Any]:
+    """(the reading's fields, its parsed value), checked."""
     vt = ValueType.parse(r.valueType)
     value: Any = r.value
     binary: Any = r.binaryValue
@@ -160,7 +261,6 @@ def _reading(r: _Reading, device: str, profile: str, origin: int, source: str) -
         if not source:
             raise _Refused  # several readings: each needs its resourceName
         resource = source
-    names = _given(r)
     fields = {
         "id": "" if r.id is _UNSET else r.id,
         "origin": r.origin or origin,
@@ -175,7 +275,7 @@ def _reading(r: _Reading, device: str, profile: str, origin: int, source: str) -
         "media_type": MISSING if media is _UNSET else media,
         "object_value": MISSING,
     }
-    return construct(Reading, fields, {"_typed": typed}, names)
+    return fields, typed
 
 
 def _given(r: _Reading) -> set[str]:
