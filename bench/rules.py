@@ -395,7 +395,7 @@ async def latency(seconds_per_round: float, rounds: int) -> None:
     warmup, settle = 2.0, 0.5
     events = _events(int(RATE * (warmup + rounds * 2 * (seconds_per_round + settle) + 5)))
     with tempfile.TemporaryDirectory(prefix="edgewatch-bench-rules-") as tmp:
-        cfg = SuiteConfig(Path(tmp), Ports.free(), demo=False, auth=True, log_level="WARNING")
+        cfg = SuiteConfig(Path(tmp), Ports.free(), demo=False, auth=True, log_level="WARNING", group_background=False)
         wanted = {"nats-server", "edgewatch-core", "edgewatch-core-command", "edgewatch-rules"}
         specs = [s for s in build_specs(cfg) if s.name in wanted]
         sup = Supervisor(specs, cfg.logs_dir, cfg.run_dir / "state.json")

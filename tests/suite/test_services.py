@@ -1,7 +1,7 @@
-"""The process table of ``edgewatch up``: one core process serves core-metadata, core-data and core-command on
-their EdgeX ports (rules sends its SETs straight to the device service, so core-command is off the actuation path);
-sync, features, inference and the console run in one process (the background group) unless told apart; the work
-that can wait runs nicer than the actuation path."""
+"""The process table of ``edgewatch up``: core serves core-metadata, core-data and core-command on their EdgeX
+ports (rules sends its SETs straight to the device service, so core-command is off the actuation path); core, sync
+and the console run in one process (the background group), features and inference in another (the analytics),
+unless told apart; the work that can wait runs nicer than the analytics, which run nicer than the actuation path."""
 
 from __future__ import annotations
 
@@ -16,53 +16,85 @@ from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.services import GROUP_ENV, REST_PORTS, build_specs
 
 
-def test_one_core_process_serves_core_metadata_core_data_and_core_command(tmp_path: Path) -> None:
+def _core_env(cfg: SuiteConfig) -> dict[str, str]:
+    own: dict[str, dict[str, str]] = json.loads(
+        {s.name: s for s in build_specs(cfg)}["edgewatch-background"].env[GROUP_ENV]
+    )
+    return own["edgewatch.core"]
+
+
+def test_one_core_serves_core_metadata_core_data_and_core_command(tmp_path: Path) -> None:
     cfg = SuiteConfig(tmp_path, ports=Ports.free())
     specs = {s.name: s for s in build_specs(cfg)}
     assert not any("command" in name for name in specs)
-    core = specs["edgewatch-core"]
-    assert core.argv[-1] == "edgewatch.core"
-    assert core.env["CORE_APIS"] == "[metadata, data, command]"
-    assert core.env["CORE_COMMANDPORT"] == str(cfg.ports.core_command)
+    core = _core_env(cfg)
+    assert core["CORE_APIS"] == "[metadata, data, command]"
+    assert core["CORE_COMMANDPORT"] == str(cfg.ports.core_command)
     p = cfg.ports
-    assert {u.split("/")[2] for u in core.ping_urls} == {
+    assert {u.split("/")[2] for u in specs["edgewatch-background"].ping_urls} >= {
         f"127.0.0.1:{n}" for n in (p.core_data, p.core_metadata, p.core_command)
     }
+    apart = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), group_background=False))}
+    assert apart["edgewatch-core"].argv[-1] == "edgewatch.core"
+    assert apart["edgewatch-core"].env["CORE_APIS"] == "[metadata, data, command]"
     assert {"core_data", "core_metadata", "core_command"} <= set(REST_PORTS)
 
 
-def test_sync_features_inference_and_the_console_run_in_one_process_each_with_its_own_environment(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("name", "members"),
+    [("edgewatch-background", ("core", "sync", "console")), ("edgewatch-analytics", ("features", "inference"))],
+)
+def test_grouped_services_run_in_one_process_each_with_its_own_environment(
+    tmp_path: Path, name: str, members: tuple[str, ...]
 ) -> None:
     cfg = SuiteConfig(tmp_path, ports=Ports.free())
     specs = {s.name: s for s in build_specs(cfg)}
-    members = ("sync", "features", "inference", "console")
     assert not {f"edgewatch-{m}" for m in members} & set(specs)
-    bg = specs["edgewatch-background"]
-    assert bg.argv[2:] == ["edgewatch.common.service.group", "--name", "edgewatch-background"] + [
-        f"edgewatch.{m}" for m in members
-    ]
+    proc = specs[name]
+    assert proc.argv[2:] == ["edgewatch.common.service.group", "--name", name] + [f"edgewatch.{m}" for m in members]
     p = cfg.ports
-    assert [u.split("/")[2] for u in bg.ping_urls] == [f"127.0.0.1:{getattr(p, m)}" for m in members]
-    own = json.loads(bg.env[GROUP_ENV])
-    assert {m: own[f"edgewatch.{m}"]["SERVICE_PORT"] for m in members} == {m: str(getattr(p, m)) for m in members}
-    assert {m: own[f"edgewatch.{m}"]["MESSAGEBUS_USER"] for m in members} == {m: m for m in members}
-    assert own["edgewatch.sync"]["SINK_URL"] == f"http://127.0.0.1:{p.receiver}"
+    ports = [f"127.0.0.1:{getattr(p, m)}" for m in members if m != "core"]
+    assert [u.split("/")[2] for u in proc.ping_urls][-len(ports) :] == ports
+    own = json.loads(proc.env[GROUP_ENV])
+    assert set(own) == {f"edgewatch.{m}" for m in members}
+    users = {m: own[f"edgewatch.{m}"]["MESSAGEBUS_USER"] for m in members}
+    assert users == {m: "core-all" if m == "core" else m for m in members}
+    if "sync" in members:
+        assert own["edgewatch.sync"]["SINK_URL"] == f"http://127.0.0.1:{p.receiver}"
     assert GROUP_ENV == group.ENV_VAR  # the variable the group module reads
     apart = {s.name for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), group_background=False))}
-    assert {f"edgewatch-{m}" for m in members} <= apart and "edgewatch-background" not in apart
+    assert {f"edgewatch-{m}" for m in members} <= apart and name not in apart
 
 
 # the process classes the suite must give (spelled out here, not read from services.py, so the tests can fail)
-BACKGROUND = {"edgewatch-core", "edgewatch-background", "edgewatch-receiver"}
+BACKGROUND = {"edgewatch-background", "edgewatch-receiver"}
+ANALYTICS = {"edgewatch-analytics"}
 ACTUATION = {"nats-server", "edgewatch-ingest", "edgewatch-rules"}
 
 
-def test_work_that_can_wait_runs_nicer_than_the_actuation_path(tmp_path: Path) -> None:
-    specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_nice=7))}
+def test_work_that_can_wait_runs_nicer_than_the_analytics_and_they_nicer_than_the_actuation_path(
+    tmp_path: Path,
+) -> None:
+    cfg = SuiteConfig(tmp_path, ports=Ports.free(), background_nice=7, analytics_nice=2)
+    specs = {s.name: s for s in build_specs(cfg)}
     background, actuation = BACKGROUND, ACTUATION
     assert {n for n, s in specs.items() if s.nice == 7} == background
+    assert {n for n, s in specs.items() if s.nice == 2} == ANALYTICS
     assert all(specs[n].nice == 0 for n in actuation)
+    assert {n for n, s in specs.items() if s.sched == ""} >= ANALYTICS  # no SCHED_BATCH: they preempt the background
+    default = SuiteConfig(tmp_path)
+    assert default.background_nice > default.analytics_nice >= 0
+    apart = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), group_background=False))}
+    assert {n for n, s in apart.items() if s.nice == default.background_nice} == {
+        "edgewatch-core",
+        "edgewatch-sync",
+        "edgewatch-console",
+        "edgewatch-receiver",
+    }
+    assert {n for n, s in apart.items() if s.nice == default.analytics_nice and n.startswith("edgewatch-")} >= {
+        "edgewatch-features",
+        "edgewatch-inference",
+    }
 
 
 def test_background_runs_batch_and_the_actuation_path_with_a_short_slice(tmp_path: Path) -> None:
@@ -76,15 +108,15 @@ def test_background_runs_batch_and_the_actuation_path_with_a_short_slice(tmp_pat
     assert not any(s.sched == "background" for s in off)
 
 
-def test_background_is_confined_to_the_upper_cpus_and_the_actuation_path_is_not(tmp_path: Path) -> None:
+def test_background_and_analytics_are_confined_to_the_upper_cpus_and_the_actuation_path_is_not(tmp_path: Path) -> None:
     available = sorted(os.sched_getaffinity(0))
     if len(available) < 2:
         pytest.skip(f"needs two CPUs or more to confine anything; this process may use {available}")
     specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free()))}  # background_cpus "auto"
     upper = frozenset(available[len(available) // 2 :])
-    assert {n for n, s in specs.items() if s.cpus == upper} == BACKGROUND
+    assert {n for n, s in specs.items() if s.cpus == upper} == BACKGROUND | ANALYTICS
     assert all(specs[n].cpus is None for n in ACTUATION)
     off = build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_cpus="all"))
     assert all(s.cpus is None for s in off)
     one = build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_cpus=str(available[-1])))
-    assert {s.name for s in one if s.cpus == frozenset({available[-1]})} == BACKGROUND
+    assert {s.name for s in one if s.cpus == frozenset({available[-1]})} == BACKGROUND | ANALYTICS

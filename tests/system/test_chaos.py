@@ -5,7 +5,8 @@ and duplicates nothing.
 The test plays an EdgeX device service ``chaos-ds`` (registered with core-metadata): it publishes its pumps'
 EdgeX events at RATE/s and answers the commands sent to it. Every TRIGGER_EVERY-th event the ``trip`` pump
 alternately crosses and clears a reading rule whose raise SETs PumpStop (straight from rules: Actuation.Route
-direct; through core-command, which runs in core's process, while rules' metadata replica is not loaded).
+direct; through core-command, which runs with core in the background group's process, while rules' metadata
+replica is not loaded).
 
 Counted (the oracle):
 - alerts: every Alert seen on the bus (by id) is at the cloud receiver;
@@ -44,8 +45,8 @@ RATE = 50  # events/s
 TRIGGER_EVERY = 5  # the trip pump: 10 events/s, alternately crossing and clearing: 5 raises/s
 KILLS = [  # (child, a port it answers ping on)
     ("edgewatch-rules", "rules"),
-    ("edgewatch-core", "core_command"),  # core-metadata, core-data and core-command: one process
-    ("edgewatch-background", "sync"),  # sync, features, inference and the console: one process
+    ("edgewatch-background", "sync"),  # core (metadata, data, command), sync and the console: one process
+    ("edgewatch-analytics", "features"),  # features and inference: one process
     ("edgewatch-receiver", "receiver"),
     ("edgewatch-ingest", "ingest"),
 ]

@@ -104,9 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument(
         "--background-nice",
         type=int,
-        default=5,
-        help="niceness added to core (core-metadata, core-data, core-command), sync, features, inference, the receiver "
-        "and the console, so the actuation path (ingest, rules) keeps the CPU when the gateway is overloaded (0: off)",
+        default=SuiteConfig.background_nice,
+        help="niceness added to core (core-metadata, core-data, core-command), sync, the receiver and the console, "
+        "so the actuation path (ingest, rules) and then the analytics keep the CPU when the gateway is overloaded "
+        "(0: off)",
+    )
+    up.add_argument(
+        "--analytics-nice",
+        type=int,
+        default=SuiteConfig.analytics_nice,
+        help="niceness added to features and inference (below --background-nice: a burst turns into scores before "
+        "it is stored and uploaded)",
     )
     up.add_argument(
         "--actuation-slice-us",
@@ -129,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument(
         "--background-apart",
         action="store_true",
-        help="run sync, features, inference and the console each in a process of its own (default: one process for "
-        "the four, about 200 MB less RSS)",
+        help="run every service in a process of its own (default: core, sync and the console in one process, "
+        "features and inference in another)",
     )
     st = sub.add_parser("status", help="health, rates and backlog of the running suite")
     st.add_argument("--data-dir")
@@ -172,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             mqtt=args.mqtt,
             mqtt_host=args.mqtt_host,
             background_nice=args.background_nice,
+            analytics_nice=args.analytics_nice,
             actuation_slice_us=args.actuation_slice_us,
             background_batch=not args.no_background_batch,
             background_cpus=args.background_cpus,

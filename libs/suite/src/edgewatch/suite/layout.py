@@ -89,9 +89,12 @@ class SuiteConfig:
     demo_rise: float = 0.05  # demo pump vibration rise, mm/s per second (tests speed it up)
     mqtt: bool = False  # EdgeX MQTT interop: nats-server's MQTT listener + every service in EdgeX's json format
     mqtt_host: str = "127.0.0.1"  # where the MQTT listener binds (0.0.0.0 for EdgeX services in containers)
-    # niceness added to the services whose work can wait (core, sync, features, inference, the receiver, the
-    # console): on a saturated gateway the kernel runs the actuation path (nats-server, ingest, rules) first
-    background_nice: int = 5
+    # niceness added to the services whose work can wait (core, sync, the receiver, the console): on a saturated
+    # gateway the kernel runs the actuation path (nats-server, ingest, rules) and the analytics first
+    background_nice: int = 10
+    # niceness of the analytics (features, inference; services.ANALYTICS): above the background services' weight,
+    # so a burst turns into scores before it is stored and uploaded
+    analytics_nice: int = 0
     # EEVDF slice of the actuation path (nats-server, ingest, rules), microseconds (0: the kernel's):
     # woken by a message, they preempt the background services instead of waiting out their slice (schedclass.py)
     actuation_slice_us: int = 100
@@ -101,8 +104,8 @@ class SuiteConfig:
     # CPUs, when there are two or more), "all" (not confined) or a CPU list such as "2-3"; the actuation path may
     # run on every CPU, so a woken actuation process finds a CPU with no background work on it
     background_cpus: str = "auto"
-    # sync, features, inference and the console run in one process (services.GROUPED): their imports and apps cost
-    # 55-60 MB RSS a process; False gives each a process of its own
+    # core, sync and the console run in one process, features and inference in another (services.GROUPS): their
+    # imports and apps cost 55-60 MB RSS a process; False gives each a process of its own
     group_background: bool = True
 
     @property

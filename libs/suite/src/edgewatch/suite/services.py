@@ -17,10 +17,11 @@ from edgewatch.suite.supervisor import ProcSpec
 
 __all__ = [
     "ACTUATION",
+    "ANALYTICS",
     "BACKGROUND",
-    "GROUP",
-    "GROUPED",
+    "GROUPS",
     "GROUP_ENV",
+    "GROUP_OF",
     "REST_PORTS",
     "SERVICE_PORTS",
     "build_specs",
@@ -48,18 +49,29 @@ SERVICE_PORTS: dict[str, tuple[str, ...]] = {
 # every REST port of the suite (Ports field names), in documentation order
 REST_PORTS: tuple[str, ...] = tuple(name for names in SERVICE_PORTS.values() for name in names)
 
-# services whose work can wait (persistence, buffering, windows, scoring, the cloud side, the operator's live
-# views, core-command's read-backs and operator commands): they run with SuiteConfig.background_nice, so under
-# overload the actuation path (ingest, rules) keeps the CPU. The console decodes every event for its live history
-# (13-19% of a core at 1,000 events/s in bench/e2e.py), which can wait as well as a chart can.
-BACKGROUND = frozenset({"core", "sync", "features", "inference", "receiver", "console"})
-# services whose work can wait that run in one process, GROUP (edgewatch.common.service.group), unless
-# SuiteConfig.group_background is off: a Python service's imports and apps cost 55-60 MB RSS before it does any
-# work, and these four built in one process hold about 106 MB against 299 MB apart. They give up their own GIL (on
-# a 2-CPU gateway the background class shares one CPU anyway: schedclass.background_cpus) and fail and restart
-# together. core stays apart: everything waits for core-metadata at startup, and core-command answers operators.
-GROUPED = ("sync", "features", "inference", "console")
-GROUP = "edgewatch-background"
+# services whose work can wait (persistence, buffering, the cloud side, the operator's live views, core-command's
+# read-backs and operator commands): they run with SuiteConfig.background_nice and SCHED_BATCH, so under overload
+# the actuation path (ingest, rules) and then the analytics keep the CPU. The console decodes every event for its
+# live history (13-19% of a core at 1,000 events/s in bench/e2e.py), which can wait as well as a chart can.
+BACKGROUND = frozenset({"core", "sync", "receiver", "console"})
+# the analytics (feature windows, anomaly scores): between the two. They may wait for the actuation path, but not
+# behind persistence and upload: scores feed rules, and a burst of events should turn into scores before core-data
+# and sync have stored and uploaded it (they catch up from their queues and streams). They run at
+# SuiteConfig.analytics_nice without SCHED_BATCH, on the background CPUs (schedclass.background_cpus), so on a
+# 2-CPU gateway they take the background CPU from persistence and upload during a burst (bench/e2e.py's throughput
+# phase) and leave the actuation path's CPU alone.
+ANALYTICS = frozenset({"features", "inference"})
+# services that run together in one process (edgewatch.common.service.group) unless SuiteConfig.group_background
+# is off: a Python service's imports and apps cost 55-60 MB RSS before it does any work, and one process pays them
+# once. A group holds services of one scheduling class only (a process has one class): the background one (core
+# with core-command, sync, the console) and the analytics (features, inference). Members give up their own GIL (on
+# a 2-CPU gateway both groups share one CPU anyway: schedclass.background_cpus) and fail and restart together.
+# core leads its group: everything waits for core-metadata at startup, and its lifespan starts first.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "edgewatch-background": ("core", "sync", "console"),
+    "edgewatch-analytics": ("features", "inference"),
+}
+GROUP_OF = {svc: name for name, members in GROUPS.items() for svc in members}
 # what edgewatch.common.service.group reads each member's own environment from (JSON: package -> variables); spelled
 # here so the suite imports no service code (tests/suite checks it is the group module's ENV_VAR)
 GROUP_ENV = "EDGEWATCH_GROUP_ENV"
@@ -195,13 +207,19 @@ def _opcua_sim(cfg: SuiteConfig) -> ProcSpec:
 
 def child_name(cfg: SuiteConfig, service: str) -> str:
     """The supervisor's child that runs ``service``."""
-    return GROUP if cfg.group_background and service in GROUPED else f"edgewatch-{service}"
+    return GROUP_OF[service] if cfg.group_background and service in GROUP_OF else f"edgewatch-{service}"
 
 
 def _sched_class(cfg: SuiteConfig, svc: str) -> SchedClass:
     if svc in BACKGROUND:
         return "background" if cfg.background_batch else ""
     return "actuation" if svc in ACTUATION else ""
+
+
+def _nice(cfg: SuiteConfig, svc: str) -> int:
+    if svc in BACKGROUND:
+        return cfg.background_nice
+    return cfg.analytics_nice if svc in ANALYTICS else 0
 
 
 def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
@@ -241,29 +259,30 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
         )
         specs.append(_opcua_sim(cfg))
     order = ["core", "receiver", "sync", "ingest", "features", "inference", "rules", "console"]
-    if cfg.group_background:  # the group starts where sync did
-        order = [GROUP if svc == "sync" else svc for svc in order if svc not in GROUPED or svc == "sync"]
+    if cfg.group_background:  # a group starts where its first member did
+        order = list(dict.fromkeys(GROUP_OF.get(svc, svc) for svc in order))
     for svc in order:
-        members = GROUPED if svc == GROUP else (svc,)
+        members = GROUPS.get(svc, (svc,))
         urls = tuple(ping_url(getattr(p, name)) for m in members for name in SERVICE_PORTS[m])
-        if svc == GROUP:
-            argv = [sys.executable, "-m", "edgewatch.common.service.group", "--name", GROUP]
-            argv += [f"edgewatch.{m}" for m in GROUPED]
-            own = {f"edgewatch.{m}": _svc_env(cfg, m) for m in GROUPED}
+        if svc in GROUPS:
+            argv = [sys.executable, "-m", "edgewatch.common.service.group", "--name", svc]
+            argv += [f"edgewatch.{m}" for m in members]
+            own = {f"edgewatch.{m}": _svc_env(cfg, m) for m in members}
             env = {**service_env(cfg), GROUP_ENV: json.dumps(own, sort_keys=True)}
+            name = svc
         else:
-            argv, env = [sys.executable, "-m", f"edgewatch.{svc}"], _svc_env(cfg, svc)
-        cls = "sync" if svc == GROUP else svc  # the group is background, like each of its members
+            argv, env, name = [sys.executable, "-m", f"edgewatch.{svc}"], _svc_env(cfg, svc), f"edgewatch-{svc}"
+        cls = members[0]  # a group's members share one class (GROUPS)
         specs.append(
             ProcSpec(
-                GROUP if svc == GROUP else child_name(cfg, svc),
+                name,
                 argv,
                 env,
                 ping_urls=urls,
-                nice=cfg.background_nice if cls in BACKGROUND else 0,
+                nice=_nice(cfg, cls),
                 sched=_sched_class(cfg, cls),
                 slice_ns=actuation_slice if cls in ACTUATION else 0,
-                cpus=bg_cpus if cls in BACKGROUND else None,
+                cpus=bg_cpus if cls in BACKGROUND or cls in ANALYTICS else None,
             )
         )
     return specs
