@@ -92,7 +92,7 @@ def decode_request_json(data: bytes | bytearray) -> AddEventRequest | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
 class ReadingView:
     """What a consumer that only reads values needs of a reading of the common form: checked as
     :func:`decode_request_json` checks it, without building the model. Same meaning as :class:`Reading`'s fields
@@ -126,7 +126,7 @@ class ReadingView:
         return typed if isinstance(typed, int | float) and not isinstance(typed, bool) else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EventView:
     """An event of the common form as :class:`ReadingView` readings (:func:`decode_event_view`)."""
 
@@ -149,22 +149,22 @@ def decode_event_view(data: bytes | bytearray) -> EventView | None:
         e = q.event
         fields, _ = _event_fields(e)
         source = e.sourceName if len(e.readings) == 1 else ""
-        readings = [_reading_view(r, e.deviceName, e.profileName, e.origin, source) for r in e.readings]
+        readings = [_reading_view(r, e.origin, source) for r in e.readings]
         return EventView(e.deviceName, e.profileName, e.origin, fields["tags"], readings)
     except Exception:  # as decode_request_json
         return None
 
 
-def _reading_view(r: _Reading, device: str, profile: str, origin: int, source: str) -> ReadingView:
-    f, typed = _reading_fields(r, device, profile, origin, source)
-    media, binary = f["media_type"], f["binary_value"]
+def _reading_view(r: _Reading, origin: int, source: str) -> ReadingView:
+    vt, typed, binary, tags, resource = _reading_checked(r, source)
+    media = r.mediaType
     return ReadingView(
-        f["resource_name"],
-        f["origin"],
-        f["value_type"],
-        f["tags"],
-        None if media is MISSING else media,
-        None if binary is MISSING else binary,
+        resource,
+        r.origin or origin,
+        vt,
+        tags,
+        None if media is _UNSET else media,
+        None if binary is _UNSET else binary,
         typed,
     )
 
@@ -239,6 +239,27 @@ def _reading(r: _Reading, device: str, profile: str, origin: int, source: str) -
 
 def _reading_fields(r: _Reading, device: str, profile: str, origin: int, source: str) -> tuple[dict[str, Any], Any]:
     """(the reading's fields, its parsed value), checked."""
+    vt, typed, binary, tags, resource = _reading_checked(r, source)
+    value, media = r.value, r.mediaType
+    fields = {
+        "id": "" if r.id is _UNSET else r.id,
+        "origin": r.origin or origin,
+        "device_name": r.deviceName or device,
+        "resource_name": resource,
+        "profile_name": r.profileName or profile,
+        "value_type": vt,
+        "units": "" if r.units is _UNSET else r.units,
+        "tags": tags,
+        "value": MISSING if value is _UNSET else value,
+        "binary_value": MISSING if binary is _UNSET else binary,
+        "media_type": MISSING if media is _UNSET else media,
+        "object_value": MISSING,
+    }
+    return fields, typed
+
+
+def _reading_checked(r: _Reading, source: str) -> tuple[ValueType, Any, Any, dict[str, Any], str]:
+    """(valueType, the parsed value, the binary value or UNSET, tags, resourceName) of a reading, checked."""
     vt = ValueType.parse(r.valueType)
     value: Any = r.value
     binary: Any = r.binaryValue
@@ -261,21 +282,7 @@ def _reading_fields(r: _Reading, device: str, profile: str, origin: int, source:
         if not source:
             raise _Refused  # several readings: each needs its resourceName
         resource = source
-    fields = {
-        "id": "" if r.id is _UNSET else r.id,
-        "origin": r.origin or origin,
-        "device_name": r.deviceName or device,
-        "resource_name": resource,
-        "profile_name": r.profileName or profile,
-        "value_type": vt,
-        "units": "" if r.units is _UNSET else r.units,
-        "tags": tags,
-        "value": MISSING if value is _UNSET else value,
-        "binary_value": MISSING if binary is _UNSET else binary,
-        "media_type": MISSING if media is _UNSET else media,
-        "object_value": MISSING,
-    }
-    return fields, typed
+    return vt, typed, binary, tags, resource
 
 
 def _given(r: _Reading) -> set[str]:
