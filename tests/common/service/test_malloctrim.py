@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 
@@ -32,3 +33,29 @@ def test_the_thread_starts_unless_turned_off(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv(ENV_EVERY, "3600")
     assert start_from_env("edgewatch-test") is True
     assert any(t.name == "malloc-trim-edgewatch-test" and t.daemon for t in threading.enumerate())
+
+
+_PROBE = """
+from edgewatch.common.service.malloctrim import fix_mmap_threshold
+from edgewatch.common.service.memtrace import native
+if {fix}:
+    assert fix_mmap_threshold(1 << 20)
+first = bytearray(8 << 20)  # freed: glibc's dynamic threshold rises to 8 MiB
+del first
+before = native()["mallinfo2_hblkhd"]
+table = bytearray(6 << 20)  # a smaller big block
+print(native()["mallinfo2_hblkhd"] - before)
+"""
+
+
+def _mmapped_by_second_block(fix: bool) -> int:
+    # a fresh process: the heap of this one may have free space that a big block is carved from either way
+    out = subprocess.run([sys.executable, "-c", _PROBE.format(fix=fix)], capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
+def test_a_fixed_mmap_threshold_keeps_big_blocks_in_their_own_mapping() -> None:
+    if "mallinfo2_hblkhd" not in native():
+        pytest.skip("no glibc mallinfo2 here")
+    assert _mmapped_by_second_block(fix=False) == 0  # glibc's dynamic threshold: carved from the heap
+    assert _mmapped_by_second_block(fix=True) >= 6 << 20
