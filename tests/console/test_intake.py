@@ -7,6 +7,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 
 from edgewatch.common.bus import NatsBus
@@ -15,6 +16,7 @@ from edgewatch.common.bus.envelope import encode_envelope, new_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.event import AddEventRequest, Event, Reading, new_event
 from edgewatch.common.contracts.eventcodec import CONTENT_CBOR, CONTENT_JSON, encode_add_event
+from edgewatch.common.contracts.feature import FeatureVector, encode_feature_vector
 from edgewatch.console.intake import ReadingGate, reading_values
 from edgewatch.console.live import LiveHub
 from edgewatch.console.messaging import ConsoleMessaging
@@ -156,3 +158,30 @@ async def test_events_on_the_bus_become_reading_frames_one_per_interval_per_subj
         ("reading", {"t": t, "values": {"PumpStop": 1.0}}),
     ]
     assert messaging.gate.held_back == 19
+
+
+async def test_feature_frames_carry_values_to_six_significant_digits(bus: NatsBus) -> None:
+    hub = LiveHub(history_points=50, queue_size=10)
+    messaging = ConsoleMessaging(bus, hub)
+    await messaging.start()
+    try:
+        await bus.settle()
+        fv = FeatureVector.model_validate(
+            {
+                "device": "pump-7",
+                "resources": ["Vibration"],
+                "window_start": 1_000_000,
+                "window_end": 2_000_000,
+                "sample_count": 4,
+                "names": ["Vibration.mean", "Vibration.rms", "Vibration.kurtosis", "Vibration.peak"],
+                "values": np.array([1.2345678901234567, -71.5, math.nan, 123456789.0]),
+            }
+        )
+        await bus.publish(topics.feature_vector("pump-7"), encode_feature_vector(fv))
+        await wait_until(lambda: len(_frames(hub, "pump-7")) == 1, message="a feature frame")
+        frames = _frames(hub, "pump-7")
+    finally:
+        await messaging.stop()
+    assert frames == [
+        ("feature", {"t": 2, "names": fv.names, "values": [1.23457, -71.5, None, 123457000.0]}),
+    ]

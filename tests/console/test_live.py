@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from edgewatch.console.live import LiveHub, frame
+from edgewatch.console.live import History, LiveHub, frame
 from edgewatch.console.overview import field_errors
 from edgewatch.console.session import SessionStore
 from edgewatch.console.stream import sse_frames
@@ -109,3 +109,41 @@ def test_the_hub_forgets_the_least_recently_updated_device_past_max_devices() ->
     assert lst.queue.empty()
     hub.publish("dev-5", "score", {"t": 100})
     assert _doc(lst.queue.get_nowait())["t"] == 100
+
+
+def _reference_window(frames: list[bytes], points: int, max_bytes: int) -> list[bytes]:
+    """The window as the history defined it before it was compacted: a deque trimmed from the front."""
+    kept: list[bytes] = []
+    nbytes = 0
+    for data in frames:
+        while kept and (len(kept) >= points or nbytes + len(data) > max_bytes):
+            nbytes -= len(kept.pop(0))
+        kept.append(data)
+        nbytes += len(data)
+    return kept
+
+
+@pytest.mark.parametrize(("points", "max_bytes"), [(600, 512 * 1024), (50, 4096), (1000, 3000), (10, 10**9)])
+def test_a_compact_history_gives_exactly_the_window_of_the_frames_appended(points: int, max_bytes: int) -> None:
+    sizes = [1 + (i * 7919) % 900 for i in range(2000)]  # varied frame sizes, some blocks sealed by bytes
+    frames = [frame("feature", {"t": i, "pad": "x" * n}) for i, n in enumerate(sizes)]
+    hist = History(points, max_bytes)
+    for i, data in enumerate(frames):
+        hist.append(data)
+        if i % 97 == 0 or i > 1990:
+            assert hist.frames() == _reference_window(frames[: i + 1], points, max_bytes)
+    assert hist.window_bytes == sum(map(len, _reference_window(frames, points, max_bytes)))
+    # what it holds beyond the window: at most one block of frames
+    assert hist.count <= points + History.BLOCK_FRAMES
+    assert hist.nbytes <= max_bytes + History.BLOCK_BYTES + max(map(len, frames))
+
+
+def test_a_full_history_of_feature_frames_takes_a_fraction_of_its_bytes() -> None:
+    hub = LiveHub(history_points=600, queue_size=10)
+    names = [f"Vibration.{s}" for s in ("mean", "std", "rms", "peak", "crest", "kurtosis", "band_0_50", "band_50_100")]
+    for i in range(1200):  # 100 minutes of a feature frame per 5 s: full after 600
+        hub.publish("pump", "feature", {"t": 1_765_000_000_000 + 5000 * i, "names": names, "values": [i / 7] * 8})
+    lst = hub.add("pump")
+    assert hub.history_size == sum(len(lst.queue.get_nowait()) for _ in range(lst.queue.qsize()))
+    assert hub.history_size > 600 * 300  # 600 frames of over 300 bytes each in the window
+    assert hub.history_memory < hub.history_size / 4  # kept compressed

@@ -38,6 +38,7 @@ def build_app(settings: ConsoleSettings) -> ServiceHost:
     host.health_checks["sessions"] = lambda: len(sessions)
     host.health_checks["livePages"] = lambda: hub.listener_count
     host.health_checks["liveHistoryBytes"] = lambda: hub.history_size
+    host.health_checks["liveHistoryMemory"] = lambda: hub.history_memory
     app = host.new_app("edgewatch console", settings.service.port, public=is_public)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(pages_router(sessions, check, cfg))

@@ -3,9 +3,10 @@
 Each bus message becomes one small JSON frame (``event: <kind>``). A device keeps the last ``history_points``
 frames per kind, and at most ``history_bytes`` bytes of them, so a page that opens draws at once; the hub keeps
 the histories of at most ``max_devices`` devices (the one updated least recently is forgotten first). Its memory
-is therefore at most ``max_devices * len(KINDS) * history_bytes`` bytes of frames. A slow kind fills slowly: a
-feature or score frame per device every 5 s (the features service's default window) fills 600 frames in 50
-minutes, so the console's RSS rises for that long after a start and then stays flat. Every open page has a bounded
+is therefore at most ``max_devices * len(KINDS) * history_bytes`` bytes of frames, and far less in fact: a
+:class:`History` keeps its older frames in zlib-compressed blocks. A slow kind fills slowly (a feature or score frame
+per device every 5 s, the features service's default window, fills 600 frames in 50 minutes), so compact storage is
+what keeps the console's RSS nearly flat while it fills. Every open page has a bounded
 queue, and a page that falls ``stream_queue`` frames behind is dropped (its EventSource reconnects and starts from
 the history again), so a slow browser can neither grow the console's memory nor hold up the bus.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
+from array import array
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,23 +32,83 @@ def frame(kind: str, doc: dict[str, Any]) -> bytes:
 
 
 class History:
-    """The last frames of one device and kind: at most ``points`` frames and ``max_bytes`` bytes of them."""
+    """The last frames of one device and kind: at most ``points`` frames and ``max_bytes`` bytes of them.
 
-    __slots__ = ("frames", "max_bytes", "nbytes", "points")
+    Kept compact, so that a full history is small and the memory of a slow kind (a frame every 5 s fills 600 frames
+    in 50 minutes) barely grows while it fills: the newest frames sit in an open block of at most
+    ``BLOCK_FRAMES`` frames / ``BLOCK_BYTES`` bytes; a full block is joined into one zlib-compressed bytes object
+    (a feature frame repeats its names: they compress well) with an array of the frames' lengths. The blocks older
+    than the window (``points`` frames, ``max_bytes`` bytes) are dropped whole; :meth:`frames` decompresses and cuts
+    the window exactly, so a page sees the same frames as before.
+    """
+
+    BLOCK_FRAMES = 64
+    BLOCK_BYTES = 16 * 1024
+    LEVEL = 6  # zlib level: a block every few seconds per device at most (readings are gated to 10/s)
+
+    __slots__ = ("_blocks", "_open", "_open_bytes", "count", "max_bytes", "nbytes", "points", "stored")
 
     def __init__(self, points: int, max_bytes: int) -> None:
         self.points = points
         self.max_bytes = max_bytes
-        self.frames: deque[bytes] = deque()
-        self.nbytes = 0
+        self._blocks: deque[tuple[bytes, array[int], int]] = deque()  # (zlib of the frames, their lengths, bytes)
+        self._open: list[bytes] = []
+        self._open_bytes = 0
+        self.count = 0  # frames held (blocks and open), the window and up to a block more
+        self.nbytes = 0  # bytes of the frames held, uncompressed
+        self.stored = 0  # bytes of memory the frames take: compressed blocks, their lengths, the open block
 
     def append(self, data: bytes) -> None:
-        """Add a frame, dropping the oldest ones past either bound (the newest frame is always kept)."""
-        frames = self.frames
-        while frames and (len(frames) >= self.points or self.nbytes + len(data) > self.max_bytes):
-            self.nbytes -= len(frames.popleft())
-        frames.append(data)
+        """Add a frame, dropping the oldest blocks that fall out of the window (the newest frame is always kept)."""
+        self._open.append(data)
+        self._open_bytes += len(data)
+        self.count += 1
         self.nbytes += len(data)
+        self.stored += len(data)
+        if len(self._open) >= self.BLOCK_FRAMES or self._open_bytes >= self.BLOCK_BYTES:
+            self._seal()
+        blocks = self._blocks
+        # the oldest block goes once the frames after it still hold the window (by count or by bytes)
+        while blocks and (
+            self.count - len(blocks[0][1]) >= self.points or self.nbytes - blocks[0][2] >= self.max_bytes
+        ):
+            blob, lengths, raw = blocks.popleft()
+            self.count -= len(lengths)
+            self.nbytes -= raw
+            self.stored -= len(blob) + lengths.itemsize * len(lengths)
+
+    def _seal(self) -> None:
+        lengths = array("I", map(len, self._open))
+        blob = zlib.compress(b"".join(self._open), self.LEVEL)
+        self._blocks.append((blob, lengths, self._open_bytes))
+        self.stored += len(blob) + lengths.itemsize * len(lengths) - self._open_bytes
+        self._open = []
+        self._open_bytes = 0
+
+    def frames(self) -> list[bytes]:
+        """The window, oldest first: the newest ``points`` frames, as many as fit in ``max_bytes`` (at least one)."""
+        out: list[bytes] = []
+        budget = self.max_bytes
+        for data in reversed(self._open):
+            if out and (len(out) >= self.points or len(data) > budget):
+                return out[::-1]
+            out.append(data)
+            budget -= len(data)
+        for blob, lengths, _raw in reversed(self._blocks):
+            body = zlib.decompress(blob)
+            end = len(body)
+            for n in reversed(lengths):
+                if out and (len(out) >= self.points or n > budget):
+                    return out[::-1]
+                out.append(body[end - n : end])
+                budget -= n
+                end -= n
+        return out[::-1]
+
+    @property
+    def window_bytes(self) -> int:
+        """Bytes of the frames in the window (what a page that opens receives)."""
+        return sum(map(len, self.frames()))
 
 
 @dataclass(eq=False)
@@ -104,7 +167,7 @@ class LiveHub:
         lst = Listener(device, asyncio.Queue(self.queue_size + self.history_points * len(KINDS)))
         for kind in KINDS:
             hist = self._history.get((device, kind))
-            for data in hist.frames if hist is not None else ():
+            for data in hist.frames() if hist is not None else ():
                 lst.queue.put_nowait(data)
         self._listeners.setdefault(device, set()).add(lst)
         return lst
@@ -118,8 +181,13 @@ class LiveHub:
 
     @property
     def history_size(self) -> int:
-        """Bytes of frames kept in the histories now."""
-        return sum(h.nbytes for h in self._history.values())
+        """Bytes of the frames in the histories' windows now (what pages that open would receive)."""
+        return sum(h.window_bytes for h in self._history.values())
+
+    @property
+    def history_memory(self) -> int:
+        """Bytes of memory the histories' frames take now (compressed blocks and open blocks)."""
+        return sum(h.stored for h in self._history.values())
 
     def remove(self, lst: Listener) -> None:
         """Stop feeding a listener."""

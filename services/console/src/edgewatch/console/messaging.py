@@ -30,6 +30,13 @@ def _num(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _chart(v: float) -> float | None:
+    """A feature value for the chart: 6 significant digits (a chart draws far fewer), so that a frame and the
+    history that keeps 600 of them per device stay small (``1.2345678901234567`` is 18 bytes of JSON, ``1.23457``
+    is 7, and they compress better); NaN/inf become gaps."""
+    return float(f"{v:.6g}") if math.isfinite(v) else None
+
+
 class ConsoleMessaging:
     """Subscribes to the suite's live subjects and turns each message into a LiveHub frame."""
 
@@ -69,7 +76,7 @@ class ConsoleMessaging:
 
     async def on_feature(self, msg: Msg) -> None:
         fv = decode_feature_values(msg.data)  # plain floats: the console needs no numpy
-        values = [_num(v) for v in fv.values]
+        values = [_chart(v) for v in fv.values]
         self.hub.publish(
             fv.device, "feature", {"t": (fv.window_end or fv.origin) // _MS, "names": fv.names, "values": values}
         )

@@ -24,6 +24,7 @@ from typing import Any
 
 from edgewatch.common.service.host import ServiceEntry, ServiceHost, serve_hosts
 from edgewatch.common.service.logging import configure_logging
+from edgewatch.common.service.malloctrim import start_from_env as start_malloc_trim
 from edgewatch.common.service.memtrace import start_from_env as start_memtrace
 
 __all__ = ["ENV_VAR", "load_hosts", "main"]
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     hosts = load_hosts(args.name, args.packages, os.environ)
     start_memtrace(args.name)
+    start_malloc_trim(args.name)
     asyncio.run(serve_hosts(hosts))
 
 

@@ -30,6 +30,7 @@ from edgewatch.common.service.http import install_common
 from edgewatch.common.service.lifespan import Lifespan
 from edgewatch.common.service.logging import configure_logging, service_name, set_level
 from edgewatch.common.service.looplag import LoopLagMonitor
+from edgewatch.common.service.malloctrim import start_from_env as start_malloc_trim
 from edgewatch.common.service.memtrace import start_from_env as start_memtrace
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import ServiceSettings, WritableSection, load_settings
@@ -313,6 +314,7 @@ def service_main(
     settings = entry.settings(args.config)
     configure_logging(name, settings.writable.log_level)
     start_memtrace(name)
+    start_malloc_trim(name)
     run_service(entry.host(settings))
 
 

@@ -6,10 +6,18 @@ tracemalloc (``EDGEWATCH_TRACEMALLOC_FRAMES`` frames per trace, default 4) and a
 ``python -m edgewatch.common.service.memtrace OLD NEW`` (the top growing allocation sites).
 ``EDGEWATCH_TRACEMALLOC_SERVICES`` (comma-separated service names) limits it to those services. Unset, nothing runs:
 tracemalloc slows every allocation and costs memory, so it is never on in production.
+
+Beside each snapshot, ``<dir>/<service>-<seconds>.mem.json`` holds what tracemalloc cannot see (:func:`native`):
+the process's ``/proc/self/smaps_rollup`` (anonymous vs file-backed RSS) and glibc's ``mallinfo2`` (bytes the C
+heap has in use, bytes it holds free: fragmentation, mmapped blocks), so Python heap growth, native heap growth and
+fragmentation tell apart.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import json
 import os
 import sys
 import threading
@@ -17,9 +25,52 @@ import time
 import tracemalloc
 from pathlib import Path
 
-__all__ = ["ENV_DIR", "diff", "start_from_env"]
+__all__ = ["ENV_DIR", "diff", "native", "start_from_env"]
 
 ENV_DIR = "EDGEWATCH_TRACEMALLOC_DIR"
+
+
+_MALLINFO2 = (
+    "arena",
+    "ordblks",
+    "smblks",
+    "hblks",
+    "hblkhd",
+    "usmblks",
+    "fsmblks",
+    "uordblks",
+    "fordblks",
+    "keepcost",
+)
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in _MALLINFO2]
+
+
+def native() -> dict[str, int]:
+    """Memory figures outside tracemalloc's view, in bytes: smaps_rollup's ``Rss``/``Anonymous``/... lines (Linux)
+    and glibc's ``mallinfo2`` (``arena``: heap from sbrk, ``hblkhd``: mmapped blocks, ``uordblks``: in use,
+    ``fordblks``: free inside the heap); each part is absent where the platform lacks it."""
+    out: dict[str, int] = {}
+    try:
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+            key, _, rest = line.partition(":")
+            parts = rest.split()
+            if len(parts) == 2 and parts[1] == "kB":
+                out["smaps_" + key.strip()] = int(parts[0]) * 1024
+    except OSError:
+        pass
+    libc_name = ctypes.util.find_library("c")
+    try:
+        fn = ctypes.CDLL(libc_name).mallinfo2 if libc_name else None
+    except (OSError, AttributeError):
+        fn = None
+    if fn is not None:
+        fn.restype = _Mallinfo2
+        mi = fn()
+        out.update({"mallinfo2_" + n: int(getattr(mi, n)) for n in _MALLINFO2})
+    return out
 
 
 def start_from_env(name: str) -> bool:
@@ -38,7 +89,9 @@ def start_from_env(name: str) -> bool:
         while True:
             time.sleep(every)
             snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
-            snap.dump(str(out / f"{name}-{time.monotonic() - t0:06.0f}.snap"))
+            stem = f"{name}-{time.monotonic() - t0:06.0f}"
+            snap.dump(str(out / f"{stem}.snap"))
+            (out / f"{stem}.mem.json").write_text(json.dumps(native()))
 
     threading.Thread(target=loop, name="memtrace", daemon=True).start()
     return True
