@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from edgewatch.common.service import group
+from edgewatch.common.service import group, malloctrim
 from edgewatch.suite.layout import Ports, SuiteConfig
-from edgewatch.suite.services import GROUP_ENV, REST_PORTS, build_specs
+from edgewatch.suite.services import GROUP_ENV, MALLOC_TRIM_ENV, REST_PORTS, build_specs
 
 
 def _core_env(cfg: SuiteConfig) -> dict[str, str]:
@@ -120,3 +120,11 @@ def test_background_and_analytics_are_confined_to_the_upper_cpus_and_the_actuati
     assert all(s.cpus is None for s in off)
     one = build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_cpus=str(available[-1])))
     assert {s.name for s in one if s.cpus == frozenset({available[-1]})} == BACKGROUND | ANALYTICS
+
+
+def test_the_actuation_path_does_not_trim_its_heap_and_the_rest_does(tmp_path: Path) -> None:
+    assert MALLOC_TRIM_ENV == malloctrim.ENV_EVERY  # the variable the services read
+    specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free()))}
+    assert all(specs[n].env[MALLOC_TRIM_ENV] == "0" for n in ("edgewatch-ingest", "edgewatch-rules"))
+    grouped = [json.loads(specs[n].env[GROUP_ENV]) for n in ("edgewatch-background", "edgewatch-analytics")]
+    assert not any(MALLOC_TRIM_ENV in own for members in grouped for own in members.values())
