@@ -272,10 +272,9 @@ def _reading_checked(r: _Reading, source: str) -> tuple[ValueType, Any, Any, dic
         raise _Refused  # a null or object reading, or binary keys on a simple one
     else:
         typed = _parse_cached(vt, value)
-    tags = r.tags
-    if tags is _UNSET:
-        tags = {}
-    elif tags and _deeper(tags, MAX_TAG_DEPTH):
+    raw_tags = r.tags
+    tags: dict[str, Any] = {} if isinstance(raw_tags, msgspec.UnsetType) else raw_tags
+    if tags and _deeper(tags, MAX_TAG_DEPTH):
         raise _Refused
     resource = r.resourceName
     if not resource:  # unset or empty
