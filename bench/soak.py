@@ -9,7 +9,8 @@ flow from rules to bench-ds (rules' direct route) all along.
 
 Every minute: RSS of every process (children included), and the counters that say something went wrong: dead
 letters, sync drops, rules' failed commands, crossings without a SET, process restarts, ERROR lines in the logs.
-The slope is a least-squares fit of RSS against time over the samples after ``--warmup`` minutes. Output:
+The slope is a least-squares fit of RSS against time over the samples after ``--warmup`` minutes (the goal's
+figure); beside it the Theil-Sen slope (robust to a sawtooth) and the range. Output:
 ``<out>/rss.csv`` (one row per sample) and ``<out>/report.md``, also printed.
 """
 
@@ -48,6 +49,17 @@ def slope_mb_per_h(ts: list[float], ys: list[float]) -> float:
     if len(ts) < 2:
         return float("nan")
     return float(np.polyfit(np.array(ts) / 3600.0, np.array(ys), 1)[0])
+
+
+def robust_slope_mb_per_h(ts: list[float], ys: list[float]) -> float:
+    """Theil-Sen slope (the median of the slopes between every two samples), in MB per hour: a sawtooth (nats-server's
+    Go collector, a periodic malloc_trim) moves it far less than a least-squares fit, a steady creep just as much."""
+    t, y = np.array(ts) / 3600.0, np.array(ys)
+    i, j = np.triu_indices(len(t), k=1)
+    keep = t[j] > t[i]
+    if not keep.any():
+        return float("nan")
+    return float(np.median((y[j] - y[i])[keep] / (t[j] - t[i])[keep]))
 
 
 def error_lines(logs_dir: Path) -> tuple[dict[str, int], list[str]]:
@@ -132,8 +144,9 @@ async def soak(args: argparse.Namespace, out_dir: Path) -> None:
         f"- dead letters: {c['dead_letters']:g}; sync drops by policy: {c['sync_dropped']:g}; "
         f"restarts: {restarts or 'none'}; ERROR log lines: {errors or 'none'}",
         "",
-        "| process | RSS at warm-up end (MB) | RSS at the end (MB) | slope after warm-up (MB/h) | goal |",
-        "|---|---:|---:|---:|---|",
+        "| process | RSS at warm-up end (MB) | RSS at the end (MB) | slope after warm-up (MB/h) | goal "
+        "| Theil-Sen slope (MB/h) | min-max after warm-up (MB) |",
+        "|---|---:|---:|---:|---|---:|---:|",
     ]
     for name in ["gateway_mb", *names]:
         ys = [s[name] for s in warm]
@@ -142,7 +155,11 @@ async def soak(args: argparse.Namespace, out_dir: Path) -> None:
         k = slope_mb_per_h(ts, ys)
         label = "gateway total" if name == "gateway_mb" else name
         goal = "-" if name in NOT_GATEWAY or name == "gateway_mb" else ("ok" if k <= 1.0 else "NOT MET")
-        lines.append(f"| {label} | {ys[0]:.1f} | {ys[-1]:.1f} | {k:+.2f} | {goal} |")
+        robust = robust_slope_mb_per_h(ts, ys)
+        lines.append(
+            f"| {label} | {ys[0]:.1f} | {ys[-1]:.1f} | {k:+.2f} | {goal} | {robust:+.2f} "
+            f"| {min(ys):.1f}-{max(ys):.1f} |"
+        )
     if first_errors:
         lines += ["", "First ERROR lines:", "", *(f"    {x}" for x in first_errors)]
     report = "\n".join(lines) + "\n"
