@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from edgewatch.suite.layout import Ports, SuiteConfig
-from edgewatch.suite.schedclass import sched_attrs
+from edgewatch.suite.schedclass import autogroup_nice, sched_attrs
 from edgewatch.suite.supervisor import ProcSpec, Supervisor
 from tests.support.waiting import wait_until
 
@@ -125,8 +125,18 @@ async def test_a_child_runs_with_the_niceness_its_spec_adds(tmp_path: Path) -> N
         fg, bg = sup.child("fg").proc, sup.child("bg").proc
         assert fg is not None and bg is not None
         assert os.getpriority(os.PRIO_PROCESS, bg.pid) == os.getpriority(os.PRIO_PROCESS, fg.pid) + 5
+        _assert_autogroup_niceness_follows(fg.pid, bg.pid)
     finally:
         await sup.stop()
+
+
+def _assert_autogroup_niceness_follows(*pids: int) -> None:
+    """With autogroups each child (a session of its own) is a scheduling group of its own, whose niceness must be
+    the child's: a process's niceness counts only within its group."""
+    groups = [autogroup_nice(pid) for pid in pids]
+    if any(g is None for g in groups):
+        pytest.skip("this kernel has no autogroups (or /proc/<pid>/autogroup is not readable)")
+    assert groups == [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids]
 
 
 async def test_a_child_runs_on_the_cpus_its_spec_names(tmp_path: Path) -> None:
@@ -162,6 +172,7 @@ async def test_children_run_in_the_scheduling_class_their_spec_names(tmp_path: P
             pytest.skip("sched_getattr is not available on this platform")
         assert bg.batch and bg.nice == plain.nice + 5
         assert not act.batch and act.nice == plain.nice
+        _assert_autogroup_niceness_follows(*(_pid(sup, n) for n in ("plain", "bg", "act")))
         if plain.slice_ns == 0:
             pytest.skip("this kernel has no EEVDF slices (Linux < 6.12)")
         assert act.slice_ns == 200_000 and plain.slice_ns != 200_000

@@ -15,6 +15,14 @@ Both are set in the child before ``exec`` (every thread it starts inherits them)
 kernels ignore the slice. :func:`sched_attrs` reads a process's class back, so the supervisor can say when one
 did not take.
 
+Autogroups (:func:`renice_own_autogroup`): with ``kernel.sched_autogroup_enabled`` (the default of most desktop and
+many server kernels, and of this project's test VM) every session is a scheduling group of its own, and the CPU is
+shared between groups first, by each group's niceness; a process's own niceness only counts inside its group. The
+supervisor starts each child in a session of its own, so each child is one group, and a child's niceness alone
+changed nothing: under a burst the background services took as much CPU as the analytics and the actuation path
+(found with ``/proc/<pid>/autogroup``: every child "nice 0"). Each child of the supervisor therefore sets its
+group's niceness to its own (the supervisor's plus its spec's) before ``exec``.
+
 CPU sets (:func:`background_cpus`): on a gateway with two CPUs or more the background class is also confined to
 the upper half of the CPUs the suite may use, while the actuation path may run on all of them. A class and a
 slice decide who runs first on a CPU that is already busy; they cannot stop the background services from keeping
@@ -33,9 +41,19 @@ import ctypes
 import os
 import platform
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-__all__ = ["SchedAttrs", "SchedClass", "apply_in_child", "background_cpus", "parse_cpus", "sched_attrs"]
+__all__ = [
+    "SchedAttrs",
+    "SchedClass",
+    "apply_in_child",
+    "autogroup_nice",
+    "background_cpus",
+    "parse_cpus",
+    "renice_own_autogroup",
+    "sched_attrs",
+]
 
 SchedClass = Literal["", "actuation", "background"]
 
@@ -153,6 +171,25 @@ def background_cpus(setting: str, available: frozenset[int] | None = None) -> fr
     if cpus == available:
         raise ValueError("the background CPUs must leave at least one CPU to the actuation path alone")
     return cpus
+
+
+def autogroup_nice(pid: int) -> int | None:
+    """The niceness of ``pid``'s autogroup (None: no autogroups, or the process is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/autogroup").read_text()  # "/autogroup-123 nice 5"
+    except OSError:
+        return None
+    parts = text.split()
+    return int(parts[-1]) if len(parts) >= 3 and parts[-2] == "nice" else None
+
+
+def renice_own_autogroup() -> None:
+    """Give this process's autogroup the process's niceness, when the process leads its own session (so the group is
+    its alone); best effort: without autogroups (or the right to renice) nothing changes."""
+    if not hasattr(os, "getsid") or os.getsid(0) != os.getpid():
+        return  # a group shared with other processes (the supervisor's session) keeps its niceness
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
 
 
 def apply_in_child(kind: SchedClass, nice: int, slice_ns: int, cpus: frozenset[int] | None = None) -> None:

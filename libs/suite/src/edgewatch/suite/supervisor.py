@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from edgewatch.suite.schedclass import SchedClass, apply_in_child, sched_attrs
+from edgewatch.suite.schedclass import SchedClass, apply_in_child, autogroup_nice, renice_own_autogroup, sched_attrs
 
 __all__ = ["Child", "ProcSpec", "Supervisor"]
 
@@ -189,12 +189,13 @@ def _child_setup(spec: ProcSpec) -> None:
     _die_with_parent()
     if spec.sched:
         apply_in_child(spec.sched, spec.nice, spec.slice_ns, spec.cpus)
-        return
-    if spec.cpus:
-        apply_in_child("", 0, 0, spec.cpus)
-    if spec.nice:
-        with contextlib.suppress(OSError):
-            os.nice(spec.nice)
+    else:
+        if spec.cpus:
+            apply_in_child("", 0, 0, spec.cpus)
+        if spec.nice:
+            with contextlib.suppress(OSError):
+                os.nice(spec.nice)
+    renice_own_autogroup()  # the child leads a session of its own: its autogroup takes its niceness
 
 
 def _check_sched(spec: ProcSpec, pid: int) -> None:
@@ -203,6 +204,16 @@ def _check_sched(spec: ProcSpec, pid: int) -> None:
         with contextlib.suppress(OSError):
             if frozenset(os.sched_getaffinity(pid)) != spec.cpus:
                 log.warning("%s: CPU set %s refused; runs on any CPU", spec.name, sorted(spec.cpus))
+    group = autogroup_nice(pid)  # every child: its niceness (the supervisor's plus its spec's) is its autogroup's
+    with contextlib.suppress(OSError):
+        own = os.getpriority(os.PRIO_PROCESS, pid)
+        if group is not None and group != own:
+            log.warning(
+                "%s: its autogroup's niceness stays %d (its own is %d): its niceness counts only within its group",
+                spec.name,
+                group,
+                own,
+            )
     if not spec.sched:
         return
     got = sched_attrs(pid)
