@@ -122,6 +122,7 @@ async def soak(args: argparse.Namespace, out_dir: Path) -> None:
             await rules.aclose()
             await bus.drain()
             await sup.stop()
+            suite.http.close()
         restarts = {c.spec.name: c.restarts for c in sup.children if c.restarts}
         errors, first_errors = error_lines(cfg.logs_dir)
     c = counters(texts)
