@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from edgewatch.common.service import group, malloctrim
+from edgewatch.suite import services
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.services import GROUP_ENV, MALLOC_TRIM_ENV, REST_PORTS, build_specs
 
@@ -128,3 +129,15 @@ def test_the_actuation_path_does_not_trim_its_heap_and_the_rest_does(tmp_path: P
     assert all(specs[n].env[MALLOC_TRIM_ENV] == "0" for n in ("edgewatch-ingest", "edgewatch-rules"))
     grouped = [json.loads(specs[n].env[GROUP_ENV]) for n in ("edgewatch-background", "edgewatch-analytics")]
     assert not any(MALLOC_TRIM_ENV in own for members in grouped for own in members.values())
+
+
+def test_a_group_holds_services_of_one_scheduling_class() -> None:
+    def cls(svc: str) -> str:
+        return next(
+            (name for name, members in (("bg", services.BACKGROUND), ("an", services.ANALYTICS)) if svc in members),
+            "actuation" if svc in services.ACTUATION else "",
+        )
+
+    for name, members in services.GROUPS.items():
+        assert len({cls(m) for m in members}) == 1, (name, members)
+        assert not set(members) & services.ACTUATION, name  # the actuation path keeps processes of its own
