@@ -11,6 +11,10 @@ through pydantic, which accepts it or raises the field-naming error as before: o
 extensions, bare events, object and null readings, JSON numbers as values, non-canonical UUID strings, tags nested
 deeper than :data:`MAX_TAG_DEPTH`. So the result is always what ``AddEventRequest.model_validate_json`` gives,
 and a document it refuses is refused the same way (tests/common/contracts/test_event_fast.py holds the table).
+
+:func:`decode_event_view` makes the same checks and builds no models: an :class:`EventView` of
+:class:`ReadingView` values, for a consumer that reads the values and drops the event (features: 23 -> 13 us per
+event of decode and classify).
 """
 
 from __future__ import annotations
