@@ -1,9 +1,10 @@
 """End-to-end benchmarks of the whole gateway through the processes `edgewatch up --demo` starts: memory, reading ->
 command latency under load and in overload, and pipeline throughput against raw nats-py, in one run.
 
-Setup: nats-server, core (core-metadata, core-data and core-command in one process), the receiver, ingest, rules,
-sync, features, inference and the console (one process, edgewatch-background) run as `edgewatch up --demo` runs them
-(same argv, env, auth on), with the demo's Modbus pump and OPC UA mixer. This process then plays an EdgeX device
+Setup: nats-server, core (core-metadata, core-data and core-command), sync and the console (one process,
+edgewatch-background), features and inference (one process, edgewatch-analytics), the receiver, ingest and rules run
+as `edgewatch up --demo` runs them (same argv, env, scheduling classes, auth on), with the demo's Modbus pump and
+OPC UA mixer. This process then plays an EdgeX device
 service ``bench-ds`` (registered with core-metadata) with 10 background pumps and a ``trip`` pump: it publishes
 their EdgeX events (``nats`` format, 3 readings each) on the bus and answers the command requests sent to it. One
 rule watches ``BenchCurrent`` of every device (``*``): above 12 A it SETs PumpStop (rules' direct route, the
@@ -27,6 +28,9 @@ receiver, features windows it, inference scores the vectors, rules evaluates it.
    with the rest of the gateway consuming the same events. Raw: the same event bytes through nats-py pub -> sub
    (two connections of this process) on the same nats-server, once the rest of the gateway has consumed the burst
    (the suite's processes under 30 % of one core), so the raw lane does not share the CPU with that backlog.
+   ``--bursts`` bursts (3; quick 1), each with its own raw lane, 3 s apart: one burst's ratio varies by about
+   +-0.05 between runs on the 2-CPU test VM (where the scheduler puts the burst's work), so the RESULT is the
+   median of the bursts' ratios, each of which is printed.
 4. ``e2e_overload_p99_ms``: phase 2 at ``--overload-rate`` (2,000/s); drops and backlogs are printed.
 
 The machine may be shared: the load average before and after each phase is printed; quote it with the figures.
@@ -484,9 +488,12 @@ async def all_phases(
     kind = "e2e_compound" if args.compound else "e2e"
     results.append(f"RESULT {kind}_reading_to_command_p99_ms {pct(xs, 99):.2f} ms (goal <= 10)")
     results.append(f"RESULT {kind}_reading_to_command_p50_ms {pct(xs, 50):.2f} ms (goal <= 2)")
-    ratio = await throughput_phase(suite, bus, args.burst)
-    results.append(f"RESULT pipeline_vs_raw_nats {ratio:.3f} ratio (goal >= 0.3)")
-    await asyncio.sleep(3)  # let the backlog of the burst drain before the overload phase
+    ratios = []
+    for _ in range(args.bursts):
+        ratios.append(await throughput_phase(suite, bus, args.burst))
+        await asyncio.sleep(3)  # let the backlog of the burst drain before the next burst or the overload phase
+    print(f"[throughput] ratio of each burst: {', '.join(f'{r:.3f}' for r in ratios)}; the median is the RESULT")
+    results.append(f"RESULT pipeline_vs_raw_nats {float(np.median(ratios)):.3f} ratio (goal >= 0.3)")
     ys, _ = await latency_phase(suite, ds, args.overload_rate, args.overload_seconds, "overload")
     results.append(f"RESULT {kind}_overload_p99_ms {pct(ys, 99):.2f} ms (goal <= 50)")
 
@@ -549,6 +556,7 @@ def main() -> None:
     ap.add_argument("--overload-rate", type=float, default=2000.0, help="events/s of the overload phase")
     ap.add_argument("--overload-seconds", type=float, default=None, help="seconds of the overload phase (20; 6)")
     ap.add_argument("--burst", type=int, default=None, help="events of the throughput phase (20000; quick 5000)")
+    ap.add_argument("--bursts", type=int, default=None, help="bursts of the throughput phase, median (3; quick 1)")
     ap.add_argument("--throughput-only", action="store_true", help="only phase 3 (after a 2 s warm-up at 1,000/s)")
     ap.add_argument("--rounds", type=int, default=1, help="throughput phases of --throughput-only (1)")
     ap.add_argument("--rss-at", type=float, default=None, help="seconds after start to read RSS (60; quick 30)")
@@ -566,6 +574,7 @@ def main() -> None:
     args.seconds = args.seconds if args.seconds is not None else (8.0 if q else 30.0)
     args.overload_seconds = args.overload_seconds if args.overload_seconds is not None else (6.0 if q else 20.0)
     args.burst = args.burst if args.burst is not None else (5000 if q else 20000)
+    args.bursts = args.bursts if args.bursts is not None else (1 if q else 3)
     args.rss_at = args.rss_at if args.rss_at is not None else (30.0 if q else 60.0)
     asyncio.run(run(args))
 
