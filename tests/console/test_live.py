@@ -4,6 +4,7 @@ errors split out of EdgeX messages for the forms."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
@@ -147,3 +148,14 @@ def test_a_full_history_of_feature_frames_takes_a_fraction_of_its_bytes() -> Non
     assert hub.history_size == sum(len(lst.queue.get_nowait()) for _ in range(lst.queue.qsize()))
     assert hub.history_size > 600 * 300  # 600 frames of over 300 bytes each in the window
     assert hub.history_memory < hub.history_size / 4  # kept compressed
+
+
+def test_a_historys_window_bytes_are_the_bytes_of_its_window_frames() -> None:
+    rng = random.Random(7)  # seeded: frames of every size around the block and window bounds
+    for _ in range(60):
+        hist = History(rng.randint(1, 300), rng.randint(10, 20_000))
+        for i in range(rng.randint(1, 1500)):
+            hist.append(bytes(rng.randint(1, 400)))
+            if i % 97 == 0:
+                assert hist.window_bytes == sum(map(len, hist.frames()))
+        assert hist.window_bytes == sum(map(len, hist.frames()))

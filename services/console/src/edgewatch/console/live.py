@@ -19,6 +19,7 @@ import zlib
 from array import array
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 __all__ = ["KINDS", "History", "Listener", "LiveHub", "frame"]
@@ -107,8 +108,17 @@ class History:
 
     @property
     def window_bytes(self) -> int:
-        """Bytes of the frames in the window (what a page that opens receives)."""
-        return sum(map(len, self.frames()))
+        """Bytes of the frames in the window (what a page that opens receives), from the lengths alone: the health
+        check reads it for every history, and decompressing them all for a sum is not needed."""
+        total, budget, n = 0, self.max_bytes, 0
+        lengths = chain(map(len, reversed(self._open)), *(reversed(ls) for _b, ls, _r in reversed(self._blocks)))
+        for size in lengths:
+            if n and (n >= self.points or size > budget):
+                break
+            n += 1
+            total += size
+            budget -= size
+        return total
 
 
 @dataclass(eq=False)
