@@ -151,10 +151,10 @@ def decode_event_view(data: bytes | bytearray) -> EventView | None:
         q = _decode(data)
         _request_fields(q)
         e = q.event
-        fields, _ = _event_fields(e)
+        tags = _event_tags(e)
         source = e.sourceName if len(e.readings) == 1 else ""
         readings = [_reading_view(r, e.origin, source) for r in e.readings]
-        return EventView(e.deviceName, e.profileName, e.origin, fields["tags"], readings)
+        return EventView(e.deviceName, e.profileName, e.origin, tags, readings)
     except Exception:  # as decode_request_json
         return None
 
@@ -206,33 +206,37 @@ def _event(e: _Event) -> Event:
 
 def _event_fields(e: _Event) -> tuple[dict[str, Any], set[str]]:
     """The event's fields (``readings`` left for the caller, in its place) and the fields set, checked."""
+    tags = _event_tags(e)
     names = {"id", "device_name", "profile_name", "source_name", "origin", "readings"}
-    device, profile, source, origin, raw = e.deviceName, e.profileName, e.sourceName, e.origin, e.readings
-    if not (device and profile and source and origin > 0 and raw and _UUID.fullmatch(e.id)):
-        raise _Refused
     api = e.apiVersion
     if api is _UNSET:
         api = API_VERSION
     else:
         names.add("api_version")
-    tags = e.tags
-    if tags is _UNSET:
-        tags = {}
-    else:
+    if e.tags is not _UNSET:
         names.add("tags")
-        if tags and _deeper(tags, MAX_TAG_DEPTH):
-            raise _Refused
     fields = {
         "api_version": api,
         "id": e.id,
-        "device_name": device,
-        "profile_name": profile,
-        "source_name": source,
-        "origin": origin,
+        "device_name": e.deviceName,
+        "profile_name": e.profileName,
+        "source_name": e.sourceName,
+        "origin": e.origin,
         "readings": None,
         "tags": tags,
     }
     return fields, names
+
+
+def _event_tags(e: _Event) -> dict[str, Any]:
+    """The event's tags, once its names, origin, readings, id and tags are checked (the view needs nothing else)."""
+    if not (e.deviceName and e.profileName and e.sourceName and e.origin > 0 and e.readings and _UUID.fullmatch(e.id)):
+        raise _Refused
+    raw_tags = e.tags
+    tags: dict[str, Any] = {} if isinstance(raw_tags, msgspec.UnsetType) else raw_tags
+    if tags and _deeper(tags, MAX_TAG_DEPTH):
+        raise _Refused
+    return tags
 
 
 def _reading(r: _Reading, device: str, profile: str, origin: int, source: str) -> Reading:
