@@ -159,3 +159,24 @@ def test_a_historys_window_bytes_are_the_bytes_of_its_window_frames() -> None:
             if i % 97 == 0:
                 assert hist.window_bytes == sum(map(len, hist.frames()))
         assert hist.window_bytes == sum(map(len, hist.frames()))
+
+
+def test_a_slow_kind_takes_its_memory_once_not_while_its_window_fills() -> None:
+    """A feature frame per 5 s fills 600 points in 50 minutes: the arena is sized at the first sealed block and
+    holds the filling window and everything after it without growing."""
+    rng = random.Random(11)
+    hub = LiveHub(history_points=600, queue_size=10)
+    names = [
+        f"{r}.{s}" for r in ("Current", "Vibration") for s in ("mean", "std", "rms", "min", "max", "delta", "kurt")
+    ]
+    reserved = []
+    for i in range(1500):  # 125 minutes
+        values = [round(rng.gauss(10, 2), rng.choice((2, 4, 6))) for _ in names]
+        hub.publish("pump", "feature", {"t": 1_765_000_000_000 + 5000 * i, "names": names, "values": values})
+        reserved.append(hub.history_reserved)
+    first = next(i for i, r in enumerate(reserved) if r)  # the first block sealed (by frames or by bytes)
+    assert 0 < first < History.BLOCK_FRAMES
+    assert max(reserved) == reserved[first]  # no growth while filling, nor after
+    lst = hub.add("pump")
+    assert lst.queue.qsize() == 600
+    assert hub.history_memory < hub.history_size / 2  # still compressed, room included

@@ -5,8 +5,9 @@ frames per kind, and at most ``history_bytes`` bytes of them, so a page that ope
 the histories of at most ``max_devices`` devices (the one updated least recently is forgotten first). Its memory
 is therefore at most ``max_devices * len(KINDS) * history_bytes`` bytes of frames, and far less in fact: a
 :class:`History` keeps its older frames in zlib-compressed blocks. A slow kind fills slowly (a feature or score frame
-per device every 5 s, the features service's default window, fills 600 frames in 50 minutes), so compact storage is
-what keeps the console's RSS nearly flat while it fills. Every open page has a bounded
+per device every 5 s, the features service's default window, fills 600 frames in 50 minutes), so a history sizes
+its arena for the whole window when its first block is sealed: the console's RSS reaches its level minutes after a
+device appears and stays there while the window fills. Every open page has a bounded
 queue, and a page that falls ``stream_queue`` frames behind is dropped (its EventSource reconnects and starts from
 the history again), so a slow browser can neither grow the console's memory nor hold up the bus.
 """
@@ -35,29 +36,48 @@ def frame(kind: str, doc: dict[str, Any]) -> bytes:
 class History:
     """The last frames of one device and kind: at most ``points`` frames and ``max_bytes`` bytes of them.
 
-    Kept compact, so that a full history is small and the memory of a slow kind (a frame every 5 s fills 600 frames
-    in 50 minutes) barely grows while it fills: the newest frames sit in an open block of at most
-    ``BLOCK_FRAMES`` frames / ``BLOCK_BYTES`` bytes; a full block is joined into one zlib-compressed bytes object
-    (a feature frame repeats its names: they compress well) with an array of the frames' lengths. The blocks older
-    than the window (``points`` frames, ``max_bytes`` bytes) are dropped whole; :meth:`frames` decompresses and cuts
-    the window exactly, so a page sees the same frames as before.
+    Kept compact, so that a full history is small: the newest frames sit in an open block of at most
+    ``BLOCK_FRAMES`` frames / ``BLOCK_BYTES`` bytes; a full block is joined into one zlib-compressed run (a feature
+    frame repeats its names: they compress well) with an array of the frames' lengths. The blocks older than the
+    window (``points`` frames, ``max_bytes`` bytes) are dropped whole; :meth:`frames` decompresses and cuts the
+    window exactly, so a page sees the same frames as before.
+
+    The compressed runs live in one arena (a ``bytearray``) per history, sized when the first block is sealed for
+    the whole window at that block's compression (x ``RESERVE``): a slow kind (a frame every 5 s fills 600 frames
+    in 50 minutes) takes its memory once, minutes after its device appears, instead of growing for most of an
+    hour. Dropped runs leave space that is compacted in place when the arena's end is reached; the arena grows
+    (to ``RESERVE`` x what it must hold) only when frames compress worse than that first block.
     """
 
     BLOCK_FRAMES = 64
     BLOCK_BYTES = 16 * 1024
     LEVEL = 6  # zlib level: a block every few seconds per device at most (readings are gated to 10/s)
+    RESERVE = 1.25  # the arena's room over the window's estimated compressed size
 
-    __slots__ = ("_blocks", "_open", "_open_bytes", "count", "max_bytes", "nbytes", "points", "stored")
+    __slots__ = ("_arena", "_blocks", "_end", "_open", "_open_bytes", "count", "max_bytes", "nbytes", "points")
 
     def __init__(self, points: int, max_bytes: int) -> None:
         self.points = points
         self.max_bytes = max_bytes
-        self._blocks: deque[tuple[bytes, array[int], int]] = deque()  # (zlib of the frames, their lengths, bytes)
+        self._arena = bytearray()
+        self._end = 0  # end of the newest run in the arena
+        # (offset of the run in the arena, its length, the frames' lengths, their bytes uncompressed), oldest first
+        self._blocks: deque[tuple[int, int, array[int], int]] = deque()
         self._open: list[bytes] = []
         self._open_bytes = 0
         self.count = 0  # frames held (blocks and open), the window and up to a block more
         self.nbytes = 0  # bytes of the frames held, uncompressed
-        self.stored = 0  # bytes of memory the frames take: compressed blocks, their lengths, the open block
+
+    @property
+    def reserved(self) -> int:
+        """Bytes of the arena (the compressed runs and the room for more)."""
+        return len(self._arena)
+
+    @property
+    def stored(self) -> int:
+        """Bytes of memory the frames take: the arena, the runs' frame lengths and the open block."""
+        lengths = sum(ls.itemsize * len(ls) for _o, _n, ls, _r in self._blocks)
+        return len(self._arena) + lengths + self._open_bytes
 
     def append(self, data: bytes) -> None:
         """Add a frame, dropping the oldest blocks that fall out of the window (the newest frame is always kept)."""
@@ -65,26 +85,53 @@ class History:
         self._open_bytes += len(data)
         self.count += 1
         self.nbytes += len(data)
-        self.stored += len(data)
         if len(self._open) >= self.BLOCK_FRAMES or self._open_bytes >= self.BLOCK_BYTES:
             self._seal()
         blocks = self._blocks
         # the oldest block goes once the frames after it still hold the window (by count or by bytes)
         while blocks and (
-            self.count - len(blocks[0][1]) >= self.points or self.nbytes - blocks[0][2] >= self.max_bytes
+            self.count - len(blocks[0][2]) >= self.points or self.nbytes - blocks[0][3] >= self.max_bytes
         ):
-            blob, lengths, raw = blocks.popleft()
+            _off, _n, lengths, raw = blocks.popleft()
             self.count -= len(lengths)
             self.nbytes -= raw
-            self.stored -= len(blob) + lengths.itemsize * len(lengths)
+        if not blocks:
+            self._end = 0
 
     def _seal(self) -> None:
         lengths = array("I", map(len, self._open))
         blob = zlib.compress(b"".join(self._open), self.LEVEL)
-        self._blocks.append((blob, lengths, self._open_bytes))
-        self.stored += len(blob) + lengths.itemsize * len(lengths) - self._open_bytes
+        offset = self._place(blob, len(lengths))  # may compact: the blocks' offsets change, not the deque
+        self._blocks.append((offset, len(blob), lengths, self._open_bytes))
         self._open = []
         self._open_bytes = 0
+
+    def _place(self, blob: bytes, frames: int) -> int:
+        """Copy a compressed run into the arena (compacting or growing it first if it must); returns its offset."""
+        n = len(blob)
+        arena = self._arena
+        if self._end + n > len(arena) and self._blocks:  # compact: the live runs move to the front, in place
+            first = self._blocks[0][0]
+            if first:
+                live = self._end - first
+                arena[0:live] = arena[first : self._end]
+                blocks = self._blocks
+                for i, (o, k, ls, r) in enumerate(blocks):
+                    blocks[i] = (o - first, k, ls, r)
+                self._end = live
+        if self._end + n > len(arena):
+            # room for what the arena holds at most (the window and two blocks: the one the window starts in and
+            # the one being sealed) at this run's compression, or for what is held now, with RESERVE over it
+            fit = min(self.points, max(1, self.max_bytes // max(1, self._open_bytes // frames)))
+            window = (fit + 2 * self.BLOCK_FRAMES) * n // frames
+            size = int(self.RESERVE * max(window, self._end + n))
+            grown = bytearray(size)
+            grown[0 : self._end] = arena[0 : self._end]
+            self._arena = arena = grown
+        offset = self._end
+        arena[offset : offset + n] = blob
+        self._end = offset + n
+        return offset
 
     def frames(self) -> list[bytes]:
         """The window, oldest first: the newest ``points`` frames, as many as fit in ``max_bytes`` (at least one)."""
@@ -95,15 +142,16 @@ class History:
                 return out[::-1]
             out.append(data)
             budget -= len(data)
-        for blob, lengths, _raw in reversed(self._blocks):
-            body = zlib.decompress(blob)
+        arena = self._arena
+        for offset, n, lengths, _raw in reversed(self._blocks):
+            body = zlib.decompress(arena[offset : offset + n])
             end = len(body)
-            for n in reversed(lengths):
-                if out and (len(out) >= self.points or n > budget):
+            for size in reversed(lengths):
+                if out and (len(out) >= self.points or size > budget):
                     return out[::-1]
-                out.append(body[end - n : end])
-                budget -= n
-                end -= n
+                out.append(body[end - size : end])
+                budget -= size
+                end -= size
         return out[::-1]
 
     @property
@@ -111,7 +159,7 @@ class History:
         """Bytes of the frames in the window (what a page that opens receives), from the lengths alone: the health
         check reads it for every history, and decompressing them all for a sum is not needed."""
         total, budget, n = 0, self.max_bytes, 0
-        lengths = chain(map(len, reversed(self._open)), *(reversed(ls) for _b, ls, _r in reversed(self._blocks)))
+        lengths = chain(map(len, reversed(self._open)), *(reversed(ls) for _o, _n, ls, _r in reversed(self._blocks)))
         for size in lengths:
             if n and (n >= self.points or size > budget):
                 break
@@ -195,8 +243,13 @@ class LiveHub:
         return sum(h.window_bytes for h in self._history.values())
 
     @property
+    def history_reserved(self) -> int:
+        """Bytes of the histories' arenas (:attr:`History.reserved`)."""
+        return sum(h.reserved for h in self._history.values())
+
+    @property
     def history_memory(self) -> int:
-        """Bytes of memory the histories' frames take now (compressed blocks and open blocks)."""
+        """Bytes of memory the histories' frames take now (arenas with their room, frame lengths, open blocks)."""
         return sum(h.stored for h in self._history.values())
 
     def remove(self, lst: Listener) -> None:
