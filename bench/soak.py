@@ -10,7 +10,13 @@ flow from rules to bench-ds (rules' direct route) all along.
 Every minute: RSS of every process (children included), and the counters that say something went wrong: dead
 letters, sync drops, rules' failed commands, crossings without a SET, process restarts, ERROR lines in the logs.
 The slope is a least-squares fit of RSS against time over the samples after ``--warmup`` minutes (the goal's
-figure); beside it the Theil-Sen slope (robust to a sawtooth) and the range. Output:
+figure), with its standard error; beside it the Theil-Sen slope (robust to a sawtooth) and the range. The warm-up
+(15 minutes) is what the suite's bounded stores need to reach their size at the default load: core-data's event
+stream fills to ``Core.Retention.MaxEvents`` (100,000) in about 7 minutes at the ~240 events/s of the soak and the
+demo, and its index dicts reach their steady table size once about 75,000 more have churned through them (CPython
+rebuilds a dict at three times its live count when its entries run out): an 8-10 MB step of the background process
+at minute 12-14, once (soaks of 2026-12-07). The console's histories take their memory within minutes of a device's
+first frames (``console/live.py``). ``rss.csv`` keeps every sample, so any other window can be fitted. Output:
 ``<out>/rss.csv`` (one row per sample) and ``<out>/report.md``, also printed.
 """
 
@@ -49,6 +55,17 @@ def slope_mb_per_h(ts: list[float], ys: list[float]) -> float:
     if len(ts) < 2:
         return float("nan")
     return float(np.polyfit(np.array(ts) / 3600.0, np.array(ys), 1)[0])
+
+
+def slope_stderr_mb_per_h(ts: list[float], ys: list[float]) -> float:
+    """Standard error of the least-squares slope (MB per hour): how far the samples' scatter (a sawtooth) lets the
+    slope move; a slope within about two of these of zero cannot be told from flat."""
+    if len(ts) < 3:
+        return float("nan")
+    t, y = np.array(ts) / 3600.0, np.array(ys)
+    k, c = np.polyfit(t, y, 1)
+    resid = y - (k * t + c)
+    return float(np.sqrt(resid @ resid / (len(t) - 2) / ((t - t.mean()) @ (t - t.mean()))))
 
 
 def robust_slope_mb_per_h(ts: list[float], ys: list[float]) -> float:
@@ -145,9 +162,9 @@ async def soak(args: argparse.Namespace, out_dir: Path) -> None:
         f"- dead letters: {c['dead_letters']:g}; sync drops by policy: {c['sync_dropped']:g}; "
         f"restarts: {restarts or 'none'}; ERROR log lines: {errors or 'none'}",
         "",
-        "| process | RSS at warm-up end (MB) | RSS at the end (MB) | slope after warm-up (MB/h) | goal "
-        "| Theil-Sen slope (MB/h) | min-max after warm-up (MB) |",
-        "|---|---:|---:|---:|---|---:|---:|",
+        "| process | RSS at warm-up end (MB) | RSS at the end (MB) | slope after warm-up (MB/h) | its standard "
+        "error (MB/h) | goal | Theil-Sen slope (MB/h) | min-max after warm-up (MB) |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     for name in ["gateway_mb", *names]:
         ys = [s[name] for s in warm]
@@ -158,7 +175,8 @@ async def soak(args: argparse.Namespace, out_dir: Path) -> None:
         goal = "-" if name in NOT_GATEWAY or name == "gateway_mb" else ("ok" if k <= 1.0 else "NOT MET")
         robust = robust_slope_mb_per_h(ts, ys)
         lines.append(
-            f"| {label} | {ys[0]:.1f} | {ys[-1]:.1f} | {k:+.2f} | {goal} | {robust:+.2f} "
+            f"| {label} | {ys[0]:.1f} | {ys[-1]:.1f} | {k:+.2f} | {slope_stderr_mb_per_h(ts, ys):.2f} | {goal} "
+            f"| {robust:+.2f} "
             f"| {min(ys):.1f}-{max(ys):.1f} |"
         )
     if first_errors:
@@ -172,7 +190,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--minutes", type=int, default=60, help="samples to take (one per --every seconds)")
     ap.add_argument("--every", type=float, default=60.0, help="seconds between samples")
-    ap.add_argument("--warmup", type=int, default=10, help="samples before the slope is fitted")
+    ap.add_argument("--warmup", type=int, default=15, help="samples before the slope is fitted (see the docstring)")
     ap.add_argument("--rate", type=float, default=200.0, help="bench-ds events/s beside the demo")
     ap.add_argument("--out", default="soak-report", help="directory for rss.csv and report.md")
     args = ap.parse_args()
