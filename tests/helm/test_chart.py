@@ -366,8 +366,6 @@ def test_nats_is_a_statefulset_with_a_bounded_jetstream_volume(rendered: dict[st
     sources = volume["projected"]["sources"]
     assert {"configMap", "secret"} == {k for s in sources for k in s}
     assert container(sts)["command"] == ["nats-server", "-c", f"{SECRETS_DIR}/nats-server.conf"]
-    gogc = [e for e in container(sts)["env"] if e["name"] == "GOGC"]
-    assert gogc == [{"name": "GOGC", "value": "50"}]  # the Go heap's headroom, as edgewatch up runs it
 
 
 def test_cluster_mode_runs_three_routed_servers_and_jetstream_replicas_3(rendered: dict[str, list[Doc]]) -> None:

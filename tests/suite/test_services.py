@@ -141,14 +141,3 @@ def test_a_group_holds_services_of_one_scheduling_class() -> None:
     for name, members in services.GROUPS.items():
         assert len({cls(m) for m in members}) == 1, (name, members)
         assert not set(members) & services.ACTUATION, name  # the actuation path keeps processes of its own
-
-
-def test_the_bundled_nats_server_runs_with_a_smaller_go_heap_headroom(tmp_path: Path) -> None:
-    """GOGC=50 by default (the live heap's 1.5x between collections instead of 2x); 0 leaves Go's own default."""
-    specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free()))}
-    assert specs["nats-server"].env == {"GOGC": "50"}
-    assert all("GOGC" not in s.env for n, s in specs.items() if n != "nats-server")
-    tuned = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), nats_gogc=25))}
-    assert tuned["nats-server"].env == {"GOGC": "25"}
-    default = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), nats_gogc=0))}
-    assert "GOGC" not in default["nats-server"].env

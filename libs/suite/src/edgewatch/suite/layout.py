@@ -107,10 +107,6 @@ class SuiteConfig:
     # core, sync and the console run in one process, features and inference in another (services.GROUPS): their
     # imports and apps cost 55-60 MB RSS a process; False gives each a process of its own
     group_background: bool = True
-    # Go's GOGC for the bundled nats-server: its heap grows to (1 + GOGC/100) x the live heap between collections.
-    # With Go's 100 the RSS saws between about 40 and 75 MB at the soak's load (live heap 20-27 MB, a collection
-    # every 5-8 s costing about 10 ms of CPU); 50 halves the headroom for a collection every 3-4 s. 0 = Go's default
-    nats_gogc: int = 50
 
     @property
     def logs_dir(self) -> Path:
