@@ -529,12 +529,18 @@ async def run(args: argparse.Namespace) -> None:
         cfg.background_batch = not args.no_background_batch
         cfg.background_cpus = args.background_cpus
         cfg.group_background = not args.background_apart
-        cfg.background_nice = int(os.environ.get("BGNICE", "10"))
+        if args.background_nice is not None:
+            cfg.background_nice = args.background_nice
+        if args.analytics_nice is not None:
+            cfg.analytics_nice = args.analytics_nice
+        if args.nats_gogc is not None:
+            cfg.nats_gogc = args.nats_gogc
         print(
             f"scheduling: actuation slice {cfg.actuation_slice_us} us, background batch {cfg.background_batch}, "
             f"background CPUs {sorted(background_cpus(cfg.background_cpus) or []) or 'all'} "
             f"of {sorted(os.sched_getaffinity(0))}, nice: background {cfg.background_nice}, analytics "
-            f"{cfg.analytics_nice}, {'grouped' if cfg.group_background else 'apart'}"
+            f"{cfg.analytics_nice}, {'grouped' if cfg.group_background else 'apart'}; nats-server GOGC "
+            f"{cfg.nats_gogc or 'Go default'}"
         )
         (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()))
         sup = Supervisor(build_specs(cfg), cfg.logs_dir, cfg.run_dir / "state.json")
@@ -591,6 +597,7 @@ def main() -> None:
     ap.add_argument("--background-apart", action="store_true", help="as edgewatch up's (one process per service)")
     ap.add_argument("--background-nice", type=int, default=None, help="as edgewatch up's")
     ap.add_argument("--analytics-nice", type=int, default=None, help="as edgewatch up's")
+    ap.add_argument("--nats-gogc", type=int, default=None, help="GOGC of nats-server (SuiteConfig.nats_gogc; 0: Go's)")
     args = ap.parse_args()
     q = args.quick
     args.seconds = args.seconds if args.seconds is not None else (8.0 if q else 30.0)

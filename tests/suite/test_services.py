@@ -141,3 +141,11 @@ def test_a_group_holds_services_of_one_scheduling_class() -> None:
     for name, members in services.GROUPS.items():
         assert len({cls(m) for m in members}) == 1, (name, members)
         assert not set(members) & services.ACTUATION, name  # the actuation path keeps processes of its own
+
+
+def test_the_bundled_nats_server_runs_with_go_s_gc_unless_a_gogc_is_set(tmp_path: Path) -> None:
+    specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free()))}
+    assert "GOGC" not in specs["nats-server"].env
+    tuned = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), nats_gogc=50))}
+    assert tuned["nats-server"].env == {"GOGC": "50"}
+    assert all("GOGC" not in s.env for n, s in tuned.items() if n != "nats-server")

@@ -107,6 +107,10 @@ class SuiteConfig:
     # core, sync and the console run in one process, features and inference in another (services.GROUPS): their
     # imports and apps cost 55-60 MB RSS a process; False gives each a process of its own
     group_background: bool = True
+    # Go's GOGC for the bundled nats-server (0: Go's default, 100). 50 halves its heap's headroom between collections
+    # (a smaller RSS sawtooth in a soak) but cost the actuation path about 0.2 ms at p50 in interleaved bench runs,
+    # so it is off by default (docs/ARCHITECTURE.md, memory)
+    nats_gogc: int = 0
 
     @property
     def logs_dir(self) -> Path:

@@ -242,6 +242,7 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
             tcp_port=p.nats,
             sched="actuation",
             slice_ns=actuation_slice,
+            env={"GOGC": str(cfg.nats_gogc)} if cfg.nats_gogc > 0 else {},
         )
     ]
     if cfg.demo:
