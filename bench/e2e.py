@@ -398,9 +398,11 @@ async def throughput_phase(suite: Suite, bus: NatsBus, burst: int) -> float:
         counts = (f_in - f_in0, f_out - f_out0, *((i_in - i_in0, i_out - i_out0) if len(only) > 1 else last[2:]))
         last = counts
         if counts[0] >= burst:
-            if len(only) > 1 and counts[2] >= counts[1]:
-                t_end = time.perf_counter() - t0
-                break
+            if len(only) > 1:
+                if counts[2] >= counts[1]:
+                    t_end = time.perf_counter() - t0
+                    break
+                await asyncio.sleep(0.01)  # inference is still scoring the last vectors
             only = PIPELINE
             continue
         await asyncio.sleep(poll_delay(counts[0], burst, time.perf_counter() - t0))
