@@ -63,6 +63,7 @@ from nats.aio.msg import Msg
 
 from benchds import register_device_service
 from e2eload import BG, COMPOUND_RULE, DS, PROFILE, RULE, TRIP, Event, make_events
+from e2epipeline import pipeline_counts, poll_delay, raw_nats
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
@@ -344,26 +345,6 @@ async def gateway_idle(procs: dict[str, psutil.Process], timeout: float = 60.0) 
     return time.perf_counter() - t0
 
 
-def pipeline_counts(texts: dict[str, str]) -> tuple[float, float, float, float]:
-    """(events features took, vectors it published, vectors inference took, scores it published)."""
-    feats, inf = texts.get("edgewatch-features", ""), texts.get("edgewatch-inference", "")
-    return (
-        counter_sum(feats, "edgewatch_bus_messages_in"),
-        counter_sum(feats, "edgewatch_bus_messages_out"),
-        counter_sum(inf, "edgewatch_bus_messages_in"),
-        counter_sum(inf, "edgewatch_bus_messages_out"),
-    )
-
-
-def poll_delay(taken: float, burst: int, elapsed: float) -> float:
-    """Seconds until the next poll of features' /metrics: 60 % of the time features needs for the rest of the
-    burst at its rate so far, 10-250 ms. Polls cost the process they measure (a scrape of /metrics is a few ms of
-    its CPU), so the bench polls a few times per burst, closer together near the end, instead of every 50 ms."""
-    if taken <= 0 or elapsed <= 0:
-        return 0.25
-    return min(0.25, max(0.01, 0.6 * (burst - taken) / (taken / elapsed)))
-
-
 async def throughput_phase(suite: Suite, bus: NatsBus, burst: int) -> float:
     """Events -> features -> scores as fast as the pipeline goes, against raw nats-py pub -> sub of the same bytes.
 
@@ -427,44 +408,9 @@ async def throughput_phase(suite: Suite, bus: NatsBus, burst: int) -> float:
         f"[throughput] CPU per event until the gateway was idle (us, {sum(work.values()):.0f} in all): "
         + ", ".join(f"{n} {w:.0f}" for n, w in work.items())
     )
-    raw = await raw_nats(suite, events)
+    raw = await raw_nats(suite.cfg, events)
     print(f"[throughput] raw nats-py pub -> sub of the same {burst} events: {raw:.0f} msgs/s")
     return pipeline / raw if raw else 0.0
-
-
-async def raw_nats(suite: Suite, events: list[Event]) -> float:
-    import nats
-
-    url = f"nats://127.0.0.1:{suite.cfg.ports.nats}"
-    user, password = suite.cfg.nats_credentials("admin")  # the operator's user: the bench's tap is no service
-    pub = await nats.connect(url, user=user, password=password)
-    sub = await nats.connect(url, user=user, password=password)
-    got = 0
-    last = 0.0
-    done = asyncio.Event()
-
-    async def cb(msg: Msg) -> None:
-        nonlocal got, last
-        got += 1
-        last = time.perf_counter()
-        if got == len(events):
-            done.set()
-
-    await sub.subscribe("bench.raw.>", cb=cb, pending_msgs_limit=len(events) + 1)
-    await sub.flush()
-    t0 = time.perf_counter()
-    for i, (_, body, headers, _) in enumerate(events):
-        await pub.publish(f"bench.raw.{i % 11}", body, headers=headers)
-        if i % 500 == 499:
-            await asyncio.sleep(0)
-    await pub.flush()
-    try:
-        await asyncio.wait_for(done.wait(), 60)
-    except TimeoutError:
-        print(f"[throughput] raw: {got} of {len(events)} received")
-    await pub.close()
-    await sub.close()
-    return got / (last - t0) if got else 0.0
 
 
 async def throughput_rounds(
