@@ -149,3 +149,16 @@ def test_the_bundled_nats_server_runs_with_go_s_gc_unless_a_gogc_is_set(tmp_path
     tuned = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), nats_gogc=50))}
     assert tuned["nats-server"].env == {"GOGC": "50"}
     assert all("GOGC" not in s.env for n, s in tuned.items() if n != "nats-server")
+
+
+def test_a_shutdown_stops_the_clients_of_core_and_of_the_devices_before_them(tmp_path: Path) -> None:
+    specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), demo=True))}
+    called = {"edgewatch-background", "edgewatch-receiver", "modbus-sim", "opcua-sim"}  # core leads the background
+    assert {n for n, s in specs.items() if s.stop_rank == 0} == called | {"nats-server"}
+    assert {n for n, s in specs.items() if s.stop_rank == 1} == {
+        "edgewatch-ingest",
+        "edgewatch-analytics",
+        "edgewatch-rules",
+    }
+    apart = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), group_background=False))}
+    assert apart["edgewatch-core"].stop_rank == 0 and apart["edgewatch-sync"].stop_rank == 1

@@ -52,6 +52,21 @@ async def test_supervisor_stops_services_before_the_first_child(tmp_path: Path) 
     assert stopped[-1] == "bus" and set(stopped[:2]) == {"svc1", "svc2"}
 
 
+async def test_supervisor_stops_clients_before_what_they_call(tmp_path: Path) -> None:
+    specs = [
+        ProcSpec("bus", SLEEPER),
+        ProcSpec("core", SLEEPER),
+        ProcSpec("ingest", SLEEPER, stop_rank=1),
+        ProcSpec("device", SLEEPER),
+        ProcSpec("rules", SLEEPER, stop_rank=1),
+    ]
+    sup = Supervisor(specs, tmp_path)
+    await sup.start(ready_timeout=10)
+    await sup.stop()
+    stopped = [name for _, name, what in sup.events if what.startswith("stopped")]
+    assert set(stopped[:2]) == {"ingest", "rules"} and set(stopped[2:4]) == {"core", "device"} and stopped[4] == "bus"
+
+
 async def test_supervisor_kills_a_child_that_ignores_sigterm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import edgewatch.suite.supervisor as s
 

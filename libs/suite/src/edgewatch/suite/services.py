@@ -81,6 +81,10 @@ MALLOC_TRIM_ENV = "EDGEWATCH_MALLOC_TRIM_EVERY"
 # services on the actuation path (an event -> rules -> the device service); nats-server too: with
 # SuiteConfig.actuation_slice_us they run first after a wakeup (schedclass.py)
 ACTUATION = frozenset({"ingest", "rules"})
+# what the others call (core's REST APIs, the receiver's upload endpoint; the demo's simulated devices): a shutdown
+# stops these after the rest (ProcSpec.stop_rank), so e.g. ingest does not see its devices vanish and then fail to
+# mark them DOWN in a core-metadata that is stopping too
+CALLED = frozenset({"core", "receiver"})
 
 
 def ping_url(port: int) -> str:
@@ -291,6 +295,7 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                 sched=_sched_class(cfg, cls),
                 slice_ns=actuation_slice if cls in ACTUATION else 0,
                 cpus=bg_cpus if cls in BACKGROUND or cls in ANALYTICS else None,
+                stop_rank=0 if cls in CALLED else 1,
             )
         )
     return specs

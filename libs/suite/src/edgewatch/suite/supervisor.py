@@ -44,6 +44,9 @@ class ProcSpec:
     sched: SchedClass = ""  # scheduling class (schedclass.py): "background" (nice + SCHED_BATCH), "actuation"
     slice_ns: int = 0  # an actuation child's EEVDF slice (0: the kernel's)
     cpus: frozenset[int] | None = None  # CPUs the child is confined to (None: those of the supervisor)
+    # children of a higher rank stop first (Supervisor.stop): clients of other children (of their REST APIs or
+    # devices) stop before what they call, so a shutdown does not look to them like an outage
+    stop_rank: int = 0
 
 
 @dataclass
@@ -138,16 +141,17 @@ class Supervisor:
             await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
-        """Stop everything in reverse order (SIGTERM, then SIGKILL after the grace period)."""
+        """Stop everything (SIGTERM, then SIGKILL after the grace period): the services by ``stop_rank``, highest
+        first and all of one rank at once, then the first child (nats-server) so services can drain."""
         self._stopping = True
         if self._monitor is not None:
             self._monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._monitor
-        # Services first (all at once), nats-server (the first child) last so services can drain.
         services, first = self.children[1:], self.children[:1]
-        for group in (list(reversed(services)), first):
-            await asyncio.gather(*(self._terminate(c) for c in group))
+        for rank in sorted({c.spec.stop_rank for c in services}, reverse=True):
+            await asyncio.gather(*(self._terminate(c) for c in services if c.spec.stop_rank == rank))
+        await asyncio.gather(*(self._terminate(c) for c in first))
         for c in self.children:
             if c.log_file is not None:
                 c.log_file.close()
