@@ -62,3 +62,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.addHandler(handler)
     set_level(level)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request at INFO ("HTTP Request: POST ..."): sync's uploads alone made six lines a second
+    # in the demo. The services log their calls' outcomes themselves; httpx's warnings and errors still pass.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
