@@ -493,7 +493,12 @@ async def run(args: argparse.Namespace) -> None:
         (cfg.run_dir / "ports.json").write_text(json.dumps(cfg.ports.as_dict()))
         sup = Supervisor(build_specs(cfg), cfg.logs_dir, cfg.run_dir / "state.json")
         t_start = time.monotonic()
-        await sup.start(ready_timeout=120)
+        try:
+            await sup.start(ready_timeout=120)
+        except Exception:
+            await sup.stop()
+            print_log_tails(cfg.logs_dir)  # the temporary directory goes with this run
+            raise
         t_up = time.monotonic()
         print(f"suite up in {t_up - t_start:.1f} s")
         suite = Suite(cfg, sup)
@@ -522,6 +527,15 @@ async def run(args: argparse.Namespace) -> None:
             print("(--rss-only: the latency and throughput phases were not run)")
         if args.quick and not args.throughput_only:
             print(f"(quick run: RSS at {args.rss_at:g} s, {args.seconds:g} s latency phases; not the goal's figures)")
+
+
+def print_log_tails(logs: Path, lines: int = 30) -> None:
+    """The last ``lines`` lines of every service log, for a suite that did not start."""
+    for log in sorted(logs.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- {log.name} (last {len(tail)} lines)")
+        for line in tail:
+            print(line[:500])
 
 
 def main() -> None:
