@@ -26,7 +26,9 @@ receiver, features windows it, inference scores the vectors, rules evaluates it.
    (time from the first event until features has taken every event and inference every vector features published
    meanwhile, read from their /metrics: features' alone until it has taken the burst, then both, a few times per
    burst (each scrape costs the analytics process a few ms of CPU: polled every 50 ms, that was about 9 % of its
-   CPU during the burst), so the polling does not load the process it measures),
+   CPU during the burst), so the polling does not load the process it measures; the end is the later of the
+   two services' ``edgewatch_bus_last_handled_timestamp_seconds`` in the scrape that found them done, which lies
+   between the true end and that scrape, so the polls' spacing does not lengthen it),
    with the rest of the gateway consuming the same events. Raw: the same event bytes through nats-py pub -> sub
    (two connections of this process) on the same nats-server, once the rest of the gateway has consumed the burst
    (the suite's processes under 30 % of one core), so the raw lane does not share the CPU with that backlog.
@@ -63,7 +65,7 @@ from nats.aio.msg import Msg
 
 from benchds import register_device_service
 from e2eload import BG, COMPOUND_RULE, DS, PROFILE, RULE, TRIP, Event, make_events
-from e2epipeline import pipeline_counts, poll_delay, raw_nats
+from e2epipeline import pipeline_counts, poll_delay, raw_nats, stamped_end
 from edgewatch.common.bus import NatsBus
 from edgewatch.common.bus.envelope import decode_envelope
 from edgewatch.common.bus.requestreply import edgex_respond
@@ -359,7 +361,7 @@ async def throughput_phase(suite: Suite, bus: NatsBus, burst: int) -> float:
     procs["bench"] = psutil.Process()
     cpu0 = cpu_seconds(procs)
     nc = bus.nc
-    t0 = time.perf_counter()
+    t0_wall, t0 = time.time(), time.perf_counter()
     for i, (subject, body, headers, _) in enumerate(events):
         await nc.publish(subject, body, headers=headers)
         if i % 500 == 499:
@@ -367,7 +369,8 @@ async def throughput_phase(suite: Suite, bus: NatsBus, burst: int) -> float:
     await nc.flush()
     t_pub = time.perf_counter() - t0
     counts = (0.0, 0.0, 0.0, 0.0)
-    t_end = float("nan")
+    t_end = t_polled = float("nan")
+    t_stamped: float | None = None
     deadline = time.monotonic() + 180
     polls = 0
     only: tuple[str, ...] = PIPELINE[:1]  # features alone until it has taken the burst, then both
@@ -381,13 +384,22 @@ async def throughput_phase(suite: Suite, bus: NatsBus, burst: int) -> float:
         if counts[0] >= burst:
             if len(only) > 1:
                 if counts[2] >= counts[1]:
-                    t_end = time.perf_counter() - t0
+                    t_polled = time.perf_counter() - t0
+                    t_stamped = stamped_end(texts, t0_wall)
+                    t_end = t_polled if t_stamped is None else min(t_stamped, t_polled)
                     break
                 await asyncio.sleep(0.01)  # inference is still scoring the last vectors
             only = PIPELINE
             continue
         await asyncio.sleep(poll_delay(counts[0], burst, time.perf_counter() - t0))
     pipeline = burst / t_end if t_end == t_end else 0.0
+    if t_end == t_end:
+        print(
+            f"[throughput] end: {t_end:.3f} s by the services' last-handled stamps "
+            f"(the poll that found them done: {t_polled:.3f} s)"
+            if t_stamped is not None
+            else f"[throughput] end: {t_end:.3f} s by the poll (no last-handled stamps)"
+        )
     cpu1 = cpu_seconds(procs)
     print(
         f"[throughput] {burst} events published in {t_pub:.2f} s ({polls} polls of /metrics); "

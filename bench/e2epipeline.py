@@ -9,10 +9,11 @@ import time
 from nats.aio.msg import Msg
 
 from e2eload import Event
+from edgewatch.common.contracts import topics
 from edgewatch.suite.layout import SuiteConfig
-from edgewatch.suite.promtext import counter_sum
+from edgewatch.suite.promtext import counter_sum, last_handled
 
-__all__ = ["pipeline_counts", "poll_delay", "raw_nats"]
+__all__ = ["pipeline_counts", "poll_delay", "raw_nats", "stamped_end"]
 
 
 def pipeline_counts(texts: dict[str, str]) -> tuple[float, float, float, float]:
@@ -24,6 +25,22 @@ def pipeline_counts(texts: dict[str, str]) -> tuple[float, float, float, float]:
         counter_sum(inf, "edgewatch_bus_messages_in"),
         counter_sum(inf, "edgewatch_bus_messages_out"),
     )
+
+
+def stamped_end(texts: dict[str, str], t0_wall: float) -> float | None:
+    """Seconds from ``t0_wall`` (Unix time) until features had handled its last event and inference its last
+    vector, by their own ``edgewatch_bus_last_handled_timestamp_seconds`` in the scrape that found them done; None
+    when either is missing or older than ``t0_wall``.
+
+    Those stamps lie between the true end and the scrape (a demo event handled after the burst moves them later,
+    never earlier), so this end is never earlier than the true one and never later than the scrape's time, which
+    is what the end was before: the poll's timing no longer adds to it.
+    """
+    feats = last_handled(texts.get("edgewatch-features", "")).get(topics.device_events_all())
+    inf = last_handled(texts.get("edgewatch-inference", "")).get(topics.feature_vector_all())
+    if feats is None or inf is None or min(feats, inf) < t0_wall:
+        return None
+    return max(feats, inf) - t0_wall
 
 
 def poll_delay(taken: float, burst: int, elapsed: float) -> float:

@@ -154,3 +154,32 @@ async def test_messages_a_full_subscription_drops_are_counted_by_its_pattern(bus
     await wait_until(lambda: (dropped() or 0) >= 7, message="the drops counted")
     release.set()
     await wait_until(lambda: len(got) + int(dropped() or 0) == 10, message="every message handled or counted")
+
+
+async def test_each_subscription_exposes_when_it_last_finished_a_message(bus: NatsBus) -> None:
+    import time
+
+    from edgewatch.suite.promtext import last_handled
+
+    done: list[bytes] = []
+
+    async def slow_then_failing(msg: Msg) -> None:
+        await asyncio.sleep(0.05)
+        done.append(msg.data)
+        if msg.data == b"bad":
+            raise BusDecodeError("not an event")
+
+    def stamps() -> dict[str, float]:
+        return last_handled(bus.metrics.render().decode())
+
+    await bus.subscribe("stamp.a", slow_then_failing)
+    await bus.subscribe("stamp.idle", slow_then_failing)
+    assert stamps() == {}  # nothing handled yet: no sample, not a zero
+    before = time.time()
+    await bus.publish("stamp.a", b"ok")
+    await wait_until(lambda: "stamp.a" in stamps(), message="stamp after the first message")
+    first = stamps()["stamp.a"]
+    assert before + 0.05 <= first <= time.time()  # when the handler was done, not when the message came
+    await bus.publish("stamp.a", b"bad")  # dead-lettered: done with all the same
+    await wait_until(lambda: stamps()["stamp.a"] > first, message="stamp after the failed message")
+    assert done == [b"ok", b"bad"] and "stamp.idle" not in stamps()

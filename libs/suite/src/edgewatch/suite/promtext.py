@@ -12,10 +12,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-__all__ = ["HopHistogram", "counter_sum", "hop_histograms", "quantile"]
+__all__ = ["HopHistogram", "counter_sum", "hop_histograms", "last_handled", "quantile"]
 
 _BUCKET = re.compile(r'^edgewatch_hop_seconds_bucket\{hop="([^"]+)",le="([^"]+)"\} ([0-9.eE+-]+)$', re.M)
 _SUM = re.compile(r'^edgewatch_hop_seconds_sum\{hop="([^"]+)"\} ([0-9.eE+-]+)$', re.M)
+_LAST = re.compile(r'^edgewatch_bus_last_handled_timestamp_seconds\{subject="([^"]+)"\} ([0-9.eE+-]+)$', re.M)
 
 
 @dataclass
@@ -60,6 +61,12 @@ def counter_sum(text: str, name: str) -> float:
     """The sum of every sample of counter ``name`` (``<name>_total``, any labels)."""
     rx = re.compile(rf"^{re.escape(name)}_total(?:\{{[^}}]*\}})? ([0-9.eE+-]+)$", re.M)
     return sum(float(v) for v in rx.findall(text))
+
+
+def last_handled(text: str) -> dict[str, float]:
+    """``edgewatch_bus_last_handled_timestamp_seconds`` by subscription subject: the Unix time each subscription
+    last finished handling a message (absent until its first)."""
+    return {subject: float(t) for subject, t in _LAST.findall(text)}
 
 
 def quantile(buckets: list[tuple[float, float]], q: float) -> float | None:

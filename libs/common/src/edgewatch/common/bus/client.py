@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -57,6 +58,8 @@ class NatsBus:
         # called (synchronously, in order) each time the connection is back after an outage
         self.reconnect_hooks: list[Callable[[], None]] = []
         self._dead_letter_subject = topics.dead_letter(client_name)
+        self._last_handled: dict[str, float] = {}  # subscription subject -> Unix time its last message was handled
+        metrics.track_last_handled(self._last_handled.items)
         # kind or subject -> cached counter increment (no label lookup per message)
         self._out: dict[str, Increment] = {}
 
@@ -161,11 +164,13 @@ class NatsBus:
     async def subscribe(self, subject: str, handler: Handler, *, queue: str = "") -> Subscription:
         """Subscribe with dead-lettering around ``handler`` (messages of one subscription run in order).
 
-        ``messages_in`` is counted per subscription subject (the pattern, so the label stays bounded).
+        ``messages_in`` is counted per subscription subject (the pattern, so the label stays bounded), and the time
+        each message was done with (handled or dead-lettered) is kept for the last-handled gauge.
         """
         counted = self.metrics.in_counter(subject)
         failed = self.handler_failed
         handled = 0
+        last, now = self._last_handled, time.time
 
         async def wrapped(msg: Msg) -> None:
             nonlocal handled
@@ -178,6 +183,7 @@ class NatsBus:
                 await handler(msg)
             except Exception as e:
                 await failed(msg, e)
+            last[subject] = now()
 
         sub = await self.nc.subscribe(subject, queue=queue, cb=wrapped, pending_msgs_limit=512 * 1024)
         await self.settle()

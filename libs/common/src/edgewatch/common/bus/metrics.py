@@ -7,16 +7,20 @@ kind) and call it for every message, so no label lookup happens per message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
-__all__ = ["BusMetrics", "Increment", "Observe"]
+__all__ = ["BusMetrics", "Increment", "LastHandled", "Observe"]
 
 Increment = Callable[[float], None]
 """Adds its argument to one counter (one label set)."""
 
 Observe = Callable[[float], None]
 """Records one duration in seconds in one histogram (one label set), e.g. a hop of ``ServiceMetrics.hop``."""
+
+
+LastHandled = Callable[[], Iterable[tuple[str, float]]]
+"""Yields ``(subscription subject, Unix time)``: when each subscription last finished handling a message."""
 
 
 class BusMetrics(Protocol):
@@ -48,4 +52,9 @@ class BusMetrics(Protocol):
 
     def count_dropped(self, subject: str) -> None:
         """Count one message the client dropped because a subscription's pending limit was full (slow consumer)."""
+        ...
+
+    def track_last_handled(self, read: LastHandled) -> None:
+        """Expose, whenever the metrics are read, what ``read`` yields then (a connection's subscriptions' times of
+        their last message handled; read at scrape time, so the hot path only stores a float)."""
         ...

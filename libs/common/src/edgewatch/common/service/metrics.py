@@ -9,14 +9,19 @@ benches read the same names). A hot path fetches the hop's :data:`Observe` once 
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from collections.abc import Iterator
 
-from edgewatch.common.bus.metrics import Increment, Observe
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from edgewatch.common.bus.metrics import Increment, LastHandled, Observe
 from edgewatch.common.service.prometheusadapter import fast_increment, fast_observe
 
-__all__ = ["HOPS", "HOP_BUCKETS", "HOP_METRIC", "ServiceMetrics"]
+__all__ = ["HOPS", "HOP_BUCKETS", "HOP_METRIC", "LAST_HANDLED_METRIC", "ServiceMetrics"]
 
 HOP_METRIC = "edgewatch_hop_seconds"
+LAST_HANDLED_METRIC = "edgewatch_bus_last_handled_timestamp_seconds"
 # 50 us .. 30 s: sub-millisecond hops and multi-second sync acks on one scale (p99 interpolates between bounds)
 HOP_BUCKETS = (
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
@@ -71,6 +76,7 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self._hops: Histogram | None = None
+        self._last_handled: list[LastHandled] = []
 
     def in_counter(self, subject: str) -> Increment:
         """``BusMetrics``: the increment of ``edgewatch_bus_messages_in{subject}``."""
@@ -99,6 +105,14 @@ class ServiceMetrics:
     def count_dropped(self, subject: str) -> None:
         """``BusMetrics``: one more ``edgewatch_bus_dropped_messages{subject}`` (the subscription's pattern)."""
         self.bus_dropped.labels(subject).inc()
+
+    def track_last_handled(self, read: LastHandled) -> None:
+        """``BusMetrics``: ``edgewatch_bus_last_handled_timestamp_seconds{subject}``, the Unix time each subscription
+        last finished handling a message (a stalled source shows as a growing ``time() - this``), from every
+        connection that reports here (the latest time per subject)."""
+        if not self._last_handled:
+            self.registry.register(_LastHandledCollector(self._last_handled))
+        self._last_handled.append(read)
 
     def hop(self, name: str) -> Observe:
         """The observer of ``edgewatch_hop_seconds{hop=name}`` (seconds); ``name`` is one of :data:`HOPS`.
@@ -129,3 +143,22 @@ class ServiceMetrics:
     def render(self) -> bytes:
         """Prometheus text exposition."""
         return generate_latest(self.registry)
+
+
+class _LastHandledCollector(Collector):
+    def __init__(self, reads: list[LastHandled]) -> None:
+        self.reads = reads
+
+    def collect(self) -> Iterator[Metric]:
+        latest: dict[str, float] = {}
+        for read in self.reads:
+            for subject, t in list(read()):
+                latest[subject] = max(t, latest.get(subject, t))
+        fam = GaugeMetricFamily(
+            LAST_HANDLED_METRIC,
+            "Unix time a subscription last finished handling a message (time() minus this: how stale it is)",
+            labels=["subject"],
+        )
+        for subject, t in sorted(latest.items()):
+            fam.add_metric([subject], t)
+        yield fam
