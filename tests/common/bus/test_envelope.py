@@ -7,12 +7,15 @@ import logging
 
 import cbor2
 import pytest
+from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from edgewatch.common.bus import BusDecodeError, NatsBus
 from edgewatch.common.bus.envelope import (
     MessageEnvelope,
+    decode_envelope,
     decode_envelope_data,
+    decode_envelope_parts,
     encode_envelope,
     new_envelope,
     publish_envelope,
@@ -188,6 +191,43 @@ def test_nats_format_envelope_equals_the_validated_model_and_validates_foreign_h
     assert env.payload_doc() == json.loads(ADD_EVENT_JSON)
     with pytest.raises(ValidationError):  # a header value that is no string is still checked by the model
         decode_envelope_data(SUBJECT, ADD_EVENT_JSON, {"RequestId": 7})  # type: ignore[dict-item]
+
+
+def _repeated_query_params() -> Headers:
+    h = Headers({"X-Correlation-ID": CORRELATION_ID, "RequestId": REQUEST_ID, "Content-Type": "application/json"})
+    h.add("QueryParams", "a:1")
+    h.add("QueryParams", "b:2")
+    return h
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (ADD_EVENT_JSON, {"X-Correlation-ID": CORRELATION_ID, "RequestId": REQUEST_ID, "ApiVersion": "v3"}),
+        (ADD_EVENT_JSON, {"RequestId": REQUEST_ID, "ErrorCode": ""}),  # no correlation id, no content type
+        (ADD_EVENT_CBOR, {"RequestId": REQUEST_ID, "Content-Type": "application/cbor", "ErrorCode": " 1 "}),
+        (ADD_EVENT_JSON, _repeated_query_params()),
+        (ADD_EVENT_JSON, {"Other": "x"}),  # no envelope header: the body is the envelope
+        (go_json_envelope(ADD_EVENT), None),
+        (cbor2.dumps({"payload": ADD_EVENT_CBOR, "contentType": "application/cbor", "correlationID": "c"}), None),
+        (ADD_EVENT_JSON, {"RequestId": 7}),  # not a string: the model decides, as decode_envelope does
+        (b"not an envelope", None),
+        (go_json_envelope(ADD_EVENT, errorCode="1"), None),
+        (ADD_EVENT_JSON, {"RequestId": REQUEST_ID, "ErrorCode": "x"}),
+        (ADD_EVENT_JSON, {"RequestId": REQUEST_ID, "QueryParams": "novalue"}),
+        (b"", None),
+    ],
+)
+def test_envelope_parts_are_the_envelope_s_or_its_error(body: bytes, headers: dict[str, str] | None) -> None:
+    msg = Msg(None, SUBJECT, "", body, headers)  # type: ignore[arg-type]
+    try:
+        env = decode_envelope(msg)
+    except (BusDecodeError, ValidationError) as e:
+        with pytest.raises(type(e)) as got:
+            decode_envelope_parts(msg)
+        assert str(got.value) == str(e)
+    else:
+        assert decode_envelope_parts(msg) == (env.payload, env.content_type, env.correlation_id)
 
 
 # --- encoding what EdgeX reads ---------------------------------------------------------------------------------

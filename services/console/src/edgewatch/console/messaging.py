@@ -12,7 +12,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.bus.envelope import decode_envelope_parts
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import decode_alert
 from edgewatch.common.contracts.featurevalues import decode_feature_values
@@ -102,7 +102,7 @@ class ConsoleMessaging:
         most one event per ``Console.LiveReadingInterval`` per subject (the others are dropped undecoded)."""
         if not self.gate.admit(msg.subject):
             return
-        env = decode_envelope(msg)
+        env = decode_envelope_parts(msg)
         device, origin, values = reading_values(env.payload, env.content_type)
         if values:
             self.hub.publish(device, "reading", {"t": origin // _MS, "values": values})

@@ -11,7 +11,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.bus.envelope import decode_envelope_parts
 from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.contracts import topics
@@ -56,7 +56,7 @@ class EventConsumer:
             BusDecodeError: not an EdgeX envelope or not an AddEventRequest (the bus dead-letters it).
         """
         t0 = time.perf_counter()
-        env = decode_envelope(msg)
+        env = decode_envelope_parts(msg)
         try:
             event = decode_event_values_within(env.payload, env.content_type, self.max_depth())
         except EventDecodeError as e:

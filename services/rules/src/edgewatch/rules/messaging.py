@@ -15,7 +15,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from edgewatch.common.bus.client import BusDecodeError, Handler, NatsBus
-from edgewatch.common.bus.envelope import decode_envelope
+from edgewatch.common.bus.envelope import decode_envelope_parts
 from edgewatch.common.bus.metrics import Observe
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.eventcodec import EventDecodeError, decode_add_event
@@ -103,7 +103,7 @@ class RulesMessaging:
     async def on_event(self, msg: Msg) -> None:
         """One EdgeX event (``nats`` or ``json`` format) -> the rules watching its numeric/Bool readings."""
         t0 = time.perf_counter()
-        env = decode_envelope(msg)
+        env = decode_envelope_parts(msg)
         wanted = self.engine.names_in_use("reading")
         peeked = peek_readings(env.payload, env.content_type, wanted)  # the watched readings only (eventpeek.py)
         if peeked is None:

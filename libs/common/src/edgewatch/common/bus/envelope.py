@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -32,10 +32,12 @@ __all__ = [
     "CONTENT_JSON",
     "CONTENT_TEXT",
     "EnvelopeHandler",
+    "EnvelopeParts",
     "Format",
     "MessageEnvelope",
     "decode_envelope",
     "decode_envelope_data",
+    "decode_envelope_parts",
     "encode_envelope",
     "new_envelope",
     "publish_envelope",
@@ -232,7 +234,45 @@ def decode_envelope_data(subject: str, data: bytes, headers: dict[str, str] | No
     return _from_doc(topic, doc)
 
 
-def _from_headers(topic: str, data: bytes, hdrs: dict[str, str]) -> MessageEnvelope:
+class EnvelopeParts(NamedTuple):
+    """What a consumer of events reads of an envelope (:func:`decode_envelope_parts`)."""
+
+    payload: bytes
+    content_type: str
+    correlation_id: str
+
+
+def decode_envelope_parts(msg: Msg) -> EnvelopeParts:
+    """The payload, content type and correlation id :func:`decode_envelope` would give, with its errors, without
+    building the envelope when the message is in the ``nats`` format (every event on the bus, and rules and features
+    decode every event: about 1 instead of 4 us each).
+
+    Raises:
+        BusDecodeError: as :func:`decode_envelope`.
+    """
+    hdrs, data = msg.headers, msg.data
+    if (
+        hdrs
+        and type(data) is bytes
+        and (H_CORRELATION_ID in hdrs or H_REQUEST_ID in hdrs or H_API_VERSION in hdrs or H_ERROR_CODE in hdrs)
+    ):
+        if H_QUERY_PARAMS in hdrs:
+            _header_query_params(hdrs)  # checked as the envelope checks them; nobody here reads them
+        if hdrs.get(H_ERROR_CODE, "0") not in ("0", ""):
+            _header_error_code(hdrs)
+        ct, cid = hdrs.get(H_CONTENT_TYPE) or CONTENT_JSON, hdrs.get(H_CORRELATION_ID, "")
+        if (
+            type(ct) is str
+            and type(cid) is str
+            and type(hdrs.get(H_API_VERSION, "")) is str
+            and type(hdrs.get(H_REQUEST_ID, "")) is str
+        ):
+            return EnvelopeParts(data, ct, cid)
+    env = decode_envelope(msg)
+    return EnvelopeParts(env.payload, env.content_type, env.correlation_id)
+
+
+def _header_query_params(hdrs: dict[str, str]) -> dict[str, str]:
     values = hdrs.getall(H_QUERY_PARAMS) if isinstance(hdrs, Headers) else [v for v in [hdrs.get(H_QUERY_PARAMS)] if v]
     qp: dict[str, str] = {}
     for item in values:
@@ -240,11 +280,20 @@ def _from_headers(topic: str, data: bytes, hdrs: dict[str, str]) -> MessageEnvel
         if not sep:
             raise BusDecodeError(f"QueryParams header {item!r} is not key:value")
         qp[k.strip()] = v.strip()
+    return qp
+
+
+def _header_error_code(hdrs: dict[str, str]) -> int:
     raw_code = hdrs.get(H_ERROR_CODE, "") or "0"
     try:
-        code = int(raw_code)
+        return int(raw_code)
     except ValueError as e:
         raise BusDecodeError(f"ErrorCode header {raw_code!r} is not an integer") from e
+
+
+def _from_headers(topic: str, data: bytes, hdrs: dict[str, str]) -> MessageEnvelope:
+    qp = _header_query_params(hdrs)
+    code = _header_error_code(hdrs)
     fields = {
         "api_version": hdrs.get(H_API_VERSION, ""),
         "received_topic": topic,

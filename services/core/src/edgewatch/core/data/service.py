@@ -11,7 +11,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.envelope import CONTENT_JSON, decode_envelope, encode_envelope, new_envelope
+from edgewatch.common.bus.envelope import CONTENT_JSON, decode_envelope_parts, encode_envelope, new_envelope
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import ConflictError, ContractInvalidError, EdgeXError, ErrorKind
 from edgewatch.common.contracts.event import AddEventRequest, Event
@@ -62,7 +62,7 @@ class DataService:
                 await asyncio.wait_for(self._sub.drain(), 10)  # type: ignore[no-untyped-call]
 
     async def _on_bus_event(self, msg: Msg) -> None:
-        env = decode_envelope(msg)
+        env = decode_envelope_parts(msg)
         req = await self.decode(env.payload, env.content_type)
         self._received_bus.inc()
         if self.writable().persist_data:
