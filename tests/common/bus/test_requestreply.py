@@ -8,8 +8,14 @@ import httpx
 import pytest
 
 from edgewatch.common.bus import NatsBus
-from edgewatch.common.bus.envelope import MessageEnvelope, new_envelope, subscribe_envelopes
-from edgewatch.common.bus.requestreply import edgex_request, edgex_respond
+from edgewatch.common.bus.envelope import (
+    MessageEnvelope,
+    encode_envelope,
+    new_envelope,
+    new_request_headers,
+    subscribe_envelopes,
+)
+from edgewatch.common.bus.requestreply import edgex_request, edgex_respond, edgex_send_new
 from edgewatch.common.contracts.errors import ServiceUnavailableError
 from tests.support.nats_server import NatsServer
 
@@ -28,6 +34,39 @@ async def test_edgex_request_gets_the_answer_from_the_response_topic(bus: NatsBu
     assert reply.payload_json() == {"ok": True} and reply.error_code == 0
     assert reply.request_id == req.request_id and reply.correlation_id == req.correlation_id
     assert reply.received_topic == f"edgex/response/ds/{req.request_id}"
+
+
+def test_new_request_headers_are_what_the_new_envelope_encodes_to() -> None:
+    env = new_envelope(b'{"PumpStop":"true"}', correlation_id="cid-1")
+    body, headers = encode_envelope(env, "nats")
+    assert body == env.payload
+    assert dict(headers.items()) == new_request_headers("cid-1", env.request_id)
+    assert list(headers) == list(new_request_headers("cid-1", env.request_id))  # the same order on the wire
+
+
+@pytest.mark.parametrize("fmt", ["nats", "json", "cbor"])
+async def test_edgex_send_new_sends_a_fresh_envelope_and_gets_its_answer(bus: NatsBus, fmt: str) -> None:
+    seen: list[MessageEnvelope] = []
+
+    async def responder(req: MessageEnvelope) -> None:
+        seen.append(req)
+        await edgex_respond(bus, req, responder="ds", payload=b'{"ok":true}', fmt=fmt)  # type: ignore[arg-type]
+
+    await subscribe_envelopes(bus, "edgex.device.command.request.ds.>", responder)
+    sets = [
+        await edgex_send_new(bus, CMD, b'{"PumpStop":"true"}', correlation_id=cid, responder="ds", fmt=fmt)  # type: ignore[arg-type]
+        for cid in ("cid-1", "")
+    ]
+    replies = [await p.answer(2) for p in sets]
+    assert [r.payload_json() for r in replies] == [{"ok": True}] * 2
+    first, second = seen
+    assert first.payload == b'{"PumpStop":"true"}' and first.content_type == "application/json"
+    assert first.correlation_id == "cid-1" and first.query_params == {} and first.error_code == 0
+    assert first.api_version == "v3" and len(second.correlation_id) == 36  # none given: a fresh one, as new_envelope
+    assert len({first.request_id, second.request_id}) == 2 and [r.request_id for r in replies] == [
+        first.request_id,
+        second.request_id,
+    ]
 
 
 async def test_edgex_error_answer_is_returned_with_error_code_1_and_text(bus: NatsBus) -> None:

@@ -45,12 +45,12 @@ from typing import Any
 from nats.js.errors import NotFoundError as JsNotFoundError
 
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.devicecommand import DeviceCommand, answer_error
-from edgewatch.common.bus.envelope import new_envelope
-from edgewatch.common.bus.requestreply import PendingReply, edgex_send
+from edgewatch.common.bus.devicecommand import answer_error
+from edgewatch.common.bus.requestreply import PendingReply, edgex_send_new
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.alert import Alert, AlertAction, encode_alert
 from edgewatch.common.contracts.commanderror import error_text
+from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.errors import EdgeXError
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.rules.config import ActuationSection
@@ -72,7 +72,7 @@ STREAM_CHECK_S = 5.0  # how long "a stream captures this alert subject" is trust
 class _Sent:
     """A direct SET on its way: what was sent, the answer to wait for, when it went (perf_counter)."""
 
-    cmd: DeviceCommand
+    device: Device
     pending: PendingReply
     at: float
 
@@ -465,14 +465,14 @@ class Actuator:
     ) -> str:
         """One SET through core-command; the error text ("" when it succeeded)."""
         self.sent_via_core.inc()
-        env = new_envelope(body, correlation_id=cid)
         self._via_core += 1
         try:
             try:
-                pending = await edgex_send(
+                pending = await edgex_send_new(
                     self.bus,
                     topics.command_request(device, command, "set"),
-                    env,
+                    body,
+                    correlation_id=cid,
                     responder=self.cfg.responder,
                     fmt=self.bus.settings.format,
                 )
@@ -506,14 +506,19 @@ class Actuator:
         assert self.replica is not None
         self.sent_direct.inc()
         try:
-            cmd = self.replica.prepare_set(device, command, body, cid, self.max_depth())
+            target = self.replica.check_set(device, command, body, self.max_depth())
             at = time.perf_counter()
-            pending = await edgex_send(
-                self.bus, cmd.subject, cmd.envelope, responder=cmd.device.service_name, fmt=self.bus.settings.format
+            pending = await edgex_send_new(
+                self.bus,
+                target.subject,
+                body,
+                correlation_id=cid,
+                responder=target.device.service_name,
+                fmt=self.bus.settings.format,
             )
         except EdgeXError as e:
             return error_text(e)[:500]
-        return _Sent(cmd, pending, at)
+        return _Sent(target.device, pending, at)
 
     async def _finish_direct(self, sent: _Sent | str, command: str) -> str:
         """The second half of :meth:`_send_direct`: the device service's answer ("" when it succeeded)."""
@@ -523,7 +528,7 @@ class Actuator:
             resp = await sent.pending.answer(self.cfg.command_timeout)
             self.command_answer(time.perf_counter() - sent.at)
             if resp.error_code:
-                raise answer_error(sent.cmd.device, command, "set", resp)
+                raise answer_error(sent.device, command, "set", resp)
         except EdgeXError as e:
             return error_text(e)[:500]
         return ""

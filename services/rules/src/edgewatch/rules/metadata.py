@@ -6,7 +6,7 @@ change when core-command does: within the KV watch's delivery time after core-me
 creates or writes the buckets; until all three are loaded (core not up yet, bus just connected) the replica is not
 ``ready`` and commands go through core-command.
 
-:meth:`MetadataReplica.prepare_set` runs core-command's checks once per (device, command, body) and metadata
+:meth:`MetadataReplica.check_set` runs core-command's checks once per (device, command, body) and metadata
 generation: any change to any of the three buckets starts a new generation, so a lock, a DOWN device or a
 profile change is seen by the very next SET, while the SETs in between skip the lookups (on the event path,
 after the 10 ms between two bursts of a loaded gateway, they ran on cold caches at ~0.1 ms a SET).
@@ -14,17 +14,25 @@ after the 10 ms between two bursts of a loaded gateway, they ran on cold caches 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from edgewatch.common.bus.client import NatsBus
-from edgewatch.common.bus.devicecommand import CommandMetadata, DeviceCommand, prepare_device_command
-from edgewatch.common.bus.envelope import new_envelope
+from edgewatch.common.bus.devicecommand import CommandMetadata, prepare_device_command
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.deviceservice import DeviceService
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.service.kvreplica import KvReplica
 
-__all__ = ["MetadataReplica"]
+__all__ = ["MetadataReplica", "SetTarget"]
 
 PREPARED_MAX = 4096  # (device, command, body) checks remembered per generation; more start the cache afresh
+
+
+class SetTarget(NamedTuple):
+    """A checked SET's device and the device service's subject to send it on."""
+
+    device: Device
+    subject: str
 
 
 class MetadataReplica:
@@ -37,7 +45,7 @@ class MetadataReplica:
         self.services = KvReplica(bus, f"{prefix}-deviceservices", DeviceService, "device service", lambda e: e.name)
         self.lookup = CommandMetadata(self.devices.get, self.profiles.find, self.services.find)
         self.generation = 0  # bumped by every change to any of the three buckets
-        self._prepared: dict[tuple[str, str, bytes], DeviceCommand] = {}  # checked SETs of this generation
+        self._prepared: dict[tuple[str, str, bytes], SetTarget] = {}  # checked SETs of this generation
         for r in (self.devices, self.profiles, self.services):
             r.on_change.append(self._changed)
 
@@ -45,10 +53,10 @@ class MetadataReplica:
         self.generation += 1
         self._prepared.clear()
 
-    def prepare_set(self, device: str, command: str, body: bytes, correlation_id: str, max_depth: int) -> DeviceCommand:
-        """A SET of ``body`` checked and built as core-command forwards it (``prepare_device_command``), with a
-        fresh envelope; the checks of an earlier SET of the same (device, command, body) are reused while the
-        metadata has not changed since.
+    def check_set(self, device: str, command: str, body: bytes, max_depth: int) -> SetTarget:
+        """A SET of ``body`` checked as core-command checks it (``prepare_device_command``): its device and subject;
+        the checks of an earlier SET of the same (device, command, body) are reused while the metadata has not
+        changed since. The caller sends it with an envelope of its own (``requestreply.edgex_send_new``).
 
         Raises:
             NotFoundError, LockedError, EdgeXError(405), ContractInvalidError, ServiceUnavailableError.
@@ -56,12 +64,12 @@ class MetadataReplica:
         key = (device, command, body)
         done = self._prepared.get(key)
         if done is None:
-            done = prepare_device_command(self.lookup, device, command, "set", {}, body, correlation_id, max_depth)
+            cmd = prepare_device_command(self.lookup, device, command, "set", {}, body, "", max_depth)
+            done = SetTarget(cmd.device, cmd.subject)
             if len(self._prepared) >= PREPARED_MAX:
                 self._prepared.clear()
             self._prepared[key] = done
-            return done
-        return DeviceCommand(done.device, done.subject, new_envelope(body, correlation_id=correlation_id))
+        return done
 
     async def start(self) -> None:
         """Start following the buckets in the background (does not wait for them)."""

@@ -40,6 +40,7 @@ __all__ = [
     "decode_envelope_parts",
     "encode_envelope",
     "new_envelope",
+    "new_request_headers",
     "publish_envelope",
     "subscribe_envelopes",
 ]
@@ -140,6 +141,22 @@ def new_envelope(
         query_params=query_params or {},
         error_code=error_code,
     )
+
+
+_DEFAULT_API_VERSION: str = MessageEnvelope.model_fields["api_version"].default
+
+
+def new_request_headers(correlation_id: str, request_id: str, content_type: str = CONTENT_JSON) -> dict[str, str]:
+    """The ``nats`` format's headers of ``new_envelope(payload, content_type=..., correlation_id=...,
+    request_id=...)`` with both ids given: what :func:`encode_envelope` writes for it, without building the model
+    (one request per decision on rules' actuation path)."""
+    return {
+        H_CORRELATION_ID: correlation_id,
+        H_CONTENT_TYPE: content_type,
+        H_REQUEST_ID: request_id,
+        H_API_VERSION: _DEFAULT_API_VERSION,
+        H_ERROR_CODE: "0",
+    }
 
 
 # --- encoding -------------------------------------------------------------------------------------------------

@@ -28,12 +28,15 @@ from edgewatch.common.bus.envelope import (
     MessageEnvelope,
     decode_envelope,
     encode_envelope,
+    new_envelope,
+    new_request_headers,
 )
 from edgewatch.common.bus.errors import BusDecodeError
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import ServiceUnavailableError
+from edgewatch.common.contracts.ids import random_uuid
 
-__all__ = ["PendingReply", "edgex_request", "edgex_respond", "edgex_send"]
+__all__ = ["PendingReply", "edgex_request", "edgex_respond", "edgex_send", "edgex_send_new"]
 
 _NO_RESPONDERS = "503"
 
@@ -106,16 +109,37 @@ async def edgex_send(
     A caller that sends in a given order (core-command: a device's commands in arrival order) sends here, one
     after another, and awaits the answers apart: a request does not wait for the one before it to be answered.
     """
+    body, headers = encode_envelope(request, fmt)
+    return await _send(bus, subject, body, headers or None, request.request_id, responder)
+
+
+async def edgex_send_new(
+    bus: NatsBus, subject: str, payload: bytes, *, correlation_id: str, responder: str, fmt: Format = "nats"
+) -> PendingReply:
+    """:func:`edgex_send` of ``new_envelope(payload, correlation_id=correlation_id)`` (a JSON payload, fresh
+    request id). In the ``nats`` format its headers are written straight (``new_request_headers``), with no
+    envelope model: rules' SETs, on the actuation path, where the model and its encoding cost about 0.13 ms on a
+    loaded gateway's cold caches. Other formats build the envelope."""
+    if fmt != "nats":
+        request = new_envelope(payload, correlation_id=correlation_id)
+        return await edgex_send(bus, subject, request, responder=responder, fmt=fmt)
+    request_id = random_uuid()
+    headers = new_request_headers(correlation_id or random_uuid(), request_id)
+    return await _send(bus, subject, payload, headers, request_id, responder)
+
+
+async def _send(
+    bus: NatsBus, subject: str, body: bytes, headers: dict[str, str] | None, request_id: str, responder: str
+) -> PendingReply:
     responses = await _responses_of(bus, responder)
     fut: asyncio.Future[MessageEnvelope] = asyncio.get_running_loop().create_future()
-    key = topics.response(responder, request.request_id)
+    key = topics.response(responder, request_id)
     inbox = responses.next_inbox()
     responses.waiting[key] = (fut, subject, responder)
     responses.statuses[inbox] = (fut, subject)
     pending = PendingReply(responses, key, inbox, fut, subject, responder)
     try:
-        body, headers = encode_envelope(request, fmt)
-        await bus.nc.publish(subject, body, reply=inbox, headers=headers or None)
+        await bus.nc.publish(subject, body, reply=inbox, headers=headers)
     except BaseException:
         pending.forget()
         raise
