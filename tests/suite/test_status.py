@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from edgewatch.common.service.metrics import ServiceMetrics
-from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms, quantile
-from edgewatch.suite.status import ScrapeLog, _rates, format_status
+from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms, last_handled, quantile
+from edgewatch.suite.status import ScrapeLog, _idle, _rates, format_status
 
 
 def _metrics_text(observations: list[float], out: int = 0) -> str:
@@ -97,3 +97,26 @@ def test_a_hop_that_several_ports_of_one_process_expose_is_listed_once() -> None
     forward = [line for line in lines if "command_forward_answer" in line]
     assert len(forward) == 1 and "core-data,core-command" in forward[0]
     assert len([line for line in lines if "rules_sample_decision" in line]) == 1
+
+
+def test_status_shows_how_long_ago_a_service_last_handled_a_message_and_names_its_quiet_subscriptions() -> None:
+    m = ServiceMetrics("t")
+    m.track_last_handled(lambda: [("edgex.events.device.>", 1000.0), ("edgewatch.features.vector.>", 1058.5)])
+    text = m.render().decode()
+    fed = _idle({"last": last_handled(text)}, 1060.0)
+    assert fed == {"idle_s": 1.5, "stale": {}}
+    starved = _idle({"last": last_handled(text)}, 1200.0)  # both quiet for over a minute
+    assert starved == {"idle_s": 141.5, "stale": {"edgewatch.features.vector.>": 142, "edgex.events.device.>": 200}}
+    assert _idle({"last": {}}, 1060.0) == {"idle_s": None, "stale": {}}  # nothing handled yet
+    assert _idle(None, 1060.0) == {"idle_s": None, "stale": {}}  # the service did not answer the scrape
+    base = _rates(None, None, 60.0)
+    st = {
+        "window_s": 60.0,
+        "services": {
+            "features": {"port": 1, "up": True, "healthy": True, **base, **fed},
+            "rules": {"port": 2, "up": True, "healthy": True, **base, **starved},
+            "sync": {"port": 3, "up": True, "healthy": True, **base, **_idle(None, 0.0)},
+        },
+    }
+    rows = {line.split()[0]: line.split() for line in format_status(st).splitlines()[2:5]}
+    assert rows["features"][5] == "1.5s" and rows["rules"][5] == "2m" and rows["sync"][5] == "-"

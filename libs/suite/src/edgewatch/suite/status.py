@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from edgewatch.suite.layout import Ports
-from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms
+from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms, last_handled
 
 __all__ = ["MIN_WINDOW_S", "SCRAPE_EVERY_S", "WINDOW_S", "ScrapeLog", "collect_status", "format_status", "scrape"]
 
@@ -25,6 +25,7 @@ WINDOW_S = 60.0  # rates and p99s over about the last minute
 MIN_WINDOW_S = 10.0  # the shortest window status accepts (a publisher every few seconds shows)
 SCRAPE_EVERY_S = 10.0  # how often `edgewatch up` records a scrape
 _KEEP_S = 300.0
+STALE_S = 60.0  # a subscription that has handled nothing for longer is listed by name
 
 _BACKLOG = re.compile(r"^edgewatch_sync_backlog_messages\{class=\"(\w+)\"\} ([0-9.eE+]+)$", re.M)
 _DROPS = re.compile(r"^edgewatch_sync_dropped_messages_total\{class=\"(\w+)\"\} ([0-9.eE+]+)$", re.M)
@@ -69,6 +70,7 @@ def scrape(ports: Ports) -> dict[str, Any]:
             "hops": {k: [h.buckets, h.total] for k, h in hop_histograms(text).items()},
             "backlog": {cls: float(n) for cls, n in _BACKLOG.findall(text)},
             "dropped": {cls: float(n) for cls, n in _DROPS.findall(text)},
+            "last": last_handled(text),
         }
     return out
 
@@ -128,6 +130,7 @@ def collect_status(
             health = {}
         entry: dict[str, Any] = {"port": port, "up": ping == 200, "healthy": hcode == 200, "health": health}
         entry.update(_rates(cur, old, span))
+        entry.update(_idle(cur, now_scrape["t"]))
         out["services"][name] = entry
     code, body = _get(f"http://127.0.0.1:{ports.nats_monitor}/jsz?streams=true")
     if code == 200:
@@ -143,6 +146,23 @@ def collect_status(
             },
         }
     return out
+
+
+def _idle(cur: dict[str, Any] | None, t: float) -> dict[str, Any]:
+    """Seconds since the service's subscriptions last handled a message at scrape time ``t``: the newest of them
+    (``idle_s``, None before its first message) and each one idle for over :data:`STALE_S` (``stale``)."""
+    last: dict[str, float] = (cur or {}).get("last", {})
+    ages = {subject: max(0.0, t - at) for subject, at in last.items()}
+    return {
+        "idle_s": round(min(ages.values()), 1) if ages else None,
+        "stale": {subject: round(age) for subject, age in sorted(ages.items()) if age > STALE_S},
+    }
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.1f}s" if seconds < 60 else f"{seconds / 60:.0f}m" if seconds < 3600 else f"{seconds / 3600:.0f}h"
 
 
 def _rates(cur: dict[str, Any] | None, old: dict[str, Any] | None, span: float) -> dict[str, Any]:
@@ -171,13 +191,14 @@ def _rates(cur: dict[str, Any] | None, old: dict[str, Any] | None, span: float) 
 
 
 def format_status(st: dict[str, Any], state_file: Path | None = None) -> str:
-    """A human table, then each hop's count, p50 and p99 over the window."""
+    """A human table (``last in``: since the service's subscriptions last handled a message; ``--json`` also names
+    each subscription idle for over :data:`STALE_S`), then each hop's count, p50 and p99 over the window."""
     restarts: dict[str, Any] = {}
     if state_file and state_file.exists():
         restarts = json.loads(state_file.read_text())
     lines = [
         f"over the last {st.get('window_s', 0):g} s",
-        f"{'service':<15}{'port':>7}  {'ping':<5}{'health':<8}{'msgs/s':>9}  backlog",
+        f"{'service':<15}{'port':>7}  {'ping':<5}{'health':<8}{'msgs/s':>9}{'last in':>9}  backlog",
     ]
     for name, s in st["services"].items():
         backlog = ", ".join(f"{k}={v:g}" for k, v in s["backlog"].items()) or "-"
@@ -186,7 +207,7 @@ def format_status(st: dict[str, Any], state_file: Path | None = None) -> str:
             backlog += " (dropped by policy: " + ", ".join(f"{k}={v:g}" for k, v in drops.items()) + ")"
         lines.append(
             f"{name:<15}{s['port']:>7}  {'ok' if s['up'] else 'DOWN':<5}{'ok' if s['healthy'] else 'bad':<8}"
-            f"{s['msgs_out_per_s']:>9.2f}  {backlog}"
+            f"{s['msgs_out_per_s']:>9.2f}{_age(s.get('idle_s')):>9}  {backlog}"
         )
     # services served by one process (core-data, core-metadata and core-command under `edgewatch up`) expose the
     # same registry on each port: a hop with the same figures under several of them is one hop, listed once
