@@ -199,3 +199,20 @@ def _pid(sup: Supervisor, name: str) -> int:
     proc = sup.child(name).proc
     assert proc is not None
     return proc.pid
+
+
+def test_free_ports_are_distinct_bindable_and_below_the_kernel_s_ephemeral_range() -> None:
+    import socket
+
+    from edgewatch.suite.layout import _ephemeral_low, free_port
+
+    ports = list(Ports.free().as_dict().values())
+    assert len(set(ports)) == len(ports)
+    low = _ephemeral_low()
+    if low is not None and low > 11_000:  # Linux: outgoing connections cannot take these before a service binds
+        assert all(10_000 <= p < low for p in ports)
+    taken = frozenset(ports)
+    again = free_port(taken)
+    assert again not in taken
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", again))

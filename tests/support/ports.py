@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
+from edgewatch.suite.layout import free_port as _suite_free_port
 
 __all__ = ["free_port"]
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port on 127.0.0.1 that is free right now, below the kernel's ephemeral range where it is known (as
+    ``edgewatch.suite.layout.free_port``: no outgoing connection takes it before the test server binds it)."""
+    return _suite_free_port()

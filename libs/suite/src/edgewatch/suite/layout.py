@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import secrets
 import socket
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from edgewatch.common.contracts import ports
 
-__all__ = ["DEFAULT_DATA_DIR", "Ports", "SuiteConfig", "resolve_data_dir"]
+__all__ = ["DEFAULT_DATA_DIR", "Ports", "SuiteConfig", "free_port", "resolve_data_dir"]
 
 DEFAULT_DATA_DIR = "~/.local/share/edgewatch"
 
@@ -22,10 +23,43 @@ def resolve_data_dir(cli_value: str | None) -> Path:
     return Path(os.path.expanduser(raw)).resolve()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST_PICK = 10_000  # below: well-known and registered services' ports (the suite's own defaults among them)
+
+
+def _ephemeral_low() -> int | None:
+    """The lowest port the kernel gives outgoing connections (None where it cannot be read)."""
+    try:
+        return int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def free_port(taken: frozenset[int] = frozenset()) -> int:
+    """A loopback TCP port that is free now and not in ``taken``, for a listener started soon after.
+
+    Picked at random below the kernel's ephemeral range where that range is known: outgoing connections take their
+    local ports from it, and one did take a port picked there (bind to port 0) before its service bound it, which
+    failed with "address already in use". Elsewhere, or when no port below is free, the kernel picks one.
+    """
+    low = _ephemeral_low()
+    if low is not None and low > _LOWEST_PICK + 1000:
+        for _ in range(200):
+            port = random.randrange(_LOWEST_PICK, low)
+            if port in taken:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in taken:
+            return port
 
 
 @dataclass(frozen=True)
@@ -51,7 +85,10 @@ class Ports:
     @classmethod
     def free(cls) -> Ports:
         """A set of currently free loopback ports (tests run beside a developer's suite)."""
-        return cls(**{f.name: _free_port() for f in dataclasses.fields(cls)})
+        picked: list[int] = []
+        for _ in dataclasses.fields(cls):
+            picked.append(free_port(frozenset(picked)))
+        return cls(*picked)
 
     @classmethod
     def parse(cls, spec: str) -> Ports:
