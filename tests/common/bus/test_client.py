@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 from nats.aio.msg import Msg
@@ -11,6 +12,7 @@ from nats.aio.msg import Msg
 from edgewatch.common.bus import BusDecodeError, NatsBus
 from edgewatch.common.bus.headers import Headers
 from edgewatch.common.contracts.errors import ServiceUnavailableError
+from edgewatch.suite.promtext import last_handled
 from tests.support.waiting import wait_until
 
 
@@ -157,10 +159,6 @@ async def test_messages_a_full_subscription_drops_are_counted_by_its_pattern(bus
 
 
 async def test_each_subscription_exposes_when_it_last_finished_a_message(bus: NatsBus) -> None:
-    import time
-
-    from edgewatch.suite.promtext import last_handled
-
     done: list[bytes] = []
 
     async def slow_then_failing(msg: Msg) -> None:
