@@ -74,8 +74,8 @@ from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms
-from edgewatch.suite.schedclass import background_cpus
-from edgewatch.suite.services import build_specs
+from edgewatch.suite.schedclass import background_cpus, sched_attrs
+from edgewatch.suite.services import build_specs, client_rt_priority
 from edgewatch.suite.supervisor import Supervisor
 from relayfloor import RelayFloor
 
@@ -461,7 +461,7 @@ async def all_phases(
         pss = sum(d["pss"] for n, d in details.items() if n in gateway)
         print(f"gateway PSS (shared pages split between the processes that map them): {pss:.0f} MB")
         return
-    floor = RelayFloor(suite.cfg, suite.cfg.actuation_slice_us, args.floor_relays)
+    floor = RelayFloor(suite.cfg, suite.cfg.actuation_slice_us, args.floor_relays, client_rt_priority(suite.cfg))
     await floor.start(bus)
     try:
         xs, _ = await latency_phase(suite, ds, args.rate, args.seconds, "latency", floor)
@@ -480,12 +480,25 @@ async def all_phases(
     results.append(f"RESULT {kind}_overload_p99_ms {pct(ys, 99):.2f} ms (goal <= 50)")
 
 
+def sched_taken(sup: Supervisor) -> str:
+    """The scheduling policy each actuation child runs with, read back from the kernel."""
+    out = []
+    for c in sup.children:
+        got = sched_attrs(c.proc.pid) if c.spec.sched == "actuation" and c.proc is not None else None
+        if got is not None:
+            how = f"SCHED_FIFO {got.rt_priority}" if got.fifo else f"slice {got.slice_ns} ns"
+            out.append(f"{c.spec.name} {how}")
+    return "actuation path: " + (", ".join(out) or "not read")
+
+
 async def run(args: argparse.Namespace) -> None:
     print(f"e2e bench: load average {load()}, {os.cpu_count()} CPUs; quick={args.quick}")
     with tempfile.TemporaryDirectory(prefix="edgewatch-bench-e2e-") as tmp:
         cfg = SuiteConfig(Path(tmp), Ports.free(), demo=True, auth=True, log_level="WARNING")
         if args.actuation_slice_us is not None:
             cfg.actuation_slice_us = args.actuation_slice_us
+        if args.actuation_rt_priority is not None:
+            cfg.actuation_rt_priority = args.actuation_rt_priority
         cfg.background_batch = not args.no_background_batch
         cfg.background_cpus = args.background_cpus
         cfg.group_background = not args.background_apart
@@ -496,7 +509,8 @@ async def run(args: argparse.Namespace) -> None:
         if args.nats_gogc is not None:
             cfg.nats_gogc = args.nats_gogc
         print(
-            f"scheduling: actuation slice {cfg.actuation_slice_us} us, background batch {cfg.background_batch}, "
+            f"scheduling: actuation slice {cfg.actuation_slice_us} us, real-time priority "
+            f"{cfg.actuation_rt_priority or 'none'}, background batch {cfg.background_batch}, "
             f"background CPUs {sorted(background_cpus(cfg.background_cpus) or []) or 'all'} "
             f"of {sorted(os.sched_getaffinity(0))}, nice: background {cfg.background_nice}, analytics "
             f"{cfg.analytics_nice}, {'grouped' if cfg.group_background else 'apart'}; nats-server GOGC "
@@ -512,7 +526,7 @@ async def run(args: argparse.Namespace) -> None:
             print_log_tails(cfg.logs_dir)  # the temporary directory goes with this run
             raise
         t_up = time.monotonic()
-        print(f"suite up in {t_up - t_start:.1f} s")
+        print(f"suite up in {t_up - t_start:.1f} s; {sched_taken(sup)}")
         suite = Suite(cfg, sup)
         bus, meta, rules = await gateway_clients(cfg)
         results: list[str] = []
@@ -564,6 +578,7 @@ def main() -> None:
     ap.add_argument("--rss-at", type=float, default=None, help="seconds after start to read RSS (60; quick 30)")
     ap.add_argument("--rss-only", action="store_true", help="stop after the RSS figure (no load phases)")
     ap.add_argument("--actuation-slice-us", type=int, default=None, help="as edgewatch up's (0: the kernel's)")
+    ap.add_argument("--actuation-rt-priority", type=int, default=None, help="as edgewatch up's (0: none)")
     ap.add_argument("--no-background-batch", action="store_true", help="as edgewatch up's")
     ap.add_argument("--floor-relays", type=int, choices=(1, 2), default=1, help="relays of the floor's chain (1)")
     ap.add_argument("--compound", action="store_true", help="a 3-leaf compound rule instead of the one-leaf rule")

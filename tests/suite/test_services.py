@@ -109,6 +109,16 @@ def test_background_runs_batch_and_the_actuation_path_with_a_short_slice(tmp_pat
     assert not any(s.sched == "background" for s in off)
 
 
+def test_the_actuation_path_asks_for_sched_fifo_with_its_clients_above_the_bus(tmp_path: Path) -> None:
+    specs = {s.name: s for s in build_specs(SuiteConfig(tmp_path, ports=Ports.free(), actuation_rt_priority=20))}
+    assert specs["nats-server"].rt_priority == 20
+    assert specs["edgewatch-ingest"].rt_priority == specs["edgewatch-rules"].rt_priority == 21
+    assert all(s.rt_priority == 0 for n, s in specs.items() if n not in ACTUATION)
+    off = build_specs(SuiteConfig(tmp_path, ports=Ports.free(), actuation_rt_priority=0))
+    assert all(s.rt_priority == 0 for s in off)
+    assert {s.name: s.slice_ns for s in off if s.name in ACTUATION} == {n: specs[n].slice_ns for n in ACTUATION}
+
+
 def test_background_and_analytics_are_confined_to_the_upper_cpus_and_the_actuation_path_is_not(tmp_path: Path) -> None:
     available = sorted(os.sched_getaffinity(0))
     if len(available) < 2:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import resource
 import signal
 import sys
 from pathlib import Path
@@ -191,6 +193,59 @@ async def test_children_run_in_the_scheduling_class_their_spec_names(tmp_path: P
         if plain.slice_ns == 0:
             pytest.skip("this kernel has no EEVDF slices (Linux < 6.12)")
         assert act.slice_ns == 200_000 and plain.slice_ns != 200_000
+    finally:
+        await sup.stop()
+
+
+THREADED = [
+    sys.executable,
+    "-c",
+    "import threading, time, signal, sys; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0));"
+    " threading.Thread(target=time.sleep, args=(3600,), daemon=True).start(); print('up', flush=True);"
+    " time.sleep(3600)",
+]
+
+
+def _threads(pid: int) -> list[int]:
+    return [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]
+
+
+def _may_set_fifo(priority: int) -> bool:
+    """Whether this process may select SCHED_FIFO at ``priority``: CAP_SYS_NICE, or an RLIMIT_RTPRIO of it."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:") and int(line.split()[1], 16) >> 23 & 1:  # CAP_SYS_NICE is capability 23
+            return True
+    return resource.getrlimit(resource.RLIMIT_RTPRIO)[0] >= priority
+
+
+async def test_an_actuation_child_runs_sched_fifo_where_permitted_and_else_keeps_its_slice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    specs = [
+        ProcSpec("plain", SLEEPER),
+        ProcSpec("rt", THREADED, sched="actuation", slice_ns=200_000, rt_priority=7),
+        ProcSpec("out-of-range", SLEEPER, sched="actuation", slice_ns=200_000, rt_priority=100),  # EINVAL
+    ]
+    sup = Supervisor(specs, tmp_path)
+    with caplog.at_level(logging.INFO, logger="edgewatch.suite"):
+        await sup.start(ready_timeout=10)
+    try:
+        plain, rt, bad = (sched_attrs(_pid(sup, n)) for n in ("plain", "rt", "out-of-range"))
+        if plain is None or rt is None or bad is None:
+            pytest.skip("sched_getattr is not available on this platform")
+        assert not plain.fifo
+        if _may_set_fifo(7):
+            tasks = _threads(_pid(sup, "rt"))
+            assert len(tasks) >= 2  # the thread the child started after exec inherits the class
+            for task in tasks:
+                got = sched_attrs(task)
+                assert got is not None and got.fifo and got.rt_priority == 7
+            assert "rt: real-time priority" not in caplog.text
+        else:
+            assert not rt.fifo and "rt: real-time priority 7 refused" in caplog.text
+        assert not bad.fifo and "out-of-range: real-time priority 100 refused" in caplog.text
+        if plain.slice_ns:  # a kernel with EEVDF slices: the refused child kept its slice
+            assert bad.slice_ns == 200_000
     finally:
         await sup.stop()
 

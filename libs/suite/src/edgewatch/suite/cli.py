@@ -124,6 +124,16 @@ def main(argv: list[str] | None = None) -> int:
         "a message they preempt the background services instead of waiting out their slice (0: the kernel's)",
     )
     up.add_argument(
+        "--actuation-rt-priority",
+        type=int,
+        default=SuiteConfig.actuation_rt_priority,
+        choices=range(0, 99),
+        metavar="0-98",
+        help="SCHED_FIFO priority of nats-server, ingest and rules one above it, where permitted (root, "
+        "CAP_SYS_NICE or RLIMIT_RTPRIO; else the slice): woken by a message they run before any other work "
+        "(0: no real-time priority)",
+    )
+    up.add_argument(
         "--no-background-batch",
         action="store_true",
         help="run the background services as normal tasks, not SCHED_BATCH (their wakeups may then preempt)",
@@ -182,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             background_nice=args.background_nice,
             analytics_nice=args.analytics_nice,
             actuation_slice_us=args.actuation_slice_us,
+            actuation_rt_priority=args.actuation_rt_priority,
             background_batch=not args.no_background_batch,
             background_cpus=args.background_cpus,
             group_background=not args.background_apart,

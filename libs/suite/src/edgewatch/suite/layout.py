@@ -135,6 +135,10 @@ class SuiteConfig:
     # EEVDF slice of the actuation path (nats-server, ingest, rules), microseconds (0: the kernel's):
     # woken by a message, they preempt the background services instead of waiting out their slice (schedclass.py)
     actuation_slice_us: int = 100
+    # SCHED_FIFO priority of nats-server where the suite may set one (root, CAP_SYS_NICE or RLIMIT_RTPRIO; else the
+    # slice above); ingest and rules run one above it, so a woken client is not queued behind a busy bus thread
+    # (FIFO tasks of one priority do not preempt each other). 0: no real-time priority (schedclass.py)
+    actuation_rt_priority: int = 10
     # the background services also run SCHED_BATCH: their wakeups (one per event) never preempt a running task
     background_batch: bool = True
     # CPUs the background services are confined to (schedclass.background_cpus): "auto" (the upper half of the

@@ -60,6 +60,7 @@ SchedClass = Literal["", "actuation", "background"]
 # sched_setattr / sched_getattr syscall numbers (no libc wrapper in glibc < 2.41, none in Python's os)
 _SYSCALLS = {"x86_64": (314, 315), "aarch64": (274, 275), "armv7l": (380, 381)}
 _SCHED_NORMAL = 0
+_SCHED_FIFO = 1
 _SCHED_BATCH = 3
 
 
@@ -85,11 +86,17 @@ class SchedAttrs:
     policy: int
     nice: int
     slice_ns: int  # the EEVDF slice (a custom one, or the kernel's base slice); 0 where the kernel has none
+    rt_priority: int = 0  # the real-time priority (SCHED_FIFO); 0 for the other policies
 
     @property
     def batch(self) -> bool:
         """Whether the policy is SCHED_BATCH."""
         return self.policy == _SCHED_BATCH
+
+    @property
+    def fifo(self) -> bool:
+        """Whether the policy is SCHED_FIFO."""
+        return self.policy == _SCHED_FIFO
 
 
 def _syscall(index: int) -> tuple[ctypes.CDLL, int] | None:
@@ -111,7 +118,7 @@ def sched_attrs(pid: int) -> SchedAttrs | None:
     attr = _SchedAttr()
     if libc.syscall(nr, pid, ctypes.byref(attr), ctypes.sizeof(_SchedAttr), 0) != 0:
         return None
-    return SchedAttrs(attr.sched_policy, attr.sched_nice, attr.sched_runtime)
+    return SchedAttrs(attr.sched_policy, attr.sched_nice, attr.sched_runtime, attr.sched_priority)
 
 
 def _set_slice(slice_ns: int) -> None:
@@ -192,10 +199,13 @@ def renice_own_autogroup() -> None:
         Path("/proc/self/autogroup").write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
 
 
-def apply_in_child(kind: SchedClass, nice: int, slice_ns: int, cpus: frozenset[int] | None = None) -> None:
-    """In the child before exec: ``background`` adds ``nice`` and selects SCHED_BATCH, ``actuation`` sets the
-    slice ``slice_ns`` (0: the kernel's); ``cpus`` (any class) confines the child to those CPUs. Best effort: what
-    the kernel refuses is left as it was."""
+def apply_in_child(
+    kind: SchedClass, nice: int, slice_ns: int, cpus: frozenset[int] | None = None, rt_priority: int = 0
+) -> None:
+    """In the child before exec: ``background`` adds ``nice`` and selects SCHED_BATCH, ``actuation`` selects
+    SCHED_FIFO at ``rt_priority`` (0: not) where the process may, else sets the slice ``slice_ns`` (0: the
+    kernel's); ``cpus`` (any class) confines the child to those CPUs. Best effort: what the kernel refuses is left
+    as it was."""
     if cpus and hasattr(os, "sched_setaffinity"):
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, cpus)
@@ -206,5 +216,20 @@ def apply_in_child(kind: SchedClass, nice: int, slice_ns: int, cpus: frozenset[i
         if hasattr(os, "SCHED_BATCH"):
             with contextlib.suppress(OSError):
                 os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    elif kind == "actuation" and slice_ns > 0:
-        _set_slice(slice_ns)
+    elif kind == "actuation":
+        if rt_priority > 0 and _set_fifo(rt_priority):
+            return
+        if slice_ns > 0:
+            _set_slice(slice_ns)
+
+
+def _set_fifo(priority: int) -> bool:
+    """SCHED_FIFO at ``priority`` for this thread (and the threads and processes it starts); False where refused
+    (no CAP_SYS_NICE and an RLIMIT_RTPRIO below ``priority``: EPERM; a priority out of range: EINVAL)."""
+    if not hasattr(os, "SCHED_FIFO"):
+        return False
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except OSError:
+        return False
+    return True

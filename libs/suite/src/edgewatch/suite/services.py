@@ -27,6 +27,7 @@ __all__ = [
     "SERVICE_PORTS",
     "build_specs",
     "child_name",
+    "client_rt_priority",
     "ping_url",
     "service_env",
 ]
@@ -79,7 +80,7 @@ GROUP_ENV = "EDGEWATCH_GROUP_ENV"
 # edgewatch.common.service.malloctrim's period variable (seconds, 0 = off), spelled here as GROUP_ENV is
 MALLOC_TRIM_ENV = "EDGEWATCH_MALLOC_TRIM_EVERY"
 # services on the actuation path (an event -> rules -> the device service); nats-server too: with
-# SuiteConfig.actuation_slice_us they run first after a wakeup (schedclass.py)
+# SuiteConfig.actuation_rt_priority (else SuiteConfig.actuation_slice_us) they run first after a wakeup (schedclass.py)
 ACTUATION = frozenset({"ingest", "rules"})
 # what the others call (core's REST APIs, the receiver's upload endpoint; the demo's simulated devices): a shutdown
 # stops these after the rest (ProcSpec.stop_rank), so e.g. ingest does not see its devices vanish and then fail to
@@ -233,6 +234,12 @@ def _nice(cfg: SuiteConfig, svc: str) -> int:
     return cfg.analytics_nice if svc in ANALYTICS else 0
 
 
+def client_rt_priority(cfg: SuiteConfig) -> int:
+    """The SCHED_FIFO priority of the actuation path's services (0: none): one above nats-server's, so a woken
+    service preempts a bus thread that is running instead of waiting for it to block."""
+    return cfg.actuation_rt_priority + 1 if cfg.actuation_rt_priority > 0 else 0
+
+
 def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
     """nats-server first, then core (metadata before everything else), the rest, demo simulators."""
     p = cfg.ports
@@ -246,6 +253,7 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
             tcp_port=p.nats,
             sched="actuation",
             slice_ns=actuation_slice,
+            rt_priority=cfg.actuation_rt_priority,
             env={"GOGC": str(cfg.nats_gogc)} if cfg.nats_gogc > 0 else {},
         )
     ]
@@ -294,6 +302,7 @@ def build_specs(cfg: SuiteConfig) -> list[ProcSpec]:
                 nice=_nice(cfg, cls),
                 sched=_sched_class(cfg, cls),
                 slice_ns=actuation_slice if cls in ACTUATION else 0,
+                rt_priority=client_rt_priority(cfg) if cls in ACTUATION else 0,
                 cpus=bg_cpus if cls in BACKGROUND or cls in ANALYTICS else None,
                 stop_rank=0 if cls in CALLED else 1,
             )

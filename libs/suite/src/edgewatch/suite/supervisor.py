@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from edgewatch.suite.schedclass import SchedClass, apply_in_child, autogroup_nice, renice_own_autogroup, sched_attrs
+from edgewatch.suite.schedclass import (
+    SchedAttrs,
+    SchedClass,
+    apply_in_child,
+    autogroup_nice,
+    renice_own_autogroup,
+    sched_attrs,
+)
 
 __all__ = ["Child", "ProcSpec", "Supervisor"]
 
@@ -43,6 +50,7 @@ class ProcSpec:
     nice: int = 0  # added to the child's niceness: work that can wait yields the CPU to actuation under overload
     sched: SchedClass = ""  # scheduling class (schedclass.py): "background" (nice + SCHED_BATCH), "actuation"
     slice_ns: int = 0  # an actuation child's EEVDF slice (0: the kernel's)
+    rt_priority: int = 0  # an actuation child's SCHED_FIFO priority where permitted (0: none; else the slice)
     cpus: frozenset[int] | None = None  # CPUs the child is confined to (None: those of the supervisor)
     # children of a higher rank stop first (Supervisor.stop): clients of other children (of their REST APIs or
     # devices) stop before what they call, so a shutdown does not look to them like an outage
@@ -192,7 +200,7 @@ def _child_setup(spec: ProcSpec) -> None:
     CPU priority by ``nice``)."""
     _die_with_parent()
     if spec.sched:
-        apply_in_child(spec.sched, spec.nice, spec.slice_ns, spec.cpus)
+        apply_in_child(spec.sched, spec.nice, spec.slice_ns, spec.cpus, spec.rt_priority)
     else:
         if spec.cpus:
             apply_in_child("", 0, 0, spec.cpus)
@@ -223,11 +231,24 @@ def _check_sched(spec: ProcSpec, pid: int) -> None:
     got = sched_attrs(pid)
     if got is None:
         log.info("%s: scheduling class %s not available on this platform", spec.name, spec.sched)
-    elif spec.sched == "background" and not got.batch:
-        log.warning("%s: SCHED_BATCH refused; runs as a normal task", spec.name)
-    elif spec.sched == "actuation" and spec.slice_ns and got.slice_ns == 0:
+    elif spec.sched == "background":
+        if not got.batch:
+            log.warning("%s: SCHED_BATCH refused; runs as a normal task", spec.name)
+    elif not (spec.rt_priority and got.fifo):
+        _check_actuation_fallback(spec, got)
+
+
+def _check_actuation_fallback(spec: ProcSpec, got: SchedAttrs) -> None:
+    """An actuation child without its real-time priority: say so, and whether its slice took."""
+    if spec.rt_priority:
+        log.info(
+            "%s: real-time priority %d refused (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of it); runs with the slice",
+            spec.name,
+            spec.rt_priority,
+        )
+    if spec.slice_ns and got.slice_ns == 0:
         log.info("%s: this kernel has no EEVDF slices (Linux < 6.12); runs with the kernel's scheduling", spec.name)
-    elif spec.sched == "actuation" and spec.slice_ns and got.slice_ns != spec.slice_ns:
+    elif spec.slice_ns and got.slice_ns != spec.slice_ns:
         log.warning("%s: slice %d ns refused (kernel slice %d ns)", spec.name, spec.slice_ns, got.slice_ns)
 
 
