@@ -75,7 +75,7 @@ from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms
 from edgewatch.suite.schedclass import background_cpus, sched_attrs
-from edgewatch.suite.services import build_specs, client_rt_priority
+from edgewatch.suite.services import build_specs
 from edgewatch.suite.supervisor import Supervisor
 from relayfloor import RelayFloor
 
@@ -461,7 +461,10 @@ async def all_phases(
         pss = sum(d["pss"] for n, d in details.items() if n in gateway)
         print(f"gateway PSS (shared pages split between the processes that map them): {pss:.0f} MB")
         return
-    floor = RelayFloor(suite.cfg, suite.cfg.actuation_slice_us, args.floor_relays, client_rt_priority(suite.cfg))
+    rules_spec = suite.sup.child("edgewatch-rules").spec  # the floor's relay runs in rules' class
+    floor = RelayFloor(
+        suite.cfg, suite.cfg.actuation_slice_us, args.floor_relays, rules_spec.rt_priority, rules_spec.rt_cpus
+    )
     await floor.start(bus)
     try:
         xs, _ = await latency_phase(suite, ds, args.rate, args.seconds, "latency", floor)
@@ -487,6 +490,7 @@ def sched_taken(sup: Supervisor) -> str:
         got = sched_attrs(c.proc.pid) if c.spec.sched == "actuation" and c.proc is not None else None
         if got is not None:
             how = f"SCHED_FIFO {got.rt_priority}" if got.fifo else f"slice {got.slice_ns} ns"
+            how += f" on CPUs {sorted(os.sched_getaffinity(c.proc.pid))}"
             out.append(f"{c.spec.name} {how}")
     return "actuation path: " + (", ".join(out) or "not read")
 

@@ -17,7 +17,8 @@ from edgewatch.suite.layout import SuiteConfig
 RELAY = """
 import asyncio, sys, nats
 from edgewatch.suite.schedclass import apply_in_child
-apply_in_child("actuation", 0, int(sys.argv[5]) * 1000, None, int(sys.argv[6]))  # the class rules runs in
+rt_cpus = frozenset(map(int, sys.argv[7].split(","))) if sys.argv[7] else None
+apply_in_child("actuation", 0, int(sys.argv[5]) * 1000, None, int(sys.argv[6]), rt_cpus)  # the class rules runs in
 
 async def main():
     nc = await nats.connect(sys.argv[1], user=sys.argv[2], password=sys.argv[3])
@@ -38,12 +39,20 @@ class RelayFloor:
     (this process -> relay 1 [-> relay 2] -> this process), pinged at the crossings' cadence while the phase's load
     flows (module docstring)."""
 
-    def __init__(self, cfg: SuiteConfig, slice_us: int, relays: int = 1, rt_priority: int = 0) -> None:
+    def __init__(
+        self,
+        cfg: SuiteConfig,
+        slice_us: int,
+        relays: int = 1,
+        rt_priority: int = 0,
+        rt_cpus: frozenset[int] | None = None,
+    ) -> None:
         if relays not in (1, 2):
             raise ValueError("relays must be 1 (rules' direct route) or 2 (through core-command)")
         self.cfg = cfg
         self.slice_us = slice_us
         self.rt_priority = rt_priority
+        self.rt_cpus = ",".join(map(str, sorted(rt_cpus or ())))
         self.relays = relays
         self.procs: list[asyncio.subprocess.Process] = []
         self.latencies: list[float] = []
@@ -59,7 +68,16 @@ class RelayFloor:
         for hop in hops:
             self.procs.append(
                 await asyncio.create_subprocess_exec(
-                    sys.executable, "-c", RELAY, url, user, password, hop, str(self.slice_us), str(self.rt_priority)
+                    sys.executable,
+                    "-c",
+                    RELAY,
+                    url,
+                    user,
+                    password,
+                    hop,
+                    str(self.slice_us),
+                    str(self.rt_priority),
+                    self.rt_cpus,
                 )
             )
 

@@ -116,6 +116,13 @@ def test_the_actuation_path_asks_for_sched_fifo_with_its_clients_above_the_bus(t
     assert all(s.rt_priority == 0 for n, s in specs.items() if n not in ACTUATION)
     off = build_specs(SuiteConfig(tmp_path, ports=Ports.free(), actuation_rt_priority=0))
     assert all(s.rt_priority == 0 for s in off)
+    available = frozenset(os.sched_getaffinity(0))
+    if len(available) >= 2:  # real-time, ingest and rules keep off the analytics' and the background's CPUs
+        lower = available - frozenset(sorted(available)[len(available) // 2 :])
+        clients = {"edgewatch-ingest", "edgewatch-rules"}
+        assert {n: s.rt_cpus for n, s in specs.items() if s.rt_cpus} == dict.fromkeys(clients, lower)
+    unconfined = build_specs(SuiteConfig(tmp_path, ports=Ports.free(), background_cpus="all"))
+    assert all(s.rt_cpus is None for s in unconfined)
     assert {s.name: s.slice_ns for s in off if s.name in ACTUATION} == {n: specs[n].slice_ns for n in ACTUATION}
 
 

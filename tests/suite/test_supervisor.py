@@ -221,10 +221,12 @@ def _may_set_fifo(priority: int) -> bool:
 async def test_an_actuation_child_runs_sched_fifo_where_permitted_and_else_keeps_its_slice(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    available = frozenset(os.sched_getaffinity(0))
+    first = frozenset({min(available)})
     specs = [
         ProcSpec("plain", SLEEPER),
-        ProcSpec("rt", THREADED, sched="actuation", slice_ns=200_000, rt_priority=7),
-        ProcSpec("out-of-range", SLEEPER, sched="actuation", slice_ns=200_000, rt_priority=100),  # EINVAL
+        ProcSpec("rt", THREADED, sched="actuation", slice_ns=200_000, rt_priority=7, rt_cpus=first),
+        ProcSpec("out-of-range", SLEEPER, sched="actuation", slice_ns=200_000, rt_priority=100, rt_cpus=first),
     ]
     sup = Supervisor(specs, tmp_path)
     with caplog.at_level(logging.INFO, logger="edgewatch.suite"):
@@ -240,10 +242,12 @@ async def test_an_actuation_child_runs_sched_fifo_where_permitted_and_else_keeps
             for task in tasks:
                 got = sched_attrs(task)
                 assert got is not None and got.fifo and got.rt_priority == 7
+                assert os.sched_getaffinity(task) == first  # real-time, it keeps to its CPUs
             assert "rt: real-time priority" not in caplog.text
         else:
             assert not rt.fifo and "rt: real-time priority 7 refused" in caplog.text
         assert not bad.fifo and "out-of-range: real-time priority 100 refused" in caplog.text
+        assert os.sched_getaffinity(_pid(sup, "out-of-range")) == available  # with the slice, on every CPU
         if plain.slice_ns:  # a kernel with EEVDF slices: the refused child kept its slice
             assert bad.slice_ns == 200_000
     finally:

@@ -13,18 +13,21 @@ Two kinds of child get a class (Linux; elsewhere every child runs as it is):
 
 Where the suite may (root, ``CAP_SYS_NICE``, or an ``RLIMIT_RTPRIO`` of the priority), the actuation class runs
 ``SCHED_FIFO`` instead of the slice: nats-server at ``SuiteConfig.actuation_rt_priority`` (10), ingest and rules one
-above it. A woken real-time task runs before every normal task at once, on any CPU, so the two bus transits and the
-Python wake-up between an event and its SET no longer wait for the analytics or the background work (on the 2-CPU
-test VM, back-to-back full ``bench/e2e.py`` runs: reading -> command p50 2.90 -> 2.02 ms, overload p99 12.43 -> 7.20
-ms). The clients sit above the bus because FIFO tasks of one priority do not preempt each other: a woken rules would
-otherwise wait for a busy nats-server thread on its CPU to block. The priorities stay low (below the kernel's
-threaded interrupts at 50; an EtherCAT cyclic thread given a priority of its own should get one above 11, else it
-inherits ingest's). The price: a real-time task that never blocks starves the normal tasks of its CPU, up to the
-kernel's real-time throttling (``kernel.sched_rt_runtime_us``: 95 % of each second by default). The actuation path's
-work is bounded by the message rate, but nats-server's includes the JetStream stores of every event, which then run
-ahead of the analytics during a burst (pipeline throughput of the same runs 17,900 -> 10,400 events/s on the first
-burst, ``pipeline_vs_raw_nats`` 0.441 -> 0.345). Where the call is refused the child keeps the slice and the
-supervisor logs it.
+above it. A woken real-time task runs before every normal task at once, so the two bus transits and the Python wake-
+up between an event and its SET no longer wait for the analytics or the background work (on the 2-CPU test VM, back-
+to-back full ``bench/e2e.py`` runs: reading -> command p50 2.90 -> 2.02 ms, overload p99 12.43 -> 7.20 ms). The
+clients sit above the bus because FIFO tasks of one priority do not preempt each other: a woken rules would
+otherwise wait for a busy nats-server thread on its CPU to block. Real-time, ingest and rules keep to the CPUs the
+background class is not confined to (:func:`actuation_cpus`; ``rt_cpus`` of the supervisor's specs): anywhere, a
+burst's 20,000 events kept rules (50-60 % of a core then) preempting the analytics, and the pipeline's throughput
+fell to 8,000-11,000 events/s (``pipeline_vs_raw_nats`` 0.274 and 0.317 in two runs); kept to the lower CPUs, 0.478
+(bursts 0.452-0.614) at p50 2.06 ms. nats-server, the bus of every class, may use every CPU: kept to rules' CPU the
+two queued behind each other (p50 2.84 ms). The priorities stay low (below the kernel's threaded interrupts at 50;
+an EtherCAT cyclic thread given a priority of its own should get one above 11, else it inherits ingest's). The
+price: a real-time task that never blocks starves the normal tasks of its CPU, up to the kernel's real-time
+throttling (``kernel.sched_rt_runtime_us``: 95 % of each second by default); the actuation path's work is bounded by
+the message rate, but nats-server's includes the JetStream stores of every event, which run ahead of the analytics
+during a burst. Where the call is refused the child keeps the slice (on every CPU) and the supervisor logs it.
 
 Both are set in the child before ``exec`` (every thread it starts inherits them); the slice, the batch class and the
 niceness by unprivileged calls. Older kernels ignore the slice. :func:`sched_attrs` reads a process's class back, so
@@ -62,6 +65,7 @@ from typing import Literal
 __all__ = [
     "SchedAttrs",
     "SchedClass",
+    "actuation_cpus",
     "apply_in_child",
     "autogroup_nice",
     "background_cpus",
@@ -195,6 +199,16 @@ def background_cpus(setting: str, available: frozenset[int] | None = None) -> fr
     return cpus
 
 
+def actuation_cpus(background: frozenset[int] | None, available: frozenset[int] | None = None) -> frozenset[int] | None:
+    """The CPUs a real-time actuation path is kept to: those of ``available`` (this process's CPUs) that the
+    background class is not confined to; None where the background is not confined (or would leave none)."""
+    if background is None:
+        return None
+    if available is None:
+        available = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
+    return (available - background) or None
+
+
 def autogroup_nice(pid: int) -> int | None:
     """The niceness of ``pid``'s autogroup (None: no autogroups, or the process is gone)."""
     try:
@@ -215,12 +229,17 @@ def renice_own_autogroup() -> None:
 
 
 def apply_in_child(
-    kind: SchedClass, nice: int, slice_ns: int, cpus: frozenset[int] | None = None, rt_priority: int = 0
+    kind: SchedClass,
+    nice: int,
+    slice_ns: int,
+    cpus: frozenset[int] | None = None,
+    rt_priority: int = 0,
+    rt_cpus: frozenset[int] | None = None,
 ) -> None:
     """In the child before exec: ``background`` adds ``nice`` and selects SCHED_BATCH, ``actuation`` selects
-    SCHED_FIFO at ``rt_priority`` (0: not) where the process may, else sets the slice ``slice_ns`` (0: the
-    kernel's); ``cpus`` (any class) confines the child to those CPUs. Best effort: what the kernel refuses is left
-    as it was."""
+    SCHED_FIFO at ``rt_priority`` (0: not) where the process may, and then confines it to ``rt_cpus`` (None: not
+    confined), else sets the slice ``slice_ns`` (0: the kernel's); ``cpus`` (any class) confines the child to those
+    CPUs. Best effort: what the kernel refuses is left as it was."""
     if cpus and hasattr(os, "sched_setaffinity"):
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, cpus)
@@ -233,6 +252,9 @@ def apply_in_child(
                 os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     elif kind == "actuation":
         if rt_priority > 0 and _set_fifo(rt_priority):
+            if rt_cpus and hasattr(os, "sched_setaffinity"):
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(0, rt_cpus)
             return
         if slice_ns > 0:
             _set_slice(slice_ns)

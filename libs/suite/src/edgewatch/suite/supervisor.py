@@ -51,6 +51,7 @@ class ProcSpec:
     sched: SchedClass = ""  # scheduling class (schedclass.py): "background" (nice + SCHED_BATCH), "actuation"
     slice_ns: int = 0  # an actuation child's EEVDF slice (0: the kernel's)
     rt_priority: int = 0  # an actuation child's SCHED_FIFO priority where permitted (0: none; else the slice)
+    rt_cpus: frozenset[int] | None = None  # CPUs a child that got SCHED_FIFO is kept to (None: those of the supervisor)
     cpus: frozenset[int] | None = None  # CPUs the child is confined to (None: those of the supervisor)
     # children of a higher rank stop first (Supervisor.stop): clients of other children (of their REST APIs or
     # devices) stop before what they call, so a shutdown does not look to them like an outage
@@ -200,7 +201,7 @@ def _child_setup(spec: ProcSpec) -> None:
     CPU priority by ``nice``)."""
     _die_with_parent()
     if spec.sched:
-        apply_in_child(spec.sched, spec.nice, spec.slice_ns, spec.cpus, spec.rt_priority)
+        apply_in_child(spec.sched, spec.nice, spec.slice_ns, spec.cpus, spec.rt_priority, spec.rt_cpus)
     else:
         if spec.cpus:
             apply_in_child("", 0, 0, spec.cpus)
@@ -236,6 +237,10 @@ def _check_sched(spec: ProcSpec, pid: int) -> None:
             log.warning("%s: SCHED_BATCH refused; runs as a normal task", spec.name)
     elif not (spec.rt_priority and got.fifo):
         _check_actuation_fallback(spec, got)
+    elif spec.rt_cpus and hasattr(os, "sched_getaffinity"):
+        with contextlib.suppress(OSError):
+            if frozenset(os.sched_getaffinity(pid)) != spec.rt_cpus:
+                log.warning("%s: CPU set %s refused; runs SCHED_FIFO on any CPU", spec.name, sorted(spec.rt_cpus))
 
 
 def _check_actuation_fallback(spec: ProcSpec, got: SchedAttrs) -> None:
