@@ -74,10 +74,11 @@ from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.common.service.settings import MessageBusSection
 from edgewatch.suite.layout import Ports, SuiteConfig
 from edgewatch.suite.promtext import HopHistogram, counter_sum, hop_histograms
-from edgewatch.suite.schedclass import background_cpus, sched_attrs
+from edgewatch.suite.schedclass import background_cpus
 from edgewatch.suite.services import build_specs
 from edgewatch.suite.supervisor import Supervisor
 from relayfloor import RelayFloor
+from suiteinfo import print_log_tails, sched_taken
 
 TICK = 0.01
 NOT_GATEWAY = {"modbus-sim", "opcua-sim", "edgewatch-receiver"}
@@ -483,18 +484,6 @@ async def all_phases(
     results.append(f"RESULT {kind}_overload_p99_ms {pct(ys, 99):.2f} ms (goal <= 50)")
 
 
-def sched_taken(sup: Supervisor) -> str:
-    """The scheduling policy each actuation child runs with, read back from the kernel."""
-    out = []
-    for c in sup.children:
-        got = sched_attrs(c.proc.pid) if c.spec.sched == "actuation" and c.proc is not None else None
-        if got is not None:
-            how = f"SCHED_FIFO {got.rt_priority}" if got.fifo else f"slice {got.slice_ns} ns"
-            how += f" on CPUs {sorted(os.sched_getaffinity(c.proc.pid))}"
-            out.append(f"{c.spec.name} {how}")
-    return "actuation path: " + (", ".join(out) or "not read")
-
-
 async def run(args: argparse.Namespace) -> None:
     print(f"e2e bench: load average {load()}, {os.cpu_count()} CPUs; quick={args.quick}")
     with tempfile.TemporaryDirectory(prefix="edgewatch-bench-e2e-") as tmp:
@@ -557,15 +546,6 @@ async def run(args: argparse.Namespace) -> None:
             print("(--rss-only: the latency and throughput phases were not run)")
         if args.quick and not args.throughput_only:
             print(f"(quick run: RSS at {args.rss_at:g} s, {args.seconds:g} s latency phases; not the goal's figures)")
-
-
-def print_log_tails(logs: Path, lines: int = 30) -> None:
-    """The last ``lines`` lines of every service log, for a suite that did not start."""
-    for log in sorted(logs.glob("*.log")):
-        tail = log.read_text(errors="replace").splitlines()[-lines:]
-        print(f"--- {log.name} (last {len(tail)} lines)")
-        for line in tail:
-            print(line[:500])
 
 
 def main() -> None:
