@@ -237,8 +237,13 @@ async def test_an_actuation_child_runs_sched_fifo_where_permitted_and_else_keeps
             pytest.skip("sched_getattr is not available on this platform")
         assert not plain.fifo
         if _may_set_fifo(7):
-            tasks = _threads(_pid(sup, "rt"))
-            assert len(tasks) >= 2  # the thread the child started after exec inherits the class
+            pid = _pid(sup, "rt")
+
+            def both_threads() -> list[int] | None:  # the thread the child starts after exec inherits the class
+                tasks = _threads(pid)
+                return tasks if len(tasks) >= 2 else None
+
+            tasks = await wait_until(both_threads, message="the child's second thread")
             for task in tasks:
                 got = sched_attrs(task)
                 assert got is not None and got.fifo and got.rt_priority == 7
