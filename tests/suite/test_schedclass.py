@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgewatch.suite.schedclass import background_cpus, parse_cpus
+from edgewatch.suite.schedclass import actuation_cpus, background_cpus, parse_cpus
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,10 @@ def test_an_explicit_set_must_be_available_and_leave_a_cpu_free() -> None:
         background_cpus("3-4", frozenset({0, 1, 2, 3}))
     with pytest.raises(ValueError, match="at least one CPU"):
         background_cpus("0-1", frozenset({0, 1}))
+
+
+def test_a_real_time_actuation_path_keeps_to_the_cpus_the_background_leaves() -> None:
+    assert actuation_cpus(frozenset({1}), frozenset({0, 1})) == {0}
+    assert actuation_cpus(frozenset({2, 3}), frozenset({0, 1, 2, 3})) == {0, 1}
+    assert actuation_cpus(None, frozenset({0, 1})) is None  # background not confined: neither is the path
+    assert actuation_cpus(frozenset({0, 1}), frozenset({0, 1})) is None  # nothing left: not confined

@@ -183,7 +183,7 @@ def background_cpus(setting: str, available: frozenset[int] | None = None) -> fr
         ValueError: a list that is malformed, names CPUs this process cannot use, or leaves no CPU free.
     """
     if available is None:
-        available = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
+        available = _available_cpus()
     if setting == "all" or len(available) < 2:
         return None
     if setting == "auto":
@@ -199,13 +199,18 @@ def background_cpus(setting: str, available: frozenset[int] | None = None) -> fr
     return cpus
 
 
+def _available_cpus() -> frozenset[int]:
+    """The CPUs this process may use (none where the platform cannot say)."""
+    return frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
+
+
 def actuation_cpus(background: frozenset[int] | None, available: frozenset[int] | None = None) -> frozenset[int] | None:
     """The CPUs a real-time actuation path is kept to: those of ``available`` (this process's CPUs) that the
     background class is not confined to; None where the background is not confined (or would leave none)."""
     if background is None:
         return None
     if available is None:
-        available = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
+        available = _available_cpus()
     return (available - background) or None
 
 
