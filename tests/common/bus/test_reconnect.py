@@ -110,3 +110,29 @@ async def test_kv_is_intact_after_kill_9(nats_server: NatsServer, bus: NatsBus) 
     assert (await kv.get("other")).value == b"x"
     await kv.put("cursor", b"3")
     assert (await kv.get("cursor")).value == b"3"
+
+
+async def test_a_first_connect_to_a_down_server_logs_a_warning_and_connects_when_it_is_up(
+    nats_server: NatsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A service started before its bus (or with a name that does not resolve) says so while it retries, instead of
+    waiting mute; it connects once the server is up."""
+    nats_server.kill()
+    b = NatsBus(bus_settings(nats_server), "late", ServiceMetrics("late"))
+    caplog.set_level("WARNING", logger="edgewatch.common.bus.client")
+    task = asyncio.create_task(b.connect())
+    try:
+        await wait_until(
+            lambda: any(r.getMessage() == "bus connect failed; retrying" for r in caplog.records),
+            message="a warning while the first connect fails",
+        )
+        assert not task.done() and not b.connected
+        record = next(r for r in caplog.records if r.getMessage() == "bus connect failed; retrying")
+        assert str(nats_server.port) in record.servers and record.attempts >= 1  # type: ignore[attr-defined]
+        await asyncio.to_thread(nats_server.start)
+        await asyncio.wait_for(task, 20)
+        assert b.connected
+    finally:
+        task.cancel()
+        if b.connected:
+            await b.drain()

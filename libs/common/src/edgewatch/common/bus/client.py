@@ -36,6 +36,9 @@ from edgewatch.common.contracts.limits import LimitError
 __all__ = ["BusDecodeError", "Handler", "NatsBus"]
 
 log = logging.getLogger(__name__)
+# while the first connect keeps failing (server down, name not resolving, wrong credentials): one WARNING line
+# per this many seconds, the first at once
+CONNECT_LOG_INTERVAL = 30.0
 
 Handler = Callable[[Msg], Awaitable[None]]
 
@@ -102,9 +105,21 @@ class NatsBus:
                     log.exception("reconnect hook failed")
 
         dropped = 0
+        connect_failures = 0
+        next_connect_log = 0.0
 
         async def on_error(e: Exception) -> None:
-            nonlocal dropped
+            nonlocal dropped, connect_failures, next_connect_log
+            if self._nc is None:  # still connecting: a service that cannot reach the bus must say so, not hang mute
+                connect_failures += 1
+                now = time.monotonic()
+                if now >= next_connect_log:  # the first failure, then one line per CONNECT_LOG_INTERVAL
+                    next_connect_log = now + CONNECT_LOG_INTERVAL
+                    log.warning(
+                        "bus connect failed; retrying",
+                        extra={"servers": ",".join(s.urls()), "error": repr(e), "attempts": connect_failures},
+                    )
+                return
             if isinstance(e, SlowConsumerError):  # nats-py dropped a message: a subscription's pending limit was full
                 pattern = e.sub.subject if e.sub is not None else e.subject
                 self.metrics.count_dropped(pattern)
@@ -124,7 +139,7 @@ class NatsBus:
         await nc.connect(**opts)
         self._nc = nc
         self.metrics.set_connected(True)
-        log.info("bus connected", extra={"servers": ",".join(s.urls())})
+        log.info("bus connected", extra={"servers": ",".join(s.urls()), "failed_attempts": connect_failures})
 
     async def drain(self) -> None:
         """Graceful shutdown: deliver what is in flight, then close."""
