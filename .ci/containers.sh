@@ -93,6 +93,32 @@ start_api() {
   for _ in $(seq 50); do [ -S "$WORK/podman.sock" ] && break; sleep 0.2; done
 }
 
+clean_stale_networks() {
+  # podman 4.3 leaves a network's aardvark-dns file (its gateway line and every container's name) and its bridge
+  # behind when containers' teardown was skipped (a run killed midway, a start that overtook a cleanup). A later
+  # network of the same name then gets another subnet while aardvark-dns still answers on the old gateway only:
+  # no container resolves its peers (core waits for "nats" and never turns healthy). A file whose network no
+  # longer exists is such a leftover, and so is a podman bridge that no network names.
+  local dns=/run/containers/networks/aardvark-dns conf=/etc/containers/networks f name left=0 iface
+  if [ -d "$dns" ]; then
+    for f in "$dns"/*; do
+      name=$(basename "$f")
+      case "$name" in aardvark.pid | "*") continue ;; esac
+      if [ -f "$conf/$name.json" ]; then left=1; else rm -f "$f"; echo "removed stale aardvark-dns entries of network $name" >&2; fi
+    done
+    if [ "$left" = 0 ] && [ -f "$dns/aardvark.pid" ]; then
+      kill "$(cat "$dns/aardvark.pid")" 2>/dev/null || true # netavark starts it again, listening where it must
+      rm -f "$dns/aardvark.pid"
+    fi
+  fi
+  for iface in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^podman[0-9]+$' || true); do
+    [ "$iface" = podman0 ] && continue # the default network's bridge
+    if ! grep -qs "\"network_interface\": \"$iface\"" "$conf"/*.json; then
+      ip link delete "$iface" && echo "removed stale bridge $iface" >&2
+    fi
+  done
+}
+
 start_healthchecks() {
   # podman runs healthchecks from systemd timers, absent here: without this loop `up --wait` and
   # depends_on: service_healthy would wait forever
@@ -122,6 +148,7 @@ case "${1:-}" in
     configure_engine
     link_compose
     base_image
+    clean_stale_networks
     start_api
     start_healthchecks
     ;;

@@ -271,18 +271,30 @@ def test_compose_demo_flows_end_to_end_and_survives_sync_and_nats_kills(stack: t
 
     _wait(coil_set, 60, "PumpStop coil reads true through core-command")
 
-    # kill -9 of sync, then of nats, while the pump keeps publishing; each restarted by the engine
+    # kill -9 of sync, then of nats, while the pump keeps publishing; each started again
     import docker.errors
 
-    for name in ("sync", "nats"):
+    for name, probe in (("sync", ":59940/api/v3/ping"), ("nats", ":8222/healthz?js-enabled-only=true")):
         before = len(_records(client, secrets, "event"))
         c = _containers(client)[name]
+        c.reload()
+        started = c.attrs["State"]["StartedAt"]
         c.kill()  # SIGKILL
+        # the engine's cleanup of the dead container (its address, its DNS name) must be over before it starts
+        # again: podman 4.3 tears down the network of a container whose start overtook that cleanup, and the
+        # restarted service then waits for a DNS answer that never comes
+        _wait(lambda c=c: (c.reload(), _exited_and_detached(c))[1], 60, f"{name} exited and cleaned up")
         try:
             c.start()
-        except docker.errors.APIError:  # the engine's restart policy was quicker
+        except docker.errors.APIError:  # an engine whose restart policy was quicker
             pass
-        _wait(lambda c=c: (c.reload(), c.attrs["State"]["Health"]["Status"] == "healthy")[1], 180, f"{name} healthy")
+        _wait(lambda c=c, s=started: (c.reload(), _running_since_other_than(c, s))[1], 60, f"{name} running again")
+        # podman keeps the previous run's health status: ask the restarted service itself at its new address
+        _wait(
+            lambda n=name, p=probe: httpx.get(f"http://{_address(client, n)}{p}", timeout=5).status_code == 200,
+            180,
+            f"{name} answering after its kill",
+        )
         _wait(lambda b=before: len(_records(client, secrets, "event")) > b + 20, 180, f"uploads after {name} kill")
 
     # oracle: every message the sync event stream captured (sequences 1..last) is at the receiver exactly once
@@ -302,6 +314,17 @@ def test_compose_demo_flows_end_to_end_and_survives_sync_and_nats_kills(stack: t
     ).json()
     assert all(c["droppedMessages"] == 0 for c in status["classes"].values()), status
     print(f"compose demo: {last} event records through sync kill and nats kill, none lost or duplicated")
+
+
+def _exited_and_detached(c: Any) -> bool:
+    state = c.attrs["State"]
+    networks = c.attrs["NetworkSettings"].get("Networks") or {}
+    return not state["Running"] and not any(n.get("IPAddress") for n in networks.values())
+
+
+def _running_since_other_than(c: Any, started: str) -> bool:
+    state = c.attrs["State"]
+    return bool(state["Running"]) and state["StartedAt"] != started
 
 
 def _stream_last_seq(client: Any, secrets: Path, stream: str) -> int:
