@@ -67,6 +67,18 @@ class ClassOutbox:
         self._puller: Puller | None = None
         self._expected = 1
         self._carry: list[Msg] = []
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Make :meth:`run` end at its next turn; the caller cancels its task too.
+
+        Cancelling alone is not enough: a child of run's TaskGroup that fails while the task is being cancelled
+        (the POST or an ack cut short) makes the group raise that error instead of ``CancelledError`` (CPython
+        gh-95704), run's ``except*`` takes it for a bus error, and the outbox would upload on while stop() waits
+        for it (a CI run saw sync keep posting after a test's end, and the test time out). On CPython 3.11 the
+        task's ``cancelling()`` cannot tell either: the group leaves its own cancel request counted after a
+        child's error."""
+        self._stopping = True
 
     async def open(self) -> None:
         """(Re)create the consumer at the unacked head and subscribe a fresh puller."""
@@ -86,9 +98,9 @@ class ClassOutbox:
         await self._puller.start()
 
     async def run(self) -> None:
-        """Upload forever; bus errors reopen the consumer after a backoff (unacked messages are re-sent)."""
+        """Upload until :meth:`stop`; bus errors reopen the consumer after a backoff (unacked messages are re-sent)."""
         attempt = 0
-        while True:
+        while not self._stopping:
             try:
                 if self._puller is None:
                     await self.open()
@@ -116,7 +128,8 @@ class ClassOutbox:
         if self._puller is not None:
             await self._puller.stop()
         self._puller = None
-        await asyncio.sleep(delay)
+        if not self._stopping:
+            await asyncio.sleep(delay)
 
     async def _prepare(self, queue: asyncio.Queue[_Prepared]) -> None:
         pending: asyncio.Task[bytes] | None = None

@@ -64,6 +64,8 @@ class SyncService:
 
     async def stop(self) -> None:
         """Stop uploading (unacked batches stay in JetStream) and close the sink."""
+        for outbox in self.outboxes.values():
+            outbox.stop()
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
