@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 
 import pytest
 
@@ -11,12 +11,20 @@ from edgewatch.common.bus.settings import MessageBusSection
 from edgewatch.common.service.metrics import ServiceMetrics
 from tests.support.nats_server import NatsServer
 from tests.support.shared import shared_root, under_ci
+from tests.support.taskdump import watch
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Under CI a missing ../shared fails the run at once instead of skipping its tests."""
     if under_ci() and not shared_root().is_dir():
         raise pytest.UsageError(f"CI is set but the shared folder {shared_root()} is absent (EDGEWATCH_SHARED)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """A hung async test prints its asyncio tasks' stacks before pytest-timeout fails it (tests/support/taskdump)."""
+    with watch(item):
+        return (yield)
 
 
 @pytest.fixture
