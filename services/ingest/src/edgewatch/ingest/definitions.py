@@ -6,9 +6,9 @@ core-metadata: bootstrap with retries, then system events applied live; operatin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from edgewatch.common.bus.cancel import cancel_and_wait
 from edgewatch.common.contracts.device import Device
 from edgewatch.common.contracts.profile import DeviceProfile
 from edgewatch.common.contracts.systemevent import SystemEvent
@@ -45,10 +45,7 @@ class Definitions:
 
     async def stop(self) -> None:
         """Stop the bootstrap, every poll loop and the metadata client."""
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await cancel_and_wait([self.task])
         await self.registry.close()
         if self.metadata is not None:
             await self.metadata.close()

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from edgewatch.common.bus.cancel import cancel_and_wait
 from edgewatch.common.contracts.event import Event
 from edgewatch.ingest.errors import DeviceIOError, IngestError, ModbusExceptionError
 from edgewatch.ingest.metrics import IngestMetrics
@@ -85,11 +86,8 @@ class DevicePoller:
         """Cancel the poll task and wait for it."""
         self._stopping = True
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            done, _ = await asyncio.wait({task}, timeout=5.0)
-            if not done:
-                log.error("poll task did not stop within 5s", extra={"device": self.runtime.name})
+        if await cancel_and_wait([task], limit=5.0):
+            log.error("poll task did not stop within 5s", extra={"device": self.runtime.name})
 
     async def run(self) -> None:
         """The loop: sleep until the next AutoEvent is due, read everything due, publish per source."""

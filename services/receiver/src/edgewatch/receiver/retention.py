@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
+from edgewatch.common.bus.cancel import cancel_and_wait
 from edgewatch.common.service.metrics import ServiceMetrics
 from edgewatch.receiver.config import ReceiverSection
 from edgewatch.receiver.store import RecordStore
@@ -58,8 +58,5 @@ class RetentionSweeper:
 
     async def stop(self) -> None:
         """Stop sweeping."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait([self._task])
+        self._task = None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from edgewatch.common.bus.cancel import cancel_and_wait
 from edgewatch.common.contracts.errors import ContractInvalidError
 from edgewatch.rules.actuator import Actuator
 from edgewatch.rules.dryrun import DryRunRequest, dry_run
@@ -117,10 +117,7 @@ class RuleManager:
 
     async def stop_watchdog(self) -> None:
         """Stop the staleness check and let queued decisions finish."""
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
+        await cancel_and_wait([self._watchdog])
         await self.actuator.stop()
 
     async def _watch(self) -> None:

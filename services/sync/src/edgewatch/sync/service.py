@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
+from edgewatch.common.bus.cancel import cancel_and_wait
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.sync.config import SyncSettings
 from edgewatch.sync.encoder import BatchEncoder
@@ -66,11 +66,7 @@ class SyncService:
         """Stop uploading (unacked batches stay in JetStream) and close the sink."""
         for outbox in self.outboxes.values():
             outbox.stop()
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        await cancel_and_wait(self._tasks)  # re-cancels: a bus reply landing with the cancel can swallow one
         self._tasks.clear()
         self.encoder.close()
         await self.sink.close()

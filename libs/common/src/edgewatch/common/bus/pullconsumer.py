@@ -19,6 +19,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, StreamConfig
 
+from edgewatch.common.bus.cancel import cancel_and_wait
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.bus.errors import ProvisioningError
 from edgewatch.common.bus.jetstream import ensure_consumer, ensure_stream
@@ -74,10 +75,7 @@ class DurablePullConsumer:
     async def stop(self) -> None:
         """Stop the loop; the message being handled (if any) stays unacked and is redelivered later."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait([task])
 
     async def _bind(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
         await ensure_stream(js, self.stream)

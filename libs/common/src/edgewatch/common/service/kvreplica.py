@@ -22,6 +22,7 @@ from nats.js.errors import NotFoundError as JsNotFoundError
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 from pydantic import BaseModel, ValidationError
 
+from edgewatch.common.bus.cancel import cancel_and_wait
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.contracts.errors import EdgeXError, ErrorKind, NotFoundError
 from edgewatch.common.service.worker import INLINE_BYTES, ParseWorkers
@@ -100,15 +101,10 @@ class KvReplica(Generic[M]):
             await self._watch()
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop watching (a JetStream API request in flight may swallow the cancellation: ``grace`` bounds the
-        wait for it)."""
+        """Stop watching (a JetStream API request in flight may swallow a cancellation: it is repeated, and
+        ``grace`` bounds the wait)."""
         self._stopped = True
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait([self._task], timeout=grace)
-            if self._task.done() and not self._task.cancelled():
-                with contextlib.suppress(Exception):
-                    self._task.result()
+        await cancel_and_wait([self._task], limit=grace)
 
     async def _watch(self) -> None:
         """Follow the bucket; if the watch fails (bus outage), start a fresh one and re-sync from its replay.

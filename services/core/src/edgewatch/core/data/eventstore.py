@@ -18,6 +18,7 @@ from typing import Any
 from nats.js import api
 from nats.js.errors import NotFoundError as JsNotFoundError
 
+from edgewatch.common.bus.cancel import cancel_and_wait
 from edgewatch.common.bus.client import NatsBus
 from edgewatch.common.contracts import topics
 from edgewatch.common.contracts.errors import EdgeXError, ErrorKind
@@ -124,10 +125,7 @@ class EventStore:
 
     async def stop(self) -> None:
         """Finish pending writes, then stop following the stream."""
-        if self._trimmer is not None:
-            self._trimmer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._trimmer
+        await cancel_and_wait([self._trimmer])
         await self.batcher.close(10)
         if self._sub is not None:
             with contextlib.suppress(Exception):
