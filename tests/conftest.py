@@ -21,7 +21,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
     """A hung async test prints its asyncio tasks' stacks before pytest-timeout fails it (tests/support/taskdump)."""
     with watch(item):
         return (yield)

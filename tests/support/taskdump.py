@@ -65,7 +65,7 @@ def _dump(loop: asyncio.AbstractEventLoop, name: str) -> None:
 
 @contextlib.contextmanager
 def watch(item: pytest.Item) -> Iterator[None]:
-    """Arm the watchdog for the duration of ``item``'s call phase."""
+    """Arm the watchdog while ``item`` runs (setup, call and teardown: pytest-timeout's limit covers all three)."""
     limit = timeout_of(item)
     if limit <= _MARGIN_S:
         yield
