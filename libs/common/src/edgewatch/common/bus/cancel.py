@@ -22,12 +22,14 @@ log = logging.getLogger(__name__)
 
 
 async def cancel_and_wait(
-    tasks: Iterable[asyncio.Task[Any] | None], *, every: float = 0.25, limit: float = 30.0
+    tasks: Iterable[asyncio.Task[Any] | None], *, every: float = 1.0, limit: float = 30.0
 ) -> list[asyncio.Task[Any]]:
     """Cancel ``tasks`` and wait until they end, re-cancelling each one still running every ``every`` seconds.
 
-    Returns the tasks still running after ``limit`` seconds (normally none). Errors of ended tasks are retrieved
-    (not re-raised): the caller is stopping them. Cancelling the caller stops the wait, not the cancels.
+    ``every`` leaves a task's own cleanup (an unsubscribe in a ``finally``) time to finish before a repeated cancel
+    would cut it short; a swallowed cancel costs that much shutdown time. Returns the tasks still running after
+    ``limit`` seconds (normally none). Errors of ended tasks are retrieved (not re-raised): the caller is stopping
+    them. Cancelling the caller stops the wait, not the cancels.
     """
     pending = {t for t in tasks if t is not None and not t.done()}
     ended: set[asyncio.Task[Any]] = set()
