@@ -7,7 +7,9 @@ auth on); this process plays the EdgeX device service ``bench-ds`` of bench/e2e.
 machine may be shared), every 25th event the trip pump alternately crossing and clearing the rule, so commands
 flow from rules to bench-ds (rules' direct route) all along.
 
-Every minute: RSS of every process (children included), and the counters that say something went wrong: dead
+Every minute: RSS of every process (children included), the mean of samples ``--subsample`` seconds apart over
+that minute (nats-server's RSS saws by 10-30 MB with Go's collections a few seconds apart: one instant a minute
+made its hour's slope noise, +-3-5 MB/h of standard error), and the counters that say something went wrong: dead
 letters, sync drops, rules' failed commands, crossings without a SET, process restarts, ERROR lines in the logs.
 The slope is a least-squares fit of RSS against time over the samples after ``--warmup`` minutes (the goal's
 figure), with its standard error; beside it the Theil-Sen slope (robust to a sawtooth) and the range. The warm-up
@@ -48,6 +50,26 @@ async def load_forever(ds: DeviceService, rate: float, stop: asyncio.Event) -> i
         events = make_events(int(rate * 60), rate)
         sent += await ds.publish(events, rate, stop)
     return sent
+
+
+async def mean_rss(suite: Suite, until: float, every: float) -> dict[str, float]:
+    """RSS per process (MB) averaged over samples ``every`` seconds apart until ``until`` (monotonic), the last one
+    at ``until``; one sample at ``until`` when ``every`` is 0. A Go process's RSS saws with its collections (a few
+    seconds apart): one sample a minute lands at a random point of that saw and its noise swamps an hour's slope."""
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    while True:
+        now = time.monotonic()
+        last = every <= 0 or now + every > until
+        await asyncio.sleep(max(0.0, (until if last else now + every) - now))
+        for name, mb in suite.rss_mb().items():
+            sums.setdefault(name, 0.0)
+            counts.setdefault(name, 0)
+            if mb == mb:  # NaN: the process was gone at that instant
+                sums[name] += mb
+                counts[name] += 1
+        if last:
+            return {n: sums[n] / counts[n] if counts[n] else float("nan") for n in sums}
 
 
 def slope_mb_per_h(ts: list[float], ys: list[float]) -> float:
@@ -112,8 +134,7 @@ async def soak(args: argparse.Namespace, out_dir: Path) -> None:
             with open(out_dir / "rss.csv", "w", newline="") as fh:  # noqa: ASYNC230 - one small file, once
                 writer: Any = None
                 for minute in range(args.minutes + 1):
-                    await asyncio.sleep(max(0.0, t_up + minute * args.every - time.monotonic()))
-                    rss = suite.rss_mb()
+                    rss = await mean_rss(suite, t_up + minute * args.every, args.subsample if minute else 0.0)
                     if not names:
                         names = sorted(rss)
                         writer = csv.writer(fh)
@@ -154,7 +175,8 @@ async def soak(args: argparse.Namespace, out_dir: Path) -> None:
     lines = [
         f"# edgewatch soak report ({started})",
         "",
-        f"- {args.minutes} samples {args.every:g} s apart after the suite was up; load: bench-ds events at "
+        f"- {args.minutes} samples {args.every:g} s apart after the suite was up, each the mean RSS over the "
+        f"interval it ends (sampled every {args.subsample:g} s; 0: one instant); load: bench-ds events at "
         f"{args.rate:g}/s ({sent} sent) beside the demo (Modbus pump, OPC UA mixer); warm-up {args.warmup} samples",
         f"- machine: {os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.2f} (shared machine)",
         f"- commands: {len(ds.latencies)} SETs received for crossings, {ds.unmatched} SETs without a crossing, "
@@ -190,6 +212,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--minutes", type=int, default=60, help="samples to take (one per --every seconds)")
     ap.add_argument("--every", type=float, default=60.0, help="seconds between samples")
+    ap.add_argument(
+        "--subsample", type=float, default=2.0, help="seconds between the RSS samples a minute's mean averages (0: one)"
+    )
     ap.add_argument("--warmup", type=int, default=15, help="samples before the slope is fitted (see the docstring)")
     ap.add_argument("--rate", type=float, default=200.0, help="bench-ds events/s beside the demo")
     ap.add_argument("--out", default="soak-report", help="directory for rss.csv and report.md")
