@@ -9,7 +9,8 @@ flow from rules to bench-ds (rules' direct route) all along.
 
 Every minute: RSS of every process (children included), the mean of samples ``--subsample`` seconds apart over
 that minute (nats-server's RSS saws by 10-30 MB with Go's collections a few seconds apart: one instant a minute
-made its hour's slope noise, +-3-5 MB/h of standard error), and the counters that say something went wrong: dead
+made its hour's slope noise, +-3-5 MB/h of standard error; its minute means still swing 89-106 MB, so the mean
+narrows that only to about +-2.8 MB/h), and the counters that say something went wrong: dead
 letters, sync drops, rules' failed commands, crossings without a SET, process restarts, ERROR lines in the logs.
 The slope is a least-squares fit of RSS against time over the samples after ``--warmup`` minutes (the goal's
 figure), with its standard error; beside it the Theil-Sen slope (robust to a sawtooth) and the range. The warm-up
@@ -28,6 +29,7 @@ import argparse
 import asyncio
 import csv
 import json
+import math
 import os
 import tempfile
 import time
@@ -65,7 +67,7 @@ async def mean_rss(suite: Suite, until: float, every: float) -> dict[str, float]
         for name, mb in suite.rss_mb().items():
             sums.setdefault(name, 0.0)
             counts.setdefault(name, 0)
-            if mb == mb:  # NaN: the process was gone at that instant
+            if not math.isnan(mb):  # NaN: the process was gone at that instant
                 sums[name] += mb
                 counts[name] += 1
         if last:

@@ -86,8 +86,7 @@ class DevicePoller:
         """Cancel the poll task and wait for it."""
         self._stopping = True
         task, self._task = self._task, None
-        if await cancel_and_wait([task], limit=5.0):
-            log.error("poll task did not stop within 5s", extra={"device": self.runtime.name})
+        await cancel_and_wait([task], limit=5.0)  # logs the task ("poll <device>") if it does not stop
 
     async def run(self) -> None:
         """The loop: sleep until the next AutoEvent is due, read everything due, publish per source."""
